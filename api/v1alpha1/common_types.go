@@ -1,0 +1,72 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// EmailPattern is the one rule for email addresses everywhere in this API: a bare local@domain,
+// ASCII only, with no display name, whitespace or control characters. The same expression is
+// compiled into the CRDs (see the EmailAddress markers) and used by the controllers and webhooks;
+// a unit test keeps the two in step. Addresses compare case-insensitively; plus-aliases
+// (name+store2@example.com) are distinct addresses.
+const EmailPattern = `^[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+([.][A-Za-z0-9!#$%&'*+/=?^_{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`
+
+// EmailAddress is a bare email address such as name@example.com.
+// +kubebuilder:validation:MinLength=3
+// +kubebuilder:validation:MaxLength=254
+// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9!#$%&\\'*+/=?^_{|}~-]+([.][A-Za-z0-9!#$%&\\'*+/=?^_{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$')",message="must be a bare email address such as name@example.com: no display name, spaces, control or non-ASCII characters, and a domain with a dot"
+type EmailAddress string
+
+// DisplayName is a human-readable name shown in emails and pages: 1 to 100 characters, no control
+// characters (a newline in a name would otherwise reach email headers).
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=100
+// +kubebuilder:validation:XValidation:rule="!self.matches('[[:cntrl:]]')",message="must not contain control characters such as newlines or tabs"
+type DisplayName string
+
+// Role is a named set of permissions in a store. The permissions of each role are listed in the
+// role matrix (RolePermissions) and in the README.
+// +kubebuilder:validation:Enum=owner;admin;operations;finance;staff
+type Role string
+
+const (
+	// RoleOwner is held only by the Store's owner Member, which the operator manages itself.
+	RoleOwner Role = "owner"
+	// RoleAdmin can do everything except subscription billing and ownership.
+	RoleAdmin Role = "admin"
+	// RoleOperations manages orders and products and can read KYC.
+	RoleOperations Role = "operations"
+	// RoleFinance manages invoices and reads everything else.
+	RoleFinance Role = "finance"
+	// RoleStaff manages the store (products, stock, orders, shipping, settings) but not billing,
+	// members or API tokens.
+	RoleStaff Role = "staff"
+)
+
+// StoreReference names a Store in the same namespace as the referring object.
+type StoreReference struct {
+	// name of the Store, in the same namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+}
+
+// EmailPreferences maps a preference name (for example "order-notifications") to whether the
+// person receives that kind of email.
+// +kubebuilder:validation:MaxProperties=64
+// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$'))",message="preference names must be lower-case letters, digits, '.' and '-', at most 63 characters"
+type EmailPreferences map[string]bool

@@ -1,0 +1,86 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// emailCases is shared by the Go table below and the envtest spec that sends each address to the
+// API server, so the CRD's rule and the Go rule are shown to agree on every one of them.
+var emailCases = []struct {
+	address string
+	valid   bool
+}{
+	{"alice@example.com", true},
+	{"Alice.Jansen@Example.COM", true},
+	{"name+store2@example.com", true},
+	{"o'brien@example.co.uk", true},
+	{"first.last@sub.domain-with-dash.example", true},
+	{"a@b.io", true},
+	{"Bob <bob@example.com>", false},
+	{"bob@example.com ", false},
+	{" bob@example.com", false},
+	{"bob @example.com", false},
+	{"bob@example.com\nBcc: eve@example.com", false},
+	{"bób@example.com", false},
+	{"bob@exämple.com", false},
+	{"bob@localhost", false},
+	{"bob", false},
+	{"@example.com", false},
+	{"bob@", false},
+	{"bob@@example.com", false},
+	{".bob@example.com", false},
+	{"bob.@example.com", false},
+	{"bo..b@example.com", false},
+	{"bob@-example.com", false},
+	{"bob@example-.com", false},
+	{"bob@example..com", false},
+	{`"bob"@example.com`, false},
+	{"bob@[127.0.0.1]", false},
+}
+
+func TestEmailPattern(t *testing.T) {
+	re := regexp.MustCompile(membershipv1alpha1.EmailPattern)
+	for _, tc := range emailCases {
+		t.Run(tc.address, func(t *testing.T) {
+			NewWithT(t).Expect(re.MatchString(tc.address)).To(Equal(tc.valid))
+		})
+	}
+}
+
+// TestCRDEmailRuleMatchesGo keeps the CEL rule (written in a marker, where Go constants cannot be
+// used) textually identical to EmailPattern in every CRD that has an email field.
+func TestCRDEmailRuleMatchesGo(t *testing.T) {
+	g := NewWithT(t)
+	for _, crd := range []string{"stores", "members", "invitations"} {
+		data, err := os.ReadFile("../../config/crd/bases/membership.storeops.io_" + crd + ".yaml")
+		g.Expect(err).NotTo(HaveOccurred())
+		rules := regexp.MustCompile(`rule: self\.matches\('(\^\[A-Za-z0-9!.*)'\)`).FindAllStringSubmatch(string(data), -1)
+		g.Expect(rules).NotTo(BeEmpty(), crd)
+		for _, r := range rules {
+			g.Expect(strings.ReplaceAll(r[1], `\'`, `'`)).To(Equal(membershipv1alpha1.EmailPattern), crd)
+		}
+	}
+}

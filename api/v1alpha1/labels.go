@@ -1,0 +1,40 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types. Reasons are added with the behaviour that sets them.
+const (
+	// ConditionReady is True when the object is in its desired state.
+	ConditionReady = "Ready"
+	// ConditionCredentialsReady is True when a Member's credential Secret matches its spec.
+	ConditionCredentialsReady = "CredentialsReady"
+	// ConditionDelivered is True when an Invitation's email reached the SMTP server.
+	ConditionDelivered = "Delivered"
+)
+
+// Labels the operator puts on what it creates. The manager caches only Secrets that carry
+// ManagedByLabel=ManagedByValue, so unrelated Secrets in the cluster cost it no memory.
+const (
+	// ManagedByLabel is the standard label naming the tool that manages an object.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue identifies this operator in ManagedByLabel.
+	ManagedByValue = "member-operator"
+	// StoreLabel names the Store an object belongs to.
+	StoreLabel = "membership.storeops.io/store"
+	// MemberLabel names the Member an object belongs to.
+	MemberLabel = "membership.storeops.io/member"
+)

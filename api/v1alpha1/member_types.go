@@ -1,0 +1,194 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// MemberPhase summarises where a Member stands.
+// +kubebuilder:validation:Enum=Pending;Active;Disabled;Conflict
+type MemberPhase string
+
+const (
+	// MemberPending means the Member's credentials are not issued yet.
+	MemberPending MemberPhase = "Pending"
+	// MemberActive means the Member can log in: its credential Secret exists.
+	MemberActive MemberPhase = "Active"
+	// MemberDisabled means access is revoked while spec.disabled is true; the Member stays listed.
+	MemberDisabled MemberPhase = "Disabled"
+	// MemberConflict means the Member cannot be granted access, for example because its email
+	// already belongs to another Member of the store.
+	MemberConflict MemberPhase = "Conflict"
+)
+
+// TwoFactorSpec configures two-factor authentication (TOTP) for a Member.
+type TwoFactorSpec struct {
+	// required turns on TOTP two-factor authentication for this Member. It is always true for the
+	// store's owner and optional for everyone else.
+	// +optional
+	Required bool `json:"required,omitempty"`
+}
+
+// SecretKeyReference selects one key of a Secret in the Member's namespace.
+type SecretKeyReference struct {
+	// name of the Secret, in the same namespace as the Member.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// key in the Secret's data that holds the password.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+}
+
+// MemberSpec is the desired state of a Member.
+type MemberSpec struct {
+	// storeRef names the Store, in the same namespace, that this Member belongs to. Immutable.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="is immutable: a Member cannot move to another Store"
+	StoreRef StoreReference `json:"storeRef"`
+
+	// email is the Member's login address. It may change (members may change their login email);
+	// it must be unique within the store, compared case-insensitively.
+	// +required
+	Email EmailAddress `json:"email"`
+
+	// displayName is the Member's name as shown in emails and pages.
+	// +optional
+	DisplayName DisplayName `json:"displayName,omitempty"`
+
+	// phone is the Member's phone number in E.164 form, such as +31201234567.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[+][1-9][0-9]{6,14}$`
+	Phone string `json:"phone,omitempty"`
+
+	// roles the Member holds: admin, operations, finance, staff (one or more, each at most once).
+	// Permissions are the union over the roles. The owner role exists only on the owner Member
+	// that the operator manages.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=5
+	Roles []Role `json:"roles"`
+
+	// disabled revokes the Member's access while true: the credential Secret is removed and the
+	// Member stays listed. Setting it back to false restores the same password.
+	// +optional
+	// +kubebuilder:default=false
+	Disabled bool `json:"disabled,omitempty"`
+
+	// twoFactor configures TOTP two-factor authentication.
+	// +optional
+	TwoFactor TwoFactorSpec `json:"twoFactor,omitempty,omitzero"`
+
+	// passwordSecretRef supplies the initial password from a Secret (for example a sealed or
+	// external secret in GitOps). A change of that Secret rotates the password. Without it, and
+	// without an invitation, the operator generates a password.
+	// +optional
+	PasswordSecretRef *SecretKeyReference `json:"passwordSecretRef,omitempty"`
+
+	// emailPreferences override the Store's default email preferences for this Member.
+	// +optional
+	EmailPreferences EmailPreferences `json:"emailPreferences,omitempty"`
+}
+
+// MemberStatus is the observed state of a Member.
+type MemberStatus struct {
+	// phase is Pending, Active, Disabled or Conflict.
+	// +optional
+	Phase MemberPhase `json:"phase,omitempty"`
+
+	// credentialsSecret is the name of the Secret that holds the Member's credentials
+	// (<member>-credentials). It exists only while the Member has access.
+	// +optional
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+
+	// permissions is the sorted union of the permissions of the Member's roles.
+	// +optional
+	// +listType=set
+	Permissions []string `json:"permissions,omitempty"`
+
+	// emailPreferences are the effective preferences: the Store's defaults overlaid by the
+	// Member's own.
+	// +optional
+	EmailPreferences map[string]bool `json:"emailPreferences,omitempty"`
+
+	// invitation is the name of the Invitation this Member joined through, if any.
+	// +optional
+	Invitation string `json:"invitation,omitempty"`
+
+	// joinedAt is when the Member first became Active.
+	// +optional
+	JoinedAt *metav1.Time `json:"joinedAt,omitempty"`
+
+	// observedGeneration is the spec generation that this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready (the Member is in its desired state) and CredentialsReady (the credential
+	// Secret matches the spec).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=member,categories=storeops
+// +kubebuilder:printcolumn:name="Store",type=string,JSONPath=`.spec.storeRef.name`
+// +kubebuilder:printcolumn:name="Email",type=string,JSONPath=`.spec.email`
+// +kubebuilder:printcolumn:name="Roles",type=string,JSONPath=`.spec.roles`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Member is a person with access to a Store's admin panel: their login email, roles, 2FA setting
+// and the credential Secret (<member>-credentials) that the admin application reads to log them in.
+type Member struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state of the Member.
+	// +required
+	Spec MemberSpec `json:"spec"`
+
+	// status is the observed state of the Member.
+	// +optional
+	Status MemberStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// MemberList contains a list of Member.
+type MemberList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Member `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Member{}, &MemberList{})
+}

@@ -1,0 +1,178 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Locale is the language of every email and page of a store.
+// +kubebuilder:validation:Enum=en;nl;ja
+type Locale string
+
+const (
+	// LocaleEnglish is English, the default.
+	LocaleEnglish Locale = "en"
+	// LocaleDutch is Dutch.
+	LocaleDutch Locale = "nl"
+	// LocaleJapanese is Japanese.
+	LocaleJapanese Locale = "ja"
+)
+
+// DefaultInvitationTTL is how long an invitation link stays valid unless the Store says otherwise.
+const DefaultInvitationTTL = "168h"
+
+// StoreOwner is the person who signed the store up.
+type StoreOwner struct {
+	// email is the owner's login address. Changing it starts an ownership transfer: an owner
+	// invitation goes to the new address and the current owner keeps access until it is accepted.
+	// +required
+	Email EmailAddress `json:"email"`
+
+	// displayName is the owner's name as shown in emails and pages.
+	// +optional
+	DisplayName DisplayName `json:"displayName,omitempty"`
+}
+
+// StoreSpec is the desired state of a Store.
+type StoreSpec struct {
+	// displayName is the store's name, shown in every email and page.
+	// +required
+	DisplayName DisplayName `json:"displayName"`
+
+	// owner is the store's single owner. The operator manages the owner's Member (<store>-owner)
+	// itself; nobody else may grant or remove the owner role.
+	// +required
+	Owner StoreOwner `json:"owner"`
+
+	// notificationEmail is where system notifications (a member joined, ...) go. When empty, the
+	// owner's email at the time the Store was first reconciled is used and recorded in
+	// status.notificationEmail; it does not follow later owner changes.
+	// +optional
+	NotificationEmail EmailAddress `json:"notificationEmail,omitempty"`
+
+	// locale is the language of every email and page for this store: en (default), nl or ja.
+	// +optional
+	// +kubebuilder:default=en
+	Locale Locale `json:"locale,omitempty"`
+
+	// invitationTTL is how long an invitation link stays valid, as a Go duration between 1m and
+	// 720h. Defaults to 168h (7 days).
+	// +optional
+	// +kubebuilder:default="168h"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(h|m|s|ms|us|ns))+$') && duration(self) >= duration('1m') && duration(self) <= duration('720h')",message="must be a duration between 1m and 720h, such as 168h or 90m"
+	InvitationTTL *metav1.Duration `json:"invitationTTL,omitempty"`
+
+	// memberLimit is how many people the store's plan allows: active and disabled Members plus
+	// pending Invitations, the owner excluded. 0 means unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100000
+	MemberLimit int32 `json:"memberLimit,omitempty"`
+
+	// emailPreferences are the default email preferences of every member of the store; each
+	// Member may override them in its own spec.emailPreferences.
+	// +optional
+	EmailPreferences EmailPreferences `json:"emailPreferences,omitempty"`
+}
+
+// OwnerTransferStatus describes an ownership transfer that is under way.
+type OwnerTransferStatus struct {
+	// email is the address the store is being handed over to.
+	Email EmailAddress `json:"email"`
+
+	// since is when the transfer started.
+	Since metav1.Time `json:"since"`
+
+	// invitation is the name of the owner Invitation sent to the new address.
+	// +optional
+	Invitation string `json:"invitation,omitempty"`
+}
+
+// StoreStatus is the observed state of a Store.
+type StoreStatus struct {
+	// notificationEmail is the address system notifications go to: spec.notificationEmail, or the
+	// owner's email when the Store was first reconciled.
+	// +optional
+	NotificationEmail EmailAddress `json:"notificationEmail,omitempty"`
+
+	// ownerMember is the name of the Member that holds the owner role.
+	// +optional
+	OwnerMember string `json:"ownerMember,omitempty"`
+
+	// members counts the store's Members, active and disabled, the owner excluded.
+	// +optional
+	Members int32 `json:"members,omitempty"`
+
+	// pendingInvitations counts Invitations not yet accepted, expired or revoked.
+	// +optional
+	PendingInvitations int32 `json:"pendingInvitations,omitempty"`
+
+	// ownerTransfer is set while an ownership transfer is under way.
+	// +optional
+	OwnerTransfer *OwnerTransferStatus `json:"ownerTransfer,omitempty"`
+
+	// observedGeneration is the spec generation that this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready is True when the owner has activated their account.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=store,categories=storeops
+// +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.owner.email`
+// +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.members`
+// +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.pendingInvitations`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Store is an online store whose admin panel the operator grants access to. It has one owner and
+// a team of Members who join through Invitations.
+type Store struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state of the Store.
+	// +required
+	Spec StoreSpec `json:"spec"`
+
+	// status is the observed state of the Store.
+	// +optional
+	Status StoreStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// StoreList contains a list of Store.
+type StoreList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Store `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Store{}, &StoreList{})
+}

@@ -1,0 +1,187 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs the member operator: the Store, Member and Invitation controllers and the
+// invitation acceptance server, in one process.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"os"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/config"
+	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/controller/store"
+)
+
+var (
+	scheme   = runtime.NewScheme()
+	setupLog = ctrl.Log.WithName("setup")
+)
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+}
+
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+func main() {
+	var opts config.Options
+	opts.BindFlags(flag.CommandLine)
+	zapOpts := zap.Options{Development: false}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	if err := opts.Complete(os.Getenv); err != nil {
+		setupLog.Error(err, "invalid flags")
+		os.Exit(2)
+	}
+
+	var tlsOpts []func(*tls.Config)
+	if !opts.EnableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+
+	var webhookCertWatcher, metricsCertWatcher *certwatcher.CertWatcher
+	webhookTLSOpts := tlsOpts
+	if opts.WebhookCertPath != "" {
+		var err error
+		webhookCertWatcher, err = certwatcher.New(
+			filepath.Join(opts.WebhookCertPath, opts.WebhookCertName),
+			filepath.Join(opts.WebhookCertPath, opts.WebhookCertKey),
+		)
+		if err != nil {
+			setupLog.Error(err, "failed to initialize webhook certificate watcher")
+			os.Exit(1)
+		}
+		webhookTLSOpts = append(webhookTLSOpts, func(c *tls.Config) { c.GetCertificate = webhookCertWatcher.GetCertificate })
+	}
+
+	metricsServerOptions := metricsserver.Options{
+		BindAddress:   opts.MetricsAddr,
+		SecureServing: opts.SecureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if opts.SecureMetrics {
+		// Only authenticated and authorized clients (a ServiceAccount bound to the metrics-reader
+		// ClusterRole) may scrape.
+		metricsServerOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	if opts.MetricsCertPath != "" {
+		var err error
+		metricsCertWatcher, err = certwatcher.New(
+			filepath.Join(opts.MetricsCertPath, opts.MetricsCertName),
+			filepath.Join(opts.MetricsCertPath, opts.MetricsCertKey),
+		)
+		if err != nil {
+			setupLog.Error(err, "failed to initialize metrics certificate watcher")
+			os.Exit(1)
+		}
+		metricsServerOptions.TLSOpts = append(metricsServerOptions.TLSOpts,
+			func(c *tls.Config) { c.GetCertificate = metricsCertWatcher.GetCertificate })
+	}
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsServerOptions,
+		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts}),
+		HealthProbeBindAddress: opts.ProbeAddr,
+		LeaderElection:         opts.EnableLeaderElection,
+		LeaderElectionID:       "member-operator.membership.storeops.io",
+		// The process exits right after the manager stops, so the next leader need not wait for
+		// the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cacheOptions(),
+	})
+	if err != nil {
+		setupLog.Error(err, "unable to create manager")
+		os.Exit(1)
+	}
+
+	if err := (&store.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "unable to create controller", "controller", "Store")
+		os.Exit(1)
+	}
+	if err := (&member.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "unable to create controller", "controller", "Member")
+		os.Exit(1)
+	}
+	if err := (&invitation.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "unable to create controller", "controller", "Invitation")
+		os.Exit(1)
+	}
+
+	for _, w := range []*certwatcher.CertWatcher{webhookCertWatcher, metricsCertWatcher} {
+		if w != nil {
+			if err := mgr.Add(w); err != nil {
+				setupLog.Error(err, "unable to add certificate watcher to manager")
+				os.Exit(1)
+			}
+		}
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "unable to set up health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "unable to set up ready check")
+		os.Exit(1)
+	}
+
+	setupLog.Info("starting manager",
+		"smtpURL", opts.RedactedSMTPURL(), "mailFrom", opts.MailFrom, "publicURL", opts.PublicURL,
+		"acceptBindAddress", opts.AcceptBindAddress, "exclusiveMembership", opts.ExclusiveMembership)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "problem running manager")
+		os.Exit(1)
+	}
+}
+
+// cacheOptions keeps only the operator's own Secrets in the informer cache: a cluster may hold
+// tens of thousands of unrelated Secrets, and caching them would cost memory proportional to all of
+// them. Secrets the operator does not own (spec.passwordSecretRef) are read uncached.
+func cacheOptions() cache.Options {
+	return cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {
+				Label: labels.SelectorFromSet(labels.Set{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue}),
+			},
+		},
+	}
+}

@@ -1,0 +1,106 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command devenv is what `make dev` runs: a local control plane with the CRDs, an SMTP catcher and
+// the manager, with the kubectl commands to try printed once everything is up. Ctrl-C stops it all.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/storeops/member-operator/test/devenv"
+)
+
+func main() {
+	var (
+		opts    devenv.Options
+		kubectl string
+	)
+	flag.StringVar(&opts.Dir, "dir", "bin/dev", "Directory for the kubeconfigs, control-plane data and received mail.")
+	flag.StringVar(&opts.ManagerBinary, "manager", "bin/manager", "The manager binary to run.")
+	flag.StringVar(&opts.CRDDir, "crd-dir", "config/crd/bases", "The generated CRDs to install.")
+	flag.StringVar(&opts.RBACRole, "rbac-role", "config/rbac/role.yaml", "The manager's generated ClusterRole.")
+	flag.StringVar(&opts.SMTPAddr, "smtp-address", "127.0.0.1:1025", "Where the mail catcher listens.")
+	flag.StringVar(&opts.AcceptAddr, "accept-address", "127.0.0.1:8082", "The manager's acceptance server address.")
+	flag.StringVar(&opts.ProbeAddr, "probe-address", "127.0.0.1:8081", "The manager's health probe address.")
+	flag.StringVar(&kubectl, "kubectl", "kubectl", "The kubectl to suggest in the printed commands.")
+	flag.Parse()
+	opts.ManagerArgs = flag.Args()
+	opts.Log = os.Stdout
+
+	// When whatever started us (make) is killed rather than interrupted, the kernel sends SIGTERM
+	// and we stop the control plane and the manager instead of leaving them running.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "devenv: cannot watch the parent process:", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, opts, kubectl); err != nil {
+		fmt.Fprintln(os.Stderr, "devenv:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, opts devenv.Options, kubectl string) error {
+	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+		return err
+	}
+	fmt.Println("Starting kube-apiserver and etcd, installing the CRDs, starting the mail catcher and the manager...")
+	env, err := devenv.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	mailDir, _ := filepath.Abs(filepath.Join(opts.Dir, "mail"))
+	fmt.Printf(`
+Local environment ready.
+  kubeconfig:  %[1]s
+  API server:  %[2]s
+  mail:        SMTP on %[3]s; each email prints a line here and is saved under %[4]s/
+  acceptance:  %[5]s (the links in invitation emails)
+  manager log: below, interleaved
+
+Try, in another terminal:
+  export KUBECONFIG=%[1]s
+  %[6]s apply -f config/samples/
+  %[6]s get storeops
+  %[6]s get invitations -w
+  %[6]s explain store.spec
+
+Press Ctrl-C to stop everything.
+`, env.Kubeconfig, env.Config.Host, env.Mail.Addr(), mailDir, env.AcceptURL, kubectl)
+
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nStopping the manager, the mail catcher and the control plane...")
+	case <-env.ManagerExited():
+		_ = env.Stop()
+		return fmt.Errorf("the manager exited (%v); everything else is stopped", env.ManagerErr())
+	}
+	if err := env.Stop(); err != nil {
+		return err
+	}
+	fmt.Println("Stopped.")
+	return nil
+}

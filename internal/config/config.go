@@ -1,0 +1,202 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package config holds the operator process's settings: its command-line flags, their environment
+// variable fallbacks and the checks that run before the manager starts, so that a bad flag stops
+// the process with a clear message instead of failing later inside a reconcile.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables read when the matching flag is not given. Secrets come from the
+// environment (a Secret mounted as env) so they never appear in the pod spec's arguments.
+const (
+	EnvSMTPURL      = "SMTP_URL"
+	EnvSMTPPassword = "SMTP_PASSWORD"
+)
+
+// Defaults of the flags that have one.
+const (
+	DefaultAcceptBindAddress = ":8082"
+	DefaultPasswordResetTTL  = time.Hour
+	DefaultBcryptCost        = 12
+	// MinBcryptCost is the lowest bcrypt cost the operator accepts: below it an offline attack on a
+	// leaked hash becomes cheap.
+	MinBcryptCost = 10
+	// MaxBcryptCost bounds hashing time (cost 16 is several seconds per password).
+	MaxBcryptCost = 16
+)
+
+// Options are the operator's settings.
+type Options struct {
+	// Manager settings, as in the kubebuilder v4 scaffold.
+	MetricsAddr          string
+	SecureMetrics        bool
+	ProbeAddr            string
+	EnableLeaderElection bool
+	EnableHTTP2          bool
+	WebhookCertPath      string
+	WebhookCertName      string
+	WebhookCertKey       string
+	MetricsCertPath      string
+	MetricsCertName      string
+	MetricsCertKey       string
+
+	// SMTPURL is smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS).
+	// Use Redacted to print it.
+	SMTPURL string
+	// SMTPPassword overrides the password in SMTPURL; read from SMTP_PASSWORD.
+	SMTPPassword string
+	// MailFrom is the From header of every email, e.g. "Store Team <no-reply@example.com>".
+	MailFrom string
+	// PublicURL is the base URL of links in emails, e.g. https://members.example.com.
+	PublicURL string
+	// AcceptBindAddress is where the invitation acceptance server listens.
+	AcceptBindAddress string
+	// ExclusiveMembership refuses an email that already belongs to a Member of another Store.
+	ExclusiveMembership bool
+	// PasswordResetTTL is how long a password reset link stays valid.
+	PasswordResetTTL time.Duration
+	// BcryptCost is the bcrypt cost of password hashes.
+	BcryptCost int
+}
+
+// BindFlags registers every flag on fs with its default.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", "0",
+		"The address the metrics endpoint binds to. Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable it.")
+	fs.BoolVar(&o.SecureMetrics, "metrics-secure", true,
+		"If set, the metrics endpoint is served securely via HTTPS. Use --metrics-secure=false to use HTTP instead.")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	fs.BoolVar(&o.EnableLeaderElection, "leader-elect", false,
+		"Enable leader election for controller manager. Enabling this will ensure there is only one active controller manager.")
+	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false,
+		"If set, HTTP/2 will be enabled for the metrics and webhook servers (off by default: CVE-2023-44487, CVE-2023-39325).")
+	fs.StringVar(&o.WebhookCertPath, "webhook-cert-path", "", "The directory that contains the webhook certificate.")
+	fs.StringVar(&o.WebhookCertName, "webhook-cert-name", "tls.crt", "The name of the webhook certificate file.")
+	fs.StringVar(&o.WebhookCertKey, "webhook-cert-key", "tls.key", "The name of the webhook key file.")
+	fs.StringVar(&o.MetricsCertPath, "metrics-cert-path", "",
+		"The directory that contains the metrics server certificate.")
+	fs.StringVar(&o.MetricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
+	fs.StringVar(&o.MetricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
+
+	fs.StringVar(&o.SMTPURL, "smtp-url", "",
+		"SMTP server: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS). "+
+			"Falls back to $"+EnvSMTPURL+"; the password may come from $"+EnvSMTPPassword+".")
+	fs.StringVar(&o.MailFrom, "mail-from", "", `The From address of every email, e.g. "Store Team <no-reply@example.com>".`)
+	fs.StringVar(&o.PublicURL, "public-url", "",
+		"Base URL for links in emails, e.g. https://members.example.com: where users reach the acceptance server.")
+	fs.StringVar(&o.AcceptBindAddress, "accept-bind-address", DefaultAcceptBindAddress,
+		"The address the invitation acceptance server binds to.")
+	fs.BoolVar(&o.ExclusiveMembership, "exclusive-membership", false,
+		"Refuse to invite or add an email that already belongs to a Member of another Store.")
+	fs.DurationVar(&o.PasswordResetTTL, "password-reset-ttl", DefaultPasswordResetTTL,
+		"How long a password reset link stays valid.")
+	fs.IntVar(&o.BcryptCost, "bcrypt-cost", DefaultBcryptCost,
+		"The bcrypt cost of password hashes, from "+strconv.Itoa(MinBcryptCost)+" to "+strconv.Itoa(MaxBcryptCost)+".")
+}
+
+// Complete fills settings that were not given as flags from the environment (getenv is os.Getenv
+// in the process, a map in tests) and checks every setting. The errors name the flag and never
+// contain a password.
+func (o *Options) Complete(getenv func(string) string) error {
+	if o.SMTPURL == "" {
+		o.SMTPURL = getenv(EnvSMTPURL)
+	}
+	if p := getenv(EnvSMTPPassword); p != "" {
+		o.SMTPPassword = p
+	}
+
+	var errs []error
+	if err := validateSMTPURL(o.SMTPURL); err != nil {
+		errs = append(errs, err)
+	}
+	if o.MailFrom == "" {
+		errs = append(errs, errors.New("--mail-from is required, e.g. \"Store Team <no-reply@example.com>\""))
+	} else if _, err := mail.ParseAddress(o.MailFrom); err != nil {
+		errs = append(errs, fmt.Errorf("--mail-from %q is not an email address: %w", o.MailFrom, err))
+	}
+	// Links are built as PublicURL + "/invitations/accept?...": one slash, whatever was given.
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	if err := validatePublicURL(o.PublicURL); err != nil {
+		errs = append(errs, err)
+	}
+	if o.PasswordResetTTL < time.Minute || o.PasswordResetTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--password-reset-ttl %s must be between 1m and 24h", o.PasswordResetTTL))
+	}
+	if o.BcryptCost < MinBcryptCost || o.BcryptCost > MaxBcryptCost {
+		errs = append(errs, fmt.Errorf("--bcrypt-cost %d must be between %d and %d", o.BcryptCost, MinBcryptCost, MaxBcryptCost))
+	}
+	if o.AcceptBindAddress == "" {
+		errs = append(errs, errors.New("--accept-bind-address must not be empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// RedactedSMTPURL is the SMTP URL with any password replaced, safe for logs.
+func (o *Options) RedactedSMTPURL() string {
+	u, err := url.Parse(o.SMTPURL)
+	if err != nil {
+		return "<unparseable>"
+	}
+	return u.Redacted()
+}
+
+func validateSMTPURL(raw string) error {
+	if raw == "" {
+		return errors.New("--smtp-url (or $" + EnvSMTPURL + ") is required, e.g. smtp://user@mail.example.com:587")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse errors quote the input, which may hold a password: name the flag only.
+		return errors.New("--smtp-url is not a valid URL (expected smtp://user:pass@host:587 or smtps://user:pass@host:465)")
+	}
+	if u.Scheme != "smtp" && u.Scheme != "smtps" {
+		return fmt.Errorf("--smtp-url %s: scheme must be smtp (STARTTLS) or smtps (implicit TLS), not %q", u.Redacted(), u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("--smtp-url %s: a host is required", u.Redacted())
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("--smtp-url %s: port must be 1-65535", u.Redacted())
+		}
+	}
+	return nil
+}
+
+func validatePublicURL(raw string) error {
+	if raw == "" {
+		return errors.New("--public-url is required, e.g. https://members.example.com")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url %q must be an absolute http or https URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("--public-url %q must not have a query, fragment or user info", raw)
+	}
+	return nil
+}

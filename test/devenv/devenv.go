@@ -1,0 +1,350 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package devenv starts the local environment that `make dev` runs and the e2e tests share: a
+// control plane (etcd and kube-apiserver, as envtest runs them) with the CRDs installed, an SMTP
+// mail catcher, and the manager binary as a separate process against both, authenticated as its
+// own user with only the RBAC that config/rbac grants it, as it would be in a cluster.
+package devenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+// ManagerUser is the identity the manager authenticates as. It is bound to the ClusterRole in
+// config/rbac/role.yaml and nothing else, so a missing RBAC marker fails here as it would in a
+// cluster.
+const ManagerUser = "system:serviceaccount:member-operator-system:member-operator-controller-manager"
+
+// Options configure Start. Zero values pick free loopback ports and skip the manager.
+type Options struct {
+	// Dir holds the kubeconfigs, the control plane's data and mail/ (the .eml files).
+	Dir string
+	// BinaryAssetsDir holds kube-apiserver and etcd; see BinaryAssetsDir().
+	BinaryAssetsDir string
+	// CRDDir is config/crd/bases.
+	CRDDir string
+	// RBACRole is config/rbac/role.yaml, the ClusterRole granted to the manager.
+	RBACRole string
+	// ManagerBinary is the built manager; when empty no manager is started.
+	ManagerBinary string
+	// ManagerArgs are added to the manager's flags (later ones win).
+	ManagerArgs []string
+	// ManagerOutput receives the manager's log; defaults to os.Stderr.
+	ManagerOutput io.Writer
+	// SMTPAddr is where the mail catcher listens (e.g. 127.0.0.1:1025).
+	SMTPAddr string
+	// AcceptAddr and ProbeAddr are the manager's acceptance server and health probe addresses.
+	AcceptAddr string
+	ProbeAddr  string
+	// Log receives the mail catcher's one line per email; nil discards it.
+	Log io.Writer
+}
+
+// Env is a running development environment.
+type Env struct {
+	// Kubeconfig is the path of an administrator's kubeconfig (group system:masters).
+	Kubeconfig string
+	// Config is the administrator's REST config.
+	Config *rest.Config
+	// Mail is the SMTP catcher the manager sends to.
+	Mail *mailcatcher.Catcher
+	// AcceptURL is the base URL of the manager's acceptance server (the --public-url).
+	AcceptURL string
+	// ProbeURL is the base URL of the manager's health probes.
+	ProbeURL string
+	// Manager is the manager process, when one was started.
+	Manager *exec.Cmd
+
+	controlPlane  *envtest.Environment
+	managerExited chan struct{} // closed when the manager process ends
+	managerErr    error         // how it ended; read after managerExited is closed
+}
+
+// Start brings the environment up. On error, whatever was started is stopped again.
+func Start(ctx context.Context, opts Options) (_ *Env, err error) {
+	if opts.Dir == "" {
+		return nil, errors.New("devenv: Dir is required")
+	}
+	if opts.BinaryAssetsDir == "" {
+		if opts.BinaryAssetsDir, err = BinaryAssetsDir(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.ManagerOutput == nil {
+		opts.ManagerOutput = os.Stderr
+	}
+	for _, addr := range []*string{&opts.SMTPAddr, &opts.AcceptAddr, &opts.ProbeAddr} {
+		if *addr == "" {
+			if *addr, err = FreeLoopbackAddr(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// A fresh control plane each time: the state of a previous session is not carried over.
+	for _, sub := range []string{"etcd", "apiserver", "mail"} {
+		if err := os.RemoveAll(filepath.Join(opts.Dir, sub)); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(opts.Dir, "apiserver"), 0o750); err != nil {
+		return nil, err
+	}
+
+	env := &Env{}
+	defer func() {
+		if err != nil {
+			_ = env.Stop()
+		}
+	}()
+
+	env.controlPlane = &envtest.Environment{
+		CRDDirectoryPaths:     []string{opts.CRDDir},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: opts.BinaryAssetsDir,
+	}
+	// Keep the control plane's files under Dir, so every process of this environment names Dir on
+	// its command line and can be found (and is known to be gone) by that.
+	env.controlPlane.ControlPlane.GetAPIServer().CertDir = filepath.Join(opts.Dir, "apiserver")
+	env.controlPlane.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(opts.Dir, "etcd")}
+	if env.Config, err = env.controlPlane.Start(); err != nil {
+		return nil, fmt.Errorf("start control plane (kube-apiserver and etcd from %s): %w", opts.BinaryAssetsDir, err)
+	}
+
+	if env.Kubeconfig, err = writeKubeconfig(env.controlPlane, opts.Dir, "kubeconfig",
+		envtest.User{Name: "developer", Groups: []string{"system:masters"}}); err != nil {
+		return nil, err
+	}
+
+	if env.Mail, err = mailcatcher.Start(mailcatcher.Options{
+		Addr: opts.SMTPAddr, Dir: filepath.Join(opts.Dir, "mail"), Log: opts.Log,
+	}); err != nil {
+		return nil, err
+	}
+	env.AcceptURL = "http://" + opts.AcceptAddr
+	env.ProbeURL = "http://" + opts.ProbeAddr
+
+	if opts.ManagerBinary == "" {
+		return env, nil
+	}
+	managerKubeconfig, err := writeKubeconfig(env.controlPlane, opts.Dir, "manager.kubeconfig", envtest.User{Name: ManagerUser})
+	if err != nil {
+		return nil, err
+	}
+	if err := grantManagerRBAC(ctx, env.Config, opts.RBACRole); err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--kubeconfig=" + managerKubeconfig,
+		"--smtp-url=" + env.Mail.URL(),
+		"--mail-from=Store Team <no-reply@storeops.example>",
+		"--public-url=" + env.AcceptURL,
+		"--accept-bind-address=" + opts.AcceptAddr,
+		"--health-probe-bind-address=" + opts.ProbeAddr,
+		"--metrics-bind-address=0",
+		"--bcrypt-cost=10",
+		"--zap-encoder=console",
+	}
+	env.Manager = exec.Command(opts.ManagerBinary, append(args, opts.ManagerArgs...)...) //nolint:gosec // a binary we built
+	env.Manager.Stdout = opts.ManagerOutput
+	env.Manager.Stderr = opts.ManagerOutput
+	// If this process dies without cleaning up, the kernel stops the manager too.
+	env.Manager.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := env.Manager.Start(); err != nil {
+		return nil, fmt.Errorf("start manager %s: %w", opts.ManagerBinary, err)
+	}
+	env.managerExited = make(chan struct{})
+	go func() {
+		env.managerErr = env.Manager.Wait()
+		close(env.managerExited)
+	}()
+	if err := env.waitForManager(ctx); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// waitForManager returns once the manager answers its readiness probe.
+func (e *Env) waitForManager(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.ProbeURL+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-e.managerExited:
+			return fmt.Errorf("manager exited before it was ready: %v", e.managerErr)
+		case <-ctx.Done():
+			return fmt.Errorf("manager not ready at %s/readyz: %w", e.ProbeURL, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// ManagerExited is closed when the manager process ends; it is nil (never ready) when no manager
+// was started.
+func (e *Env) ManagerExited() <-chan struct{} { return e.managerExited }
+
+// ManagerErr is how the manager process ended; valid once ManagerExited is closed.
+func (e *Env) ManagerErr() error { return e.managerErr }
+
+// Stop ends the manager (SIGTERM, then SIGKILL after 15 s), the mail catcher and the control
+// plane, in that order. It is safe to call more than once.
+func (e *Env) Stop() error {
+	var errs []error
+	if e.managerExited != nil {
+		_ = e.Manager.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-e.managerExited:
+		case <-time.After(15 * time.Second):
+			_ = e.Manager.Process.Kill()
+			<-e.managerExited
+		}
+	}
+	if e.Mail != nil {
+		errs = append(errs, e.Mail.Close())
+		e.Mail = nil
+	}
+	if e.controlPlane != nil {
+		errs = append(errs, e.controlPlane.Stop())
+		e.controlPlane = nil
+	}
+	return errors.Join(errs...)
+}
+
+func writeKubeconfig(cp *envtest.Environment, dir, name string, user envtest.User) (string, error) {
+	u, err := cp.AddUser(user, nil)
+	if err != nil {
+		return "", fmt.Errorf("add user %s: %w", user.Name, err)
+	}
+	data, err := u.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path, err := filepath.Abs(filepath.Join(dir, name))
+	if err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, data, 0o600)
+}
+
+// grantManagerRBAC binds the generated manager ClusterRole to ManagerUser.
+func grantManagerRBAC(ctx context.Context, cfg *rest.Config, rolePath string) error {
+	if rolePath == "" {
+		return errors.New("devenv: RBACRole is required when a manager is started")
+	}
+	data, err := os.ReadFile(rolePath) //nolint:gosec // a path from our own configuration
+	if err != nil {
+		return fmt.Errorf("read manager role: %w", err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.UnmarshalStrict(data, &role); err != nil {
+		return fmt.Errorf("parse %s: %w", rolePath, err)
+	}
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: ManagerUser}},
+	}
+	binding.Name = role.Name + "-binding"
+	if err := c.Create(ctx, &role); err != nil {
+		return fmt.Errorf("create manager ClusterRole: %w", err)
+	}
+	if err := c.Create(ctx, binding); err != nil {
+		return fmt.Errorf("bind manager ClusterRole: %w", err)
+	}
+	return nil
+}
+
+// FreeLoopbackAddr returns 127.0.0.1:<port> for a port that was free a moment ago.
+func FreeLoopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = l.Close() }()
+	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+}
+
+// BinaryAssetsDir finds the envtest binaries: $KUBEBUILDER_ASSETS when set (the Makefile sets it),
+// else the newest version in setup-envtest's cache, where hack/envtest-from-source.sh puts them, so
+// `go test` from an editor works after one `make setup-envtest`.
+func BinaryAssetsDir() (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
+	}
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	matches, _ := filepath.Glob(filepath.Join(base, "kubebuilder-envtest", "k8s", "*-linux-amd64", "kube-apiserver"))
+	if len(matches) == 0 {
+		return "", errors.New("no envtest binaries: run `make setup-envtest` or set KUBEBUILDER_ASSETS")
+	}
+	sort.Slice(matches, func(i, j int) bool { return versionLess(matches[i], matches[j]) })
+	return filepath.Dir(matches[len(matches)-1]), nil
+}
+
+// versionLess orders .../k8s/1.37.2-linux-amd64/kube-apiserver paths by their version numerically.
+func versionLess(a, b string) bool {
+	parse := func(p string) [3]int {
+		var v [3]int
+		_, _ = fmt.Sscanf(filepath.Base(filepath.Dir(p)), "%d.%d.%d", &v[0], &v[1], &v[2])
+		return v
+	}
+	va, vb := parse(a), parse(b)
+	for i := range va {
+		if va[i] != vb[i] {
+			return va[i] < vb[i]
+		}
+	}
+	return false
+}

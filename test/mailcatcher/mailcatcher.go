@@ -1,0 +1,228 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package mailcatcher is a real SMTP server that keeps every message it receives, for `make dev`
+// and for tests: the operator sends over SMTP exactly as it would to a production relay, and the
+// catcher stores each message in memory and, when asked, as an .eml file a mail client can open.
+package mailcatcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// MaxMessageBytes bounds one message; larger ones are refused with an SMTP error.
+const MaxMessageBytes = 10 << 20
+
+// Message is one received email.
+type Message struct {
+	// From is the envelope sender (MAIL FROM).
+	From string
+	// To are the envelope recipients (RCPT TO).
+	To []string
+	// Data is the raw message as received: headers and body.
+	Data []byte
+	// Received is when the message was accepted.
+	Received time.Time
+	// Path is the .eml file the message was saved to, when the catcher has a directory.
+	Path string
+}
+
+// Header parses the message's headers.
+func (m Message) Header() (mail.Header, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return nil, err
+	}
+	return msg.Header, nil
+}
+
+// Subject is the decoded Subject header, or "" when it cannot be read.
+func (m Message) Subject() string {
+	h, err := m.Header()
+	if err != nil {
+		return ""
+	}
+	var dec mime.WordDecoder
+	s, err := dec.DecodeHeader(h.Get("Subject"))
+	if err != nil {
+		return h.Get("Subject")
+	}
+	return s
+}
+
+// Options configure a Catcher.
+type Options struct {
+	// Addr is the address to listen on; "127.0.0.1:0" picks a free port.
+	Addr string
+	// Dir, when set, receives one .eml file per message.
+	Dir string
+	// Log, when set, receives one line per message.
+	Log io.Writer
+}
+
+// Catcher is a running SMTP server that keeps what it receives.
+type Catcher struct {
+	server   *smtp.Server
+	listener net.Listener
+	opts     Options
+	done     chan struct{}
+
+	mu       sync.Mutex
+	messages []Message
+	changed  chan struct{} // closed and replaced whenever a message arrives
+}
+
+// Start listens on opts.Addr and serves SMTP until Close.
+func Start(opts Options) (*Catcher, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+			return nil, fmt.Errorf("mail directory: %w", err)
+		}
+	}
+	l, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for SMTP on %s: %w", opts.Addr, err)
+	}
+	c := &Catcher{listener: l, opts: opts, done: make(chan struct{}), changed: make(chan struct{})}
+	c.server = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &session{catcher: c}, nil
+	}))
+	c.server.Domain = "mailcatcher.local"
+	c.server.MaxMessageBytes = MaxMessageBytes
+	c.server.MaxRecipients = 50
+	c.server.ReadTimeout = time.Minute
+	c.server.WriteTimeout = time.Minute
+	go func() {
+		defer close(c.done)
+		_ = c.server.Serve(l)
+	}()
+	return c, nil
+}
+
+// Addr is the address the catcher listens on, such as 127.0.0.1:41234.
+func (c *Catcher) Addr() string { return c.listener.Addr().String() }
+
+// URL is an smtp:// URL for the catcher, suitable for the operator's --smtp-url.
+func (c *Catcher) URL() string { return "smtp://" + c.Addr() }
+
+// Close stops the server and waits for it to finish.
+func (c *Catcher) Close() error {
+	err := c.server.Close()
+	<-c.done
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Messages returns a copy of every message received so far, oldest first.
+func (c *Catcher) Messages() []Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Message(nil), c.messages...)
+}
+
+// WaitFor blocks until a received message satisfies match, and returns the first that does.
+func (c *Catcher) WaitFor(ctx context.Context, match func(Message) bool) (Message, error) {
+	for {
+		c.mu.Lock()
+		for _, m := range c.messages {
+			if match(m) {
+				c.mu.Unlock()
+				return m, nil
+			}
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Message{}, fmt.Errorf("waiting for an email: %w", ctx.Err())
+		}
+	}
+}
+
+func (c *Catcher) deliver(m Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.opts.Dir != "" {
+		name := fmt.Sprintf("%s-%04d.eml", m.Received.UTC().Format("20060102T150405.000000000Z"), len(c.messages)+1)
+		m.Path = filepath.Join(c.opts.Dir, name)
+		if err := os.WriteFile(m.Path, m.Data, 0o600); err != nil {
+			return fmt.Errorf("save message: %w", err)
+		}
+	}
+	c.messages = append(c.messages, m)
+	close(c.changed)
+	c.changed = make(chan struct{})
+	if c.opts.Log != nil {
+		line := fmt.Sprintf("mail: %s -> %s: %q", m.From, strings.Join(m.To, ", "), m.Subject())
+		if m.Path != "" {
+			line += " saved as " + m.Path
+		}
+		_, _ = fmt.Fprintln(c.opts.Log, line)
+	}
+	return nil
+}
+
+// session collects one SMTP transaction.
+type session struct {
+	catcher *Catcher
+	from    string
+	to      []string
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	return s.catcher.deliver(Message{From: s.from, To: s.to, Data: data, Received: time.Now()})
+}
+
+func (s *session) Reset() {
+	s.from = ""
+	s.to = nil
+}
+
+func (s *session) Logout() error { return nil }
