@@ -24,24 +24,21 @@ import (
 	"os"
 	"path/filepath"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/config"
+	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
@@ -127,7 +124,7 @@ func main() {
 		// The process exits right after the manager stops, so the next leader need not wait for
 		// the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cacheOptions(),
+		Cache:                         controller.CacheOptions(),
 	})
 	if err != nil {
 		setupLog.Error(err, "unable to create manager")
@@ -170,18 +167,5 @@ func main() {
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "problem running manager")
 		os.Exit(1)
-	}
-}
-
-// cacheOptions keeps only the operator's own Secrets in the informer cache: a cluster may hold
-// tens of thousands of unrelated Secrets, and caching them would cost memory proportional to all of
-// them. Secrets the operator does not own (spec.passwordSecretRef) are read uncached.
-func cacheOptions() cache.Options {
-	return cache.Options{
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {
-				Label: labels.SelectorFromSet(labels.Set{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue}),
-			},
-		},
 	}
 }

@@ -75,7 +75,7 @@ func TestEmailPattern(t *testing.T) {
 func TestCRDEmailRuleMatchesGo(t *testing.T) {
 	g := NewWithT(t)
 	for _, crd := range []string{"stores", "members", "invitations"} {
-		data, err := os.ReadFile("../../config/crd/bases/membership.storeops.io_" + crd + ".yaml")
+		data, err := os.ReadFile("../../config/crd/bases/membership.storeops.io_" + crd + ".yaml") //nolint:gosec // fixed names
 		g.Expect(err).NotTo(HaveOccurred())
 		rules := regexp.MustCompile(`rule: self\.matches\('(\^\[A-Za-z0-9!.*)'\)`).FindAllStringSubmatch(string(data), -1)
 		g.Expect(rules).NotTo(BeEmpty(), crd)

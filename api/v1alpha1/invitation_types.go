@@ -148,7 +148,3 @@ type InvitationList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Invitation `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Invitation{}, &InvitationList{})
-}

@@ -167,18 +167,20 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := grantManagerRBAC(ctx, env.Config, opts.RBACRole); err != nil {
 		return nil, err
 	}
-	args := []string{
-		"--kubeconfig=" + managerKubeconfig,
-		"--smtp-url=" + env.Mail.URL(),
+	args := make([]string, 0, 16+len(opts.ManagerArgs))
+	args = append(args,
+		"--kubeconfig="+managerKubeconfig,
+		"--smtp-url="+env.Mail.URL(),
 		"--mail-from=Store Team <no-reply@storeops.example>",
-		"--public-url=" + env.AcceptURL,
-		"--accept-bind-address=" + opts.AcceptAddr,
-		"--health-probe-bind-address=" + opts.ProbeAddr,
+		"--public-url="+env.AcceptURL,
+		"--accept-bind-address="+opts.AcceptAddr,
+		"--health-probe-bind-address="+opts.ProbeAddr,
 		"--metrics-bind-address=0",
 		"--bcrypt-cost=10",
 		"--zap-encoder=console",
-	}
-	env.Manager = exec.Command(opts.ManagerBinary, append(args, opts.ManagerArgs...)...) //nolint:gosec // a binary we built
+	)
+	args = append(args, opts.ManagerArgs...)
+	env.Manager = exec.Command(opts.ManagerBinary, args...)
 	env.Manager.Stdout = opts.ManagerOutput
 	env.Manager.Stderr = opts.ManagerOutput
 	// If this process dies without cleaning up, the kernel stops the manager too.

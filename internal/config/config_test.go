@@ -1,0 +1,110 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package config
+
+import (
+	"flag"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+func parse(t *testing.T, args []string, env map[string]string) (*Options, error) {
+	t.Helper()
+	var o Options
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	o.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return &o, o.Complete(func(k string) string { return env[k] })
+}
+
+var minimal = []string{"--smtp-url=smtp://mail.example.com:587", "--mail-from=Store Team <no-reply@example.com>",
+	"--public-url=https://members.example.com"}
+
+func TestDefaults(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, minimal, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.AcceptBindAddress).To(Equal(":8082"))
+	g.Expect(o.PasswordResetTTL).To(Equal(time.Hour))
+	g.Expect(o.BcryptCost).To(Equal(12))
+	g.Expect(o.ExclusiveMembership).To(BeFalse())
+	g.Expect(o.ProbeAddr).To(Equal(":8081"))
+	g.Expect(o.EnableLeaderElection).To(BeFalse())
+	g.Expect(o.WebhookCertName).To(Equal("tls.crt"))
+}
+
+func TestEnvironmentFallbacks(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, minimal[1:], map[string]string{
+		EnvSMTPURL: "smtps://relay@mail.example.com:465", EnvSMTPPassword: "s3cret-from-env",
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.SMTPURL).To(Equal("smtps://relay@mail.example.com:465"))
+	g.Expect(o.SMTPPassword).To(Equal("s3cret-from-env"))
+
+	o, err = parse(t, minimal, map[string]string{EnvSMTPURL: "smtp://ignored.example.com"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.SMTPURL).To(Equal("smtp://mail.example.com:587"), "the flag wins over the environment")
+}
+
+func TestPublicURLTrailingSlashIsTrimmed(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, append(minimal[:2:2], "--public-url=https://members.example.com/stores/"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.PublicURL).To(Equal("https://members.example.com/stores"))
+}
+
+func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no smtp url", []string{"--mail-from=a@example.com", "--public-url=https://x.example.com"}, "--smtp-url (or $SMTP_URL) is required"},
+		{"wrong scheme", []string{"--smtp-url=http://user:hunter2hunter2@mail.example.com", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "scheme must be smtp"},
+		{"no host", []string{"--smtp-url=smtp://user:hunter2hunter2@:25", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "a host is required"},
+		{"bad port", []string{"--smtp-url=smtp://user:hunter2hunter2@mail.example.com:99999", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "port must be 1-65535"},
+		{"unparseable url", []string{"--smtp-url=smtp://user:hunter2hunter2@mail.example.com:%zz", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "--smtp-url is not a valid URL"},
+		{"no mail-from", []string{"--smtp-url=smtp://mail.example.com", "--public-url=https://x.example.com"}, "--mail-from is required"},
+		{"bad mail-from", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=Store Team", "--public-url=https://x.example.com"}, "--mail-from \"Store Team\" is not an email address"},
+		{"no public url", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=a@example.com"}, "--public-url is required"},
+		{"relative public url", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=a@example.com", "--public-url=members.example.com"}, "must be an absolute http or https URL"},
+		{"public url with query", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=a@example.com", "--public-url=https://x.example.com?a=b"}, "must not have a query"},
+		{"bcrypt cost too low", append(minimal, "--bcrypt-cost=4"), "--bcrypt-cost 4 must be between 10 and 16"},
+		{"reset ttl too long", append(minimal, "--password-reset-ttl=48h"), "--password-reset-ttl 48h0m0s must be between 1m and 24h"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			_, err := parse(t, tc.args, nil)
+			g.Expect(err).To(MatchError(ContainSubstring(tc.want)))
+			g.Expect(err.Error()).NotTo(ContainSubstring("hunter2hunter2"), "no password in errors")
+		})
+	}
+}
+
+func TestRedactedSMTPURL(t *testing.T) {
+	g := NewWithT(t)
+	o := Options{SMTPURL: "smtp://relay:hunter2hunter2@mail.example.com:587"} //nolint:gosec // a fake password to redact
+	g.Expect(o.RedactedSMTPURL()).To(Equal("smtp://relay:xxxxx@mail.example.com:587"))
+	o.SMTPURL = "smtp://mail.example.com:%zz"
+	g.Expect(o.RedactedSMTPURL()).To(Equal("<unparseable>"))
+}

@@ -1,0 +1,45 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package controller holds what the Store, Member and Invitation controllers (one subpackage per
+// kind) share: the manager's cache policy.
+package controller
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// ManagedSecretSelector selects the Secrets the operator writes (credentials, invitation token
+// hashes): app.kubernetes.io/managed-by=member-operator.
+func ManagedSecretSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue})
+}
+
+// CacheOptions keeps only the operator's own Secrets in the informer cache. A cluster may hold
+// tens of thousands of unrelated Secrets; caching them would cost memory in proportion to all of
+// them. Secrets the operator does not own (a Member's spec.passwordSecretRef) are read uncached.
+func CacheOptions() cache.Options {
+	return cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: ManagedSecretSelector()},
+		},
+	}
+}

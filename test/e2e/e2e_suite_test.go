@@ -1,0 +1,115 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package e2e runs the real manager binary against a local control plane, set up by the same code
+// as `make dev`, and drives it with the real kubectl, as a newcomer would.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/storeops/member-operator/test/devenv"
+)
+
+var (
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	rootDir       string // the repository root
+	binDir        string // binaries built for this run
+	kubectlPath   string
+	managerBinary string
+	env           *devenv.Env
+)
+
+func TestE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: needs a control plane and builds the manager")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "e2e Suite")
+}
+
+var _ = BeforeSuite(func() {
+	ctx, cancel = context.WithCancel(context.Background())
+	var err error
+	rootDir, err = filepath.Abs("../..")
+	Expect(err).NotTo(HaveOccurred())
+	binDir = GinkgoT().TempDir()
+
+	By("building the manager")
+	managerBinary = goBuild("./cmd", "manager")
+
+	kubectlPath = os.Getenv("KUBECTL")
+	if kubectlPath == "" {
+		assets, err := devenv.BinaryAssetsDir()
+		Expect(err).NotTo(HaveOccurred())
+		kubectlPath = filepath.Join(assets, "kubectl")
+	}
+	Expect(kubectlPath).To(BeAnExistingFile(), "kubectl is built with the envtest binaries (make setup-envtest)")
+
+	By("starting the control plane, the mail catcher and the manager")
+	env, err = devenv.Start(ctx, devenv.Options{
+		Dir:           GinkgoT().TempDir(),
+		CRDDir:        filepath.Join(rootDir, "config", "crd", "bases"),
+		RBACRole:      filepath.Join(rootDir, "config", "rbac", "role.yaml"),
+		ManagerBinary: managerBinary,
+		ManagerOutput: GinkgoWriter,
+		Log:           GinkgoWriter,
+	})
+	Expect(err).NotTo(HaveOccurred())
+})
+
+var _ = AfterSuite(func() {
+	if env != nil {
+		Expect(env.Stop()).To(Succeed())
+	}
+	cancel()
+})
+
+// goBuild builds a package of this module into binDir.
+func goBuild(pkg, name string) string {
+	GinkgoHelper()
+	out := filepath.Join(binDir, name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = rootDir
+	output, err := cmd.CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), string(output))
+	return out
+}
+
+// kubectl runs the real kubectl against kubeconfig from the repository root and returns stdout,
+// stderr and the error.
+func kubectl(kubeconfig string, stdin string, args ...string) (string, string, error) {
+	cmd := exec.CommandContext(ctx, kubectlPath, args...)
+	cmd.Dir = rootDir
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	GinkgoWriter.Printf("$ kubectl %s\n%s%s", strings.Join(args, " "), stdout.String(), stderr.String())
+	return stdout.String(), stderr.String(), err
+}

@@ -1,0 +1,204 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/storeops/member-operator/test/devenv"
+)
+
+// table parses kubectl's human-readable output into its header and one map per row, cutting rows
+// at the header's column positions so that empty cells stay empty.
+func table(out string) ([]string, []map[string]string) {
+	GinkgoHelper()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	Expect(lines).NotTo(BeEmpty())
+	header := strings.Fields(lines[0])
+	starts := make([]int, len(header))
+	offset := 0
+	for i, h := range header {
+		starts[i] = offset + strings.Index(lines[0][offset:], h)
+		offset = starts[i] + len(h)
+	}
+	rows := make([]map[string]string, 0, len(lines)-1)
+	for _, line := range lines[1:] {
+		row := map[string]string{}
+		for i, h := range header {
+			end := len(line)
+			if i+1 < len(starts) && starts[i+1] < end {
+				end = starts[i+1]
+			}
+			if starts[i] < end {
+				row[h] = strings.TrimSpace(line[starts[i]:end])
+			} else {
+				row[h] = ""
+			}
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+var _ = Describe("the operator on a local control plane", Ordered, func() {
+	It("accepts config/samples/ from the real kubectl and prints the columns users rely on", func() {
+		out, _, err := kubectl(env.Kubeconfig, "", "apply", "-f", "config/samples/")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(ContainSubstring("store.membership.storeops.io/acme-shop created"))
+		Expect(out).To(ContainSubstring("member.membership.storeops.io/bob created"))
+		Expect(out).To(ContainSubstring("member.membership.storeops.io/carol created"))
+		Expect(out).To(ContainSubstring("invitation.membership.storeops.io/invite-dave created"))
+
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "stores")
+		Expect(err).NotTo(HaveOccurred())
+		header, rows := table(out)
+		Expect(header).To(Equal([]string{"NAME", "OWNER", "MEMBERS", "PENDING", "READY", "AGE"}))
+		Expect(rows).To(ConsistOf(And(HaveKeyWithValue("NAME", "acme-shop"), HaveKeyWithValue("OWNER", "alice@example.com"))))
+
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "members")
+		Expect(err).NotTo(HaveOccurred())
+		header, rows = table(out)
+		Expect(header).To(Equal([]string{"NAME", "STORE", "EMAIL", "ROLES", "PHASE", "AGE"}))
+		Expect(rows).To(ContainElement(And(
+			HaveKeyWithValue("NAME", "bob"), HaveKeyWithValue("STORE", "acme-shop"),
+			HaveKeyWithValue("EMAIL", "bob@example.com"), HaveKeyWithValue("ROLES", `["operations","finance"]`))))
+		Expect(rows).To(ContainElement(HaveKeyWithValue("EMAIL", "carol+acme@example.com")))
+
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "invitations")
+		Expect(err).NotTo(HaveOccurred())
+		header, rows = table(out)
+		Expect(header).To(Equal([]string{"NAME", "STORE", "EMAIL", "PHASE", "EXPIRES", "AGE"}))
+		Expect(rows).To(ConsistOf(And(HaveKeyWithValue("NAME", "invite-dave"), HaveKeyWithValue("EMAIL", "dave@example.com"))))
+
+		By("listing every kind through the storeops category and the short names")
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "storeops", "-o", "name")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(strings.Fields(out)).To(ConsistOf(
+			"store.membership.storeops.io/acme-shop", "member.membership.storeops.io/bob",
+			"member.membership.storeops.io/carol", "invitation.membership.storeops.io/invite-dave"))
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "inv", "-o", "name")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(strings.TrimSpace(out)).To(Equal("invitation.membership.storeops.io/invite-dave"))
+
+		By("explaining fields with their documentation")
+		out, _, err = kubectl(env.Kubeconfig, "", "explain", "store.spec.invitationTTL")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(ContainSubstring("how long an invitation link stays valid"))
+
+		Consistently(env.ManagerExited()).WithTimeout(2*time.Second).ShouldNot(BeClosed(), "the manager keeps running")
+	})
+
+	It("refuses a bad manifest from kubectl with a message that names the field", func() {
+		_, stderr, err := kubectl(env.Kubeconfig, `
+apiVersion: membership.storeops.io/v1alpha1
+kind: Invitation
+metadata: {name: bad}
+spec:
+  storeRef: {name: acme-shop}
+  email: "Eve <eve@example.com>"
+  roles: [staff, staff]
+`, "apply", "-f", "-")
+		Expect(err).To(HaveOccurred())
+		Expect(stderr).To(ContainSubstring("spec.email"))
+		Expect(stderr).To(ContainSubstring("must be a bare email address"))
+		Expect(stderr).To(ContainSubstring(`spec.roles[1]: Duplicate value: "staff"`))
+	})
+
+	It("runs make dev's program, which prints what to try and leaves no process behind on Ctrl-C", func() {
+		devBinary := goBuild("./hack/devenv", "devenv")
+		dir := GinkgoT().TempDir()
+		probe, err := devenv.FreeLoopbackAddr()
+		Expect(err).NotTo(HaveOccurred())
+		accept, err := devenv.FreeLoopbackAddr()
+		Expect(err).NotTo(HaveOccurred())
+
+		cmd := exec.Command(devBinary, "--dir", dir, "--manager", managerBinary, "--kubectl", kubectlPath,
+			"--smtp-address", "127.0.0.1:0", "--probe-address", probe, "--accept-address", accept)
+		cmd.Dir = rootDir
+		stdout, err := cmd.StdoutPipe()
+		Expect(err).NotTo(HaveOccurred())
+		cmd.Stderr = GinkgoWriter
+		Expect(cmd.Start()).To(Succeed())
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+
+		By("waiting for the instructions")
+		printed := make(chan string, 1)
+		go func() {
+			var seen strings.Builder
+			scanner := bufio.NewScanner(stdout)
+			for scanner.Scan() {
+				seen.WriteString(scanner.Text() + "\n")
+				if strings.HasPrefix(scanner.Text(), "Press Ctrl-C") {
+					printed <- seen.String()
+					break
+				}
+			}
+			_, _ = io.Copy(GinkgoWriter, stdout)
+		}()
+		var instructions string
+		Eventually(printed).WithTimeout(2 * time.Minute).Should(Receive(&instructions))
+		_, _ = GinkgoWriter.Write([]byte(instructions))
+		kubeconfig := filepath.Join(dir, "kubeconfig")
+		Expect(instructions).To(ContainSubstring("export KUBECONFIG=" + kubeconfig))
+		Expect(instructions).To(ContainSubstring(kubectlPath + " apply -f config/samples/"))
+
+		By("using the printed kubeconfig")
+		_, _, err = kubectl(kubeconfig, "", "apply", "-f", "config/samples/membership_v1alpha1_store.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(processesMentioning(dir)).To(HaveLen(4), "devenv, etcd, kube-apiserver and the manager run")
+
+		By("pressing Ctrl-C")
+		Expect(cmd.Process.Signal(syscall.SIGINT)).To(Succeed())
+		Eventually(exited).WithTimeout(time.Minute).Should(Receive(BeNil()), "devenv exits cleanly")
+		Expect(processesMentioning(dir)).To(BeEmpty(), "no process is left behind")
+	})
+})
+
+// processesMentioning lists the command lines of running processes that contain s.
+func processesMentioning(s string) []string {
+	GinkgoHelper()
+	cmdlines, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	Expect(err).NotTo(HaveOccurred())
+	self := "/proc/" + strconv.Itoa(os.Getpid()) + "/cmdline"
+	var found []string
+	for _, path := range cmdlines {
+		if path == self {
+			continue
+		}
+		data, err := os.ReadFile(path) //nolint:gosec // /proc entries
+		if err != nil {
+			continue // the process ended meanwhile
+		}
+		line := strings.ReplaceAll(string(data), "\x00", " ")
+		if strings.Contains(line, s) {
+			found = append(found, line)
+		}
+	}
+	return found
+}
