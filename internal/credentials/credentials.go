@@ -1,0 +1,135 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package credentials holds the pure functions behind a Member's credentials: random passwords,
+// bcrypt hashes and TOTP secrets. Randomness comes in as an io.Reader (crypto/rand.Reader in the
+// operator) and time as a value, so every function is deterministic under test.
+package credentials
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// MinBcryptCost is the lowest bcrypt cost accepted: below it an offline attack on a leaked hash is
+// cheap.
+const MinBcryptCost = 10
+
+// maxPasswordBytes is how much of a password bcrypt reads.
+const maxPasswordBytes = 72
+
+// GeneratedPasswordLength is the length of generated passwords: 24 characters from a 56-symbol
+// alphabet is about 139 bits.
+const GeneratedPasswordLength = 24
+
+// passwordAlphabet leaves out look-alikes (0/O, 1/l/I) so a password read aloud or copied by hand
+// survives.
+const passwordAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// GeneratePassword returns n characters drawn uniformly from the alphabet using random.
+func GeneratePassword(random io.Reader, n int) (string, error) {
+	if n < 20 {
+		return "", fmt.Errorf("generated passwords must have at least 20 characters, not %d", n)
+	}
+	out := make([]byte, n)
+	for i := range out {
+		k, err := randIndex(random, len(passwordAlphabet))
+		if err != nil {
+			return "", fmt.Errorf("read randomness: %w", err)
+		}
+		out[i] = passwordAlphabet[k]
+	}
+	return string(out), nil
+}
+
+// randIndex returns a uniform index below n (at most 256) from random, by rejection sampling over
+// single bytes so that no symbol is more likely than another.
+func randIndex(random io.Reader, n int) (int, error) {
+	limit := 256 - 256%n
+	var b [1]byte
+	for {
+		if _, err := io.ReadFull(random, b[:]); err != nil {
+			return 0, err
+		}
+		if int(b[0]) < limit {
+			return int(b[0]) % n, nil
+		}
+	}
+}
+
+// HashPassword returns the bcrypt hash of password at cost (at least MinBcryptCost). bcrypt reads
+// at most 72 bytes, so longer passwords are refused instead of silently truncated.
+func HashPassword(password string, cost int) ([]byte, error) {
+	if cost < MinBcryptCost {
+		return nil, fmt.Errorf("bcrypt cost %d is below the minimum %d", cost, MinBcryptCost)
+	}
+	if len(password) > maxPasswordBytes {
+		return nil, errors.New("password is longer than 72 bytes, which bcrypt cannot hash")
+	}
+	if password == "" {
+		return nil, errors.New("password is empty")
+	}
+	return bcrypt.GenerateFromPassword([]byte(password), cost)
+}
+
+// VerifyPassword reports whether password matches hash, in constant time. A password longer than
+// bcrypt's 72 bytes never matches: bcrypt would compare only its first 72 bytes.
+func VerifyPassword(hash []byte, password string) bool {
+	if len(password) > maxPasswordBytes {
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+}
+
+// TOTP is a time-based one-time password enrolment.
+type TOTP struct {
+	// Secret is the base32 shared secret.
+	Secret string
+	// URI is the otpauth:// URI an authenticator app scans (as a QR code).
+	URI string
+}
+
+// NewTOTP generates a TOTP secret for account (the login email) at issuer (the store's name):
+// SHA1, 6 digits, 30-second period, which every authenticator app supports.
+func NewTOTP(random io.Reader, issuer, account string) (TOTP, error) {
+	key, err := totp.Generate(totp.GenerateOpts{
+		Issuer:      issuer,
+		AccountName: account,
+		SecretSize:  20,
+		Digits:      otp.DigitsSix,
+		Algorithm:   otp.AlgorithmSHA1,
+		Rand:        random,
+	})
+	if err != nil {
+		return TOTP{}, fmt.Errorf("generate TOTP secret: %w", err)
+	}
+	return TOTP{Secret: key.Secret(), URI: key.URL()}, nil
+}
+
+// ValidateTOTP reports whether code is valid for secret at now, allowing one period of clock skew
+// either way.
+func ValidateTOTP(secret, code string, now time.Time) bool {
+	ok, err := totp.ValidateCustom(code, secret, now, totp.ValidateOpts{
+		Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+	})
+	return err == nil && ok
+}

@@ -1,0 +1,112 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package credentials
+
+import (
+	"bytes"
+	"crypto/rand"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"github.com/pquerna/otp/totp"
+)
+
+func TestGeneratePassword(t *testing.T) {
+	g := NewWithT(t)
+	a, err := GeneratePassword(rand.Reader, GeneratedPasswordLength)
+	g.Expect(err).NotTo(HaveOccurred())
+	b, err := GeneratePassword(rand.Reader, GeneratedPasswordLength)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(a).To(HaveLen(24))
+	g.Expect(a).NotTo(Equal(b))
+	for _, c := range a {
+		g.Expect(passwordAlphabet).To(ContainSubstring(string(c)))
+	}
+
+	_, err = GeneratePassword(rand.Reader, 19)
+	g.Expect(err).To(MatchError(ContainSubstring("at least 20")))
+
+	_, err = GeneratePassword(bytes.NewReader([]byte{1, 2, 3}), 20)
+	g.Expect(err).To(MatchError(ContainSubstring("read randomness")), "a short read is an error, not a short password")
+}
+
+func TestRandIndexRejectsBiasedBytes(t *testing.T) {
+	g := NewWithT(t)
+	// With 56 symbols, bytes 224..255 would favour the first 32 symbols: they are skipped.
+	k, err := randIndex(bytes.NewReader([]byte{255, 224, 57}), 56)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(k).To(Equal(1))
+}
+
+func TestHashPassword(t *testing.T) {
+	cases := []struct {
+		name     string
+		password string
+		cost     int
+		wantErr  string
+	}{
+		{name: "ok", password: "correct horse battery staple", cost: 10},
+		{name: "cost below the floor", password: "correct horse battery staple", cost: 9, wantErr: "below the minimum 10"},
+		{name: "72 bytes is the bcrypt limit", password: strings.Repeat("p", 72), cost: 10},
+		{name: "73 bytes would be truncated", password: strings.Repeat("p", 73), cost: 10, wantErr: "longer than 72 bytes"},
+		{name: "empty", password: "", cost: 10, wantErr: "empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			hash, err := HashPassword(tc.password, tc.cost)
+			if tc.wantErr != "" {
+				g.Expect(err).To(MatchError(ContainSubstring(tc.wantErr)))
+				g.Expect(err.Error()).NotTo(ContainSubstring(tc.password+"x"), "no password in errors")
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(string(hash)).To(HavePrefix("$2a$10$"))
+			g.Expect(VerifyPassword(hash, tc.password)).To(BeTrue())
+			g.Expect(VerifyPassword(hash, tc.password+"!")).To(BeFalse())
+		})
+	}
+}
+
+func TestTOTP(t *testing.T) {
+	g := NewWithT(t)
+	enrolment, err := NewTOTP(rand.Reader, "Acme Shop", "bob@example.com")
+	g.Expect(err).NotTo(HaveOccurred())
+
+	u, err := url.Parse(enrolment.URI)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(u.Scheme).To(Equal("otpauth"))
+	g.Expect(u.Host).To(Equal("totp"))
+	g.Expect(u.Path).To(Equal("/Acme Shop:bob@example.com"))
+	g.Expect(u.Query().Get("secret")).To(Equal(enrolment.Secret))
+	g.Expect(u.Query().Get("issuer")).To(Equal("Acme Shop"))
+
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	code, err := totp.GenerateCode(enrolment.Secret, now)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ValidateTOTP(enrolment.Secret, code, now)).To(BeTrue())
+	g.Expect(ValidateTOTP(enrolment.Secret, code, now.Add(30*time.Second))).To(BeTrue(), "one period of skew")
+	g.Expect(ValidateTOTP(enrolment.Secret, code, now.Add(2*time.Minute))).To(BeFalse(), "stale code")
+	g.Expect(ValidateTOTP(enrolment.Secret, "000000x", now)).To(BeFalse())
+
+	other, err := NewTOTP(rand.Reader, "Acme Shop", "bob@example.com")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(other.Secret).NotTo(Equal(enrolment.Secret))
+}
