@@ -39,7 +39,7 @@ const (
 	PermMembersRead     Permission = "members:read"      // who has access, with which roles
 	PermMembersManage   Permission = "members:manage"    // invite, disable and remove members
 	PermAPITokensRead   Permission = "api-tokens:read"   // read API tokens
-	PermAPITokensManage Permission = "api-tokens:manage" // create and revoke API tokens
+	PermAPITokensManage Permission = "api-tokens:manage" //nolint:gosec // a permission name, not a credential
 	PermBillingRead     Permission = "billing:read"      // the store's subscription and its invoices
 	PermBillingManage   Permission = "billing:manage"    // change plan and subscription payment
 	PermOwnershipManage Permission = "ownership:manage"  // hand the store over to a new owner

@@ -23,11 +23,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/mail"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/storeops/member-operator/internal/mail"
 )
 
 // Environment variables read when the matching flag is not given. Secrets come from the
@@ -135,7 +137,7 @@ func (o *Options) Complete(getenv func(string) string) error {
 	}
 	if o.MailFrom == "" {
 		errs = append(errs, errors.New("--mail-from is required, e.g. \"Store Team <no-reply@example.com>\""))
-	} else if _, err := mail.ParseAddress(o.MailFrom); err != nil {
+	} else if _, err := netmail.ParseAddress(o.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("--mail-from %q is not an email address: %w", o.MailFrom, err))
 	}
 	// Links are built as PublicURL + "/invitations/accept?...": one slash, whatever was given.
@@ -168,21 +170,8 @@ func validateSMTPURL(raw string) error {
 	if raw == "" {
 		return errors.New("--smtp-url (or $" + EnvSMTPURL + ") is required, e.g. smtp://user@mail.example.com:587")
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		// url.Parse errors quote the input, which may hold a password: name the flag only.
-		return errors.New("--smtp-url is not a valid URL (expected smtp://user:pass@host:587 or smtps://user:pass@host:465)")
-	}
-	if u.Scheme != "smtp" && u.Scheme != "smtps" {
-		return fmt.Errorf("--smtp-url %s: scheme must be smtp (STARTTLS) or smtps (implicit TLS), not %q", u.Redacted(), u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return fmt.Errorf("--smtp-url %s: a host is required", u.Redacted())
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("--smtp-url %s: port must be 1-65535", u.Redacted())
-		}
+	if _, err := mail.ParseSMTPURL(raw); err != nil {
+		return fmt.Errorf("--smtp-url: %w", err)
 	}
 	return nil
 }

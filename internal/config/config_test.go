@@ -82,7 +82,7 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"wrong scheme", []string{"--smtp-url=http://user:hunter2hunter2@mail.example.com", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "scheme must be smtp"},
 		{"no host", []string{"--smtp-url=smtp://user:hunter2hunter2@:25", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "a host is required"},
 		{"bad port", []string{"--smtp-url=smtp://user:hunter2hunter2@mail.example.com:99999", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "port must be 1-65535"},
-		{"unparseable url", []string{"--smtp-url=smtp://user:hunter2hunter2@mail.example.com:%zz", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "--smtp-url is not a valid URL"},
+		{"unparseable url", []string{"--smtp-url=smtp://user:hunter2hunter2@mail.example.com:%zz", "--mail-from=a@example.com", "--public-url=https://x.example.com"}, "--smtp-url: not a valid URL"},
 		{"no mail-from", []string{"--smtp-url=smtp://mail.example.com", "--public-url=https://x.example.com"}, "--mail-from is required"},
 		{"bad mail-from", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=Store Team", "--public-url=https://x.example.com"}, "--mail-from \"Store Team\" is not an email address"},
 		{"no public url", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=a@example.com"}, "--public-url is required"},

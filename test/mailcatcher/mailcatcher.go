@@ -22,18 +22,22 @@ package mailcatcher
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -85,6 +89,11 @@ type Options struct {
 	Dir string
 	// Log, when set, receives one line per message.
 	Log io.Writer
+	// Username and Password, when set, are required through SMTP AUTH PLAIN.
+	Username, Password string
+	// TLSConfig, when set, enables STARTTLS (or implicit TLS with ImplicitTLS).
+	TLSConfig   *tls.Config
+	ImplicitTLS bool
 }
 
 // Catcher is a running SMTP server that keeps what it receives.
@@ -113,6 +122,13 @@ func Start(opts Options) (*Catcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for SMTP on %s: %w", opts.Addr, err)
 	}
+	if opts.ImplicitTLS {
+		if opts.TLSConfig == nil {
+			_ = l.Close()
+			return nil, errors.New("ImplicitTLS needs a TLSConfig")
+		}
+		l = tls.NewListener(l, opts.TLSConfig)
+	}
 	c := &Catcher{listener: l, opts: opts, done: make(chan struct{}), changed: make(chan struct{})}
 	c.server = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &session{catcher: c}, nil
@@ -122,6 +138,11 @@ func Start(opts Options) (*Catcher, error) {
 	c.server.MaxRecipients = 50
 	c.server.ReadTimeout = time.Minute
 	c.server.WriteTimeout = time.Minute
+	if !opts.ImplicitTLS {
+		c.server.TLSConfig = opts.TLSConfig // go-smtp offers STARTTLS when set
+	}
+	// Without TLS the catcher is a local test fixture: allow AUTH over plain text there.
+	c.server.AllowInsecureAuth = opts.TLSConfig == nil
 	go func() {
 		defer close(c.done)
 		_ = c.server.Serve(l)
@@ -132,12 +153,30 @@ func Start(opts Options) (*Catcher, error) {
 // Addr is the address the catcher listens on, such as 127.0.0.1:41234.
 func (c *Catcher) Addr() string { return c.listener.Addr().String() }
 
-// URL is an smtp:// URL for the catcher, suitable for the operator's --smtp-url.
-func (c *Catcher) URL() string { return "smtp://" + c.Addr() }
+// URL is an SMTP URL for the catcher, suitable for the operator's --smtp-url: smtps:// with
+// implicit TLS, smtp:// with STARTTLS, or smtp://...?tls=none without TLS. It carries the user
+// name, not the password.
+func (c *Catcher) URL() string {
+	user := ""
+	if c.opts.Username != "" {
+		user = url.User(c.opts.Username).String() + "@"
+	}
+	switch {
+	case c.opts.ImplicitTLS:
+		return "smtps://" + user + c.Addr()
+	case c.opts.TLSConfig != nil:
+		return "smtp://" + user + c.Addr()
+	default:
+		return "smtp://" + user + c.Addr() + "?tls=none"
+	}
+}
 
 // Close stops the server and waits for it to finish.
 func (c *Catcher) Close() error {
 	err := c.server.Close()
+	// go-smtp closes only the listeners Serve has registered; one closed right after Start may not
+	// be yet, so close ours too or Serve would accept forever.
+	_ = c.listener.Close()
 	<-c.done
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
@@ -197,12 +236,39 @@ func (c *Catcher) deliver(m Message) error {
 
 // session collects one SMTP transaction.
 type session struct {
-	catcher *Catcher
-	from    string
-	to      []string
+	catcher       *Catcher
+	authenticated bool
+	from          string
+	to            []string
+}
+
+var _ smtp.AuthSession = &session{}
+
+func (s *session) AuthMechanisms() []string {
+	if s.catcher.opts.Username == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		if subtle.ConstantTimeCompare([]byte(username), []byte(s.catcher.opts.Username)) != 1 ||
+			subtle.ConstantTimeCompare([]byte(password), []byte(s.catcher.opts.Password)) != 1 {
+			return smtp.ErrAuthFailed
+		}
+		s.authenticated = true
+		return nil
+	}), nil
 }
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.catcher.opts.Username != "" && !s.authenticated {
+		return smtp.ErrAuthRequired
+	}
 	s.from = from
 	return nil
 }

@@ -1,0 +1,58 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package mail renders the operator's emails from embedded templates, in each store's language,
+// and sends them. Senders sit behind the Sender interface: SMTPSender in the operator, a FakeSender
+// in unit tests.
+package mail
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Message is a rendered email to one recipient.
+type Message struct {
+	// To is the recipient's bare address.
+	To string
+	// MessageID identifies the message (without angle brackets). It is derived from the object and
+	// the event (see MessageID), so a retry after a crash sends the same ID and receiving systems
+	// can drop the duplicate.
+	MessageID string
+	Content
+}
+
+// Content is what a template renders: subject, plain text and HTML alternatives.
+type Content struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Sender delivers messages. Send returns only when the SMTP server accepted the message, or with
+// the reason it did not; errors never contain credentials.
+type Sender interface {
+	Send(ctx context.Context, msg Message) error
+}
+
+// MessageID derives a Message-ID from the UID of the object an email is about and the event that
+// caused it (e.g. "access-removed"), at domain (the sender's domain).
+func MessageID(uid types.UID, event, domain string) string {
+	return fmt.Sprintf("%s.%s@%s", uid, event, strings.ToLower(domain))
+}

@@ -1,0 +1,124 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode"
+)
+
+// Kind names an email the operator sends; its templates are templates/<kind>/<locale>.tmpl, each
+// defining "subject", "text" and "content" (the HTML body inside templates/layout.tmpl).
+type Kind string
+
+// The kinds of email. Later issues add invitations, activation, password and email changes.
+const (
+	// KindAccessRemoved tells a person that their access to a store was removed.
+	KindAccessRemoved Kind = "access-removed"
+)
+
+// Locales are the languages every email exists in; the first is the fallback.
+var Locales = []string{"en", "nl", "ja"}
+
+// Kinds lists every kind, so a test can check each exists in each locale.
+var Kinds = []Kind{KindAccessRemoved}
+
+//go:embed templates
+var templateFS embed.FS
+
+// AccessRemovedData fills the access-removed email.
+type AccessRemovedData struct {
+	StoreName  string
+	MemberName string
+	Email      string
+	RemovedAt  time.Time
+}
+
+// Render produces the email of kind in locale (falling back to English for an unknown locale)
+// from data. Values are escaped for HTML; the subject is one line whatever the data holds.
+func Render(kind Kind, locale string, data any) (Content, error) {
+	if !knownLocale(locale) {
+		locale = Locales[0]
+	}
+	file := fmt.Sprintf("templates/%s/%s.tmpl", kind, locale)
+	funcs := map[string]any{"date": func(t time.Time) string { return formatDate(locale, t) }}
+
+	text, err := texttemplate.New(string(kind)).Funcs(funcs).ParseFS(templateFS, file)
+	if err != nil {
+		return Content{}, fmt.Errorf("email %s/%s: %w", kind, locale, err)
+	}
+	html, err := htmltemplate.New(string(kind)).Funcs(funcs).ParseFS(templateFS, "templates/layout.tmpl", file)
+	if err != nil {
+		return Content{}, fmt.Errorf("email %s/%s: %w", kind, locale, err)
+	}
+	var subject, body, page bytes.Buffer
+	if err := text.ExecuteTemplate(&subject, "subject", data); err != nil {
+		return Content{}, fmt.Errorf("email %s/%s subject: %w", kind, locale, err)
+	}
+	if err := text.ExecuteTemplate(&body, "text", data); err != nil {
+		return Content{}, fmt.Errorf("email %s/%s text: %w", kind, locale, err)
+	}
+	if err := html.ExecuteTemplate(&page, "layout", struct {
+		Locale string
+		Data   any
+	}{locale, data}); err != nil {
+		return Content{}, fmt.Errorf("email %s/%s html: %w", kind, locale, err)
+	}
+	return Content{Subject: oneLine(subject.String()), Text: strings.TrimSpace(body.String()) + "\n", HTML: page.String()}, nil
+}
+
+func knownLocale(locale string) bool {
+	for _, l := range Locales {
+		if l == locale {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine turns every control character (CR and LF included) into a space, so no value can add a
+// header line, and trims the result.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+var dutchMonths = [...]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+	"september", "oktober", "november", "december"}
+
+// formatDate writes a date (in UTC) as people of locale write it.
+func formatDate(locale string, t time.Time) string {
+	t = t.UTC()
+	switch locale {
+	case "nl":
+		return fmt.Sprintf("%d %s %d", t.Day(), dutchMonths[t.Month()-1], t.Year())
+	case "ja":
+		return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+	default:
+		return t.Format("2 January 2006")
+	}
+}

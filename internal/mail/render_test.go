@@ -1,0 +1,98 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package mail
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+var removedAt = time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+
+func TestEveryKindRendersInEveryLocale(t *testing.T) {
+	for _, kind := range Kinds {
+		for _, locale := range Locales {
+			t.Run(string(kind)+"/"+locale, func(t *testing.T) {
+				g := NewWithT(t)
+				c, err := Render(kind, locale, AccessRemovedData{StoreName: "Acme", Email: "bob@example.com", RemovedAt: removedAt})
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(c.Subject).NotTo(BeEmpty())
+				g.Expect(c.Text).To(ContainSubstring("Acme"))
+				g.Expect(c.HTML).To(ContainSubstring(`<html lang="` + locale + `">`))
+				for _, part := range []string{c.Subject, c.Text, c.HTML} {
+					g.Expect(part).NotTo(ContainSubstring("<no value>"))
+				}
+			})
+		}
+	}
+}
+
+func TestAccessRemovedIsTranslated(t *testing.T) {
+	cases := []struct {
+		locale, subject, date string
+	}{
+		{"en", "Your access to Acme Shop was removed", "5 March 2026"},
+		{"nl", "Je toegang tot Acme Shop is ingetrokken", "5 maart 2026"},
+		{"ja", "Acme Shop へのアクセス権が削除されました", "2026年3月5日"},
+		{"fr", "Your access to Acme Shop was removed", "5 March 2026"}, // unknown: English
+	}
+	for _, tc := range cases {
+		t.Run(tc.locale, func(t *testing.T) {
+			g := NewWithT(t)
+			c, err := Render(KindAccessRemoved, tc.locale, AccessRemovedData{
+				StoreName: "Acme Shop", MemberName: "Bob", Email: "bob@example.com", RemovedAt: removedAt,
+			})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(c.Subject).To(Equal(tc.subject))
+			g.Expect(c.Text).To(ContainSubstring(tc.date))
+			g.Expect(c.HTML).To(ContainSubstring(tc.date))
+			g.Expect(c.Text).To(ContainSubstring("Bob"))
+		})
+	}
+}
+
+func TestHostileValuesAreEscapedAndCannotAddHeaders(t *testing.T) {
+	g := NewWithT(t)
+	c, err := Render(KindAccessRemoved, "en", AccessRemovedData{
+		StoreName:  "Evil\r\nBcc: victim@example.com <script>alert(1)</script>",
+		MemberName: `<img src=x onerror="alert(1)">`,
+		Email:      "bob@example.com",
+		RemovedAt:  removedAt,
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Subject).NotTo(ContainSubstring("\n"))
+	g.Expect(c.Subject).NotTo(ContainSubstring("\r"))
+	g.Expect(c.HTML).NotTo(ContainSubstring("<script>"))
+	g.Expect(c.HTML).NotTo(ContainSubstring("<img"))
+	g.Expect(c.HTML).To(ContainSubstring("&lt;script&gt;"))
+	g.Expect(strings.Count(c.Text, "<script>")).To(Equal(2), "plain text stays as written: it is never rendered as HTML")
+}
+
+func TestMemberWithoutNameIsGreetedByEmail(t *testing.T) {
+	g := NewWithT(t)
+	c, err := Render(KindAccessRemoved, "nl", AccessRemovedData{StoreName: "Acme", Email: "bob@example.com", RemovedAt: removedAt})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Text).To(HavePrefix("Hallo bob@example.com,"))
+}
+
+func TestMessageID(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(MessageID("8c5f-11", "access-removed", "Example.COM")).To(Equal("8c5f-11.access-removed@example.com"))
+}
