@@ -19,15 +19,18 @@ limitations under the License.
 package main
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"flag"
 	"os"
 	"path/filepath"
 
+	uberzap "go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -42,6 +45,8 @@ import (
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
+	"github.com/storeops/member-operator/internal/logging"
+	"github.com/storeops/member-operator/internal/mail"
 )
 
 var (
@@ -54,16 +59,15 @@ func init() {
 	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
 }
 
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-
 func main() {
 	var opts config.Options
 	opts.BindFlags(flag.CommandLine)
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	// Whatever --zap-log-level says, client-go's HTTP body dumps (which carry Secret data) are
+	// dropped.
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.RawZapOpts(uberzap.WrapCore(logging.WithoutBodies))))
 
 	if err := opts.Complete(os.Getenv); err != nil {
 		setupLog.Error(err, "invalid flags")
@@ -135,7 +139,25 @@ func main() {
 		setupLog.Error(err, "unable to create controller", "controller", "Store")
 		os.Exit(1)
 	}
-	if err := (&member.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
+	sender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom})
+	if err != nil {
+		setupLog.Error(err, "invalid mail settings")
+		os.Exit(2)
+	}
+	ctx := ctrl.SetupSignalHandler()
+	if err := (&member.Reconciler{
+		Client:               mgr.GetClient(),
+		APIReader:            mgr.GetAPIReader(),
+		Scheme:               mgr.GetScheme(),
+		Recorder:             mgr.GetEventRecorder("membership.storeops.io/member-controller"),
+		Clock:                clock.RealClock{},
+		Mail:                 sender,
+		MailDomain:           sender.FromDomain(),
+		Random:               rand.Reader,
+		BcryptCost:           opts.BcryptCost,
+		RemovalNoticeTimeout: opts.RemovalNoticeTimeout,
+		PasswordSecretResync: opts.PasswordSecretResync,
+	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Member")
 		os.Exit(1)
 	}
@@ -164,7 +186,7 @@ func main() {
 	setupLog.Info("starting manager",
 		"smtpURL", opts.RedactedSMTPURL(), "mailFrom", opts.MailFrom, "publicURL", opts.PublicURL,
 		"acceptBindAddress", opts.AcceptBindAddress, "exclusiveMembership", opts.ExclusiveMembership)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		setupLog.Error(err, "problem running manager")
 		os.Exit(1)
 	}

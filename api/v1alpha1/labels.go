@@ -38,3 +38,49 @@ const (
 	// MemberLabel names the Member an object belongs to.
 	MemberLabel = "membership.storeops.io/member"
 )
+
+// Condition reasons.
+const (
+	// ReasonActive: the Member has access; its credential Secret matches the spec.
+	ReasonActive = "Active"
+	// ReasonDisabled: spec.disabled is true, so the credential Secret is removed.
+	ReasonDisabled = "Disabled"
+	// ReasonStoreNotFound: spec.storeRef names no Store in the namespace.
+	ReasonStoreNotFound = "StoreNotFound"
+	// ReasonEmailConflict: another Member of the Store already has this email.
+	ReasonEmailConflict = "EmailConflict"
+	// ReasonPasswordSecretNotFound: spec.passwordSecretRef names a missing Secret or key.
+	ReasonPasswordSecretNotFound = "PasswordSecretNotFound"
+	// ReasonPasswordInvalid: the supplied password cannot be used (empty or over 72 bytes).
+	ReasonPasswordInvalid = "PasswordInvalid"
+)
+
+// Finalizers and annotations.
+const (
+	// MemberFinalizer holds a Member until its access is revoked and the removed person is told.
+	MemberFinalizer = "membership.storeops.io/revoke-access"
+	// PasswordSourceAnnotation on a credential Secret records which version (UID/resourceVersion)
+	// of the spec.passwordSecretRef Secret its hash was made from, so an unchanged source costs no
+	// bcrypt work.
+	PasswordSourceAnnotation = "membership.storeops.io/password-source"
+	// RetainedForLabel marks the Secret that keeps a disabled Member's credentials (hash, TOTP
+	// secret) so that enabling restores them. It deliberately lacks MemberLabel: it is no grant.
+	RetainedForLabel = "membership.storeops.io/retained-for"
+)
+
+// Keys of a credential Secret.
+const (
+	CredentialUsername     = "username"
+	CredentialPasswordHash = "password-hash"
+	CredentialPassword     = "password"
+	CredentialTOTPSecret   = "totp-secret"
+	CredentialTOTPURI      = "totp-uri"
+	CredentialRoles        = "roles"
+	CredentialPermissions  = "permissions"
+)
+
+// CredentialsSecretName is the name of a Member's credential Secret: <member>-credentials.
+func CredentialsSecretName(member string) string { return member + "-credentials" }
+
+// RetainedSecretName is the name of the Secret that keeps a disabled Member's credentials.
+func RetainedSecretName(member string) string { return member + "-credentials-retained" }

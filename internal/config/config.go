@@ -44,6 +44,10 @@ const (
 	DefaultAcceptBindAddress = ":8082"
 	DefaultPasswordResetTTL  = time.Hour
 	DefaultBcryptCost        = 12
+	// DefaultRemovalNoticeTimeout: a deletion waits this long for the access-removed email.
+	DefaultRemovalNoticeTimeout = 10 * time.Minute
+	// DefaultPasswordSecretResync: a change of a Member's password Secret shows within this.
+	DefaultPasswordSecretResync = time.Minute
 	// MinBcryptCost is the lowest bcrypt cost the operator accepts: below it an offline attack on a
 	// leaked hash becomes cheap.
 	MinBcryptCost = 10
@@ -83,6 +87,10 @@ type Options struct {
 	PasswordResetTTL time.Duration
 	// BcryptCost is the bcrypt cost of password hashes.
 	BcryptCost int
+	// RemovalNoticeTimeout bounds how long a Member deletion waits for the access-removed email.
+	RemovalNoticeTimeout time.Duration
+	// PasswordSecretResync is how often a Member's spec.passwordSecretRef Secret is re-read.
+	PasswordSecretResync time.Duration
 }
 
 // BindFlags registers every flag on fs with its default.
@@ -118,6 +126,11 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"How long a password reset link stays valid.")
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", DefaultBcryptCost,
 		"The bcrypt cost of password hashes, from "+strconv.Itoa(MinBcryptCost)+" to "+strconv.Itoa(MaxBcryptCost)+".")
+	fs.DurationVar(&o.RemovalNoticeTimeout, "removal-notice-timeout", DefaultRemovalNoticeTimeout,
+		"How long deleting a Member waits for the access-removed email to be accepted by SMTP before it is "+
+			"released anyway, with a Warning event.")
+	fs.DurationVar(&o.PasswordSecretResync, "password-secret-resync", DefaultPasswordSecretResync,
+		"How often a Member's spec.passwordSecretRef Secret is re-read; a changed password is picked up within this.")
 }
 
 // Complete fills settings that were not given as flags from the environment (getenv is os.Getenv
@@ -150,6 +163,12 @@ func (o *Options) Complete(getenv func(string) string) error {
 	}
 	if o.BcryptCost < MinBcryptCost || o.BcryptCost > MaxBcryptCost {
 		errs = append(errs, fmt.Errorf("--bcrypt-cost %d must be between %d and %d", o.BcryptCost, MinBcryptCost, MaxBcryptCost))
+	}
+	if o.RemovalNoticeTimeout < time.Second || o.RemovalNoticeTimeout > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--removal-notice-timeout %s must be between 1s and 24h", o.RemovalNoticeTimeout))
+	}
+	if o.PasswordSecretResync < time.Second || o.PasswordSecretResync > time.Hour {
+		errs = append(errs, fmt.Errorf("--password-secret-resync %s must be between 1s and 1h", o.PasswordSecretResync))
 	}
 	if o.AcceptBindAddress == "" {
 		errs = append(errs, errors.New("--accept-bind-address must not be empty"))

@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -122,7 +124,23 @@ func NewTOTP(random io.Reader, issuer, account string) (TOTP, error) {
 	if err != nil {
 		return TOTP{}, fmt.Errorf("generate TOTP secret: %w", err)
 	}
-	return TOTP{Secret: key.Secret(), URI: key.URL()}, nil
+	return TOTP{Secret: key.Secret(), URI: TOTPURI(issuer, account, key.Secret())}, nil
+}
+
+// TOTPURI is the otpauth:// URI of an existing secret, for account at issuer. It is a pure
+// function of its arguments, so a URI can follow a changed login email or store name without a
+// new secret.
+func TOTPURI(issuer, account, secret string) string {
+	v := url.Values{}
+	v.Set("secret", secret)
+	v.Set("issuer", issuer)
+	v.Set("algorithm", "SHA1")
+	v.Set("digits", "6")
+	v.Set("period", "30")
+	// Spaces as %20, not '+': some authenticator apps show a '+' literally.
+	query := strings.ReplaceAll(v.Encode(), "+", "%20")
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + account, RawQuery: query}
+	return u.String()
 }
 
 // ValidateTOTP reports whether code is valid for secret at now, allowing one period of clock skew

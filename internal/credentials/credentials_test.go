@@ -25,6 +25,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -97,6 +98,11 @@ func TestTOTP(t *testing.T) {
 	g.Expect(u.Path).To(Equal("/Acme Shop:bob@example.com"))
 	g.Expect(u.Query().Get("secret")).To(Equal(enrolment.Secret))
 	g.Expect(u.Query().Get("issuer")).To(Equal("Acme Shop"))
+	g.Expect(u.RawQuery).To(ContainSubstring("issuer=Acme%20Shop"))
+	key, err := otp.NewKeyFromURL(enrolment.URI)
+	g.Expect(err).NotTo(HaveOccurred(), "an otpauth library reads it back")
+	g.Expect(key.Secret()).To(Equal(enrolment.Secret))
+	g.Expect(key.Period()).To(Equal(uint64(30)))
 
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	code, err := totp.GenerateCode(enrolment.Secret, now)
@@ -105,6 +111,12 @@ func TestTOTP(t *testing.T) {
 	g.Expect(ValidateTOTP(enrolment.Secret, code, now.Add(30*time.Second))).To(BeTrue(), "one period of skew")
 	g.Expect(ValidateTOTP(enrolment.Secret, code, now.Add(2*time.Minute))).To(BeFalse(), "stale code")
 	g.Expect(ValidateTOTP(enrolment.Secret, "000000x", now)).To(BeFalse())
+
+	g.Expect(TOTPURI("Acme Shop", "bob@example.com", enrolment.Secret)).To(Equal(enrolment.URI),
+		"the URI can be rebuilt from the secret")
+	rebuilt, err := url.Parse(TOTPURI("Acme Shop", "bob+new@example.com", enrolment.Secret))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rebuilt.Path).To(Equal("/Acme Shop:bob+new@example.com"))
 
 	other, err := NewTOTP(rand.Reader, "Acme Shop", "bob@example.com")
 	g.Expect(err).NotTo(HaveOccurred())

@@ -14,45 +14,158 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package member holds the Member controller.
+// Package member holds the Member controller: it issues, updates, withholds and revokes the
+// credential Secret (<member>-credentials) that is a person's access to a store's admin panel, and
+// tells a removed person that their access is gone.
 package member
 
 import (
 	"context"
+	"errors"
+	"io"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	corev1 "k8s.io/api/core/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/mail"
 )
 
-// Reconciler reconciles Member objects.
+// StoreIndex is the field index of Members by spec.storeRef.name.
+const StoreIndex = "spec.storeRef.name"
+
+// Event reasons: a fixed vocabulary; Warning only for failures.
+const (
+	EventCredentialsIssued        = "CredentialsIssued"
+	EventCredentialsUpdated       = "CredentialsUpdated"
+	EventPasswordRotated          = "PasswordRotated"
+	EventAccessRevoked            = "AccessRevoked"
+	EventAccessRestored           = "AccessRestored"
+	EventAccessRemovedEmailSent   = "AccessRemovedEmailSent"
+	EventAccessRemovedEmailError  = "AccessRemovedEmailFailed"
+	EventAccessRemovedEmailGaveUp = "AccessRemovedEmailAbandoned"
+	EventEmailConflict            = "EmailConflict"
+	EventStoreNotFound            = "StoreNotFound"
+	EventPasswordSecretNotFound   = "PasswordSecretNotFound"
+)
+
+// Defaults of the Reconciler's tunables.
+const (
+	DefaultRemovalNoticeTimeout = 10 * time.Minute
+	DefaultPasswordSecretResync = time.Minute
+)
+
+// Reconciler reconciles Member objects. Every dependency is a field, so tests inject fakes.
 type Reconciler struct {
 	client.Client
-	Scheme *runtime.Scheme
+	// APIReader reads Secrets the operator does not own (spec.passwordSecretRef): they are not in
+	// the cache, which holds only the operator's labelled Secrets.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+	Mail      mail.Sender
+	// MailDomain is the domain of Message-IDs (the From address's domain).
+	MailDomain string
+	// Random is the source of passwords and TOTP secrets: crypto/rand.Reader.
+	Random     io.Reader
+	BcryptCost int
+	// RemovalNoticeTimeout bounds how long a deletion waits for the "access removed" email; after
+	// it the Member is released with a Warning event, so GitOps deletions never hang forever.
+	RemovalNoticeTimeout time.Duration
+	// PasswordSecretResync is how often a Member with spec.passwordSecretRef re-reads that Secret:
+	// it is not watched (that would cache every Secret in the cluster), so a change is picked up
+	// within this interval.
+	PasswordSecretResync time.Duration
 }
 
-// +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members/finalizers,verbs=update
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=stores,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one Member towards its spec. The foundation registers the controller so that the
-// manager, RBAC and watches are in place; the behaviour arrives with the member issue.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var obj membershipv1alpha1.Member
-	if err := r.Get(ctx, req.NamespacedName, &obj); err != nil {
+// Reconcile brings one Member to its spec: get, handle deletion, ensure the finalizer, run the
+// phases, and write status once at the end, only when it changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	member := &membershipv1alpha1.Member{}
+	if err := r.Get(ctx, req.NamespacedName, member); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	logf.FromContext(ctx).V(1).Info("observed", "generation", obj.Generation)
-	return ctrl.Result{}, nil
+	if !member.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, member)
+	}
+	if !controllerutil.ContainsFinalizer(member, membershipv1alpha1.MemberFinalizer) {
+		base := member.DeepCopy()
+		controllerutil.AddFinalizer(member, membershipv1alpha1.MemberFinalizer)
+		if err := r.Patch(ctx, member, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	base := member.DeepCopy()
+	defer func() {
+		if equality.Semantic.DeepEqual(base.Status, member.Status) {
+			return // a reconcile that changes nothing writes nothing
+		}
+		if err := r.Status().Patch(ctx, member, client.MergeFrom(base)); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+
+	result, err := r.reconcileNormal(ctx, member)
+	if err == nil {
+		member.Status.ObservedGeneration = member.Generation
+	}
+	return result, err
 }
 
-// SetupWithManager registers the controller with the manager.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+// SetupWithManager registers the controller, its watches and the Store index.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.RemovalNoticeTimeout == 0 {
+		r.RemovalNoticeTimeout = DefaultRemovalNoticeTimeout
+	}
+	if r.PasswordSecretResync == 0 {
+		r.PasswordSecretResync = DefaultPasswordSecretResync
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &membershipv1alpha1.Member{}, StoreIndex,
+		func(o client.Object) []string {
+			return []string{o.(*membershipv1alpha1.Member).Spec.StoreRef.Name}
+		}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Member{}).
+		// Credential and retained Secrets carry the operator's label, so they are in the cache.
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		// A Store's name, locale and email preferences show in its Members.
+		Watches(&membershipv1alpha1.Store{}, handler.EnqueueRequestsFromMapFunc(r.membersOfStore)).
 		Named("member").
 		Complete(r)
+}
+
+func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []reconcile.Request {
+	var members membershipv1alpha1.MemberList
+	if err := r.List(ctx, &members, client.InNamespace(store.GetNamespace()),
+		client.MatchingFields{StoreIndex: store.GetName()}); err != nil {
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(members.Items))
+	for _, m := range members.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
+	}
+	return requests
 }

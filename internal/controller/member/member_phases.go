@@ -1,0 +1,472 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// reconcileNormal runs the ordered phases for a Member that is not being deleted: find its Store,
+// refuse a duplicate email, then either withhold (disabled) or issue its credentials.
+func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1alpha1.Member) (ctrl.Result, error) {
+	previous := member.Status.Phase
+	store := &membershipv1alpha1.Store{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: member.Spec.StoreRef.Name}, store); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
+		// Existing credentials stay: a Store briefly missing (GitOps sync order) must not cost
+		// anyone their access. The Store watch brings the Member back when it appears.
+		setPending(member, membershipv1alpha1.ReasonStoreNotFound,
+			fmt.Sprintf("Store %q does not exist in namespace %q", member.Spec.StoreRef.Name, member.Namespace))
+		if previous != membershipv1alpha1.MemberPending {
+			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventStoreNotFound, "Reconcile",
+				"Store %q does not exist in namespace %q", member.Spec.StoreRef.Name, member.Namespace)
+		}
+		return ctrl.Result{}, nil
+	}
+	member.Status.Permissions = membershipv1alpha1.PermissionsFor(member.Spec.Roles)
+	member.Status.EmailPreferences = effectivePreferences(store.Spec.EmailPreferences, member.Spec.EmailPreferences)
+
+	var peers membershipv1alpha1.MemberList
+	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.MatchingFields{StoreIndex: store.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	if holder := emailHolder(peers.Items, string(member.Spec.Email)); holder != nil && holder.UID != member.UID {
+		if _, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
+			return ctrl.Result{}, err
+		}
+		msg := fmt.Sprintf("Member %q of Store %q already has this email; one account per email per store", holder.Name, store.Name)
+		member.Status.Phase = membershipv1alpha1.MemberConflict
+		member.Status.CredentialsSecret = ""
+		setConditions(member, metav1.ConditionFalse, membershipv1alpha1.ReasonEmailConflict, msg)
+		if previous != membershipv1alpha1.MemberConflict {
+			r.Recorder.Eventf(member, holder, corev1.EventTypeWarning, EventEmailConflict, "Reconcile", "%s", msg)
+		}
+		return ctrl.Result{}, nil
+	}
+
+	if member.Spec.Disabled {
+		return ctrl.Result{}, r.withholdCredentials(ctx, member)
+	}
+	return r.issueCredentials(ctx, member, store)
+}
+
+// issueCredentials creates or updates the credential Secret so that it matches the spec. The
+// password hash and TOTP secret are made once and then kept: a plain reconcile regenerates nothing.
+func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1alpha1.Member,
+	store *membershipv1alpha1.Store) (ctrl.Result, error) {
+	name := membershipv1alpha1.CredentialsSecretName(member.Name)
+	current, err := r.getSecret(ctx, member.Namespace, name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	retained, err := r.getSecret(ctx, member.Namespace, membershipv1alpha1.RetainedSecretName(member.Name))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	data, source := map[string][]byte{}, ""
+	switch {
+	case current != nil:
+		data, source = maps.Clone(current.Data), current.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
+	case retained != nil:
+		data, source = maps.Clone(retained.Data), retained.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
+	}
+	if data == nil {
+		data = map[string][]byte{}
+	}
+
+	var result ctrl.Result
+	rotated := false
+	if ref := member.Spec.PasswordSecretRef; ref != nil {
+		result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
+		pending, err := r.applySuppliedPassword(ctx, member, ref, data, &source, &rotated)
+		if err != nil || pending {
+			return result, err
+		}
+	} else if len(data[membershipv1alpha1.CredentialPasswordHash]) == 0 {
+		password, err := credentials.GeneratePassword(r.Random, credentials.GeneratedPasswordLength)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		hash, err := credentials.HashPassword(password, r.BcryptCost)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		data[membershipv1alpha1.CredentialPassword] = []byte(password)
+		data[membershipv1alpha1.CredentialPasswordHash] = hash
+	}
+
+	if err := r.setGrants(member, store, data); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.writeCredentials(ctx, member, store, current, retained, data, source, rotated); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	member.Status.Phase = membershipv1alpha1.MemberActive
+	member.Status.CredentialsSecret = name
+	if member.Status.JoinedAt == nil {
+		now := metav1.NewTime(r.Clock.Now())
+		member.Status.JoinedAt = &now
+	}
+	setConditions(member, metav1.ConditionTrue, membershipv1alpha1.ReasonActive,
+		fmt.Sprintf("Credentials are in Secret %s", name))
+	return result, nil
+}
+
+// setGrants puts the login, roles, permissions and 2FA enrolment into data. A TOTP secret is made
+// once; its URI is rebuilt from it, so it follows a changed email or store name.
+func (r *Reconciler) setGrants(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store, data map[string][]byte) error {
+	email := string(member.Spec.Email)
+	if twoFactorRequired(member) {
+		if len(data[membershipv1alpha1.CredentialTOTPSecret]) == 0 {
+			enrolment, err := credentials.NewTOTP(r.Random, string(store.Spec.DisplayName), email)
+			if err != nil {
+				return err
+			}
+			data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
+		}
+		data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(string(store.Spec.DisplayName), email,
+			string(data[membershipv1alpha1.CredentialTOTPSecret])))
+	} else {
+		delete(data, membershipv1alpha1.CredentialTOTPSecret)
+		delete(data, membershipv1alpha1.CredentialTOTPURI)
+	}
+	roles, permissions := rolesAndPermissions(member.Spec.Roles)
+	data[membershipv1alpha1.CredentialUsername] = []byte(email)
+	data[membershipv1alpha1.CredentialRoles] = []byte(roles)
+	data[membershipv1alpha1.CredentialPermissions] = []byte(permissions)
+
+	return nil
+}
+
+// writeCredentials creates the credential Secret or updates it when it differs from data, then
+// drops the retained copy a disabled Member left.
+func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
+	current, retained *corev1.Secret, data map[string][]byte, source string, rotated bool) error {
+	name := membershipv1alpha1.CredentialsSecretName(member.Name)
+	labels := map[string]string{
+		membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
+		membershipv1alpha1.StoreLabel:     store.Name,
+		membershipv1alpha1.MemberLabel:    member.Name,
+	}
+	switch {
+	case current == nil:
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: member.Namespace, Labels: labels},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       data,
+		}
+		if source != "" {
+			secret.Annotations = map[string]string{membershipv1alpha1.PasswordSourceAnnotation: source}
+		}
+		if err := controllerutil.SetControllerReference(member, secret, r.Scheme); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, secret); err != nil {
+			return err
+		}
+		if retained != nil {
+			r.Recorder.Eventf(member, secret, corev1.EventTypeNormal, EventAccessRestored, "IssueCredentials",
+				"Access restored: Secret %s re-created with the same password", name)
+		} else {
+			r.Recorder.Eventf(member, secret, corev1.EventTypeNormal, EventCredentialsIssued, "IssueCredentials",
+				"Credentials issued in Secret %s", name)
+		}
+	case !sameData(current.Data, data) || !hasLabels(current.Labels, labels) ||
+		current.Annotations[membershipv1alpha1.PasswordSourceAnnotation] != source:
+		updated := current.DeepCopy()
+		updated.Data = data
+		if updated.Labels == nil {
+			updated.Labels = map[string]string{}
+		}
+		maps.Copy(updated.Labels, labels)
+		if source != "" {
+			if updated.Annotations == nil {
+				updated.Annotations = map[string]string{}
+			}
+			updated.Annotations[membershipv1alpha1.PasswordSourceAnnotation] = source
+		}
+		if err := r.Update(ctx, updated); err != nil {
+			return err
+		}
+		if rotated {
+			r.Recorder.Eventf(member, updated, corev1.EventTypeNormal, EventPasswordRotated, "IssueCredentials",
+				"Password changed in the referenced Secret: new hash in Secret %s", name)
+		} else {
+			r.Recorder.Eventf(member, updated, corev1.EventTypeNormal, EventCredentialsUpdated, "IssueCredentials",
+				"Secret %s updated to match the spec (login, roles, permissions or 2FA)", name)
+		}
+	}
+	if retained != nil {
+		if _, err := r.deleteSecret(ctx, member.Namespace, retained.Name); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// applySuppliedPassword hashes the password from spec.passwordSecretRef into data when that
+// Secret changed since the hash was made (source records the version). It reports pending when
+// the Secret or key is missing or the password unusable, with the Member's status saying why.
+func (r *Reconciler) applySuppliedPassword(ctx context.Context, member *membershipv1alpha1.Member,
+	ref *membershipv1alpha1.SecretKeyReference, data map[string][]byte, source *string, rotated *bool) (bool, error) {
+	src := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: ref.Name}, src); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return false, err
+		}
+		r.pendingOnPasswordSecret(member, fmt.Sprintf("Secret %q (spec.passwordSecretRef) does not exist", ref.Name))
+		return true, nil
+	}
+	password, ok := src.Data[ref.Key]
+	if !ok {
+		r.pendingOnPasswordSecret(member, fmt.Sprintf("Secret %q has no key %q (spec.passwordSecretRef)", ref.Name, ref.Key))
+		return true, nil
+	}
+	version := string(src.UID) + "/" + src.ResourceVersion
+	hash := data[membershipv1alpha1.CredentialPasswordHash]
+	if *source == version && len(hash) > 0 {
+		return false, nil // unchanged since the hash was made: no bcrypt work
+	}
+	if len(hash) == 0 || !credentials.VerifyPassword(hash, string(password)) {
+		newHash, err := credentials.HashPassword(string(password), r.BcryptCost)
+		if err != nil {
+			setPending(member, membershipv1alpha1.ReasonPasswordInvalid, fmt.Sprintf(
+				"the password in Secret %q key %q cannot be used: it must be 1 to 72 bytes", ref.Name, ref.Key))
+			return true, nil
+		}
+		*rotated = len(hash) > 0
+		data[membershipv1alpha1.CredentialPasswordHash] = newHash
+	}
+	delete(data, membershipv1alpha1.CredentialPassword) // the operator did not generate it
+	*source = version
+	return false, nil
+}
+
+func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, msg string) {
+	if member.Status.Phase != membershipv1alpha1.MemberPending ||
+		!meta.IsStatusConditionPresentAndEqual(member.Status.Conditions, membershipv1alpha1.ConditionCredentialsReady, metav1.ConditionFalse) {
+		r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordSecretNotFound, "IssueCredentials", "%s", msg)
+	}
+	setPending(member, membershipv1alpha1.ReasonPasswordSecretNotFound, msg)
+}
+
+// withholdCredentials revokes a disabled Member's access: the credential Secret goes, after its
+// data is kept in the retained Secret (which the admin application does not read) so that enabling
+// restores the same password and 2FA enrolment. Crash-safe: retained first, then the grant goes.
+func (r *Reconciler) withholdCredentials(ctx context.Context, member *membershipv1alpha1.Member) error {
+	name := membershipv1alpha1.CredentialsSecretName(member.Name)
+	current, err := r.getSecret(ctx, member.Namespace, name)
+	if err != nil {
+		return err
+	}
+	if current != nil {
+		if err := r.retain(ctx, member, current); err != nil {
+			return err
+		}
+		deleted, err := r.deleteSecret(ctx, member.Namespace, name)
+		if err != nil {
+			return err
+		}
+		if deleted {
+			r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventAccessRevoked, "Disable",
+				"Access revoked: Secret %s deleted because the Member is disabled", name)
+		}
+	}
+	member.Status.Phase = membershipv1alpha1.MemberDisabled
+	member.Status.CredentialsSecret = ""
+	meta.SetStatusCondition(&member.Status.Conditions, metav1.Condition{
+		Type: membershipv1alpha1.ConditionCredentialsReady, Status: metav1.ConditionFalse,
+		Reason: membershipv1alpha1.ReasonDisabled, Message: "spec.disabled is true: no credential Secret", ObservedGeneration: member.Generation,
+	})
+	meta.SetStatusCondition(&member.Status.Conditions, metav1.Condition{
+		Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+		Reason: membershipv1alpha1.ReasonDisabled, Message: "The Member is disabled and has no access", ObservedGeneration: member.Generation,
+	})
+	return nil
+}
+
+// retain copies the credential Secret's data into the retained Secret.
+func (r *Reconciler) retain(ctx context.Context, member *membershipv1alpha1.Member, current *corev1.Secret) error {
+	name := membershipv1alpha1.RetainedSecretName(member.Name)
+	existing, err := r.getSecret(ctx, member.Namespace, name)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if sameData(existing.Data, current.Data) {
+			return nil
+		}
+		updated := existing.DeepCopy()
+		updated.Data = maps.Clone(current.Data)
+		updated.Annotations = maps.Clone(current.Annotations)
+		return r.Update(ctx, updated)
+	}
+	retained := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: member.Namespace, Annotations: maps.Clone(current.Annotations),
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel:   membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.StoreLabel:       member.Spec.StoreRef.Name,
+				membershipv1alpha1.RetainedForLabel: member.Name,
+			},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: maps.Clone(current.Data),
+	}
+	if err := controllerutil.SetControllerReference(member, retained, r.Scheme); err != nil {
+		return err
+	}
+	return r.Create(ctx, retained)
+}
+
+// reconcileDelete revokes access first, always; then tells the person, in the Store's language;
+// then releases the Member. A failing email is retried until RemovalNoticeTimeout, then given up
+// with a Warning event.
+func (r *Reconciler) reconcileDelete(ctx context.Context, member *membershipv1alpha1.Member) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(member, membershipv1alpha1.MemberFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	revoked, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if _, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.RetainedSecretName(member.Name)); err != nil {
+		return ctrl.Result{}, err
+	}
+	if revoked {
+		r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventAccessRevoked, "Delete",
+			"Access revoked: the Member is being deleted")
+	}
+
+	if member.Status.JoinedAt != nil { // only someone who had access is told it was removed
+		if err := r.sendRemovalNotice(ctx, member); err != nil {
+			giveUp, retryAfter := removalNoticeRetry(*member.DeletionTimestamp, r.Clock.Now(), r.RemovalNoticeTimeout)
+			if !giveUp {
+				logf.FromContext(ctx).Info("access-removed email failed; retrying", "retryAfter", retryAfter, "error", err.Error())
+				r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventAccessRemovedEmailError, "Delete",
+					"Could not send the access-removed email (retrying for up to %s): %v", r.RemovalNoticeTimeout, err)
+				return ctrl.Result{RequeueAfter: retryAfter}, nil
+			}
+			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventAccessRemovedEmailGaveUp, "Delete",
+				"Gave up the access-removed email after %s; the Member is removed without it: %v", r.RemovalNoticeTimeout, err)
+		} else {
+			r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventAccessRemovedEmailSent, "Delete",
+				"Access-removed email sent to %s", member.Spec.Email)
+		}
+	}
+
+	base := member.DeepCopy()
+	controllerutil.RemoveFinalizer(member, membershipv1alpha1.MemberFinalizer)
+	return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, member, client.MergeFrom(base)))
+}
+
+func (r *Reconciler) sendRemovalNotice(ctx context.Context, member *membershipv1alpha1.Member) error {
+	storeName, locale := member.Spec.StoreRef.Name, string(membershipv1alpha1.LocaleEnglish)
+	store := &membershipv1alpha1.Store{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: member.Spec.StoreRef.Name}, store)
+	switch {
+	case err == nil:
+		storeName, locale = string(store.Spec.DisplayName), string(store.Spec.Locale)
+	case !apierrors.IsNotFound(err):
+		return err
+	}
+	content, err := mail.Render(mail.KindAccessRemoved, locale, mail.AccessRemovedData{
+		StoreName: storeName, MemberName: string(member.Spec.DisplayName), Email: string(member.Spec.Email),
+		RemovedAt: member.DeletionTimestamp.Time,
+	})
+	if err != nil {
+		return err
+	}
+	return r.Mail.Send(ctx, mail.Message{
+		To:        string(member.Spec.Email),
+		MessageID: mail.MessageID(member.UID, string(mail.KindAccessRemoved), r.MailDomain),
+		Content:   content,
+	})
+}
+
+// getSecret reads one of the operator's own Secrets from the cache; nil when it does not exist.
+func (r *Reconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return secret, nil
+}
+
+// deleteSecret deletes a Secret and reports whether it existed.
+func (r *Reconciler) deleteSecret(ctx context.Context, namespace, name string) (bool, error) {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+	if err := r.Delete(ctx, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+func sameData(a, b map[string][]byte) bool {
+	return maps.EqualFunc(a, b, bytes.Equal)
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// setPending marks the Member as waiting for something it names.
+func setPending(member *membershipv1alpha1.Member, reason, message string) {
+	member.Status.Phase = membershipv1alpha1.MemberPending
+	setConditions(member, metav1.ConditionFalse, reason, message)
+}
+
+// setConditions sets Ready and CredentialsReady alike.
+func setConditions(member *membershipv1alpha1.Member, status metav1.ConditionStatus, reason, message string) {
+	for _, t := range []string{membershipv1alpha1.ConditionCredentialsReady, membershipv1alpha1.ConditionReady} {
+		meta.SetStatusCondition(&member.Status.Conditions, metav1.Condition{
+			Type: t, Status: status, Reason: reason, Message: message, ObservedGeneration: member.Generation,
+		})
+	}
+}

@@ -1,0 +1,101 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// The decisions of the Member controller, as pure functions of their inputs (the clock included),
+// table-tested in policy_test.go.
+
+// emailHolder returns which of members (one Store's Members) holds email: the earliest created,
+// then by name, among those not being deleted. Emails compare case-insensitively; plus-aliases are
+// distinct addresses.
+func emailHolder(members []membershipv1alpha1.Member, email string) *membershipv1alpha1.Member {
+	var holder *membershipv1alpha1.Member
+	for i := range members {
+		m := &members[i]
+		if !m.DeletionTimestamp.IsZero() || !strings.EqualFold(string(m.Spec.Email), email) {
+			continue
+		}
+		if holder == nil || earlier(m, holder) {
+			holder = m
+		}
+	}
+	return holder
+}
+
+func earlier(a, b *membershipv1alpha1.Member) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// effectivePreferences overlays the Member's email preferences on the Store's defaults.
+func effectivePreferences(store, member membershipv1alpha1.EmailPreferences) map[string]bool {
+	if len(store) == 0 && len(member) == 0 {
+		return nil
+	}
+	out := make(map[string]bool, len(store)+len(member))
+	for k, v := range store {
+		out[k] = v
+	}
+	for k, v := range member {
+		out[k] = v
+	}
+	return out
+}
+
+// removalNoticeRetry decides, after a failed "access removed" email, whether to give up (the
+// deletion has waited timeout) and otherwise when to try again: a quarter of the time waited so
+// far, between 1s and 30s, and never past the deadline.
+func removalNoticeRetry(deletedAt metav1.Time, now time.Time, timeout time.Duration) (giveUp bool, retryAfter time.Duration) {
+	waited := now.Sub(deletedAt.Time)
+	if waited >= timeout {
+		return true, 0
+	}
+	retryAfter = min(max(waited/4, time.Second), 30*time.Second)
+	return false, min(retryAfter, timeout-waited)
+}
+
+// rolesAndPermissions are the Secret's "roles" and "permissions" values: sorted, comma-separated.
+func rolesAndPermissions(roles []membershipv1alpha1.Role) (string, string) {
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		names = append(names, string(r))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ","), strings.Join(membershipv1alpha1.PermissionsFor(roles), ",")
+}
+
+// twoFactorRequired: always for the owner, else as the spec says.
+func twoFactorRequired(m *membershipv1alpha1.Member) bool {
+	for _, r := range m.Spec.Roles {
+		if r == membershipv1alpha1.RoleOwner {
+			return true
+		}
+	}
+	return m.Spec.TwoFactor.Required
+}

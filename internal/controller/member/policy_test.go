@@ -1,0 +1,117 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+func TestEmailHolder(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := func(name, email string, created time.Time, deleting bool) membershipv1alpha1.Member {
+		member := membershipv1alpha1.Member{}
+		member.Name, member.Spec.Email, member.CreationTimestamp = name, membershipv1alpha1.EmailAddress(email), metav1.NewTime(created)
+		if deleting {
+			now := metav1.NewTime(t0)
+			member.DeletionTimestamp = &now
+		}
+		return member
+	}
+	cases := []struct {
+		name    string
+		members []membershipv1alpha1.Member
+		email   string
+		want    string
+	}{
+		{"earliest wins", []membershipv1alpha1.Member{m("b", "x@example.com", t0.Add(time.Minute), false), m("a", "x@example.com", t0, false)},
+			"x@example.com", "a"},
+		{"case-insensitive", []membershipv1alpha1.Member{m("a", "X@Example.com", t0, false), m("b", "x@example.com", t0.Add(time.Second), false)},
+			"x@EXAMPLE.com", "a"},
+		{"same instant: by name", []membershipv1alpha1.Member{m("z", "x@example.com", t0, false), m("y", "x@example.com", t0, false)},
+			"x@example.com", "y"},
+		{"plus-alias is another address", []membershipv1alpha1.Member{m("a", "x+shop@example.com", t0, false)},
+			"x@example.com", ""},
+		{"a Member being deleted gives the email up", []membershipv1alpha1.Member{m("a", "x@example.com", t0, true),
+			m("b", "x@example.com", t0.Add(time.Minute), false)}, "x@example.com", "b"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got := emailHolder(tc.members, tc.email)
+			if tc.want == "" {
+				g.Expect(got).To(BeNil())
+				return
+			}
+			g.Expect(got).NotTo(BeNil())
+			g.Expect(got.Name).To(Equal(tc.want))
+		})
+	}
+}
+
+func TestEffectivePreferences(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(effectivePreferences(nil, nil)).To(BeNil())
+	g.Expect(effectivePreferences(membershipv1alpha1.EmailPreferences{"a": true, "b": true},
+		membershipv1alpha1.EmailPreferences{"b": false, "c": true})).To(Equal(map[string]bool{"a": true, "b": false, "c": true}))
+}
+
+func TestRemovalNoticeRetry(t *testing.T) {
+	deleted := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	cases := []struct {
+		waited     time.Duration
+		giveUp     bool
+		retryAfter time.Duration
+	}{
+		{waited: -time.Second, retryAfter: time.Second}, // clocks disagree: try again soon
+		{waited: 0, retryAfter: time.Second},
+		{waited: 20 * time.Second, retryAfter: 5 * time.Second},
+		{waited: 5 * time.Minute, retryAfter: 30 * time.Second},
+		{waited: 9*time.Minute + 50*time.Second, retryAfter: 10 * time.Second}, // never past the deadline
+		{waited: 10 * time.Minute, giveUp: true},
+		{waited: time.Hour, giveUp: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.waited.String(), func(t *testing.T) {
+			g := NewWithT(t)
+			giveUp, after := removalNoticeRetry(deleted, deleted.Add(tc.waited), 10*time.Minute)
+			g.Expect(giveUp).To(Equal(tc.giveUp))
+			g.Expect(after).To(Equal(tc.retryAfter))
+		})
+	}
+}
+
+func TestRolesAndPermissionsAndTwoFactor(t *testing.T) {
+	g := NewWithT(t)
+	roles, perms := rolesAndPermissions([]membershipv1alpha1.Role{membershipv1alpha1.RoleStaff, membershipv1alpha1.RoleFinance})
+	g.Expect(roles).To(Equal("finance,staff"))
+	g.Expect(perms).To(HavePrefix("invoices:manage,invoices:read,"))
+
+	owner := &membershipv1alpha1.Member{}
+	owner.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+	g.Expect(twoFactorRequired(owner)).To(BeTrue(), "always for the owner")
+	staff := &membershipv1alpha1.Member{}
+	staff.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}
+	g.Expect(twoFactorRequired(staff)).To(BeFalse())
+	staff.Spec.TwoFactor.Required = true
+	g.Expect(twoFactorRequired(staff)).To(BeTrue())
+}

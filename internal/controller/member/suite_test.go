@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	uberzap "go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/logging"
+	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+// The suite runs the Member controller in a real manager against a real kube-apiserver, sending
+// over real SMTP to an in-process server. Time is a fake clock the specs move.
+
+var (
+	ctx       context.Context
+	cancel    context.CancelFunc
+	testEnv   *envtest.Environment
+	k8sClient client.Client
+	scheme    = runtime.NewScheme()
+	catcher   *mailcatcher.Catcher
+	smtpAddr  string
+	fakeClock *clocktesting.FakeClock
+	logs      = &syncBuffer{}
+)
+
+// syncBuffer collects the manager's log lines so a spec can search them for secrets.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestMemberController(t *testing.T) {
+	if testing.Short() {
+		t.Skip("envtest suite: needs a control plane")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Member controller Suite")
+}
+
+var _ = BeforeSuite(func() {
+	// Every verbosity level, to the spec output and to the buffer the leak check reads.
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true),
+		zap.Level(zapcore.Level(-10)), zap.RawZapOpts(uberzap.WrapCore(logging.WithoutBodies))))
+	ctx, cancel = context.WithCancel(context.Background())
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+
+	assets, err := devenv.BinaryAssetsDir()
+	Expect(err).NotTo(HaveOccurred())
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	cfg, err := testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred())
+	smtpAddr = catcher.Addr()
+	sender, err := mail.NewSMTPSender(mail.SMTPConfig{
+		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	fakeClock = clocktesting.NewFakeClock(time.Now())
+
+	cacheOpts := controller.CacheOptions()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   cacheOpts,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect((&member.Reconciler{
+		Client:               mgr.GetClient(),
+		APIReader:            mgr.GetAPIReader(),
+		Scheme:               mgr.GetScheme(),
+		Recorder:             mgr.GetEventRecorder("membership.storeops.io/member-controller"),
+		Clock:                fakeClock,
+		Mail:                 sender,
+		MailDomain:           sender.FromDomain(),
+		Random:               rand.Reader,
+		BcryptCost:           10,
+		RemovalNoticeTimeout: 10 * time.Minute,
+		PasswordSecretResync: time.Second,
+	}).SetupWithManager(ctx, mgr)).To(Succeed())
+
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+})
+
+var _ = AfterSuite(func() {
+	cancel()
+	if catcher != nil {
+		_ = catcher.Close()
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
