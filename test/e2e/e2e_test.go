@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -31,6 +32,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
 // table parses kubectl's human-readable output into its header and one map per row, cutting rows
@@ -111,6 +113,36 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		Expect(out).To(ContainSubstring("how long an invitation link stays valid"))
 
 		Consistently(env.ManagerExited()).WithTimeout(2*time.Second).ShouldNot(BeClosed(), "the manager keeps running")
+	})
+
+	It("issues the sample Members' credentials and emails a removed Member, as the restricted manager user", func() {
+		Eventually(func(g Gomega) []map[string]string {
+			out, _, err := kubectl(env.Kubeconfig, "", "get", "members")
+			g.Expect(err).NotTo(HaveOccurred())
+			_, rows := table(out)
+			return rows
+		}).WithTimeout(time.Minute).Should(ContainElements(
+			And(HaveKeyWithValue("NAME", "bob"), HaveKeyWithValue("PHASE", "Active")),
+			And(HaveKeyWithValue("NAME", "carol"), HaveKeyWithValue("PHASE", "Disabled"))))
+
+		out, _, err := kubectl(env.Kubeconfig, "", "get", "secret", "bob-credentials",
+			"-o", "jsonpath={.metadata.labels.membership\\.storeops\\.io/member} {.data.username}")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal("bob Ym9iQGV4YW1wbGUuY29t"), "labelled, with the base64 login email")
+		_, _, err = kubectl(env.Kubeconfig, "", "get", "secret", "carol-credentials")
+		Expect(err).To(HaveOccurred(), "a disabled Member has no credentials")
+
+		_, _, err = kubectl(env.Kubeconfig, "", "delete", "member", "bob", "--wait=true", "--timeout=60s")
+		Expect(err).NotTo(HaveOccurred())
+		waitCtx, cancelWait := context.WithTimeout(ctx, 30*time.Second)
+		defer cancelWait()
+		msg, err := env.Mail.WaitFor(waitCtx, func(m mailcatcher.Message) bool {
+			return len(m.To) == 1 && m.To[0] == "bob@example.com"
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(msg.Subject()).To(Equal("Your access to Acme Shop was removed"))
+		_, _, err = kubectl(env.Kubeconfig, "", "get", "secret", "bob-credentials")
+		Expect(err).To(HaveOccurred(), "access revoked")
 	})
 
 	It("refuses a bad manifest from kubectl with a message that names the field", func() {
