@@ -153,8 +153,29 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// A Store's name, locale and email preferences show in its Members.
 		Watches(&membershipv1alpha1.Store{}, handler.EnqueueRequestsFromMapFunc(r.membersOfStore)).
+		// When a Member changes its email or goes away, a Member in Conflict over that email may
+		// now hold it.
+		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.conflictingPeers)).
 		Named("member").
 		Complete(r)
+}
+
+// conflictingPeers maps a Member to the other Members of its Store in phase Conflict: one of them
+// may hold the email now. Only Conflict Members are enqueued, so ordinary changes cost nothing.
+func (r *Reconciler) conflictingPeers(ctx context.Context, obj client.Object) []reconcile.Request {
+	changed := obj.(*membershipv1alpha1.Member)
+	var members membershipv1alpha1.MemberList
+	if err := r.List(ctx, &members, client.InNamespace(changed.Namespace),
+		client.MatchingFields{StoreIndex: changed.Spec.StoreRef.Name}); err != nil {
+		return nil
+	}
+	var requests []reconcile.Request
+	for _, m := range members.Items {
+		if m.Name != changed.Name && m.Status.Phase == membershipv1alpha1.MemberConflict {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
+		}
+	}
+	return requests
 }
 
 func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []reconcile.Request {

@@ -328,6 +328,11 @@ var _ = Describe("Member controller", Ordered, func() {
 		Consistently(credentialsGone(second)).WithTimeout(2 * time.Second).Should(BeTrue())
 		Eventually(eventsFor(second)).Should(ContainElement(HavePrefix("Warning EmailConflict")))
 		Eventually(getMember(alias)).Should(phase(membershipv1alpha1.MemberActive), "a plus-alias is another address")
+
+		By("removing the holder, the address passes to the Member that waited for it")
+		Expect(k8sClient.Delete(ctx, first)).To(Succeed())
+		Eventually(getMember(second)).WithTimeout(30 * time.Second).Should(phase(membershipv1alpha1.MemberActive))
+		Expect(string(credentialsOf(second).Data["username"])).To(Equal("Bob@Example.com"))
 	})
 
 	It("is Pending with StoreNotFound while its Store is missing", func() {

@@ -64,8 +64,15 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1al
 		return ctrl.Result{}, err
 	}
 	if holder := emailHolder(peers.Items, string(member.Spec.Email)); holder != nil && holder.UID != member.UID {
-		if _, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
+		// A Member whose email moved onto another's loses the credentials it had.
+		granted, err := r.getSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name))
+		if err != nil {
 			return ctrl.Result{}, err
+		}
+		if granted != nil {
+			if _, err := r.deleteSecret(ctx, member.Namespace, granted.Name); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 		msg := fmt.Sprintf("Member %q of Store %q already has this email; one account per email per store", holder.Name, store.Name)
 		member.Status.Phase = membershipv1alpha1.MemberConflict
