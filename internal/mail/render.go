@@ -25,6 +25,8 @@ import (
 	texttemplate "text/template"
 	"time"
 	"unicode"
+
+	v1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 )
 
 // Kind names an email the operator sends; its templates are templates/<kind>/<locale>.tmpl, each
@@ -35,13 +37,15 @@ type Kind string
 const (
 	// KindAccessRemoved tells a person that their access to a store was removed.
 	KindAccessRemoved Kind = "access-removed"
+	// KindInvitation invites a person to join a store ("You have been invited to manage ...").
+	KindInvitation Kind = "invitation"
 )
 
 // Locales are the languages every email exists in; the first is the fallback.
 var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
-var Kinds = []Kind{KindAccessRemoved}
+var Kinds = []Kind{KindAccessRemoved, KindInvitation}
 
 //go:embed templates
 var templateFS embed.FS
@@ -54,6 +58,39 @@ type AccessRemovedData struct {
 	RemovedAt  time.Time
 }
 
+// InvitationData fills the invitation email.
+type InvitationData struct {
+	StoreName string
+	// InvitedBy is who sent it; empty means "the store's team".
+	InvitedBy string
+	Email     string
+	// Roles are role names (owner, admin, ...), shown in plain words.
+	Roles []string
+	// Message is the inviter's note, shown as plain text.
+	Message   string
+	AcceptURL string
+	ExpiresAt time.Time
+}
+
+// roleWords says what each role means, in each language, for people who do not know the matrix.
+var roleWords = map[string]map[string]string{
+	"en": {
+		string(v1alpha1.RoleOwner): "Owner (everything, including billing and ownership)", string(v1alpha1.RoleAdmin): "Administrator (everything except billing and ownership)",
+		string(v1alpha1.RoleOperations): "Operations (orders and products)", string(v1alpha1.RoleFinance): "Finance (invoices; the rest read-only)",
+		string(v1alpha1.RoleStaff): "Staff (products, orders, shipping and store settings)",
+	},
+	"nl": {
+		string(v1alpha1.RoleOwner): "Eigenaar (alles, ook facturering en eigendom)", string(v1alpha1.RoleAdmin): "Beheerder (alles behalve facturering en eigendom)",
+		string(v1alpha1.RoleOperations): "Operations (bestellingen en producten)", string(v1alpha1.RoleFinance): "Financiën (facturen; de rest alleen lezen)",
+		string(v1alpha1.RoleStaff): "Medewerker (producten, bestellingen, verzending en winkelinstellingen)",
+	},
+	"ja": {
+		string(v1alpha1.RoleOwner): "オーナー（請求と所有権を含むすべて）", string(v1alpha1.RoleAdmin): "管理者（請求と所有権以外のすべて）",
+		string(v1alpha1.RoleOperations): "オペレーション（注文と商品）", string(v1alpha1.RoleFinance): "経理（請求書、その他は閲覧のみ）",
+		string(v1alpha1.RoleStaff): "スタッフ（商品、注文、配送、ストア設定）",
+	},
+}
+
 // Render produces the email of kind in locale (falling back to English for an unknown locale)
 // from data. Values are escaped for HTML; the subject is one line whatever the data holds.
 func Render(kind Kind, locale string, data any) (Content, error) {
@@ -61,7 +98,15 @@ func Render(kind Kind, locale string, data any) (Content, error) {
 		locale = Locales[0]
 	}
 	file := fmt.Sprintf("templates/%s/%s.tmpl", kind, locale)
-	funcs := map[string]any{"date": func(t time.Time) string { return formatDate(locale, t) }}
+	funcs := map[string]any{
+		"date": func(t time.Time) string { return formatDate(locale, t) },
+		"role": func(r string) string {
+			if words, ok := roleWords[locale][r]; ok {
+				return words
+			}
+			return r
+		},
+	}
 
 	text, err := texttemplate.New(string(kind)).Funcs(funcs).ParseFS(templateFS, file)
 	if err != nil {

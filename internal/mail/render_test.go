@@ -26,12 +26,19 @@ import (
 
 var removedAt = time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
 
+var sampleData = map[Kind]any{
+	KindAccessRemoved: AccessRemovedData{StoreName: "Acme", Email: "bob@example.com", RemovedAt: removedAt},
+	KindInvitation: InvitationData{StoreName: "Acme", InvitedBy: "Alice", Email: "dave@example.com",
+		Roles: []string{"staff", "finance"}, Message: "Welcome!", AcceptURL: "https://members.example.com/invitations/accept?token=abc.def",
+		ExpiresAt: removedAt},
+}
+
 func TestEveryKindRendersInEveryLocale(t *testing.T) {
 	for _, kind := range Kinds {
 		for _, locale := range Locales {
 			t.Run(string(kind)+"/"+locale, func(t *testing.T) {
 				g := NewWithT(t)
-				c, err := Render(kind, locale, AccessRemovedData{StoreName: "Acme", Email: "bob@example.com", RemovedAt: removedAt})
+				c, err := Render(kind, locale, sampleData[kind])
 				g.Expect(err).NotTo(HaveOccurred())
 				g.Expect(c.Subject).NotTo(BeEmpty())
 				g.Expect(c.Text).To(ContainSubstring("Acme"))
@@ -95,4 +102,47 @@ func TestMemberWithoutNameIsGreetedByEmail(t *testing.T) {
 func TestMessageID(t *testing.T) {
 	g := NewWithT(t)
 	g.Expect(MessageID("8c5f-11", "access-removed", "Example.COM")).To(Equal("8c5f-11.access-removed@example.com"))
+}
+
+func TestInvitationIsTranslatedWithAJoinButtonRolesAndExpiry(t *testing.T) {
+	cases := []struct {
+		locale, subject, button, role, date string
+	}{
+		{"en", "You have been invited to manage Acme Shop", "Join store", "Staff (products, orders, shipping and store settings)", "5 March 2026"},
+		{"nl", "Je bent uitgenodigd om Acme Shop te beheren", "Word lid van de winkel", "Medewerker (producten, bestellingen, verzending en winkelinstellingen)", "5 maart 2026"},
+		{"ja", "Acme Shop の管理に招待されました", "ストアに参加", "スタッフ（商品、注文、配送、ストア設定）", "2026年3月5日"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.locale, func(t *testing.T) {
+			g := NewWithT(t)
+			data := sampleData[KindInvitation].(InvitationData)
+			data.StoreName = "Acme Shop"
+			c, err := Render(KindInvitation, tc.locale, data)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(c.Subject).To(Equal(tc.subject))
+			g.Expect(c.HTML).To(ContainSubstring(`href="https://members.example.com/invitations/accept?token=abc.def"`))
+			g.Expect(c.HTML).To(ContainSubstring(tc.button))
+			g.Expect(c.Text).To(ContainSubstring("https://members.example.com/invitations/accept?token=abc.def"))
+			for _, part := range []string{c.Text, c.HTML} {
+				g.Expect(part).To(ContainSubstring(tc.role))
+				g.Expect(part).To(ContainSubstring(tc.date))
+				g.Expect(part).To(ContainSubstring("Alice"))
+				g.Expect(part).To(ContainSubstring("Welcome!"))
+			}
+		})
+	}
+}
+
+func TestInvitationEscapesHostileNamesAndMessages(t *testing.T) {
+	g := NewWithT(t)
+	c, err := Render(KindInvitation, "en", InvitationData{
+		StoreName: "<script>alert(1)</script>", InvitedBy: "Mallory\r\nBcc: victim@example.com",
+		Email: "dave@example.com", Roles: []string{"staff"}, Message: "hi\r\nBcc: victim@example.com\n<b>bold</b>",
+		AcceptURL: "javascript:alert(1)", ExpiresAt: removedAt,
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Subject).NotTo(ContainSubstring("\n"))
+	g.Expect(c.HTML).NotTo(ContainSubstring("<script>"))
+	g.Expect(c.HTML).NotTo(ContainSubstring("<b>bold</b>"))
+	g.Expect(c.HTML).NotTo(ContainSubstring("javascript:"), "html/template refuses unsafe URLs")
 }

@@ -1,0 +1,93 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package credentials
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Token sizes: the ID locates the token's Secret (through a label index) without scanning; the
+// secret is 256 random bits and is never stored, only its SHA-256.
+const (
+	tokenIDBytes     = 12
+	tokenSecretBytes = 32
+)
+
+// ErrMalformedToken is returned for a token that cannot have been issued by NewToken.
+var ErrMalformedToken = errors.New("malformed token")
+
+// Token is a single-use link token: "<id>.<secret>" in URLs.
+type Token struct {
+	// ID is public: it names which stored hash to compare with.
+	ID string
+	// Secret is the part only the recipient of the email has.
+	Secret string
+}
+
+// NewToken draws a token from random (crypto/rand.Reader, or a keyed deterministic stream when
+// the same token must be rebuilt for a retried email).
+func NewToken(random io.Reader) (Token, error) {
+	id := make([]byte, tokenIDBytes)
+	secret := make([]byte, tokenSecretBytes)
+	if _, err := io.ReadFull(random, id); err != nil {
+		return Token{}, fmt.Errorf("read randomness: %w", err)
+	}
+	if _, err := io.ReadFull(random, secret); err != nil {
+		return Token{}, fmt.Errorf("read randomness: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	return Token{ID: enc.EncodeToString(id), Secret: enc.EncodeToString(secret)}, nil
+}
+
+// String is the token as it appears in a link.
+func (t Token) String() string { return t.ID + "." + t.Secret }
+
+// ParseToken splits a link token and checks its shape; it says nothing about whether the token
+// is known. Its error never repeats the input.
+func ParseToken(raw string) (Token, error) {
+	id, secret, ok := strings.Cut(raw, ".")
+	enc := base64.RawURLEncoding
+	if !ok || enc.DecodedLen(len(id)) != tokenIDBytes || enc.DecodedLen(len(secret)) != tokenSecretBytes {
+		return Token{}, ErrMalformedToken
+	}
+	if _, err := enc.DecodeString(id); err != nil {
+		return Token{}, ErrMalformedToken
+	}
+	if _, err := enc.DecodeString(secret); err != nil {
+		return Token{}, ErrMalformedToken
+	}
+	return Token{ID: id, Secret: secret}, nil
+}
+
+// HashTokenSecret is what is stored for a token: the hex SHA-256 of its secret. A fast hash is
+// enough here (unlike passwords): the secret has 256 random bits, so there is nothing to guess.
+func HashTokenSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// TokenMatches compares a presented secret with a stored hash in constant time.
+func TokenMatches(storedHash, secret string) bool {
+	return subtle.ConstantTimeCompare([]byte(storedHash), []byte(HashTokenSecret(secret))) == 1
+}
