@@ -51,8 +51,8 @@ vet: ## Run go vet against code.
 # at once on a 2-core machine.
 GO_TEST_FLAGS ?= -p 1 -timeout 30m
 .PHONY: test
-test: manifests generate fmt vet setup-envtest ## Run all tests: unit, envtest suites and e2e.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
+test: manifests generate fmt vet setup-envtest kustomize ## Run all tests: unit, envtest suites and e2e.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no control plane.

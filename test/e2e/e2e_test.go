@@ -145,6 +145,31 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		Expect(err).To(HaveOccurred(), "access revoked")
 	})
 
+	It("accepts what make deploy applies (kustomize build config/default)", func() {
+		kustomize := os.Getenv("KUSTOMIZE")
+		if kustomize == "" {
+			kustomize = filepath.Join(rootDir, "bin", "kustomize")
+		}
+		if _, err := os.Stat(kustomize); err != nil {
+			Skip("no kustomize: run `make kustomize` (make test sets KUSTOMIZE)")
+		}
+		cmd := exec.CommandContext(ctx, kustomize, "build", "config/default")
+		cmd.Dir = rootDir
+		manifests, err := cmd.Output()
+		Expect(err).NotTo(HaveOccurred())
+		out, _, err := kubectl(env.Kubeconfig, string(manifests), "apply", "--server-side", "-f", "-")
+		Expect(err).NotTo(HaveOccurred())
+		for _, object := range []string{
+			"namespace/member-operator-system",
+			"deployment.apps/member-operator-controller-manager",
+			"clusterrole.rbac.authorization.k8s.io/member-operator-manager-role",
+			"service/member-operator-accept",
+			"customresourcedefinition.apiextensions.k8s.io/members.membership.storeops.io",
+		} {
+			Expect(out).To(ContainSubstring(object))
+		}
+	})
+
 	It("refuses a bad manifest from kubectl with a message that names the field", func() {
 		_, stderr, err := kubectl(env.Kubeconfig, `
 apiVersion: membership.storeops.io/v1alpha1
