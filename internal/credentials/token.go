@@ -17,9 +17,11 @@ limitations under the License.
 package credentials
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,6 +60,43 @@ func NewToken(random io.Reader) (Token, error) {
 	}
 	enc := base64.RawURLEncoding
 	return Token{ID: enc.EncodeToString(id), Secret: enc.EncodeToString(secret)}, nil
+}
+
+// KeyedStream is a deterministic byte stream for NewToken: HMAC-SHA256(key, counter || context),
+// block after block. The same key and context (e.g. an Invitation's UID and send round) give the
+// same token, so a retried email carries the same link; without the key the token cannot be
+// derived from anything stored in the cluster. key must hold at least 32 random bytes.
+func KeyedStream(key []byte, context ...string) (io.Reader, error) {
+	if len(key) < 32 {
+		return nil, fmt.Errorf("token key has %d bytes; at least 32 are needed", len(key))
+	}
+	return &keyedStream{key: key, context: strings.Join(context, "\x00")}, nil
+}
+
+type keyedStream struct {
+	key     []byte
+	context string
+	counter uint32
+	buf     []byte
+}
+
+func (s *keyedStream) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(s.buf) == 0 {
+			mac := hmac.New(sha256.New, s.key)
+			var ctr [4]byte
+			binary.BigEndian.PutUint32(ctr[:], s.counter)
+			s.counter++
+			mac.Write(ctr[:])
+			mac.Write([]byte(s.context))
+			s.buf = mac.Sum(nil)
+		}
+		c := copy(p[n:], s.buf)
+		s.buf = s.buf[c:]
+		n += c
+	}
+	return n, nil
 }
 
 // String is the token as it appears in a link.

@@ -82,3 +82,32 @@ func TestParseTokenRefusesMalformedTokens(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyedStreamGivesTheSameTokenForTheSameKeyAndContextOnly(t *testing.T) {
+	g := NewWithT(t)
+	key := bytes.Repeat([]byte{42}, 32)
+	token := func(key []byte, context ...string) Token {
+		stream, err := KeyedStream(key, context...)
+		g.Expect(err).NotTo(HaveOccurred())
+		tok, err := NewToken(stream)
+		g.Expect(err).NotTo(HaveOccurred())
+		return tok
+	}
+	first := token(key, "uid-1", "round-1")
+	g.Expect(token(key, "uid-1", "round-1")).To(Equal(first), "a retry rebuilds the same link")
+	g.Expect(token(key, "uid-1", "round-2")).NotTo(Equal(first), "a resend rotates it")
+	g.Expect(token(key, "uid-2", "round-1")).NotTo(Equal(first))
+	g.Expect(token(key, "uid-1round-1")).NotTo(Equal(first), "context parts are separated")
+	g.Expect(token(bytes.Repeat([]byte{43}, 32), "uid-1", "round-1")).NotTo(Equal(first), "another key, another token")
+
+	_, err := KeyedStream(key[:31], "uid-1")
+	g.Expect(err).To(MatchError(ContainSubstring("at least 32")))
+
+	// The stream spans HMAC blocks without repeating: 44 bytes need two.
+	stream, err := KeyedStream(key, "x")
+	g.Expect(err).NotTo(HaveOccurred())
+	buf := make([]byte, 64)
+	_, err = stream.Read(buf)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(buf[:32]).NotTo(Equal(buf[32:]))
+}
