@@ -44,10 +44,13 @@ log "building kube-apiserver v$K8S_VERSION and etcd from source into $DEST (cold
 # --- kube-apiserver and kubectl -------------------------------------------------------------------
 # k8s.io/kubernetes replaces its staging modules with local paths, which do not exist in the module
 # zip. Replace each of them with the published k8s.io/<name> v0.<minor>.<patch> instead.
-KMOD_FILE="$(cd "$WORK/apiserver" && GOFLAGS=-mod=mod "$GO" mod download -json "k8s.io/kubernetes@v$K8S_VERSION" |
-  sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
-KMOD_DIR="$(cd "$WORK/apiserver" && GOFLAGS=-mod=mod "$GO" mod download -json "k8s.io/kubernetes@v$K8S_VERSION" |
-  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
+MODINFO="$(cd "$WORK/apiserver" && GOFLAGS=-mod=mod "$GO" mod download -json "k8s.io/kubernetes@v$K8S_VERSION")"
+modfield() { sed -n 's/^[[:space:]]*"'"$1"'": "\(.*\)",*$/\1/p' <<<"$MODINFO" | head -n1; }
+KMOD_FILE="$(modfield GoMod)"
+KMOD_DIR="$(modfield Dir)"
+# The module proxy knows the release time but not the git commit, so gitCommit stays unset.
+KMOD_INFO="$(modfield Info)"
+BUILD_DATE="$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$KMOD_INFO")"
 [[ -f "$KMOD_FILE" && -d "$KMOD_DIR" ]] || { log "could not download k8s.io/kubernetes@v$K8S_VERSION"; exit 1; }
 STAGING_VERSION="v0.${K8S_VERSION#*.}"
 
@@ -64,18 +67,15 @@ STAGING_VERSION="v0.${K8S_VERSION#*.}"
 } >"$WORK/apiserver/go.mod"
 log "kube-apiserver: $(grep -c '=>' "$WORK/apiserver/go.mod") staging modules replaced with $STAGING_VERSION"
 
-GIT_COMMIT="$(cd "$WORK/apiserver" && "$GO" mod download -json "k8s.io/kubernetes@v$K8S_VERSION" |
-  sed -n 's/^[[:space:]]*"Hash": "\(.*\)",*$/\1/p' | head -n1)"
-BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+BUILD_DATE="${BUILD_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}"
 LDFLAGS=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDFLAGS+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$MINOR"
-  LDFLAGS+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$BUILD_DATE -X $pkg.gitCommit=${GIT_COMMIT:-unknown}"
+  LDFLAGS+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$BUILD_DATE"
 done
 
 (
   cd "$WORK/apiserver"
-  GOFLAGS=-mod=mod "$GO" mod tidy -e >/dev/null 2>&1 || true
   for cmd in kube-apiserver kubectl; do
     log "$cmd: compiling"
     CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -v -trimpath -ldflags "-s -w $LDFLAGS" \
