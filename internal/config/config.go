@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
 
@@ -45,12 +47,12 @@ const (
 	DefaultPasswordResetTTL  = time.Hour
 	DefaultBcryptCost        = 12
 	// DefaultRemovalNoticeTimeout: a deletion waits this long for the access-removed email.
-	DefaultRemovalNoticeTimeout = 10 * time.Minute
+	DefaultRemovalNoticeTimeout = member.DefaultRemovalNoticeTimeout
 	// DefaultPasswordSecretResync: a change of a Member's password Secret shows within this.
-	DefaultPasswordSecretResync = time.Minute
+	DefaultPasswordSecretResync = member.DefaultPasswordSecretResync
 	// MinBcryptCost is the lowest bcrypt cost the operator accepts: below it an offline attack on a
 	// leaked hash becomes cheap.
-	MinBcryptCost = 10
+	MinBcryptCost = credentials.MinBcryptCost
 	// MaxBcryptCost bounds hashing time (cost 16 is several seconds per password).
 	MaxBcryptCost = 16
 )

@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -43,8 +44,18 @@ import (
 	"github.com/storeops/member-operator/internal/mail"
 )
 
-// StoreIndex is the field index of Members by spec.storeRef.name.
-const StoreIndex = "spec.storeRef.name"
+// Field indexes of Members in the manager's cache.
+const (
+	// StoreIndex finds the Members of a Store (spec.storeRef.name).
+	StoreIndex = "spec.storeRef.name"
+	// EmailIndex finds the Members that contend for one address in one Store: "<store>/<email>",
+	// the email lower-cased (addresses compare case-insensitively).
+	EmailIndex = "storeEmail"
+)
+
+func emailKey(store string, email membershipv1alpha1.EmailAddress) string {
+	return store + "/" + strings.ToLower(string(email))
+}
 
 // Event reasons: a fixed vocabulary; Warning only for failures.
 const (
@@ -147,31 +158,37 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		}); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &membershipv1alpha1.Member{}, EmailIndex,
+		func(o client.Object) []string {
+			m := o.(*membershipv1alpha1.Member)
+			return []string{emailKey(m.Spec.StoreRef.Name, m.Spec.Email)}
+		}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Member{}).
 		// Credential and retained Secrets carry the operator's label, so they are in the cache.
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// A Store's name, locale and email preferences show in its Members.
 		Watches(&membershipv1alpha1.Store{}, handler.EnqueueRequestsFromMapFunc(r.membersOfStore)).
-		// When a Member changes its email or goes away, a Member in Conflict over that email may
-		// now hold it.
-		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.conflictingPeers)).
+		// When a Member changes its email or goes away, another Member waiting for that email may
+		// now hold it (on an update both the old and the new email are mapped).
+		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.sameEmailPeers)).
 		Named("member").
 		Complete(r)
 }
 
-// conflictingPeers maps a Member to the other Members of its Store in phase Conflict: one of them
-// may hold the email now. Only Conflict Members are enqueued, so ordinary changes cost nothing.
-func (r *Reconciler) conflictingPeers(ctx context.Context, obj client.Object) []reconcile.Request {
+// sameEmailPeers maps a Member to the other Members of its Store with the same email.
+func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []reconcile.Request {
 	changed := obj.(*membershipv1alpha1.Member)
 	var members membershipv1alpha1.MemberList
-	if err := r.List(ctx, &members, client.InNamespace(changed.Namespace),
-		client.MatchingFields{StoreIndex: changed.Spec.StoreRef.Name}); err != nil {
+	if err := r.List(ctx, &members, client.InNamespace(changed.Namespace), client.UnsafeDisableDeepCopy,
+		client.MatchingFields{EmailIndex: emailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}); err != nil {
 		return nil
 	}
 	var requests []reconcile.Request
 	for _, m := range members.Items {
-		if m.Name != changed.Name && m.Status.Phase == membershipv1alpha1.MemberConflict {
+		if m.Name != changed.Name {
 			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
 		}
 	}
@@ -180,7 +197,7 @@ func (r *Reconciler) conflictingPeers(ctx context.Context, obj client.Object) []
 
 func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []reconcile.Request {
 	var members membershipv1alpha1.MemberList
-	if err := r.List(ctx, &members, client.InNamespace(store.GetNamespace()),
+	if err := r.List(ctx, &members, client.InNamespace(store.GetNamespace()), client.UnsafeDisableDeepCopy,
 		client.MatchingFields{StoreIndex: store.GetName()}); err != nil {
 		return nil
 	}

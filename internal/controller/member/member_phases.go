@@ -59,8 +59,10 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1al
 	member.Status.Permissions = membershipv1alpha1.PermissionsFor(member.Spec.Roles)
 	member.Status.EmailPreferences = effectivePreferences(store.Spec.EmailPreferences, member.Spec.EmailPreferences)
 
+	// Only the Members contending for this address, read-only from the cache.
 	var peers membershipv1alpha1.MemberList
-	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.MatchingFields{StoreIndex: store.Name}); err != nil {
+	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
+		client.MatchingFields{EmailIndex: emailKey(store.Name, member.Spec.Email)}); err != nil {
 		return ctrl.Result{}, err
 	}
 	if holder := emailHolder(peers.Items, string(member.Spec.Email)); holder != nil && holder.UID != member.UID {
