@@ -290,6 +290,26 @@ var _ = Describe("Member controller", Ordered, func() {
 		Expect(credentials.ValidateTOTP(totpSecret, code, now)).To(BeTrue())
 	})
 
+	It("follows a login email change and a 2FA switch without regenerating the password or TOTP secret", func() {
+		m := newMember(ns, "bob", "bob@example.com", membershipv1alpha1.RoleStaff)
+		m.Spec.TwoFactor.Required = true
+		Expect(k8sClient.Create(ctx, m)).To(Succeed())
+		before := credentialsOf(m)
+
+		updateMember(m, func(latest *membershipv1alpha1.Member) { latest.Spec.Email = "bob+new@example.com" })
+		Eventually(func() string { return string(credentialsOf(m).Data["username"]) }).Should(Equal("bob+new@example.com"))
+		after := credentialsOf(m)
+		Expect(after.Data["password-hash"]).To(Equal(before.Data["password-hash"]))
+		Expect(after.Data["password"]).To(Equal(before.Data["password"]))
+		Expect(after.Data["totp-secret"]).To(Equal(before.Data["totp-secret"]))
+		Expect(string(after.Data["totp-uri"])).To(ContainSubstring("Acme%20Shop:bob+new@example.com"))
+
+		updateMember(m, func(latest *membershipv1alpha1.Member) { latest.Spec.TwoFactor.Required = false })
+		Eventually(func() map[string][]byte { return credentialsOf(m).Data }).ShouldNot(HaveKey("totp-secret"))
+		Expect(credentialsOf(m).Data).NotTo(HaveKey("totp-uri"))
+		Expect(credentialsOf(m).Data["password-hash"]).To(Equal(before.Data["password-hash"]))
+	})
+
 	It("revokes access when disabled and restores the same password and 2FA when enabled", func() {
 		m := newMember(ns, "bob", "bob@example.com", membershipv1alpha1.RoleStaff)
 		m.Spec.TwoFactor.Required = true
