@@ -27,12 +27,14 @@ import (
 
 	uberzap "go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -47,6 +49,7 @@ import (
 	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/tokenkey"
 )
 
 var (
@@ -135,6 +138,11 @@ func main() {
 		os.Exit(1)
 	}
 
+	ctx := ctrl.SetupSignalHandler()
+	if err := controller.SetupIndexes(ctx, mgr); err != nil {
+		setupLog.Error(err, "unable to register cache indexes")
+		os.Exit(1)
+	}
 	if err := (&store.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Store")
 		os.Exit(1)
@@ -144,7 +152,6 @@ func main() {
 		setupLog.Error(err, "invalid mail settings")
 		os.Exit(2)
 	}
-	ctx := ctrl.SetupSignalHandler()
 	if err := (&member.Reconciler{
 		Client:               mgr.GetClient(),
 		APIReader:            mgr.GetAPIReader(),
@@ -161,7 +168,30 @@ func main() {
 		setupLog.Error(err, "unable to create controller", "controller", "Member")
 		os.Exit(1)
 	}
-	if err := (&invitation.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
+	// The token key is read (or made) before the caches start, with a client that reads directly.
+	directClient, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		setupLog.Error(err, "unable to create a client")
+		os.Exit(1)
+	}
+	tokenKey, err := tokenkey.Ensure(ctx, directClient,
+		types.NamespacedName{Namespace: opts.TokenKeyNamespace, Name: opts.TokenKeyName}, rand.Reader)
+	if err != nil {
+		setupLog.Error(err, "unable to read or create the invitation token key")
+		os.Exit(1)
+	}
+	if err := (&invitation.Reconciler{
+		Client:              mgr.GetClient(),
+		Scheme:              mgr.GetScheme(),
+		Recorder:            mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
+		Clock:               clock.RealClock{},
+		Mail:                sender,
+		MailDomain:          sender.FromDomain(),
+		TokenKey:            tokenKey,
+		PublicURL:           opts.PublicURL,
+		ExclusiveMembership: opts.ExclusiveMembership,
+		Retention:           opts.InvitationRetention,
+	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Invitation")
 		os.Exit(1)
 	}
@@ -185,7 +215,8 @@ func main() {
 
 	setupLog.Info("starting manager",
 		"smtpURL", opts.RedactedSMTPURL(), "mailFrom", opts.MailFrom, "publicURL", opts.PublicURL,
-		"acceptBindAddress", opts.AcceptBindAddress, "exclusiveMembership", opts.ExclusiveMembership)
+		"acceptBindAddress", opts.AcceptBindAddress, "exclusiveMembership", opts.ExclusiveMembership,
+		"invitationRetention", opts.InvitationRetention, "tokenKeySecret", opts.TokenKeyNamespace+"/"+opts.TokenKeyName)
 	if err := mgr.Start(ctx); err != nil {
 		setupLog.Error(err, "problem running manager")
 		os.Exit(1)

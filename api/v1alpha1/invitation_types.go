@@ -97,9 +97,22 @@ type InvitationStatus struct {
 	// +optional
 	Member string `json:"member,omitempty"`
 
-	// deliveryAttempts counts attempts to send the current invitation email.
+	// revokedAt is when the invitation was withdrawn (phase Revoked).
+	// +optional
+	RevokedAt *metav1.Time `json:"revokedAt,omitempty"`
+
+	// deliveryAttempts counts attempts to send the current invitation email. An attempt is
+	// recorded before the email is handed to the SMTP server.
 	// +optional
 	DeliveryAttempts int32 `json:"deliveryAttempts,omitempty"`
+
+	// resends counts the resend requests acted on; each one rotated the link.
+	// +optional
+	Resends int32 `json:"resends,omitempty"`
+
+	// observedResend is the value of the membership.storeops.io/resend annotation last acted on.
+	// +optional
+	ObservedResend string `json:"observedResend,omitempty"`
 
 	// observedGeneration is the spec generation that this status describes.
 	// +optional
@@ -119,6 +132,7 @@ type InvitationStatus struct {
 // +kubebuilder:printcolumn:name="Email",type=string,JSONPath=`.spec.email`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Attempts",type=integer,JSONPath=`.status.deliveryAttempts`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // Invitation invites a person by email to join a Store with the given roles. The invitee follows

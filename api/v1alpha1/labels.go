@@ -16,6 +16,12 @@ limitations under the License.
 
 package v1alpha1
 
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+)
+
 // Condition types. Reasons are added with the behaviour that sets them.
 const (
 	// ConditionReady is True when the object is in its desired state.
@@ -37,6 +43,13 @@ const (
 	StoreLabel = "membership.storeops.io/store"
 	// MemberLabel names the Member an object belongs to.
 	MemberLabel = "membership.storeops.io/member"
+	// InvitationLabel names the Invitation a token Secret belongs to.
+	InvitationLabel = "membership.storeops.io/invitation"
+	// TokenIDLabel on a token Secret holds the public ID part of the link token, so the acceptance
+	// server finds the Secret through an index instead of comparing every stored hash.
+	TokenIDLabel = "membership.storeops.io/token-id"
+	// TokenKeyLabel marks the Secret holding the key from which link tokens are derived.
+	TokenKeyLabel = "membership.storeops.io/token-key"
 )
 
 // Condition reasons.
@@ -53,12 +66,34 @@ const (
 	ReasonPasswordSecretNotFound = "PasswordSecretNotFound"
 	// ReasonPasswordInvalid: the supplied password cannot be used (empty or over 72 bytes).
 	ReasonPasswordInvalid = "PasswordInvalid"
+
+	// ReasonAlreadyMember: an Invitation's email already belongs to a Member of its Store.
+	ReasonAlreadyMember = "AlreadyMember"
+	// ReasonMemberLimitReached: sending the Invitation would pass the Store's memberLimit.
+	ReasonMemberLimitReached = "MemberLimitReached"
+	// ReasonMemberOfAnotherStore: with --exclusive-membership, the email belongs to another Store.
+	ReasonMemberOfAnotherStore = "MemberOfAnotherStore"
+	// ReasonSending: the invitation email is being handed to the SMTP server.
+	ReasonSending = "Sending"
+	// ReasonDeliveryFailed: the SMTP server did not accept the email; it is retried with backoff.
+	ReasonDeliveryFailed = "DeliveryFailed"
+	// ReasonSent: the email was delivered and the link works until status.expiresAt.
+	ReasonSent = "Sent"
+	// ReasonAccepted: the invitee accepted and became a Member.
+	ReasonAccepted = "Accepted"
+	// ReasonExpired: the link was not used before status.expiresAt.
+	ReasonExpired = "Expired"
+	// ReasonRevoked: the invitation was withdrawn; its link no longer works.
+	ReasonRevoked = "Revoked"
 )
 
 // Finalizers and annotations.
 const (
 	// MemberFinalizer holds a Member until its access is revoked and the removed person is told.
 	MemberFinalizer = "membership.storeops.io/revoke-access"
+	// InvitationFinalizer holds an Invitation until its token Secret is gone, so deleting a
+	// pending Invitation stops its link at once, with or without a garbage collector.
+	InvitationFinalizer = "membership.storeops.io/revoke-invitation"
 	// PasswordSourceAnnotation on a credential Secret records which version (UID/resourceVersion)
 	// of the spec.passwordSecretRef Secret its hash was made from, so an unchanged source costs no
 	// bcrypt work.
@@ -67,6 +102,9 @@ const (
 	// secret) so that enabling restores them. It deliberately lacks MemberLabel: it is no grant.
 	RetainedForLabel = "membership.storeops.io/retained-for"
 )
+
+// TokenHashKey is the key of a token Secret holding the hex SHA-256 of the link token's secret.
+const TokenHashKey = "token-hash"
 
 // Keys of a credential Secret.
 const (
@@ -80,7 +118,25 @@ const (
 )
 
 // CredentialsSecretName is the name of a Member's credential Secret: <member>-credentials.
-func CredentialsSecretName(member string) string { return member + "-credentials" }
+func CredentialsSecretName(member string) string { return boundedName(member, "-credentials") }
 
 // RetainedSecretName is the name of the Secret that keeps a disabled Member's credentials.
-func RetainedSecretName(member string) string { return member + "-credentials-retained" }
+func RetainedSecretName(member string) string { return boundedName(member, "-credentials-retained") }
+
+// InvitationTokenSecretName is the name of the Secret holding an Invitation's token hash:
+// <invitation>-token, shortened with a hash of the full name when that would pass 253 characters.
+func InvitationTokenSecretName(invitation string) string { return boundedName(invitation, "-token") }
+
+// boundedName appends suffix to base, keeping the result a valid object name (at most 253
+// characters): an over-long base is cut and followed by 8 hex digits of its FNV hash, so distinct
+// bases stay distinct.
+func boundedName(base, suffix string) string {
+	const maxLen = 253
+	if len(base)+len(suffix) <= maxLen {
+		return base + suffix
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(base))
+	tag := fmt.Sprintf("-%08x", h.Sum32())
+	return strings.TrimRight(base[:maxLen-len(suffix)-len(tag)], "-.") + tag + suffix
+}

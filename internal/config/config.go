@@ -29,6 +29,9 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
@@ -39,6 +42,9 @@ import (
 const (
 	EnvSMTPURL      = "SMTP_URL"
 	EnvSMTPPassword = "SMTP_PASSWORD"
+	// EnvPodNamespace is the operator's namespace (from the downward API), where the token key
+	// Secret lives unless --token-key-secret names another.
+	EnvPodNamespace = "POD_NAMESPACE"
 )
 
 // Defaults of the flags that have one.
@@ -55,6 +61,12 @@ const (
 	MinBcryptCost = credentials.MinBcryptCost
 	// MaxBcryptCost bounds hashing time (cost 16 is several seconds per password).
 	MaxBcryptCost = 16
+	// DefaultInvitationRetention: finished Invitations are deleted after this.
+	DefaultInvitationRetention = invitation.DefaultRetention
+	// DefaultTokenKeySecret is the name of the Secret holding the invitation token key.
+	DefaultTokenKeySecret = "member-operator-token-key"
+	// fallbackNamespace is used for the token key when neither the flag nor $POD_NAMESPACE says.
+	fallbackNamespace = "default"
 )
 
 // Options are the operator's settings.
@@ -93,6 +105,13 @@ type Options struct {
 	RemovalNoticeTimeout time.Duration
 	// PasswordSecretResync is how often a Member's spec.passwordSecretRef Secret is re-read.
 	PasswordSecretResync time.Duration
+	// InvitationRetention is how long Accepted, Expired and Revoked Invitations are kept.
+	InvitationRetention time.Duration
+	// TokenKeySecret is "[namespace/]name" of the Secret holding the key invitation link tokens
+	// are derived from; Complete resolves it into TokenKeyNamespace and TokenKeyName.
+	TokenKeySecret    string
+	TokenKeyNamespace string
+	TokenKeyName      string
 }
 
 // BindFlags registers every flag on fs with its default.
@@ -133,6 +152,11 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			"released anyway, with a Warning event.")
 	fs.DurationVar(&o.PasswordSecretResync, "password-secret-resync", DefaultPasswordSecretResync,
 		"How often a Member's spec.passwordSecretRef Secret is re-read; a changed password is picked up within this.")
+	fs.DurationVar(&o.InvitationRetention, "invitation-retention", DefaultInvitationRetention,
+		"How long Accepted, Expired and Revoked Invitations are kept before they are deleted.")
+	fs.StringVar(&o.TokenKeySecret, "token-key-secret", DefaultTokenKeySecret,
+		"[namespace/]name of the Secret holding the key invitation link tokens are derived from; made at first start. "+
+			"The namespace defaults to $"+EnvPodNamespace+", else \"default\".")
 }
 
 // Complete fills settings that were not given as flags from the environment (getenv is os.Getenv
@@ -175,7 +199,31 @@ func (o *Options) Complete(getenv func(string) string) error {
 	if o.AcceptBindAddress == "" {
 		errs = append(errs, errors.New("--accept-bind-address must not be empty"))
 	}
+	if o.InvitationRetention < time.Minute {
+		errs = append(errs, fmt.Errorf("--invitation-retention %s must be at least 1m", o.InvitationRetention))
+	}
+	if err := o.resolveTokenKeySecret(getenv); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+func (o *Options) resolveTokenKeySecret(getenv func(string) string) error {
+	namespace, name, found := strings.Cut(o.TokenKeySecret, "/")
+	if !found {
+		namespace, name = getenv(EnvPodNamespace), o.TokenKeySecret
+		if namespace == "" {
+			namespace = fallbackNamespace
+		}
+	}
+	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+		return fmt.Errorf("--token-key-secret %q: the name %s", o.TokenKeySecret, strings.Join(msgs, "; "))
+	}
+	if msgs := validation.IsDNS1123Label(namespace); len(msgs) > 0 {
+		return fmt.Errorf("--token-key-secret %q: the namespace %s", o.TokenKeySecret, strings.Join(msgs, "; "))
+	}
+	o.TokenKeyNamespace, o.TokenKeyName = namespace, name
+	return nil
 }
 
 // RedactedSMTPURL is the SMTP URL with any password replaced, safe for logs.

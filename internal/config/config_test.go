@@ -49,6 +49,20 @@ func TestDefaults(t *testing.T) {
 	g.Expect(o.ProbeAddr).To(Equal(":8081"))
 	g.Expect(o.EnableLeaderElection).To(BeFalse())
 	g.Expect(o.WebhookCertName).To(Equal("tls.crt"))
+	g.Expect(o.InvitationRetention).To(Equal(720 * time.Hour))
+	g.Expect(o.TokenKeyNamespace).To(Equal("default"))
+	g.Expect(o.TokenKeyName).To(Equal("member-operator-token-key"))
+}
+
+func TestTokenKeySecretNamespace(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, minimal, map[string]string{EnvPodNamespace: "member-operator-system"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.TokenKeyNamespace).To(Equal("member-operator-system"), "the pod's namespace, from the downward API")
+
+	o, err = parse(t, append(minimal, "--token-key-secret=ops/links-key"), map[string]string{EnvPodNamespace: "ignored"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect([]string{o.TokenKeyNamespace, o.TokenKeyName}).To(Equal([]string{"ops", "links-key"}))
 }
 
 func TestEnvironmentFallbacks(t *testing.T) {
@@ -90,6 +104,9 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"public url with query", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=a@example.com", "--public-url=https://x.example.com?a=b"}, "must not have a query"},
 		{"bcrypt cost too low", append(minimal, "--bcrypt-cost=4"), "--bcrypt-cost 4 must be between 10 and 16"},
 		{"reset ttl too long", append(minimal, "--password-reset-ttl=48h"), "--password-reset-ttl 48h0m0s must be between 1m and 24h"},
+		{"retention too short", append(minimal, "--invitation-retention=10s"), "--invitation-retention 10s must be at least 1m"},
+		{"bad token key name", append(minimal, "--token-key-secret=Not_A_Name"), "--token-key-secret \"Not_A_Name\": the name"},
+		{"bad token key namespace", append(minimal, "--token-key-secret=a/b/c"), "--token-key-secret \"a/b/c\": the name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,7 +30,8 @@ import (
 )
 
 // Token sizes: the ID locates the token's Secret (through a label index) without scanning; the
-// secret is 256 random bits and is never stored, only its SHA-256.
+// secret is 256 random bits and is never stored, only its SHA-256. The ID is lowercase hex so
+// that it is a valid label value (base64url may begin or end with "-" or "_", which labels refuse).
 const (
 	tokenIDBytes     = 12
 	tokenSecretBytes = 32
@@ -58,8 +59,7 @@ func NewToken(random io.Reader) (Token, error) {
 	if _, err := io.ReadFull(random, secret); err != nil {
 		return Token{}, fmt.Errorf("read randomness: %w", err)
 	}
-	enc := base64.RawURLEncoding
-	return Token{ID: enc.EncodeToString(id), Secret: enc.EncodeToString(secret)}, nil
+	return Token{ID: hex.EncodeToString(id), Secret: base64.RawURLEncoding.EncodeToString(secret)}, nil
 }
 
 // KeyedStream is a deterministic byte stream for NewToken: HMAC-SHA256(key, counter || context),
@@ -107,10 +107,10 @@ func (t Token) String() string { return t.ID + "." + t.Secret }
 func ParseToken(raw string) (Token, error) {
 	id, secret, ok := strings.Cut(raw, ".")
 	enc := base64.RawURLEncoding
-	if !ok || enc.DecodedLen(len(id)) != tokenIDBytes || enc.DecodedLen(len(secret)) != tokenSecretBytes {
+	if !ok || len(id) != 2*tokenIDBytes || enc.DecodedLen(len(secret)) != tokenSecretBytes {
 		return Token{}, ErrMalformedToken
 	}
-	if _, err := enc.DecodeString(id); err != nil {
+	if _, err := hex.DecodeString(id); err != nil || strings.ToLower(id) != id {
 		return Token{}, ErrMalformedToken
 	}
 	if _, err := enc.DecodeString(secret); err != nil {

@@ -29,7 +29,7 @@ func TestTokenRoundTrip(t *testing.T) {
 	g := NewWithT(t)
 	tok, err := NewToken(rand.Reader)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(tok.ID).To(HaveLen(16))
+	g.Expect(tok.ID).To(MatchRegexp(`^[0-9a-f]{24}$`), "lowercase hex: a valid label value")
 	g.Expect(tok.Secret).To(HaveLen(43), "256 bits")
 
 	parsed, err := ParseToken(tok.String())
@@ -71,7 +71,8 @@ func TestParseTokenRefusesMalformedTokens(t *testing.T) {
 		good.ID + ".",
 		"." + good.Secret,
 		good.ID + "." + good.Secret + "x",
-		good.ID[:15] + "." + good.Secret,
+		good.ID[:23] + "." + good.Secret,
+		strings.Repeat("A", 24) + "." + good.Secret, // upper-case hex
 		good.ID + "." + strings.Repeat("!", 43),
 		good.ID + "." + good.Secret + ".extra",
 	} {

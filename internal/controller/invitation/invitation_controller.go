@@ -14,45 +14,224 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package invitation holds the Invitation controller.
+// Package invitation holds the Invitation controller: it refuses invitations that cannot be
+// honoured, keeps the hash of each invitation's single-use link token in a Secret, sends the
+// invitation email (at least once, with bounded duplicates that share a Message-ID), expires the
+// link at status.expiresAt, rotates it on resend, revokes it on deletion, and deletes finished
+// invitations after a retention period.
 package invitation
 
 import (
 	"context"
+	"errors"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/mail"
 )
 
-// Reconciler reconciles Invitation objects.
+// Event reasons: a fixed vocabulary; Warning only for failures and refusals.
+const (
+	EventInvitationSent           = "InvitationSent"
+	EventInvitationDeliveryFailed = "InvitationDeliveryFailed"
+	EventInvitationResent         = "InvitationResent"
+	EventInvitationExpired        = "InvitationExpired"
+	EventInvitationRevoked        = "InvitationRevoked"
+	EventInvitationRefused        = "InvitationRefused"
+	EventInvitationDeleted        = "InvitationDeleted"
+	EventResendIgnored            = "ResendIgnored"
+)
+
+// DefaultRetention is how long Accepted, Expired and Revoked Invitations are kept.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// Reconciler reconciles Invitation objects. Every dependency is a field, so tests inject fakes.
 type Reconciler struct {
 	client.Client
-	Scheme *runtime.Scheme
+	Scheme   *runtime.Scheme
+	Recorder events.EventRecorder
+	Clock    clock.PassiveClock
+	Mail     mail.Sender
+	// MailDomain is the domain of Message-IDs (the From address's domain).
+	MailDomain string
+	// TokenKey derives each link token from the Invitation's UID and send round (see
+	// internal/tokenkey), so a retried email carries the same link while only its hash is stored.
+	TokenKey []byte
+	// PublicURL is the base of links in emails (--public-url).
+	PublicURL string
+	// ExclusiveMembership refuses an address that belongs to a Member of another Store.
+	ExclusiveMembership bool
+	// Retention is how long finished (Accepted, Expired, Revoked) Invitations are kept.
+	Retention time.Duration
 }
 
-// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;update;patch;delete
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations/finalizers,verbs=update
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=stores,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one Invitation towards its spec. The foundation registers the controller so that the
-// manager, RBAC and watches are in place; the behaviour arrives with the invitation issue.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var obj membershipv1alpha1.Invitation
-	if err := r.Get(ctx, req.NamespacedName, &obj); err != nil {
+// Reconcile brings one Invitation forward: get, revoke on deletion, ensure the finalizer, run the
+// phases, and write status at the end when it changed. The one extra status write is the delivery
+// attempt, recorded before the email is handed to the SMTP server.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	inv := &membershipv1alpha1.Invitation{}
+	if err := r.Get(ctx, req.NamespacedName, inv); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	logf.FromContext(ctx).V(1).Info("observed", "generation", obj.Generation)
-	return ctrl.Result{}, nil
+	if !inv.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, inv)
+	}
+	if !controllerutil.ContainsFinalizer(inv, membershipv1alpha1.InvitationFinalizer) {
+		base := inv.DeepCopy()
+		controllerutil.AddFinalizer(inv, membershipv1alpha1.InvitationFinalizer)
+		if err := r.Patch(ctx, inv, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	status := &statusWriter{client: r.Client, base: inv.DeepCopy()}
+	defer func() {
+		if err := status.flush(ctx, inv); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+
+	result, err := r.reconcileNormal(ctx, inv, status)
+	if err == nil {
+		inv.Status.ObservedGeneration = inv.Generation
+	}
+	return result, err
 }
 
-// SetupWithManager registers the controller with the manager.
+// statusWriter patches an Invitation's status against the last version written, so a reconcile
+// can record a delivery attempt mid-way and still write the rest once at the end.
+type statusWriter struct {
+	client    client.Client
+	base      *membershipv1alpha1.Invitation
+	abandoned bool
+}
+
+// abandon drops whatever is left to write: the object read was stale, and writing from it could
+// undo a newer status.
+func (w *statusWriter) abandon() { w.abandoned = true }
+
+// flush writes what changed since the last write; nothing when nothing did.
+func (w *statusWriter) flush(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
+	if w.abandoned || equality.Semantic.DeepEqual(w.base.Status, inv.Status) {
+		return nil
+	}
+	if err := w.client.Status().Patch(ctx, inv, client.MergeFrom(w.base)); err != nil {
+		return err
+	}
+	w.base = inv.DeepCopy()
+	return nil
+}
+
+// record writes the status now, and only if the object read is still the latest version: a
+// stale cache (a status we wrote not yet seen) fails with a conflict instead of sending twice.
+func (w *statusWriter) record(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
+	if err := w.client.Status().Patch(ctx, inv, client.MergeFromWithOptions(w.base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	w.base = inv.DeepCopy()
+	return nil
+}
+
+// SetupWithManager registers the controller and its watches. It reads the field indexes that
+// controller.SetupIndexes registers.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Retention == 0 {
+		r.Retention = DefaultRetention
+	}
+	if len(r.TokenKey) < 32 {
+		return errors.New("invitation controller: TokenKey must hold at least 32 bytes")
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Invitation{}).
+		// A deleted or edited token Secret is put back: the link in the email keeps working.
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		// A Store appearing or changing may let a refused invitation go out.
+		Watches(&membershipv1alpha1.Store{}, handler.EnqueueRequestsFromMapFunc(r.waitingForStore)).
+		// A Member leaving may free an address or a seat; one joining may take it.
+		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.waitingForMember)).
+		// An invitation finishing or going away may free a seat for one refused by the limit.
+		Watches(&membershipv1alpha1.Invitation{}, handler.EnqueueRequestsFromMapFunc(r.waitingForSeat)).
 		Named("invitation").
 		Complete(r)
+}
+
+// unsent reports whether an invitation has not been sent yet and so depends on its Store and the
+// Store's Members: the refusals are re-checked for it.
+func unsent(inv *membershipv1alpha1.Invitation) bool {
+	switch inv.Status.Phase {
+	case "", membershipv1alpha1.InvitationPending, membershipv1alpha1.InvitationFailed:
+		return true
+	}
+	return false
+}
+
+func (r *Reconciler) waitingForStore(ctx context.Context, store client.Object) []reconcile.Request {
+	return r.unsentOf(ctx, store.GetNamespace(), client.MatchingFields{controller.InvitationStoreIndex: store.GetName()},
+		func(*membershipv1alpha1.Invitation) bool { return true })
+}
+
+func (r *Reconciler) waitingForMember(ctx context.Context, obj client.Object) []reconcile.Request {
+	m := obj.(*membershipv1alpha1.Member)
+	requests := r.unsentOf(ctx, m.Namespace, client.MatchingFields{controller.InvitationStoreIndex: m.Spec.StoreRef.Name},
+		func(*membershipv1alpha1.Invitation) bool { return true })
+	if r.ExclusiveMembership {
+		// The same address in other Stores, in any namespace.
+		requests = append(requests, r.unsentOf(ctx, "", client.MatchingFields{controller.InvitationEmailIndex: controller.NormalizeEmail(m.Spec.Email)},
+			func(inv *membershipv1alpha1.Invitation) bool {
+				return inv.Namespace != m.Namespace || inv.Spec.StoreRef.Name != m.Spec.StoreRef.Name
+			})...)
+	}
+	return requests
+}
+
+func (r *Reconciler) waitingForSeat(ctx context.Context, obj client.Object) []reconcile.Request {
+	changed := obj.(*membershipv1alpha1.Invitation)
+	return r.unsentOf(ctx, changed.Namespace, client.MatchingFields{controller.InvitationStoreIndex: changed.Spec.StoreRef.Name},
+		func(inv *membershipv1alpha1.Invitation) bool {
+			return inv.UID != changed.UID && failedFor(inv, membershipv1alpha1.ReasonMemberLimitReached)
+		})
+}
+
+// unsentOf lists, from the cache, the unsent invitations matching fields (in namespace, or in all
+// namespaces when it is empty) that keep says to enqueue.
+func (r *Reconciler) unsentOf(ctx context.Context, namespace string, fields client.MatchingFields,
+	keep func(*membershipv1alpha1.Invitation) bool) []reconcile.Request {
+	var list membershipv1alpha1.InvitationList
+	opts := []client.ListOption{fields, client.UnsafeDisableDeepCopy}
+	if namespace != "" {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	if err := r.List(ctx, &list, opts...); err != nil {
+		return nil
+	}
+	var requests []reconcile.Request
+	for i := range list.Items {
+		inv := &list.Items[i]
+		if unsent(inv) && keep(inv) {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(inv)})
+		}
+	}
+	return requests
 }

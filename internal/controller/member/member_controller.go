@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -41,21 +40,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/mail"
 )
-
-// Field indexes of Members in the manager's cache.
-const (
-	// StoreIndex finds the Members of a Store (spec.storeRef.name).
-	StoreIndex = "spec.storeRef.name"
-	// EmailIndex finds the Members that contend for one address in one Store: "<store>/<email>",
-	// the email lower-cased (addresses compare case-insensitively).
-	EmailIndex = "storeEmail"
-)
-
-func emailKey(store string, email membershipv1alpha1.EmailAddress) string {
-	return store + "/" + strings.ToLower(string(email))
-}
 
 // Event reasons: a fixed vocabulary; Warning only for failures.
 const (
@@ -144,26 +131,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	return result, err
 }
 
-// SetupWithManager registers the controller, its watches and the Store index.
+// SetupWithManager registers the controller and its watches. It reads the field indexes that
+// controller.SetupIndexes registers.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if r.RemovalNoticeTimeout == 0 {
 		r.RemovalNoticeTimeout = DefaultRemovalNoticeTimeout
 	}
 	if r.PasswordSecretResync == 0 {
 		r.PasswordSecretResync = DefaultPasswordSecretResync
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &membershipv1alpha1.Member{}, StoreIndex,
-		func(o client.Object) []string {
-			return []string{o.(*membershipv1alpha1.Member).Spec.StoreRef.Name}
-		}); err != nil {
-		return err
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &membershipv1alpha1.Member{}, EmailIndex,
-		func(o client.Object) []string {
-			m := o.(*membershipv1alpha1.Member)
-			return []string{emailKey(m.Spec.StoreRef.Name, m.Spec.Email)}
-		}); err != nil {
-		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Member{}).
@@ -183,7 +158,7 @@ func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []re
 	changed := obj.(*membershipv1alpha1.Member)
 	var members membershipv1alpha1.MemberList
 	if err := r.List(ctx, &members, client.InNamespace(changed.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{EmailIndex: emailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}); err != nil {
+		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}); err != nil {
 		return nil
 	}
 	var requests []reconcile.Request
@@ -198,7 +173,7 @@ func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []re
 func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []reconcile.Request {
 	var members membershipv1alpha1.MemberList
 	if err := r.List(ctx, &members, client.InNamespace(store.GetNamespace()), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{StoreIndex: store.GetName()}); err != nil {
+		client.MatchingFields{controller.MemberStoreIndex: store.GetName()}); err != nil {
 		return nil
 	}
 	requests := make([]reconcile.Request, 0, len(members.Items))

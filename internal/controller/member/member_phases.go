@@ -33,6 +33,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
@@ -62,7 +63,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1al
 	// Only the Members contending for this address, read-only from the cache.
 	var peers membershipv1alpha1.MemberList
 	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{EmailIndex: emailKey(store.Name, member.Spec.Email)}); err != nil {
+		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, member.Spec.Email)}); err != nil {
 		return ctrl.Result{}, err
 	}
 	if holder := emailHolder(peers.Items, string(member.Spec.Email)); holder != nil && holder.UID != member.UID {

@@ -127,6 +127,7 @@ var _ = BeforeSuite(func() {
 		Cache:   cacheOpts,
 	})
 	Expect(err).NotTo(HaveOccurred())
+	Expect(controller.SetupIndexes(ctx, mgr)).To(Succeed())
 	Expect((&member.Reconciler{
 		Client:               mgr.GetClient(),
 		APIReader:            mgr.GetAPIReader(),

@@ -1,0 +1,47 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+func TestDerivedSecretNamesAreValidAndDistinctForEveryObjectName(t *testing.T) {
+	long := strings.Repeat("a", 250)
+	for _, tc := range []struct{ name, want string }{
+		{"bob", "bob-credentials"},
+		{long, ""},
+		{long[:240] + ".b", ""},
+	} {
+		t.Run(tc.name[:min(len(tc.name), 12)], func(t *testing.T) {
+			g := NewWithT(t)
+			for _, derived := range []string{CredentialsSecretName(tc.name), RetainedSecretName(tc.name), InvitationTokenSecretName(tc.name)} {
+				g.Expect(validation.IsDNS1123Subdomain(derived)).To(BeEmpty(), derived)
+			}
+			if tc.want != "" {
+				g.Expect(CredentialsSecretName(tc.name)).To(Equal(tc.want))
+			}
+		})
+	}
+	g := NewWithT(t)
+	g.Expect(InvitationTokenSecretName(long+"x")).NotTo(Equal(InvitationTokenSecretName(long+"y")), "cut names stay distinct")
+	g.Expect(InvitationTokenSecretName("invite-dave")).To(Equal("invite-dave-token"))
+}

@@ -1,0 +1,98 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// Field indexes in the manager's cache. Several controllers (and the acceptance server) read the
+// same ones, and an index can be registered only once per manager, so they live here and
+// SetupIndexes registers them all.
+const (
+	// MemberStoreIndex finds the Members of a Store (spec.storeRef.name).
+	MemberStoreIndex = "member.spec.storeRef.name"
+	// MemberStoreEmailIndex finds the Members that contend for one address in one Store:
+	// StoreEmailKey(store, email).
+	MemberStoreEmailIndex = "member.storeEmail"
+	// MemberEmailIndex finds the Members with an address in any Store (NormalizeEmail), for
+	// --exclusive-membership.
+	MemberEmailIndex = "member.email"
+	// InvitationStoreIndex finds the Invitations of a Store.
+	InvitationStoreIndex = "invitation.spec.storeRef.name"
+	// InvitationEmailIndex finds the Invitations for an address in any Store (NormalizeEmail).
+	InvitationEmailIndex = "invitation.email"
+	// SecretTokenIDIndex finds a token Secret by the public ID of a link token.
+	SecretTokenIDIndex = "secret.tokenID"
+)
+
+// NormalizeEmail is the one comparison form of an address: lower-cased. Plus-aliases are kept:
+// a+x@example.com and a@example.com are distinct addresses.
+func NormalizeEmail(email membershipv1alpha1.EmailAddress) string {
+	return strings.ToLower(string(email))
+}
+
+// StoreEmailKey is the MemberStoreEmailIndex key of an address in a Store.
+func StoreEmailKey(store string, email membershipv1alpha1.EmailAddress) string {
+	return store + "/" + NormalizeEmail(email)
+}
+
+// SetupIndexes registers every field index with the manager's cache. Call it once per manager,
+// before the controllers start.
+func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
+	indexer := mgr.GetFieldIndexer()
+	for _, ix := range []struct {
+		obj     client.Object
+		field   string
+		extract client.IndexerFunc
+	}{
+		{&membershipv1alpha1.Member{}, MemberStoreIndex, func(o client.Object) []string {
+			return []string{o.(*membershipv1alpha1.Member).Spec.StoreRef.Name}
+		}},
+		{&membershipv1alpha1.Member{}, MemberStoreEmailIndex, func(o client.Object) []string {
+			m := o.(*membershipv1alpha1.Member)
+			return []string{StoreEmailKey(m.Spec.StoreRef.Name, m.Spec.Email)}
+		}},
+		{&membershipv1alpha1.Member{}, MemberEmailIndex, func(o client.Object) []string {
+			return []string{NormalizeEmail(o.(*membershipv1alpha1.Member).Spec.Email)}
+		}},
+		{&membershipv1alpha1.Invitation{}, InvitationStoreIndex, func(o client.Object) []string {
+			return []string{o.(*membershipv1alpha1.Invitation).Spec.StoreRef.Name}
+		}},
+		{&membershipv1alpha1.Invitation{}, InvitationEmailIndex, func(o client.Object) []string {
+			return []string{NormalizeEmail(o.(*membershipv1alpha1.Invitation).Spec.Email)}
+		}},
+		{&corev1.Secret{}, SecretTokenIDIndex, func(o client.Object) []string {
+			if id := o.GetLabels()[membershipv1alpha1.TokenIDLabel]; id != "" {
+				return []string{id}
+			}
+			return nil
+		}},
+	} {
+		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.extract); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,402 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package invitation
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// reconcileNormal runs the ordered phases: act on a resend request; keep finished invitations
+// until their retention ends; expire a sent one at its time (or keep its token in place); and for
+// one not sent yet, re-check the refusals and deliver.
+func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter) (ctrl.Result, error) {
+	now := r.Clock.Now()
+	if err := r.handleResend(ctx, inv); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	switch inv.Status.Phase {
+	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired:
+		if err := r.deleteToken(ctx, inv); err != nil {
+			return ctrl.Result{}, err
+		}
+		setFinishedConditions(inv)
+		return r.retain(ctx, inv, now)
+	case membershipv1alpha1.InvitationSent:
+		expired, untilExpiry := expiry(inv, now)
+		if expired {
+			return r.expire(ctx, inv, now)
+		}
+		tok, err := r.token(inv)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if err := r.ensureTokenSecret(ctx, inv, tok); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{RequeueAfter: untilExpiry}, nil
+	}
+
+	store, err := r.getStore(ctx, inv)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	reason, message, err := r.check(ctx, inv, store)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if reason != "" {
+		return ctrl.Result{}, r.refuse(ctx, inv, reason, message)
+	}
+	return r.deliver(ctx, inv, store, status)
+}
+
+// handleResend acts on a new value of the resend annotation: the token Secret goes at once (the
+// old link stops working), the TTL and the attempt count restart, and the invitation is sent
+// again under a new round (a new token and a new Message-ID).
+func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
+	action, value := resendRequest(inv)
+	switch action {
+	case resendNone:
+		return nil
+	case resendRecord:
+		if inv.Status.Phase != "" {
+			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventResendIgnored, "Resend",
+				"An invitation that is %s cannot be resent; create a new Invitation instead", inv.Status.Phase)
+		}
+		inv.Status.ObservedResend = value
+		return nil
+	}
+	if err := r.deleteToken(ctx, inv); err != nil {
+		return err
+	}
+	inv.Status.ObservedResend = value
+	inv.Status.Resends++
+	inv.Status.Phase = membershipv1alpha1.InvitationPending
+	inv.Status.DeliveryAttempts = 0
+	inv.Status.SentAt, inv.Status.ExpiresAt = nil, nil
+	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
+	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationResent, "Resend",
+		"Resend requested: the previous link no longer works; a new one is being sent to %s", inv.Spec.Email)
+	return nil
+}
+
+// check re-checks, from the cache, what would make the invitation impossible to honour. The
+// admission webhook checks the same at apply time, but it can be bypassed or down.
+func (r *Reconciler) check(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store) (string, string, error) {
+	if store == nil {
+		reason, message := refusal(inv, nil, nil, nil, 0, r.ExclusiveMembership)
+		return reason, message, nil
+	}
+	var sameEmail membershipv1alpha1.MemberList
+	if err := r.List(ctx, &sameEmail, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
+		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, inv.Spec.Email)}); err != nil {
+		return "", "", err
+	}
+	var otherStores []membershipv1alpha1.Member
+	if r.ExclusiveMembership {
+		var all membershipv1alpha1.MemberList
+		if err := r.List(ctx, &all, client.UnsafeDisableDeepCopy,
+			client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(inv.Spec.Email)}); err != nil {
+			return "", "", err
+		}
+		for _, m := range all.Items {
+			if m.Namespace != inv.Namespace || m.Spec.StoreRef.Name != store.Name {
+				otherStores = append(otherStores, m)
+			}
+		}
+	}
+	seats := 0
+	if store.Spec.MemberLimit > 0 {
+		var members membershipv1alpha1.MemberList
+		if err := r.List(ctx, &members, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
+			client.MatchingFields{controller.MemberStoreIndex: store.Name}); err != nil {
+			return "", "", err
+		}
+		var invitations membershipv1alpha1.InvitationList
+		if err := r.List(ctx, &invitations, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
+			client.MatchingFields{controller.InvitationStoreIndex: store.Name}); err != nil {
+			return "", "", err
+		}
+		seats = seatsTaken(inv, members.Items, invitations.Items)
+	}
+	reason, message := refusal(inv, store, sameEmail.Items, otherStores, seats, r.ExclusiveMembership)
+	return reason, message, nil
+}
+
+// refuse marks the invitation Failed with reason; its link, if one was made, stops working. It
+// is re-checked when its Store, the Store's Members or its invitations change.
+func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitation, reason, message string) error {
+	if err := r.deleteToken(ctx, inv); err != nil {
+		return err
+	}
+	if !failedFor(inv, reason) {
+		r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
+	}
+	inv.Status.Phase = membershipv1alpha1.InvitationFailed
+	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
+	return nil
+}
+
+// deliver sends the invitation email: the token Secret first (the link must work when the email
+// lands), then the attempt is recorded, then the email goes out. A crash after the send and
+// before the final status write sends again on restart with the same link and Message-ID: at
+// most one duplicate, which receiving systems can drop.
+func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+	status *statusWriter) (ctrl.Result, error) {
+	tok, err := r.token(inv)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.ensureTokenSecret(ctx, inv, tok); err != nil {
+		return ctrl.Result{}, err
+	}
+	lifetime := ttl(store)
+	roles := make([]string, 0, len(inv.Spec.Roles))
+	for _, role := range inv.Spec.Roles {
+		roles = append(roles, string(role))
+	}
+	content, err := mail.Render(mail.KindInvitation, string(store.Spec.Locale), mail.InvitationData{
+		StoreName: string(store.Spec.DisplayName), InvitedBy: string(inv.Spec.InvitedBy), Email: string(inv.Spec.Email),
+		Roles: roles, Message: inv.Spec.Message, AcceptURL: r.acceptURL(tok), ExpiresAt: r.Clock.Now().Add(lifetime),
+	})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	inv.Status.Phase = membershipv1alpha1.InvitationPending
+	inv.Status.DeliveryAttempts++
+	attempt := inv.Status.DeliveryAttempts
+	msg := fmt.Sprintf("Handing the invitation email to the SMTP server (attempt %d)", attempt)
+	setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionFalse, membershipv1alpha1.ReasonSending, msg)
+	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonSending, msg)
+	if err := status.record(ctx, inv); err != nil {
+		if apierrors.IsConflict(err) {
+			// The cache is behind a write of ours (or someone else's); the watch event for the
+			// newer version brings the invitation back. Sending now could send twice.
+			status.abandon()
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+
+	sendErr := r.Mail.Send(ctx, mail.Message{
+		To:        string(inv.Spec.Email),
+		MessageID: mail.MessageID(inv.UID, "invitation-"+strconv.Itoa(int(inv.Status.Resends)), r.MailDomain),
+		Content:   content,
+	})
+	now := r.Clock.Now()
+	if sendErr != nil {
+		backoff := deliveryBackoff(attempt)
+		msg := fmt.Sprintf("Attempt %d failed, next in %s: %v", attempt, backoff, sendErr)
+		setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionFalse, membershipv1alpha1.ReasonDeliveryFailed, msg)
+		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonDeliveryFailed, msg)
+		r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationDeliveryFailed, "Deliver",
+			"Invitation email to %s not delivered (attempt %d; retrying in %s): %v", inv.Spec.Email, attempt, backoff, sendErr)
+		logf.FromContext(ctx).Info("invitation email not delivered; retrying", "attempt", attempt, "retryAfter", backoff, "error", sendErr.Error())
+		return ctrl.Result{RequeueAfter: backoff}, nil
+	}
+
+	// Second precision, as the API stores it, so the requeue and the stored expiresAt agree.
+	sentAt := metav1.NewTime(now.Truncate(time.Second))
+	expiresAt := metav1.NewTime(sentAt.Add(lifetime))
+	inv.Status.Phase = membershipv1alpha1.InvitationSent
+	inv.Status.SentAt, inv.Status.ExpiresAt = &sentAt, &expiresAt
+	msg = fmt.Sprintf("Invitation email accepted by the SMTP server (attempt %d); the link works until %s",
+		attempt, expiresAt.UTC().Format(time.RFC3339))
+	setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionTrue, membershipv1alpha1.ReasonSent, msg)
+	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionTrue, membershipv1alpha1.ReasonSent, msg)
+	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationSent, "Deliver",
+		"Invitation email sent to %s; the link works until %s", inv.Spec.Email, expiresAt.UTC().Format(time.RFC3339))
+	return ctrl.Result{RequeueAfter: expiresAt.Sub(now)}, nil
+}
+
+// expire ends a sent invitation whose time is up: its link stops working.
+func (r *Reconciler) expire(ctx context.Context, inv *membershipv1alpha1.Invitation, now time.Time) (ctrl.Result, error) {
+	if err := r.deleteToken(ctx, inv); err != nil {
+		return ctrl.Result{}, err
+	}
+	inv.Status.Phase = membershipv1alpha1.InvitationExpired
+	setFinishedConditions(inv)
+	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationExpired, "Expire",
+		"Invitation to %s expired at %s (noticed %s later); its link no longer works",
+		inv.Spec.Email, inv.Status.ExpiresAt.UTC().Format(time.RFC3339), now.Sub(inv.Status.ExpiresAt.Time).Round(time.Millisecond))
+	return r.retain(ctx, inv, now)
+}
+
+// retain deletes a finished invitation once --invitation-retention has passed, and otherwise
+// asks to be called again then.
+func (r *Reconciler) retain(ctx context.Context, inv *membershipv1alpha1.Invitation, now time.Time) (ctrl.Result, error) {
+	deleteNow, after := retention(inv, now, r.Retention)
+	if !deleteNow {
+		return ctrl.Result{RequeueAfter: after}, nil
+	}
+	if err := r.Delete(ctx, inv, client.Preconditions{UID: &inv.UID}); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationDeleted, "Retention",
+		"Invitation %s for %s deleted: %s ago and kept for --invitation-retention %s",
+		inv.Status.Phase, inv.Spec.Email, now.Sub(finishedAt(inv).Time).Round(time.Second), r.Retention)
+	return ctrl.Result{}, nil
+}
+
+// reconcileDelete revokes the link at once, then releases the Invitation.
+func (r *Reconciler) reconcileDelete(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
+	if !controllerutil.ContainsFinalizer(inv, membershipv1alpha1.InvitationFinalizer) {
+		return nil
+	}
+	if err := r.deleteToken(ctx, inv); err != nil {
+		return err
+	}
+	switch inv.Status.Phase {
+	case "", membershipv1alpha1.InvitationPending, membershipv1alpha1.InvitationSent:
+		r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationRevoked, "Delete",
+			"Invitation to %s revoked by its deletion; its link no longer works", inv.Spec.Email)
+	}
+	base := inv.DeepCopy()
+	controllerutil.RemoveFinalizer(inv, membershipv1alpha1.InvitationFinalizer)
+	return client.IgnoreNotFound(r.Patch(ctx, inv, client.MergeFrom(base)))
+}
+
+// token is the link token of the invitation's current round. It is derived, not stored: the
+// same key, UID and round give the same token on every retry.
+func (r *Reconciler) token(inv *membershipv1alpha1.Invitation) (credentials.Token, error) {
+	stream, err := credentials.KeyedStream(r.TokenKey, "invitation", string(inv.UID), strconv.Itoa(int(inv.Status.Resends)))
+	if err != nil {
+		return credentials.Token{}, err
+	}
+	return credentials.NewToken(stream)
+}
+
+func (r *Reconciler) acceptURL(tok credentials.Token) string {
+	return strings.TrimRight(r.PublicURL, "/") + "/invitations/accept?token=" + url.QueryEscape(tok.String())
+}
+
+// ensureTokenSecret makes the invitation's token Secret hold the hash of tok, labelled with its
+// ID so the acceptance server finds it through an index. It writes nothing when it already does.
+func (r *Reconciler) ensureTokenSecret(ctx context.Context, inv *membershipv1alpha1.Invitation, tok credentials.Token) error {
+	name := membershipv1alpha1.InvitationTokenSecretName(inv.Name)
+	hash := []byte(credentials.HashTokenSecret(tok.Secret))
+	labels := map[string]string{
+		membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
+		membershipv1alpha1.TokenIDLabel:   tok.ID,
+	}
+	current := &corev1.Secret{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: name}, current)
+	switch {
+	case apierrors.IsNotFound(err):
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: inv.Namespace, Labels: labels},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       map[string][]byte{membershipv1alpha1.TokenHashKey: hash},
+		}
+		if err := controllerutil.SetControllerReference(inv, secret, r.Scheme); err != nil {
+			return err
+		}
+		return r.Create(ctx, secret)
+	case err != nil:
+		return err
+	}
+	if !metav1.IsControlledBy(current, inv) {
+		return fmt.Errorf("secret %s exists and is not controlled by Invitation %s; delete or rename it", name, inv.Name)
+	}
+	if bytes.Equal(current.Data[membershipv1alpha1.TokenHashKey], hash) && current.Labels[membershipv1alpha1.TokenIDLabel] == tok.ID &&
+		len(current.Data) == 1 {
+		return nil
+	}
+	updated := current.DeepCopy()
+	updated.Data = map[string][]byte{membershipv1alpha1.TokenHashKey: hash}
+	if updated.Labels == nil {
+		updated.Labels = map[string]string{}
+	}
+	for k, v := range labels {
+		updated.Labels[k] = v
+	}
+	return r.Update(ctx, updated)
+}
+
+// deleteToken deletes the invitation's token Secret, if the cache has one: a reconcile that
+// changes nothing writes nothing.
+func (r *Reconciler) deleteToken(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
+	name := membershipv1alpha1.InvitationTokenSecretName(inv.Name)
+	current := &corev1.Secret{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: name}, current); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(current, inv) {
+		return nil // not ours: leave it
+	}
+	return client.IgnoreNotFound(r.Delete(ctx, current, client.Preconditions{UID: &current.UID}))
+}
+
+func (r *Reconciler) getStore(ctx context.Context, inv *membershipv1alpha1.Invitation) (*membershipv1alpha1.Store, error) {
+	store := &membershipv1alpha1.Store{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: inv.Spec.StoreRef.Name}, store); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return store, nil
+}
+
+// setFinishedConditions sets Ready for an Accepted, Expired or Revoked invitation.
+func setFinishedConditions(inv *membershipv1alpha1.Invitation) {
+	switch inv.Status.Phase {
+	case membershipv1alpha1.InvitationAccepted:
+		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionTrue, membershipv1alpha1.ReasonAccepted,
+			fmt.Sprintf("Accepted; the invitee is Member %q", inv.Status.Member))
+	case membershipv1alpha1.InvitationExpired:
+		at := "its expiry time"
+		if inv.Status.ExpiresAt != nil {
+			at = inv.Status.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonExpired,
+			fmt.Sprintf("The link expired at %s; annotate %s to send a new one", at, membershipv1alpha1.ResendAnnotation))
+	case membershipv1alpha1.InvitationRevoked:
+		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonRevoked,
+			"The invitation was withdrawn; its link no longer works")
+	}
+}
+
+func setCondition(inv *membershipv1alpha1.Invitation, conditionType string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&inv.Status.Conditions, metav1.Condition{
+		Type: conditionType, Status: status, Reason: reason, Message: message, ObservedGeneration: inv.Generation,
+	})
+}

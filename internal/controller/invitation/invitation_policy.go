@@ -1,0 +1,223 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package invitation
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// The decisions of the Invitation controller, as pure functions of their inputs with the clock
+// passed in, table-tested in policy_test.go.
+
+// DefaultTTL is the link lifetime when a Store does not set spec.invitationTTL.
+const DefaultTTL = 7 * 24 * time.Hour
+
+// Delivery retry bounds: the first retry after minBackoff, doubling, never more than maxBackoff
+// apart, for ever (an invitation is never dropped).
+const (
+	minBackoff = time.Second
+	maxBackoff = 5 * time.Minute
+)
+
+// expiry decides whether a sent invitation's link has expired at now, and otherwise how long
+// until it does, which is when the controller asks to be called again: no polling.
+func expiry(inv *membershipv1alpha1.Invitation, now time.Time) (expired bool, requeueAfter time.Duration) {
+	if inv.Status.Phase != membershipv1alpha1.InvitationSent || inv.Status.ExpiresAt == nil {
+		return false, 0
+	}
+	left := inv.Status.ExpiresAt.Sub(now)
+	if left <= 0 {
+		return true, 0
+	}
+	return false, left
+}
+
+// deliveryBackoff is how long to wait after the attempts-th failed delivery: 1s, 2s, 4s, ...
+// capped at five minutes.
+func deliveryBackoff(attempts int32) time.Duration {
+	if attempts < 1 {
+		return minBackoff
+	}
+	if attempts > 20 { // 2^20 s is far past the cap; avoid overflow
+		return maxBackoff
+	}
+	return min(minBackoff<<(attempts-1), maxBackoff)
+}
+
+// ttl is the Store's invitation time-to-live.
+func ttl(store *membershipv1alpha1.Store) time.Duration {
+	if store.Spec.InvitationTTL != nil && store.Spec.InvitationTTL.Duration > 0 {
+		return store.Spec.InvitationTTL.Duration
+	}
+	return DefaultTTL
+}
+
+// finishedAt is when an Accepted, Expired or Revoked invitation reached that phase; nil for the
+// others.
+func finishedAt(inv *membershipv1alpha1.Invitation) *metav1.Time {
+	switch inv.Status.Phase {
+	case membershipv1alpha1.InvitationAccepted:
+		return inv.Status.AcceptedAt
+	case membershipv1alpha1.InvitationExpired:
+		return inv.Status.ExpiresAt
+	case membershipv1alpha1.InvitationRevoked:
+		return inv.Status.RevokedAt
+	}
+	return nil
+}
+
+// retention decides whether a finished invitation has been kept for retention and is to be
+// deleted, and otherwise how long until it is. Unfinished ones are kept.
+func retention(inv *membershipv1alpha1.Invitation, now time.Time, keep time.Duration) (deleteNow bool, requeueAfter time.Duration) {
+	at := finishedAt(inv)
+	if at == nil {
+		return false, 0
+	}
+	left := at.Add(keep).Sub(now)
+	if left <= 0 {
+		return true, 0
+	}
+	return false, left
+}
+
+// resendAction is what a value of the resend annotation asks for.
+type resendAction int
+
+const (
+	// resendNone: no new value.
+	resendNone resendAction = iota
+	// resendRecord: a value to remember without sending (present at creation, or the
+	// invitation can no longer be resent).
+	resendRecord
+	// resendRotate: rotate the token, restart the TTL and send again.
+	resendRotate
+)
+
+// resendRequest reads the resend annotation. A value present before the invitation was ever
+// processed is only recorded: the first email is on its way anyway. Accepted and Revoked
+// invitations cannot be resent.
+func resendRequest(inv *membershipv1alpha1.Invitation) (resendAction, string) {
+	value := inv.Annotations[membershipv1alpha1.ResendAnnotation]
+	if value == "" || value == inv.Status.ObservedResend {
+		return resendNone, ""
+	}
+	switch inv.Status.Phase {
+	case "", membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked:
+		return resendRecord, value
+	}
+	return resendRotate, value
+}
+
+// refusal is why an invitation cannot be sent, or "" when it can. store is nil when missing;
+// sameStore holds the Store's Members with the invited address; otherStores the Members with that
+// address in other Stores; seatsTaken what counts against the Store's memberLimit before this
+// invitation.
+func refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+	sameStore, otherStores []membershipv1alpha1.Member, seatsTaken int, exclusive bool) (reason, message string) {
+	if store == nil {
+		return membershipv1alpha1.ReasonStoreNotFound, fmt.Sprintf("Store %q does not exist in namespace %q",
+			inv.Spec.StoreRef.Name, inv.Namespace)
+	}
+	for _, m := range sameStore {
+		if m.DeletionTimestamp.IsZero() && strings.EqualFold(string(m.Spec.Email), string(inv.Spec.Email)) {
+			return membershipv1alpha1.ReasonAlreadyMember, fmt.Sprintf("%s is already Member %q of Store %q",
+				inv.Spec.Email, m.Name, store.Name)
+		}
+	}
+	if exclusive {
+		for _, m := range otherStores {
+			if m.DeletionTimestamp.IsZero() && strings.EqualFold(string(m.Spec.Email), string(inv.Spec.Email)) {
+				// The other Store is not named: it may belong to another tenant.
+				return membershipv1alpha1.ReasonMemberOfAnotherStore, fmt.Sprintf(
+					"%s already belongs to another Store and the operator runs with --exclusive-membership", inv.Spec.Email)
+			}
+		}
+	}
+	if limit := int(store.Spec.MemberLimit); limit > 0 && seatsTaken >= limit {
+		return membershipv1alpha1.ReasonMemberLimitReached, fmt.Sprintf(
+			"Store %q has memberLimit %d and %d seats are taken by members and pending invitations", store.Name, limit, seatsTaken)
+	}
+	return "", ""
+}
+
+// seatsTaken counts what stands before inv against its Store's memberLimit: the Store's Members
+// except the owner and those in Conflict or being deleted, the invitations already being sent or
+// sent, and (first come, first served) those still waiting for a seat that were created before
+// inv. Two invitations that arrive together thus agree on which one gets the last seat.
+func seatsTaken(inv *membershipv1alpha1.Invitation, members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) int {
+	taken := 0
+	for _, m := range members {
+		if !m.DeletionTimestamp.IsZero() || m.Status.Phase == membershipv1alpha1.MemberConflict || hasOwnerRole(m.Spec.Roles) {
+			continue
+		}
+		taken++
+	}
+	for i := range invitations {
+		other := &invitations[i]
+		if other.UID == inv.UID || !other.DeletionTimestamp.IsZero() {
+			continue
+		}
+		switch other.Status.Phase {
+		case membershipv1alpha1.InvitationPending, membershipv1alpha1.InvitationSent:
+			taken++
+		case "":
+			if createdBefore(other, inv) {
+				taken++
+			}
+		case membershipv1alpha1.InvitationFailed:
+			if failedFor(other, membershipv1alpha1.ReasonMemberLimitReached) && createdBefore(other, inv) {
+				taken++
+			}
+		}
+	}
+	return taken
+}
+
+func hasOwnerRole(roles []membershipv1alpha1.Role) bool {
+	for _, r := range roles {
+		if r == membershipv1alpha1.RoleOwner {
+			return true
+		}
+	}
+	return false
+}
+
+func createdBefore(a, b *membershipv1alpha1.Invitation) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// failedFor reports whether inv is Failed for reason.
+func failedFor(inv *membershipv1alpha1.Invitation, reason string) bool {
+	if inv.Status.Phase != membershipv1alpha1.InvitationFailed {
+		return false
+	}
+	for _, c := range inv.Status.Conditions {
+		if c.Type == membershipv1alpha1.ConditionReady {
+			return c.Reason == reason
+		}
+	}
+	return false
+}
