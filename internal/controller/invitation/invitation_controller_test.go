@@ -1,0 +1,551 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package invitation_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+// tokensSeen collects every link token the specs received, for the leak checks.
+var tokensSeen []credentials.Token
+
+func newNamespace() string {
+	GinkgoHelper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "invitation-"}}
+	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+func createStore(ns, name string, mutate ...func(*membershipv1alpha1.Store)) *membershipv1alpha1.Store {
+	GinkgoHelper()
+	store := &membershipv1alpha1.Store{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: membershipv1alpha1.StoreSpec{
+			DisplayName: "Acme Shop", Owner: membershipv1alpha1.StoreOwner{Email: "owner@example.com"},
+		},
+	}
+	for _, m := range mutate {
+		m(store)
+	}
+	Expect(k8sClient.Create(ctx, store)).To(Succeed())
+	return store
+}
+
+func createMember(ns, name, store, email string) {
+	GinkgoHelper()
+	Expect(k8sClient.Create(ctx, &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: membershipv1alpha1.MemberSpec{
+			StoreRef: membershipv1alpha1.StoreReference{Name: store},
+			Email:    membershipv1alpha1.EmailAddress(email), Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff},
+		},
+	})).To(Succeed())
+}
+
+func createInvitation(ns, name, store, email string, mutate ...func(*membershipv1alpha1.Invitation)) *membershipv1alpha1.Invitation {
+	GinkgoHelper()
+	inv := &membershipv1alpha1.Invitation{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: membershipv1alpha1.InvitationSpec{
+			StoreRef: membershipv1alpha1.StoreReference{Name: store},
+			Email:    membershipv1alpha1.EmailAddress(email),
+			Roles:    []membershipv1alpha1.Role{membershipv1alpha1.RoleOperations, membershipv1alpha1.RoleFinance},
+		},
+	}
+	for _, m := range mutate {
+		m(inv)
+	}
+	Expect(k8sClient.Create(ctx, inv)).To(Succeed())
+	return inv
+}
+
+func get(inv *membershipv1alpha1.Invitation) func(Gomega) *membershipv1alpha1.Invitation {
+	return func(g Gomega) *membershipv1alpha1.Invitation {
+		out := &membershipv1alpha1.Invitation{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(inv), out)).To(Succeed())
+		return out
+	}
+}
+
+func inPhase(p membershipv1alpha1.InvitationPhase) OmegaMatcher {
+	return WithTransform(func(i *membershipv1alpha1.Invitation) membershipv1alpha1.InvitationPhase { return i.Status.Phase }, Equal(p))
+}
+
+func conditionReason(conditionType string) func(*membershipv1alpha1.Invitation) string {
+	return func(i *membershipv1alpha1.Invitation) string {
+		if c := meta.FindStatusCondition(i.Status.Conditions, conditionType); c != nil {
+			return string(c.Status) + "/" + c.Reason
+		}
+		return ""
+	}
+}
+
+// update applies mutate to the latest Invitation, retrying on conflicts with the controller.
+func update(inv *membershipv1alpha1.Invitation, mutate func(*membershipv1alpha1.Invitation)) {
+	GinkgoHelper()
+	Eventually(func() error {
+		latest := &membershipv1alpha1.Invitation{}
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(inv), latest); err != nil {
+			return err
+		}
+		mutate(latest)
+		return k8sClient.Update(ctx, latest)
+	}).Should(Succeed())
+}
+
+// poke makes the controller look at an Invitation again (after the fake clock moved).
+func poke(inv *membershipv1alpha1.Invitation) {
+	GinkgoHelper()
+	update(inv, func(i *membershipv1alpha1.Invitation) {
+		if i.Annotations == nil {
+			i.Annotations = map[string]string{}
+		}
+		i.Annotations["test.storeops.io/poke"] = time.Now().Format(time.RFC3339Nano)
+	})
+}
+
+func messagesTo(email string) func() []mailcatcher.Message {
+	return func() []mailcatcher.Message {
+		var out []mailcatcher.Message
+		for _, m := range currentCatcher().Messages() {
+			for _, to := range m.To {
+				if strings.EqualFold(to, email) {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	}
+}
+
+// oneEmailTo waits for the email to address and checks that no second one follows.
+func oneEmailTo(email string) mailcatcher.Message {
+	GinkgoHelper()
+	Eventually(messagesTo(email)).WithTimeout(20 * time.Second).Should(HaveLen(1))
+	Consistently(messagesTo(email)).WithTimeout(time.Second).Should(HaveLen(1))
+	return messagesTo(email)()[0]
+}
+
+func header(m mailcatcher.Message, name string) string {
+	GinkgoHelper()
+	h, err := m.Header()
+	Expect(err).NotTo(HaveOccurred())
+	return h.Get(name)
+}
+
+// linkToken reads the invitation link of an email and parses its token.
+func linkToken(m mailcatcher.Message) credentials.Token {
+	GinkgoHelper()
+	body, err := m.Body()
+	Expect(err).NotTo(HaveOccurred())
+	link := body.Link("/invitations/accept")
+	Expect(link).To(HavePrefix(publicURL + "/invitations/accept?token="))
+	u, err := url.Parse(link)
+	Expect(err).NotTo(HaveOccurred())
+	tok, err := credentials.ParseToken(u.Query().Get("token"))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(body.HTML).To(ContainSubstring(`href="` + link + `"`), "the Join store button carries the same link")
+	tokensSeen = append(tokensSeen, tok)
+	return tok
+}
+
+func tokenSecret(inv *membershipv1alpha1.Invitation) func() (*corev1.Secret, error) {
+	return func() (*corev1.Secret, error) {
+		secret := &corev1.Secret{}
+		err := k8sClient.Get(ctx, client.ObjectKey{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}, secret)
+		return secret, err
+	}
+}
+
+func tokenSecretGone(inv *membershipv1alpha1.Invitation) func() bool {
+	return func() bool {
+		_, err := tokenSecret(inv)()
+		return apierrors.IsNotFound(err)
+	}
+}
+
+// tokenWorks says whether tok matches the invitation's stored hash, as the acceptance server
+// will check it: find the Secret by the token's ID label, then compare in constant time.
+func tokenWorks(tok credentials.Token) bool {
+	var secrets corev1.SecretList
+	Expect(k8sClient.List(ctx, &secrets, client.MatchingLabels{membershipv1alpha1.TokenIDLabel: tok.ID})).To(Succeed())
+	for _, s := range secrets.Items {
+		if credentials.TokenMatches(string(s.Data[membershipv1alpha1.TokenHashKey]), tok.Secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// eventsFor lists "TYPE REASON: note" of the events about an Invitation.
+func eventsFor(inv *membershipv1alpha1.Invitation) func() []string {
+	return func() []string {
+		var list eventsv1.EventList
+		Expect(k8sClient.List(ctx, &list, client.InNamespace(inv.Namespace))).To(Succeed())
+		var out []string
+		for _, e := range list.Items {
+			if e.Regarding.Name == inv.Name && e.Regarding.Kind == "Invitation" {
+				out = append(out, e.Type+" "+e.Reason+": "+e.Note)
+			}
+		}
+		return out
+	}
+}
+
+// clusterText is every Secret's data, labels and annotations, every Invitation's status and
+// every event in the cluster, as text to search.
+func clusterText() string {
+	GinkgoHelper()
+	var b strings.Builder
+	var secrets corev1.SecretList
+	Expect(k8sClient.List(ctx, &secrets)).To(Succeed())
+	for _, s := range secrets.Items {
+		for _, v := range s.Data {
+			b.Write(v)
+			b.WriteByte('\n')
+		}
+		for k, v := range s.Labels {
+			b.WriteString(k + "=" + v + "\n")
+		}
+		for k, v := range s.Annotations {
+			b.WriteString(k + "=" + v + "\n")
+		}
+	}
+	var invitations membershipv1alpha1.InvitationList
+	Expect(k8sClient.List(ctx, &invitations)).To(Succeed())
+	for _, i := range invitations.Items {
+		out, err := json.Marshal(i)
+		Expect(err).NotTo(HaveOccurred())
+		b.Write(out)
+	}
+	var events eventsv1.EventList
+	Expect(k8sClient.List(ctx, &events)).To(Succeed())
+	var coreEvents corev1.EventList
+	Expect(k8sClient.List(ctx, &coreEvents)).To(Succeed())
+	for _, list := range []any{events, coreEvents} {
+		out, err := json.Marshal(list)
+		Expect(err).NotTo(HaveOccurred())
+		b.Write(out)
+	}
+	return b.String()
+}
+
+var _ = Describe("Invitation controller", func() {
+	DescribeTable("sends exactly one email per invitation, in the Store's language, with a link whose token matches the stored hash",
+		func(locale membershipv1alpha1.Locale, wantSubject, wantRole string) {
+			ns := newNamespace()
+			createStore(ns, "shop", func(s *membershipv1alpha1.Store) { s.Spec.Locale = locale })
+			email := "dave-" + string(locale) + "@example.com"
+			createMember(ns, "dave-alias", "shop", "dave-"+string(locale)+"+old@example.com") // a plus-alias is another address
+			inv := createInvitation(ns, "invite-dave", "shop", email, func(i *membershipv1alpha1.Invitation) {
+				i.Spec.InvitedBy, i.Spec.Message = "Alice Admin", "Welcome aboard"
+			})
+
+			Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+			got := get(inv)(Default)
+			Expect(got.Status.DeliveryAttempts).To(Equal(int32(1)))
+			Expect(got.Status.SentAt).NotTo(BeNil())
+			Expect(got.Status.ExpiresAt.Time).To(Equal(got.Status.SentAt.Add(7 * 24 * time.Hour)))
+			Expect(conditionReason(membershipv1alpha1.ConditionDelivered)(got)).To(Equal("True/Sent"))
+			Expect(conditionReason(membershipv1alpha1.ConditionReady)(got)).To(Equal("True/Sent"))
+			Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+			Expect(got.Finalizers).To(ContainElement(membershipv1alpha1.InvitationFinalizer))
+
+			msg := oneEmailTo(email)
+			Expect(msg.To).To(Equal([]string{email}))
+			Expect(msg.Subject()).To(Equal(wantSubject))
+			Expect(header(msg, "Message-Id")).To(Equal("<" + mail.MessageID(got.UID, "invitation-0", "storeops.example") + ">"))
+			body, err := msg.Body()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(body.Text).To(And(ContainSubstring("Alice Admin"), ContainSubstring("Welcome aboard"), ContainSubstring(wantRole)))
+			Expect(body.HTML).To(ContainSubstring(wantRole))
+
+			tok := linkToken(msg)
+			secret, err := tokenSecret(inv)()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), tok.Secret)).To(BeTrue())
+			Expect(secret.Data).To(HaveLen(1), "only the hash is stored")
+			Expect(secret.Labels).To(HaveKeyWithValue(membershipv1alpha1.TokenIDLabel, tok.ID))
+			Expect(secret.Labels).To(HaveKeyWithValue(membershipv1alpha1.ManagedByLabel, membershipv1alpha1.ManagedByValue))
+			Expect(metav1.IsControlledBy(secret, got)).To(BeTrue())
+			Expect(tokenWorks(tok)).To(BeTrue())
+
+			text := clusterText()
+			Expect(text).To(ContainSubstring(tok.ID), "the search sees the token Secret")
+			Expect(text).NotTo(ContainSubstring(tok.Secret), "the raw token is nowhere in the cluster")
+			Expect(eventsFor(inv)()).To(ContainElement(HavePrefix("Normal InvitationSent: Invitation email sent to " + email)))
+		},
+		Entry("English", membershipv1alpha1.LocaleEnglish, "You have been invited to manage Acme Shop", "Operations (orders and products)"),
+		Entry("Dutch", membershipv1alpha1.Locale("nl"), "Je bent uitgenodigd om Acme Shop te beheren", "Financiën (facturen; de rest alleen lezen)"),
+		Entry("Japanese", membershipv1alpha1.Locale("ja"), "Acme Shop の管理に招待されました", "オペレーション（注文と商品）"),
+	)
+
+	DescribeTable("refuses what it cannot honour, with a distinct reason, and sends nothing",
+		func(reason string, setUp func(ns, email string) (store string)) {
+			ns := newNamespace()
+			email := "refused-" + strings.ToLower(reason) + "@example.com"
+			inv := createInvitation(ns, "invite", setUp(ns, email), email)
+
+			Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationFailed),
+				WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/"+reason))))
+			Consistently(messagesTo(email)).WithTimeout(time.Second).Should(BeEmpty())
+			Expect(tokenSecretGone(inv)()).To(BeTrue(), "no link exists")
+			Expect(get(inv)(Default).Status.DeliveryAttempts).To(BeZero())
+			Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Warning InvitationRefused")))
+		},
+		Entry("the email is already a Member of the Store (compared case-insensitively)", membershipv1alpha1.ReasonAlreadyMember,
+			func(ns, email string) string {
+				createStore(ns, "shop")
+				createMember(ns, "existing", "shop", strings.ToUpper(email))
+				return "shop"
+			}),
+		Entry("the Store is missing", membershipv1alpha1.ReasonStoreNotFound,
+			func(string, string) string { return "nowhere" }),
+		Entry("the Store is full", membershipv1alpha1.ReasonMemberLimitReached,
+			func(ns, _ string) string {
+				createStore(ns, "shop", func(s *membershipv1alpha1.Store) { s.Spec.MemberLimit = 1 })
+				createMember(ns, "someone", "shop", "someone-full@example.com")
+				return "shop"
+			}),
+		Entry("with --exclusive-membership, the email belongs to another Store", membershipv1alpha1.ReasonMemberOfAnotherStore,
+			func(ns, email string) string {
+				createStore(ns, "shop")
+				elsewhere := newNamespace()
+				createStore(elsewhere, "rival")
+				createMember(elsewhere, "taken", "rival", email)
+				return "shop"
+			}),
+	)
+
+	It("sends a refused invitation once what stood in the way is gone", func() {
+		ns := newNamespace()
+		inv := createInvitation(ns, "early", "late-shop", "early@example.com")
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationFailed))
+		createStore(ns, "late-shop") // GitOps applied the Invitation before its Store
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		linkToken(oneEmailTo("early@example.com"))
+	})
+
+	It("gives the last seat to the earlier of two invitations and the next one when it frees", func() {
+		ns := newNamespace()
+		createStore(ns, "shop", func(s *membershipv1alpha1.Store) { s.Spec.MemberLimit = 1 })
+		first := createInvitation(ns, "first", "shop", "seat-first@example.com")
+		Eventually(get(first)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		second := createInvitation(ns, "second", "shop", "seat-second@example.com")
+		Eventually(get(second)).Should(And(inPhase(membershipv1alpha1.InvitationFailed),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/MemberLimitReached"))))
+
+		Expect(k8sClient.Delete(ctx, first)).To(Succeed())
+		Eventually(get(second)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		linkToken(oneEmailTo("seat-second@example.com"))
+	})
+
+	It("expires the link at expiresAt on an injected clock, and deletes the invitation after the retention", func() {
+		ns := newNamespace()
+		createStore(ns, "shop")
+		inv := createInvitation(ns, "expiring", "shop", "expiring@example.com")
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		tok := linkToken(oneEmailTo("expiring@example.com"))
+		expiresAt := get(inv)(Default).Status.ExpiresAt.Time
+
+		fakeClock.SetTime(expiresAt.Add(-time.Second))
+		poke(inv)
+		Consistently(get(inv)).WithTimeout(time.Second).Should(inPhase(membershipv1alpha1.InvitationSent))
+		Expect(tokenWorks(tok)).To(BeTrue())
+
+		fakeClock.SetTime(expiresAt)
+		poke(inv)
+		Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationExpired),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/Expired"))))
+		Eventually(tokenSecretGone(inv)).Should(BeTrue())
+		Expect(tokenWorks(tok)).To(BeFalse())
+		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Normal InvitationExpired")))
+
+		fakeClock.SetTime(expiresAt.Add(720*time.Hour - time.Minute))
+		poke(inv)
+		Consistently(get(inv)).WithTimeout(time.Second).Should(inPhase(membershipv1alpha1.InvitationExpired))
+		fakeClock.SetTime(expiresAt.Add(720 * time.Hour))
+		poke(inv)
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(inv), &membershipv1alpha1.Invitation{}))
+		}).Should(BeTrue(), "deleted after --invitation-retention")
+	})
+
+	It("rotates the token, restarts the TTL and sends again on a new resend annotation", func() {
+		ns := newNamespace()
+		createStore(ns, "shop")
+		inv := createInvitation(ns, "resent", "shop", "resent@example.com")
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		first := oneEmailTo("resent@example.com")
+		oldToken := linkToken(first)
+		before := get(inv)(Default)
+
+		fakeClock.Step(time.Hour)
+		update(inv, func(i *membershipv1alpha1.Invitation) {
+			i.Annotations = map[string]string{membershipv1alpha1.ResendAnnotation: "1"}
+		})
+		Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationSent),
+			WithTransform(func(i *membershipv1alpha1.Invitation) int32 { return i.Status.Resends }, Equal(int32(1)))))
+		Eventually(messagesTo("resent@example.com")).Should(HaveLen(2))
+		Consistently(messagesTo("resent@example.com")).WithTimeout(time.Second).Should(HaveLen(2))
+		second := messagesTo("resent@example.com")()[1]
+		newToken := linkToken(second)
+
+		Expect(newToken).NotTo(Equal(oldToken))
+		Expect(tokenWorks(oldToken)).To(BeFalse(), "the old link stops working")
+		Expect(tokenWorks(newToken)).To(BeTrue())
+		Expect(header(second, "Message-Id")).NotTo(Equal(header(first, "Message-Id")))
+		after := get(inv)(Default)
+		Expect(after.Status.ExpiresAt.Time).To(Equal(before.Status.ExpiresAt.Add(time.Hour)), "the TTL restarts")
+		Expect(after.Status.DeliveryAttempts).To(Equal(int32(1)))
+		Expect(after.Status.ObservedResend).To(Equal("1"))
+		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Normal InvitationResent")))
+
+		By("the same value again does nothing")
+		poke(inv)
+		Consistently(messagesTo("resent@example.com")).WithTimeout(time.Second).Should(HaveLen(2))
+	})
+
+	It("revokes a pending invitation's link at once when it is deleted", func() {
+		ns := newNamespace()
+		createStore(ns, "shop")
+		inv := createInvitation(ns, "withdrawn", "shop", "withdrawn@example.com")
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		tok := linkToken(oneEmailTo("withdrawn@example.com"))
+		Expect(k8sClient.Delete(ctx, inv)).To(Succeed())
+		Eventually(func() bool { return tokenWorks(tok) }).Should(BeFalse())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(inv), &membershipv1alpha1.Invitation{}))
+		}).Should(BeTrue(), "the finalizer is released")
+	})
+
+	It("puts back a deleted token Secret so that the emailed link keeps working", func() {
+		ns := newNamespace()
+		createStore(ns, "shop")
+		inv := createInvitation(ns, "healed", "shop", "healed@example.com")
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		tok := linkToken(oneEmailTo("healed@example.com"))
+		secret, err := tokenSecret(inv)()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8sClient.Delete(ctx, secret)).To(Succeed())
+		Eventually(func() bool { return tokenWorks(tok) }).Should(BeTrue())
+		Consistently(messagesTo("healed@example.com")).WithTimeout(time.Second).Should(HaveLen(1), "no new email")
+	})
+
+	It("escapes a hostile store name and message: HTML is inert and no header is added", func() {
+		ns := newNamespace()
+		createStore(ns, "shop", func(s *membershipv1alpha1.Store) { s.Spec.DisplayName = "<script>alert(1)</script> Shop" })
+		email := "hostile@example.com"
+		createInvitation(ns, "hostile", "shop", email, func(i *membershipv1alpha1.Invitation) {
+			i.Spec.InvitedBy = `Eve "<b>boss</b>"`
+			i.Spec.Message = "Hi Dave,\r\nBcc: evil@example.com\r\nSubject: forged\r\n\r\n<img src=x onerror=alert(2)>"
+		})
+		msg := oneEmailTo(email)
+		Expect(msg.To).To(Equal([]string{email}), "the envelope has the invitee only")
+		h, err := msg.Header()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(h).NotTo(HaveKey("Bcc"))
+		Expect(h["Subject"]).To(HaveLen(1))
+		Expect(msg.Subject()).To(Equal("You have been invited to manage <script>alert(1)</script> Shop"))
+		body, err := msg.Body()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(body.HTML).NotTo(ContainSubstring("<script>"))
+		Expect(body.HTML).NotTo(ContainSubstring("<img"))
+		Expect(body.HTML).NotTo(ContainSubstring("<b>boss"))
+		Expect(body.HTML).To(ContainSubstring("&lt;script&gt;alert(1)&lt;/script&gt; Shop"))
+		Expect(body.HTML).To(ContainSubstring("&lt;img src=x onerror=alert(2)&gt;"))
+		Expect(body.Text).To(ContainSubstring("Bcc: evil@example.com"), "the message is shown as text in the body")
+		linkToken(msg)
+	})
+
+	It("shows Delivered=False with attempts counting while SMTP is down, and delivers once when it returns", func() {
+		Expect(currentCatcher().Close()).To(Succeed())
+		ns := newNamespace()
+		createStore(ns, "shop")
+		inv := createInvitation(ns, "outage", "shop", "outage@example.com")
+		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(And(
+			inPhase(membershipv1alpha1.InvitationPending),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionDelivered), Equal("False/DeliveryFailed")),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/DeliveryFailed")),
+			WithTransform(func(i *membershipv1alpha1.Invitation) int32 { return i.Status.DeliveryAttempts }, BeNumerically(">=", 3)),
+		))
+		Expect(eventsFor(inv)()).To(ContainElement(HavePrefix("Warning InvitationDeliveryFailed")))
+
+		restarted, err := mailcatcher.Start(mailcatcher.Options{Addr: smtpAddr, Log: GinkgoWriter})
+		Expect(err).NotTo(HaveOccurred())
+		catcherM.Lock()
+		catcher = restarted
+		catcherM.Unlock()
+		Eventually(get(inv)).WithTimeout(30 * time.Second).Should(inPhase(membershipv1alpha1.InvitationSent))
+		linkToken(oneEmailTo("outage@example.com"))
+		Expect(conditionReason(membershipv1alpha1.ConditionDelivered)(get(inv)(Default))).To(Equal("True/Sent"))
+	})
+
+	It("loses nothing when the manager stops right after a send: at most one duplicate, with the same Message-ID and link", func() {
+		ns := newNamespace()
+		createStore(ns, "shop")
+		email := "crash@example.com"
+		stopped := manager
+		sender.setAfterSend(func(m mail.Message) {
+			if m.To == email {
+				stopped.stop() // the status write that follows fails: as if the process died here
+			}
+		})
+		inv := createInvitation(ns, "crash", "shop", email)
+		Eventually(stopped.stopped).WithTimeout(time.Minute).Should(BeClosed())
+		sender.setAfterSend(nil)
+		Expect(messagesTo(email)()).To(HaveLen(1))
+		Expect(get(inv)(Default)).To(inPhase(membershipv1alpha1.InvitationPending), "the send was not recorded as done")
+
+		manager = startManager()
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		Eventually(messagesTo(email)).Should(HaveLen(2))
+		Consistently(messagesTo(email)).WithTimeout(time.Second).Should(HaveLen(2))
+		received := messagesTo(email)()
+		Expect(header(received[1], "Message-Id")).To(Equal(header(received[0], "Message-Id")))
+		Expect(linkToken(received[1])).To(Equal(linkToken(received[0])))
+		Expect(tokenWorks(linkToken(received[1]))).To(BeTrue())
+	})
+
+	It("never puts a link token in a Secret, status, event or log line", func() {
+		Expect(tokensSeen).NotTo(BeEmpty())
+		text := clusterText()
+		logText := logs.String()
+		Expect(logText).To(ContainSubstring("Reconcile"), "the logs were captured")
+		for _, tok := range tokensSeen {
+			Expect(text).NotTo(ContainSubstring(tok.Secret))
+			Expect(logText).NotTo(ContainSubstring(tok.Secret))
+		}
+	})
+})

@@ -1,0 +1,222 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package invitation_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	uberzap "go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/logging"
+	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+// The suite runs the Invitation controller in a real manager against a real kube-apiserver,
+// sending over real SMTP to an in-process server that specs can stop and start. Time is a fake
+// clock the specs move; a spec may stop the manager and start another, as a crash would.
+
+const publicURL = "https://members.storeops.example"
+
+var (
+	ctx       context.Context
+	cancel    context.CancelFunc
+	testEnv   *envtest.Environment
+	cfg       *rest.Config
+	k8sClient client.Client
+	scheme    = runtime.NewScheme()
+	fakeClock *clocktesting.FakeClock
+	logs      = &syncBuffer{}
+	// tokenKey is what the operator would keep in its token key Secret.
+	tokenKey = bytes.Repeat([]byte("k"), 32)
+
+	smtpAddr string
+	catcherM sync.Mutex
+	catcher  *mailcatcher.Catcher
+	sender   *hookedSender
+	manager  *runningManager
+)
+
+// currentCatcher is the SMTP server now running (a spec may replace it).
+func currentCatcher() *mailcatcher.Catcher {
+	catcherM.Lock()
+	defer catcherM.Unlock()
+	return catcher
+}
+
+// hookedSender is the real SMTP sender with a hook a spec can set to run after each delivered
+// message (to stop the manager right after a send).
+type hookedSender struct {
+	*mail.SMTPSender
+	mu        sync.Mutex
+	afterSend func(mail.Message)
+}
+
+func (s *hookedSender) Send(ctx context.Context, msg mail.Message) error {
+	if err := s.SMTPSender.Send(ctx, msg); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	hook := s.afterSend
+	s.mu.Unlock()
+	if hook != nil {
+		hook(msg)
+	}
+	return nil
+}
+
+func (s *hookedSender) setAfterSend(hook func(mail.Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterSend = hook
+}
+
+type runningManager struct {
+	stop    context.CancelFunc
+	stopped chan struct{}
+}
+
+// startManager starts a manager with the Invitation controller (and --exclusive-membership on).
+func startManager() *runningManager {
+	GinkgoHelper()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   controller.CacheOptions(),
+		// A spec starts a second manager in this process after stopping the first.
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	mgrCtx, stop := context.WithCancel(ctx)
+	Expect(controller.SetupIndexes(mgrCtx, mgr)).To(Succeed())
+	Expect((&invitation.Reconciler{
+		Client:              mgr.GetClient(),
+		Scheme:              mgr.GetScheme(),
+		Recorder:            mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
+		Clock:               fakeClock,
+		Mail:                sender,
+		MailDomain:          sender.FromDomain(),
+		TokenKey:            tokenKey,
+		PublicURL:           publicURL,
+		ExclusiveMembership: true,
+		Retention:           720 * time.Hour,
+	}).SetupWithManager(mgr)).To(Succeed())
+	running := &runningManager{stop: stop, stopped: make(chan struct{})}
+	go func() {
+		defer GinkgoRecover()
+		defer close(running.stopped)
+		Expect(mgr.Start(mgrCtx)).To(Succeed())
+	}()
+	return running
+}
+
+// syncBuffer collects the manager's log lines so a spec can search them for secrets.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestInvitationController(t *testing.T) {
+	if testing.Short() {
+		t.Skip("envtest suite: needs a control plane")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Invitation controller Suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true),
+		zap.Level(zapcore.Level(-10)), zap.RawZapOpts(uberzap.WrapCore(logging.WithoutBodies))))
+	ctx, cancel = context.WithCancel(context.Background())
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+
+	assets, err := devenv.BinaryAssetsDir()
+	Expect(err).NotTo(HaveOccurred())
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	cfg, err = testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred())
+	smtpAddr = catcher.Addr()
+	smtp, err := mail.NewSMTPSender(mail.SMTPConfig{
+		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	sender = &hookedSender{SMTPSender: smtp}
+	fakeClock = clocktesting.NewFakeClock(time.Now())
+	manager = startManager()
+})
+
+var _ = AfterSuite(func() {
+	if manager != nil {
+		manager.stop()
+		<-manager.stopped
+	}
+	cancel()
+	if c := currentCatcher(); c != nil {
+		_ = c.Close()
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
