@@ -19,6 +19,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -143,6 +145,88 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		Expect(msg.Subject()).To(Equal("Your access to Acme Shop was removed"))
 		_, _, err = kubectl(env.Kubeconfig, "", "get", "secret", "bob-credentials")
 		Expect(err).To(HaveOccurred(), "access revoked")
+	})
+
+	It("emails the sample invitation with a link, keeping only the token's hash", func() {
+		waitCtx, cancelWait := context.WithTimeout(ctx, time.Minute)
+		defer cancelWait()
+		msg, err := env.Mail.WaitFor(waitCtx, func(m mailcatcher.Message) bool {
+			return len(m.To) == 1 && m.To[0] == "dave@example.com"
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(msg.Subject()).To(Equal("You have been invited to manage Acme Shop"))
+		body, err := msg.Body()
+		Expect(err).NotTo(HaveOccurred())
+		link := body.Link("/invitations/accept?token=")
+		Expect(link).To(HavePrefix(env.AcceptURL + "/invitations/accept?token="))
+		token := strings.TrimPrefix(link, env.AcceptURL+"/invitations/accept?token=")
+		_, secretPart, found := strings.Cut(token, ".")
+		Expect(found).To(BeTrue())
+
+		Eventually(func() string {
+			out, _, _ := kubectl(env.Kubeconfig, "", "get", "invitation", "invite-dave", "-o", "jsonpath={.status.phase}")
+			return out
+		}).WithTimeout(30 * time.Second).Should(Equal("Sent"))
+		out, _, err := kubectl(env.Kubeconfig, "", "get", "secrets", "-A", "-o", "yaml")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(ContainSubstring("invite-dave-token"))
+		Expect(out).To(ContainSubstring("member-operator-token-key"), "the manager made its token key at start")
+		Expect(out).NotTo(ContainSubstring(secretPart))
+		Expect(out).NotTo(ContainSubstring(base64.StdEncoding.EncodeToString([]byte(secretPart))))
+	})
+
+	It("really expires an invitation at expiresAt on a Store with a short TTL, and says how late", func() {
+		_, _, err := kubectl(env.Kubeconfig, `
+apiVersion: membership.storeops.io/v1alpha1
+kind: Store
+metadata:
+  name: quick-shop
+spec:
+  displayName: Quick Shop
+  owner:
+    email: owner@quick.example.com
+  invitationTTL: 1m
+---
+apiVersion: membership.storeops.io/v1alpha1
+kind: Invitation
+metadata:
+  name: quick
+spec:
+  storeRef:
+    name: quick-shop
+  email: erin@example.com
+  roles: [staff]
+`, "apply", "-f", "-")
+		Expect(err).NotTo(HaveOccurred())
+		var expiresAt time.Time
+		Eventually(func(g Gomega) {
+			out, _, err := kubectl(env.Kubeconfig, "", "get", "invitation", "quick", "-o", "jsonpath={.status.phase} {.status.expiresAt}")
+			g.Expect(err).NotTo(HaveOccurred())
+			phase, at, _ := strings.Cut(out, " ")
+			g.Expect(phase).To(Equal("Sent"))
+			expiresAt, err = time.Parse(time.RFC3339, at)
+			g.Expect(err).NotTo(HaveOccurred())
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+
+		// Watch the phase through the real kubectl; the first Expired seen bounds the lateness
+		// from above (it includes the watch's own delay).
+		var observed time.Time
+		Eventually(func() string {
+			out, _, _ := kubectl(env.Kubeconfig, "", "get", "invitation", "quick", "-o", "jsonpath={.status.phase}")
+			observed = time.Now()
+			return out
+		}).WithTimeout(time.Until(expiresAt) + 30*time.Second).WithPolling(200 * time.Millisecond).Should(Equal("Expired"))
+		lateness := observed.Sub(expiresAt)
+		out, _, err := kubectl(env.Kubeconfig, "", "get", "events", "--field-selector", "involvedObject.name=quick,reason=InvitationExpired",
+			"-o", "jsonpath={.items[*].message}")
+		Expect(err).NotTo(HaveOccurred())
+		fmt.Fprintf(GinkgoWriter, "expiry lateness: %s after expiresAt as seen by kubectl; the controller says: %s\n", lateness, out)
+		AddReportEntry("invitation expiry lateness", lateness.String())
+		Expect(out).To(ContainSubstring("noticed"))
+		Expect(lateness).To(BeNumerically(">=", 0))
+		Expect(lateness).To(BeNumerically("<", 15*time.Second), "a generous bound: the benchmark holds the real target")
+		_, _, err = kubectl(env.Kubeconfig, "", "get", "secret", "quick-token")
+		Expect(err).To(HaveOccurred(), "the link's hash is gone")
 	})
 
 	It("accepts what make deploy applies (kustomize build config/default)", func() {
