@@ -48,6 +48,7 @@ func main() {
 	flag.Parse()
 	opts.ManagerArgs = flag.Args()
 	opts.Log = os.Stdout
+	opts.ShowMailLinks = true
 
 	// When whatever started us (make) is killed rather than interrupted, the kernel sends SIGTERM
 	// and we stop the control plane and the manager instead of leaving them running.
@@ -77,7 +78,7 @@ func run(ctx context.Context, opts devenv.Options, kubectl string) error {
 Local environment ready.
   kubeconfig:  %[1]s
   API server:  %[2]s
-  mail:        SMTP on %[3]s; each email prints a line here and is saved under %[4]s/
+  mail:        SMTP on %[3]s; each email prints a line (with its links) here and is saved under %[4]s/
   acceptance:  %[5]s (the links in invitation emails)
   manager log: below, interleaved
 
@@ -85,7 +86,8 @@ Try, in another terminal:
   export KUBECONFIG=%[1]s
   %[6]s apply -f config/samples/
   %[6]s get storeops
-  %[6]s get invitations -w
+  %[6]s get invitations -w          (dave's invitation email prints here)
+  %[6]s annotate invitation invite-dave membership.storeops.io/resend=$(date +%%s) --overwrite
   %[6]s explain store.spec
 
 Press Ctrl-C to stop everything.

@@ -72,6 +72,8 @@ type Options struct {
 	ProbeAddr  string
 	// Log receives the mail catcher's one line per email; nil discards it.
 	Log io.Writer
+	// ShowMailLinks adds each email's links to its Log line (make dev).
+	ShowMailLinks bool
 }
 
 // Env is a running development environment.
@@ -150,7 +152,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 
 	if env.Mail, err = mailcatcher.Start(mailcatcher.Options{
-		Addr: opts.SMTPAddr, Dir: filepath.Join(opts.Dir, "mail"), Log: opts.Log,
+		Addr: opts.SMTPAddr, Dir: filepath.Join(opts.Dir, "mail"), Log: opts.Log, ShowLinks: opts.ShowMailLinks,
 	}); err != nil {
 		return nil, err
 	}

@@ -25,8 +25,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -290,6 +292,8 @@ spec:
 
 		By("waiting for the instructions")
 		printed := make(chan string, 1)
+		var laterMu sync.Mutex
+		var later strings.Builder // what devenv prints after its instructions
 		go func() {
 			var seen strings.Builder
 			scanner := bufio.NewScanner(stdout)
@@ -299,6 +303,12 @@ spec:
 					printed <- seen.String()
 					break
 				}
+			}
+			for scanner.Scan() {
+				laterMu.Lock()
+				later.WriteString(scanner.Text() + "\n")
+				laterMu.Unlock()
+				_, _ = fmt.Fprintln(GinkgoWriter, scanner.Text())
 			}
 			_, _ = io.Copy(GinkgoWriter, stdout)
 		}()
@@ -310,9 +320,18 @@ spec:
 		Expect(instructions).To(ContainSubstring(kubectlPath + " apply -f config/samples/"))
 
 		By("using the printed kubeconfig")
-		_, _, err = kubectl(kubeconfig, "", "apply", "-f", "config/samples/membership_v1alpha1_store.yaml")
+		_, _, err = kubectl(kubeconfig, "", "apply", "-f", "config/samples/")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(processesMentioning(dir)).To(HaveLen(4), "devenv, etcd, kube-apiserver and the manager run")
+
+		By("watching the invitation arrive, with its link, in the terminal")
+		Eventually(func() string {
+			laterMu.Lock()
+			defer laterMu.Unlock()
+			return later.String()
+		}).WithTimeout(time.Minute).Should(MatchRegexp(
+			`mail: no-reply@storeops.example -> dave@example.com: "You have been invited to manage Acme Shop".*\n\s+link: http://` +
+				regexp.QuoteMeta(accept) + `/invitations/accept\?token=[0-9a-f]{24}\.[A-Za-z0-9_-]{43}\n`))
 
 		By("pressing Ctrl-C")
 		Expect(cmd.Process.Signal(syscall.SIGINT)).To(Succeed())

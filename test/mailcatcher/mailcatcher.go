@@ -94,6 +94,9 @@ type Options struct {
 	// TLSConfig, when set, enables STARTTLS (or implicit TLS with ImplicitTLS).
 	TLSConfig   *tls.Config
 	ImplicitTLS bool
+	// ShowLinks adds the links of each message's text part to its Log line, so a developer
+	// running `make dev` can follow an invitation link from the terminal, as from an inbox.
+	ShowLinks bool
 }
 
 // Catcher is a running SMTP server that keeps what it receives.
@@ -228,6 +231,13 @@ func (c *Catcher) deliver(m Message) error {
 		line := fmt.Sprintf("mail: %s -> %s: %q", m.From, strings.Join(m.To, ", "), m.Subject())
 		if m.Path != "" {
 			line += " saved as " + m.Path
+		}
+		if c.opts.ShowLinks {
+			if body, err := m.Body(); err == nil {
+				for _, link := range linkPattern.FindAllString(body.Text, -1) {
+					line += "\n      link: " + link
+				}
+			}
 		}
 		_, _ = fmt.Fprintln(c.opts.Log, line)
 	}
