@@ -222,7 +222,7 @@ spec:
 		out, _, err := kubectl(env.Kubeconfig, "", "get", "events", "--field-selector", "involvedObject.name=quick,reason=InvitationExpired",
 			"-o", "jsonpath={.items[*].message}")
 		Expect(err).NotTo(HaveOccurred())
-		fmt.Fprintf(GinkgoWriter, "expiry lateness: %s after expiresAt as seen by kubectl; the controller says: %s\n", lateness, out)
+		_, _ = fmt.Fprintf(GinkgoWriter, "expiry lateness: %s after expiresAt as seen by kubectl; the controller says: %s\n", lateness, out)
 		AddReportEntry("invitation expiry lateness", lateness.String())
 		Expect(out).To(ContainSubstring("noticed"))
 		Expect(lateness).To(BeNumerically(">=", 0))

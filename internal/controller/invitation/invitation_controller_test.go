@@ -47,7 +47,7 @@ func newNamespace() string {
 	return ns.Name
 }
 
-func createStore(ns, name string, mutate ...func(*membershipv1alpha1.Store)) *membershipv1alpha1.Store {
+func createStore(ns, name string, mutate ...func(*membershipv1alpha1.Store)) {
 	GinkgoHelper()
 	store := &membershipv1alpha1.Store{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -59,7 +59,6 @@ func createStore(ns, name string, mutate ...func(*membershipv1alpha1.Store)) *me
 		m(store)
 	}
 	Expect(k8sClient.Create(ctx, store)).To(Succeed())
-	return store
 }
 
 func createMember(ns, name, store, email string) {
@@ -157,11 +156,11 @@ func oneEmailTo(email string) mailcatcher.Message {
 	return messagesTo(email)()[0]
 }
 
-func header(m mailcatcher.Message, name string) string {
+func messageID(m mailcatcher.Message) string {
 	GinkgoHelper()
 	h, err := m.Header()
 	Expect(err).NotTo(HaveOccurred())
-	return h.Get(name)
+	return h.Get("Message-Id")
 }
 
 // linkToken reads the invitation link of an email and parses its token.
@@ -175,7 +174,7 @@ func linkToken(m mailcatcher.Message) credentials.Token {
 	Expect(err).NotTo(HaveOccurred())
 	tok, err := credentials.ParseToken(u.Query().Get("token"))
 	Expect(err).NotTo(HaveOccurred())
-	Expect(body.HTML).To(ContainSubstring(`href="` + link + `"`), "the Join store button carries the same link")
+	Expect(body.HTML).To(ContainSubstring(`href="`+link+`"`), "the Join store button carries the same link")
 	tokensSeen = append(tokensSeen, tok)
 	return tok
 }
@@ -285,7 +284,7 @@ var _ = Describe("Invitation controller", func() {
 			msg := oneEmailTo(email)
 			Expect(msg.To).To(Equal([]string{email}))
 			Expect(msg.Subject()).To(Equal(wantSubject))
-			Expect(header(msg, "Message-Id")).To(Equal("<" + mail.MessageID(got.UID, "invitation-0", "storeops.example") + ">"))
+			Expect(messageID(msg)).To(Equal("<" + mail.MessageID(got.UID, "invitation-0", "storeops.example") + ">"))
 			body, err := msg.Body()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(body.Text).To(And(ContainSubstring("Alice Admin"), ContainSubstring("Welcome aboard"), ContainSubstring(wantRole)))
@@ -425,7 +424,7 @@ var _ = Describe("Invitation controller", func() {
 		Expect(newToken).NotTo(Equal(oldToken))
 		Expect(tokenWorks(oldToken)).To(BeFalse(), "the old link stops working")
 		Expect(tokenWorks(newToken)).To(BeTrue())
-		Expect(header(second, "Message-Id")).NotTo(Equal(header(first, "Message-Id")))
+		Expect(messageID(second)).NotTo(Equal(messageID(first)))
 		after := get(inv)(Default)
 		Expect(after.Status.ExpiresAt.Time).To(Equal(before.Status.ExpiresAt.Add(time.Hour)), "the TTL restarts")
 		Expect(after.Status.DeliveryAttempts).To(Equal(int32(1)))
@@ -533,7 +532,7 @@ var _ = Describe("Invitation controller", func() {
 		Eventually(messagesTo(email)).Should(HaveLen(2))
 		Consistently(messagesTo(email)).WithTimeout(time.Second).Should(HaveLen(2))
 		received := messagesTo(email)()
-		Expect(header(received[1], "Message-Id")).To(Equal(header(received[0], "Message-Id")))
+		Expect(messageID(received[1])).To(Equal(messageID(received[0])))
 		Expect(linkToken(received[1])).To(Equal(linkToken(received[0])))
 		Expect(tokenWorks(linkToken(received[1]))).To(BeTrue())
 	})

@@ -127,7 +127,7 @@ func startManager() *runningManager {
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	mgrCtx, stop := context.WithCancel(ctx)
+	mgrCtx, stop := context.WithCancel(ctx) //nolint:gosec // stop is kept in runningManager and called by the spec or AfterSuite
 	Expect(controller.SetupIndexes(mgrCtx, mgr)).To(Succeed())
 	Expect((&invitation.Reconciler{
 		Client:              mgr.GetClient(),
