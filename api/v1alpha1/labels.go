@@ -85,6 +85,9 @@ const (
 	ReasonExpired = "Expired"
 	// ReasonRevoked: the invitation was withdrawn; its link no longer works.
 	ReasonRevoked = "Revoked"
+	// ReasonTokenSecretConflict: a Secret that is not the operator's has the name of the
+	// invitation's token Secret (<invitation>-token), so no link can be stored and nothing is sent.
+	ReasonTokenSecretConflict = "TokenSecretConflict"
 )
 
 // Finalizers and annotations.

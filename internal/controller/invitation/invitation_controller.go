@@ -54,6 +54,7 @@ const (
 	EventInvitationRefused        = "InvitationRefused"
 	EventInvitationDeleted        = "InvitationDeleted"
 	EventResendIgnored            = "ResendIgnored"
+	EventTokenSecretConflict      = "TokenSecretConflict"
 )
 
 // DefaultRetention is how long Accepted, Expired and Revoked Invitations are kept.

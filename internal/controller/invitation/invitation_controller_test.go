@@ -17,6 +17,7 @@ limitations under the License.
 package invitation_test
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -29,11 +30,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/tokenkey"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
@@ -462,6 +465,23 @@ var _ = Describe("Invitation controller", func() {
 		Consistently(messagesTo("healed@example.com")).WithTimeout(time.Second).Should(HaveLen(1), "no new email")
 	})
 
+	It("says so, and sends nothing, when a Secret that is not the operator's has the token Secret's name", func() {
+		ns := newNamespace()
+		createStore(ns, "shop")
+		Expect(k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "squatted-token"},
+			StringData: map[string]string{"note": "someone else's"}})).To(Succeed())
+		inv := createInvitation(ns, "squatted", "shop", "squatted@example.com")
+		Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationPending),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/TokenSecretConflict"))))
+		Expect(meta.FindStatusCondition(get(inv)(Default).Status.Conditions, membershipv1alpha1.ConditionReady).Message).To(
+			ContainSubstring("Secret squatted-token exists and is not the operator's"))
+		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Warning TokenSecretConflict")))
+		Consistently(messagesTo("squatted@example.com")).WithTimeout(time.Second).Should(BeEmpty())
+		secret := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "squatted-token"}, secret)).To(Succeed())
+		Expect(secret.Data).To(HaveKeyWithValue("note", []byte("someone else's")), "the other Secret is left alone")
+	})
+
 	It("escapes a hostile store name and message: HTML is inert and no header is added", func() {
 		ns := newNamespace()
 		createStore(ns, "shop", func(s *membershipv1alpha1.Store) { s.Spec.DisplayName = "<script>alert(1)</script> Shop" })
@@ -535,6 +555,35 @@ var _ = Describe("Invitation controller", func() {
 		Expect(messageID(received[1])).To(Equal(messageID(received[0])))
 		Expect(linkToken(received[1])).To(Equal(linkToken(received[0])))
 		Expect(tokenWorks(linkToken(received[1]))).To(BeTrue())
+	})
+
+	It("makes the token key once, and replicas starting together read the same one", func() {
+		ns := newNamespace()
+		name := types.NamespacedName{Namespace: ns, Name: "member-operator-token-key"}
+		keys := make(chan []byte, 3)
+		for range 3 {
+			go func() {
+				defer GinkgoRecover()
+				key, err := tokenkey.Ensure(ctx, k8sClient, name, rand.Reader)
+				Expect(err).NotTo(HaveOccurred())
+				keys <- key
+			}()
+		}
+		first := <-keys
+		Expect(first).To(HaveLen(tokenkey.Size))
+		Expect(<-keys).To(Equal(first))
+		Expect(<-keys).To(Equal(first))
+		secret := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, name, secret)).To(Succeed())
+		Expect(secret.Labels).To(HaveKeyWithValue(membershipv1alpha1.ManagedByLabel, membershipv1alpha1.ManagedByValue))
+		Expect(*secret.Immutable).To(BeTrue())
+
+		By("refusing a key too short to be safe, naming the Secret")
+		short := types.NamespacedName{Namespace: ns, Name: "short-key"}
+		Expect(k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: short.Name},
+			Data: map[string][]byte{tokenkey.DataKey: []byte("too short")}})).To(Succeed())
+		_, err := tokenkey.Ensure(ctx, k8sClient, short, rand.Reader)
+		Expect(err).To(MatchError(ContainSubstring("secret " + ns + "/short-key: key \"key\" holds 9 bytes; it needs at least 32")))
 	})
 
 	It("never puts a link token in a Secret, status, event or log line", func() {

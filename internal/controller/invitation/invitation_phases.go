@@ -19,6 +19,7 @@ package invitation
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -40,6 +41,10 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
+
+// errForeignTokenSecret: the name of an invitation's token Secret is taken by a Secret that is
+// not the operator's.
+var errForeignTokenSecret = errors.New("token Secret name taken")
 
 // reconcileNormal runs the ordered phases: act on a resend request; keep finished invitations
 // until their retention ends; expire a sent one at its time (or keep its token in place); and for
@@ -185,7 +190,17 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 		return ctrl.Result{}, err
 	}
 	if err := r.ensureTokenSecret(ctx, inv, tok); err != nil {
-		return ctrl.Result{}, err
+		if !errors.Is(err, errForeignTokenSecret) {
+			return ctrl.Result{}, err
+		}
+		// Not the operator's Secret, so no watch event comes when it goes: look again later.
+		if !meta.IsStatusConditionPresentAndEqual(inv.Status.Conditions, membershipv1alpha1.ConditionReady, metav1.ConditionFalse) ||
+			meta.FindStatusCondition(inv.Status.Conditions, membershipv1alpha1.ConditionReady).Reason != membershipv1alpha1.ReasonTokenSecretConflict {
+			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventTokenSecretConflict, "Deliver", "%s", err.Error())
+		}
+		inv.Status.Phase = membershipv1alpha1.InvitationPending
+		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonTokenSecretConflict, err.Error())
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
 	lifetime := ttl(store)
 	roles := make([]string, 0, len(inv.Spec.Roles))
@@ -207,10 +222,11 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionFalse, membershipv1alpha1.ReasonSending, msg)
 	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonSending, msg)
 	if err := status.record(ctx, inv); err != nil {
+		// Nothing was sent, so nothing of this attempt is to be written.
+		status.abandon()
 		if apierrors.IsConflict(err) {
 			// The cache is behind a write of ours (or someone else's); the watch event for the
 			// newer version brings the invitation back. Sending now could send twice.
-			status.abandon()
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -329,12 +345,21 @@ func (r *Reconciler) ensureTokenSecret(ctx context.Context, inv *membershipv1alp
 		if err := controllerutil.SetControllerReference(inv, secret, r.Scheme); err != nil {
 			return err
 		}
-		return r.Create(ctx, secret)
+		if err := r.Create(ctx, secret); err != nil {
+			if apierrors.IsAlreadyExists(err) {
+				// Not in the cache, so not labelled as ours: someone else's Secret has the name.
+				return fmt.Errorf("%w: Secret %s exists and is not the operator's; rename or delete it so the invitation's link can be stored",
+					errForeignTokenSecret, name)
+			}
+			return err
+		}
+		return nil
 	case err != nil:
 		return err
 	}
 	if !metav1.IsControlledBy(current, inv) {
-		return fmt.Errorf("secret %s exists and is not controlled by Invitation %s; delete or rename it", name, inv.Name)
+		return fmt.Errorf("%w: Secret %s is not controlled by Invitation %s; rename or delete it so the invitation's link can be stored",
+			errForeignTokenSecret, name, inv.Name)
 	}
 	if bytes.Equal(current.Data[membershipv1alpha1.TokenHashKey], hash) && current.Labels[membershipv1alpha1.TokenIDLabel] == tok.ID &&
 		len(current.Data) == 1 {
