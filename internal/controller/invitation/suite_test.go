@@ -19,7 +19,6 @@ package invitation_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -27,8 +26,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	uberzap "go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -40,15 +37,14 @@ import (
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
-	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
@@ -66,7 +62,7 @@ var (
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
 	fakeClock *clocktesting.FakeClock
-	logs      = &syncBuffer{}
+	logs      = &logcapture.Buffer{}
 	// tokenKey is what the operator would keep in its token key Secret.
 	tokenKey = bytes.Repeat([]byte("k"), 32)
 
@@ -150,24 +146,6 @@ func startManager() *runningManager {
 	return running
 }
 
-// syncBuffer collects the manager's log lines so a spec can search them for secrets.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestInvitationController(t *testing.T) {
 	if testing.Short() {
 		t.Skip("envtest suite: needs a control plane")
@@ -177,8 +155,7 @@ func TestInvitationController(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true),
-		zap.Level(zapcore.Level(-10)), zap.RawZapOpts(uberzap.WrapCore(logging.WithoutBodies))))
+	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))

@@ -17,19 +17,14 @@ limitations under the License.
 package member_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"io"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	uberzap "go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -38,15 +33,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/member"
-	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
@@ -62,26 +56,8 @@ var (
 	catcher   *mailcatcher.Catcher
 	smtpAddr  string
 	fakeClock *clocktesting.FakeClock
-	logs      = &syncBuffer{}
+	logs      = &logcapture.Buffer{}
 )
-
-// syncBuffer collects the manager's log lines so a spec can search them for secrets.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestMemberController(t *testing.T) {
 	if testing.Short() {
@@ -93,8 +69,7 @@ func TestMemberController(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	// Every verbosity level, to the spec output and to the buffer the leak check reads.
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true),
-		zap.Level(zapcore.Level(-10)), zap.RawZapOpts(uberzap.WrapCore(logging.WithoutBodies))))
+	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
