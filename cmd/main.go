@@ -42,6 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/config"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
@@ -139,7 +140,19 @@ func main() {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
-	if err := controller.SetupIndexes(ctx, mgr); err != nil {
+	// The token key is read (or made) before the caches start, with a client that reads directly.
+	directClient, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		setupLog.Error(err, "unable to create a client")
+		os.Exit(1)
+	}
+	tokenKey, err := tokenkey.Ensure(ctx, directClient,
+		types.NamespacedName{Namespace: opts.TokenKeyNamespace, Name: opts.TokenKeyName}, rand.Reader)
+	if err != nil {
+		setupLog.Error(err, "unable to read or create the invitation token key")
+		os.Exit(1)
+	}
+	if err := controller.SetupIndexes(ctx, mgr, tokenKey); err != nil {
 		setupLog.Error(err, "unable to register cache indexes")
 		os.Exit(1)
 	}
@@ -168,18 +181,6 @@ func main() {
 		setupLog.Error(err, "unable to create controller", "controller", "Member")
 		os.Exit(1)
 	}
-	// The token key is read (or made) before the caches start, with a client that reads directly.
-	directClient, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme()})
-	if err != nil {
-		setupLog.Error(err, "unable to create a client")
-		os.Exit(1)
-	}
-	tokenKey, err := tokenkey.Ensure(ctx, directClient,
-		types.NamespacedName{Namespace: opts.TokenKeyNamespace, Name: opts.TokenKeyName}, rand.Reader)
-	if err != nil {
-		setupLog.Error(err, "unable to read or create the invitation token key")
-		os.Exit(1)
-	}
 	if err := (&invitation.Reconciler{
 		Client:              mgr.GetClient(),
 		Scheme:              mgr.GetScheme(),
@@ -193,6 +194,25 @@ func main() {
 		Retention:           opts.InvitationRetention,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Invitation")
+		os.Exit(1)
+	}
+
+	// The acceptance server runs on every replica, leader or not.
+	if err := mgr.Add(&accept.Server{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Scheme:     mgr.GetScheme(),
+		Recorder:   mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
+		Clock:      clock.RealClock{},
+		Mail:       sender,
+		MailDomain: sender.FromDomain(),
+		TokenKey:   tokenKey,
+		Random:     rand.Reader,
+		BcryptCost: opts.BcryptCost,
+		Addr:       opts.AcceptBindAddress,
+		Log:        ctrl.Log.WithName("accept"),
+	}); err != nil {
+		setupLog.Error(err, "unable to add the acceptance server")
 		os.Exit(1)
 	}
 

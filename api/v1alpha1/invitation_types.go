@@ -73,6 +73,11 @@ type InvitationSpec struct {
 	// invitedBy is the display name of the person who sent the invitation, shown in the email.
 	// +optional
 	InvitedBy DisplayName `json:"invitedBy,omitempty"`
+
+	// twoFactor: when required, the invitee enrols an authenticator app (TOTP) on the acceptance
+	// page, and the Member created for them requires it.
+	// +optional
+	TwoFactor TwoFactorSpec `json:"twoFactor,omitempty,omitzero"`
 }
 
 // InvitationStatus is the observed state of an Invitation.

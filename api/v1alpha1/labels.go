@@ -85,6 +85,9 @@ const (
 	ReasonExpired = "Expired"
 	// ReasonRevoked: the invitation was withdrawn; its link no longer works.
 	ReasonRevoked = "Revoked"
+	// ReasonAwaitingPassword: the Member was created by accepting an invitation and its password
+	// (chosen by the invitee) is being stored.
+	ReasonAwaitingPassword = "AwaitingPassword"
 	// ReasonTokenSecretConflict: a Secret that is not the operator's has the name of the
 	// invitation's token Secret (<invitation>-token), so no link can be stored and nothing is sent.
 	ReasonTokenSecretConflict = "TokenSecretConflict"
@@ -101,6 +104,14 @@ const (
 	// of the spec.passwordSecretRef Secret its hash was made from, so an unchanged source costs no
 	// bcrypt work.
 	PasswordSourceAnnotation = "membership.storeops.io/password-source"
+	// InvitationAnnotation on a Member names the Invitation it was created from by the acceptance
+	// server. Such a Member gets its password from the invitee, never a generated one: the
+	// controller waits for the credential Secret the acceptance server writes.
+	InvitationAnnotation = "membership.storeops.io/invitation"
+	// AcceptClaimAnnotation on a Member created by the acceptance server holds when (RFC 3339) an
+	// acceptance claimed it. A second submission of the same link while it is fresh gets 409; an
+	// acceptance interrupted before it finished may be completed by a retry after a minute.
+	AcceptClaimAnnotation = "membership.storeops.io/accept-claimed-at"
 	// RetainedForLabel marks the Secret that keeps a disabled Member's credentials (hash, TOTP
 	// secret) so that enabling restores them. It deliberately lacks MemberLabel: it is no grant.
 	RetainedForLabel = "membership.storeops.io/retained-for"

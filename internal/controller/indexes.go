@@ -18,13 +18,14 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
 )
 
 // Field indexes in the manager's cache. Several controllers (and the acceptance server) read the
@@ -43,8 +44,10 @@ const (
 	InvitationStoreIndex = "invitation.spec.storeRef.name"
 	// InvitationEmailIndex finds the Invitations for an address in any Store (NormalizeEmail).
 	InvitationEmailIndex = "invitation.email"
-	// SecretTokenIDIndex finds a token Secret by the public ID of a link token.
-	SecretTokenIDIndex = "secret.tokenID"
+	// InvitationTokenIDIndex finds an Invitation by the public ID of any link token it has had
+	// (every send round): the acceptance server tells a rotated link (410) from a made-up one
+	// (404) without scanning. The IDs are derived from the token key, never stored.
+	InvitationTokenIDIndex = "invitation.tokenIDs"
 )
 
 // NormalizeEmail is the one comparison form of an address: lower-cased. Plus-aliases are kept:
@@ -59,8 +62,11 @@ func StoreEmailKey(store string, email membershipv1alpha1.EmailAddress) string {
 }
 
 // SetupIndexes registers every field index with the manager's cache. Call it once per manager,
-// before the controllers start.
-func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
+// before the controllers start. tokenKey derives invitation link tokens (internal/tokenkey).
+func SetupIndexes(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
+	if len(tokenKey) < 32 {
+		return errors.New("the token key must hold at least 32 bytes")
+	}
 	indexer := mgr.GetFieldIndexer()
 	for _, ix := range []struct {
 		obj     client.Object
@@ -83,11 +89,8 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		{&membershipv1alpha1.Invitation{}, InvitationEmailIndex, func(o client.Object) []string {
 			return []string{NormalizeEmail(o.(*membershipv1alpha1.Invitation).Spec.Email)}
 		}},
-		{&corev1.Secret{}, SecretTokenIDIndex, func(o client.Object) []string {
-			if id := o.GetLabels()[membershipv1alpha1.TokenIDLabel]; id != "" {
-				return []string{id}
-			}
-			return nil
+		{&membershipv1alpha1.Invitation{}, InvitationTokenIDIndex, func(o client.Object) []string {
+			return InvitationTokenIDs(o.(*membershipv1alpha1.Invitation), tokenKey)
 		}},
 	} {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.extract); err != nil {
@@ -95,4 +98,18 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		}
 	}
 	return nil
+}
+
+// InvitationTokenIDs are the IDs of the link tokens of every send round of inv, the current one
+// last.
+func InvitationTokenIDs(inv *membershipv1alpha1.Invitation, tokenKey []byte) []string {
+	ids := make([]string, 0, inv.Status.Resends+1)
+	for round := int32(0); round <= inv.Status.Resends; round++ {
+		tok, err := credentials.InvitationToken(tokenKey, string(inv.UID), round)
+		if err != nil {
+			return nil // a short key: SetupIndexes' caller refuses it before this runs
+		}
+		ids = append(ids, tok.ID)
+	}
+	return ids
 }

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -129,4 +130,20 @@ func HashTokenSecret(secret string) string {
 // TokenMatches compares a presented secret with a stored hash in constant time.
 func TokenMatches(storedHash, secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(storedHash), []byte(HashTokenSecret(secret))) == 1
+}
+
+// InvitationToken is the link token of an invitation's send round, derived from key (see
+// KeyedStream): the controller rebuilds it for a retried email, and the acceptance server rebuilds
+// the IDs of every round to find an invitation by a presented token's ID.
+func InvitationToken(key []byte, invitationUID string, round int32) (Token, error) {
+	stream, err := KeyedStream(key, "invitation", invitationUID, strconv.Itoa(int(round)))
+	if err != nil {
+		return Token{}, err
+	}
+	return NewToken(stream)
+}
+
+// SecretMatches compares a presented token secret with an expected one in constant time.
+func SecretMatches(expected, presented string) bool {
+	return subtle.ConstantTimeCompare([]byte(expected), []byte(presented)) == 1
 }

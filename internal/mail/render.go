@@ -37,6 +37,8 @@ type Kind string
 const (
 	// KindAccessRemoved tells a person that their access to a store was removed.
 	KindAccessRemoved Kind = "access-removed"
+	// KindMemberJoined tells a store's notification address that an invitee joined.
+	KindMemberJoined Kind = "member-joined"
 	// KindInvitation invites a person to join a store ("You have been invited to manage ...").
 	KindInvitation Kind = "invitation"
 )
@@ -45,7 +47,7 @@ const (
 var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
-var Kinds = []Kind{KindAccessRemoved, KindInvitation}
+var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined}
 
 //go:embed templates
 var templateFS embed.FS
@@ -70,6 +72,16 @@ type InvitationData struct {
 	Message   string
 	AcceptURL string
 	ExpiresAt time.Time
+}
+
+// MemberJoinedData fills the member-joined email.
+type MemberJoinedData struct {
+	StoreName  string
+	MemberName string
+	Email      string
+	Roles      []string
+	InvitedBy  string
+	JoinedAt   time.Time
 }
 
 // roleWords says what each role means, in each language, for people who do not know the matrix.
@@ -99,13 +111,8 @@ func Render(kind Kind, locale string, data any) (Content, error) {
 	}
 	file := fmt.Sprintf("templates/%s/%s.tmpl", kind, locale)
 	funcs := map[string]any{
-		"date": func(t time.Time) string { return formatDate(locale, t) },
-		"role": func(r string) string {
-			if words, ok := roleWords[locale][r]; ok {
-				return words
-			}
-			return r
-		},
+		"date": func(t time.Time) string { return FormatDate(locale, t) },
+		"role": func(r string) string { return RoleWords(locale, r) },
 	}
 
 	text, err := texttemplate.New(string(kind)).Funcs(funcs).ParseFS(templateFS, file)
@@ -155,8 +162,20 @@ func oneLine(s string) string {
 var dutchMonths = [...]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
 	"september", "oktober", "november", "december"}
 
-// formatDate writes a date (in UTC) as people of locale write it.
-func formatDate(locale string, t time.Time) string {
+// RoleWords says what a role means in locale, for people who do not know the matrix; the
+// acceptance pages use the same words as the emails.
+func RoleWords(locale, role string) string {
+	if words, ok := roleWords[locale][role]; ok {
+		return words
+	}
+	if words, ok := roleWords[Locales[0]][role]; ok {
+		return words
+	}
+	return role
+}
+
+// FormatDate writes a date (in UTC) as people of locale write it.
+func FormatDate(locale string, t time.Time) string {
 	t = t.UTC()
 	switch locale {
 	case "nl":

@@ -31,6 +31,8 @@ var sampleData = map[Kind]any{
 	KindInvitation: InvitationData{StoreName: "Acme", InvitedBy: "Alice", Email: "dave@example.com",
 		Roles: []string{"staff", "finance"}, Message: "Welcome!", AcceptURL: "https://members.example.com/invitations/accept?token=abc.def",
 		ExpiresAt: removedAt},
+	KindMemberJoined: MemberJoinedData{StoreName: "Acme", MemberName: "Dave", Email: "dave@example.com",
+		Roles: []string{"staff"}, InvitedBy: "Alice", JoinedAt: removedAt},
 }
 
 func TestEveryKindRendersInEveryLocale(t *testing.T) {
@@ -145,4 +147,21 @@ func TestInvitationEscapesHostileNamesAndMessages(t *testing.T) {
 	g.Expect(c.HTML).NotTo(ContainSubstring("<script>"))
 	g.Expect(c.HTML).NotTo(ContainSubstring("<b>bold</b>"))
 	g.Expect(c.HTML).NotTo(ContainSubstring("javascript:"), "html/template refuses unsafe URLs")
+}
+
+func TestMemberJoinedNamesThePersonAndTheirRoles(t *testing.T) {
+	for _, tc := range []struct{ locale, subject, role string }{
+		{"en", "Dave joined Acme", "Staff (products, orders, shipping and store settings)"},
+		{"nl", "Dave is lid geworden van Acme", "Medewerker (producten, bestellingen, verzending en winkelinstellingen)"},
+		{"ja", "Dave さんが Acme に参加しました", "スタッフ（商品、注文、配送、ストア設定）"},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			g := NewWithT(t)
+			c, err := Render(KindMemberJoined, tc.locale, sampleData[KindMemberJoined])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(c.Subject).To(Equal(tc.subject))
+			g.Expect(c.Text).To(And(ContainSubstring("dave@example.com"), ContainSubstring(tc.role), ContainSubstring("Alice")))
+			g.Expect(c.HTML).To(ContainSubstring(tc.role))
+		})
+	}
 }

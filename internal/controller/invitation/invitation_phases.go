@@ -313,11 +313,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, inv *membershipv1alpha
 // token is the link token of the invitation's current round. It is derived, not stored: the
 // same key, UID and round give the same token on every retry.
 func (r *Reconciler) token(inv *membershipv1alpha1.Invitation) (credentials.Token, error) {
-	stream, err := credentials.KeyedStream(r.TokenKey, "invitation", string(inv.UID), strconv.Itoa(int(inv.Status.Resends)))
-	if err != nil {
-		return credentials.Token{}, err
-	}
-	return credentials.NewToken(stream)
+	return credentials.InvitationToken(r.TokenKey, string(inv.UID), inv.Status.Resends)
 }
 
 func (r *Reconciler) acceptURL(tok credentials.Token) string {

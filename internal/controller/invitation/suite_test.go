@@ -124,7 +124,7 @@ func startManager() *runningManager {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	mgrCtx, stop := context.WithCancel(ctx) //nolint:gosec // stop is kept in runningManager and called by the spec or AfterSuite
-	Expect(controller.SetupIndexes(mgrCtx, mgr)).To(Succeed())
+	Expect(controller.SetupIndexes(mgrCtx, mgr, tokenKey)).To(Succeed())
 	Expect((&invitation.Reconciler{
 		Client:              mgr.GetClient(),
 		Scheme:              mgr.GetScheme(),

@@ -58,6 +58,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1al
 		return ctrl.Result{}, nil
 	}
 	member.Status.Permissions = membershipv1alpha1.PermissionsFor(member.Spec.Roles)
+	member.Status.Invitation = member.Annotations[membershipv1alpha1.InvitationAnnotation]
 	member.Status.EmailPreferences = effectivePreferences(store.Spec.EmailPreferences, member.Spec.EmailPreferences)
 
 	// Only the Members contending for this address, read-only from the cache.
@@ -126,6 +127,13 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 			return result, err
 		}
 	} else if len(data[membershipv1alpha1.CredentialPasswordHash]) == 0 {
+		if inv := member.Annotations[membershipv1alpha1.InvitationAnnotation]; inv != "" {
+			// The invitee chose a password on the acceptance page; the server writes its hash
+			// into the credential Secret, whose creation brings the Member back here.
+			setPending(member, membershipv1alpha1.ReasonAwaitingPassword, fmt.Sprintf(
+				"Created by accepting Invitation %q; waiting for the chosen password's hash", inv))
+			return ctrl.Result{}, nil
+		}
 		password, err := credentials.GeneratePassword(r.Random, credentials.GeneratedPasswordLength)
 		if err != nil {
 			return ctrl.Result{}, err

@@ -17,6 +17,7 @@ limitations under the License.
 package member_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"path/filepath"
@@ -102,7 +103,7 @@ var _ = BeforeSuite(func() {
 		Cache:   cacheOpts,
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controller.SetupIndexes(ctx, mgr)).To(Succeed())
+	Expect(controller.SetupIndexes(ctx, mgr, bytes.Repeat([]byte("k"), 32))).To(Succeed())
 	Expect((&member.Reconciler{
 		Client:               mgr.GetClient(),
 		APIReader:            mgr.GetAPIReader(),

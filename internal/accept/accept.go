@@ -1,0 +1,316 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// link is a presented token resolved to its invitation.
+type link struct {
+	token      credentials.Token
+	invitation *membershipv1alpha1.Invitation
+	store      *membershipv1alpha1.Store // nil when the Store is gone
+}
+
+// resolve finds the invitation of a raw token through the token-ID index and decides what the
+// link is worth. The secret is compared in constant time with the one derived for its round,
+// and, for the current round, with the hash stored in the token Secret, which is the authority
+// that the link is live (deleting it revokes the link).
+func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error) {
+	tok, err := credentials.ParseToken(raw)
+	if err != nil {
+		return nil, OutcomeBadInput, nil
+	}
+	var list membershipv1alpha1.InvitationList
+	if err := s.Client.List(ctx, &list, client.MatchingFields{controller.InvitationTokenIDIndex: tok.ID}); err != nil {
+		return nil, OutcomeInternalError, err
+	}
+	if len(list.Items) != 1 {
+		return nil, OutcomeUnknownToken, nil
+	}
+	inv := &list.Items[0]
+	round := int32(-1)
+	for i, id := range controller.InvitationTokenIDs(inv, s.TokenKey) {
+		if id == tok.ID {
+			round = int32(i)
+		}
+	}
+	if round < 0 {
+		return nil, OutcomeUnknownToken, nil
+	}
+	expected, err := credentials.InvitationToken(s.TokenKey, string(inv.UID), round)
+	if err != nil {
+		return nil, OutcomeInternalError, err
+	}
+	if !credentials.SecretMatches(expected.Secret, tok.Secret) {
+		return nil, OutcomeUnknownToken, nil
+	}
+	current := round == inv.Status.Resends
+	outcome := linkState(inv, current, s.Clock.Now())
+	if outcome == OutcomeAccepted {
+		secret := &corev1.Secret{}
+		err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}, secret)
+		switch {
+		case apierrors.IsNotFound(err):
+			outcome = OutcomeNoLongerValid
+		case err != nil:
+			return nil, OutcomeInternalError, err
+		case !credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), tok.Secret):
+			outcome = OutcomeNoLongerValid
+		}
+	}
+	l := &link{token: tok, invitation: inv}
+	store := &membershipv1alpha1.Store{}
+	switch err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: inv.Spec.StoreRef.Name}, store); {
+	case err == nil:
+		l.store = store
+	case apierrors.IsNotFound(err):
+		if outcome == OutcomeAccepted {
+			outcome = OutcomeNoLongerValid
+		}
+	default:
+		return nil, OutcomeInternalError, err
+	}
+	return l, outcome, nil
+}
+
+// acceptance is what the invitee submits.
+type acceptance struct {
+	Token        string
+	Password     string
+	Confirmation string
+	// Confirm: the HTML form asks for the password twice; the JSON API does not.
+	Confirm     bool
+	DisplayName string
+}
+
+// accepted is what a successful acceptance returns.
+type accepted struct {
+	Member    string
+	Namespace string
+	// TOTPSecret and TOTPURI are shown once when the Member requires 2FA.
+	TOTPSecret string
+	TOTPURI    string
+}
+
+// accept turns a live link and a valid password into a Member, in an order that is safe to
+// retry: the Member is created (its creation is the claim: of two concurrent submissions, one
+// creates it and the other gets 409), the credential Secret gets the bcrypt hash (the member
+// controller waits for it and never generates a password for such a Member), the Invitation
+// becomes Accepted, its token Secret goes, and the Store's notification address is told.
+func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, Outcome, *FieldError, error) {
+	inv, store := l.invitation, l.store
+	if fe := checkPassword(in.Password, in.Confirmation, in.Confirm, string(inv.Spec.Email)); fe != nil {
+		return nil, OutcomeBadInput, fe, nil
+	}
+	if fe := checkDisplayName(in.DisplayName); fe != nil {
+		return nil, OutcomeBadInput, fe, nil
+	}
+	now := s.Clock.Now()
+	name := memberName(store.Name, inv.Spec.Email)
+	member, outcome, err := s.claim(ctx, inv, store, name, in.DisplayName, now)
+	if err != nil || outcome != OutcomeAccepted {
+		return nil, outcome, nil, err
+	}
+
+	result := &accepted{Member: member.Name, Namespace: member.Namespace}
+	if err := s.writeCredentials(ctx, member, store, in.Password, result); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return nil, OutcomeAlreadyUsed, nil, nil
+		}
+		return nil, OutcomeInternalError, nil, err
+	}
+	if err := s.finish(ctx, inv, member.Name, now); err != nil {
+		return nil, OutcomeInternalError, nil, err
+	}
+	s.Recorder.Eventf(inv, member, corev1.EventTypeNormal, EventInvitationAccepted, "Accept",
+		"Accepted by %s: Member %s created", inv.Spec.Email, member.Name)
+	s.notifyJoined(ctx, inv, store, member, now)
+	return result, OutcomeAccepted, nil, nil
+}
+
+// claim creates the Member. If it exists, it is this acceptance's only when an earlier one
+// claimed it, did not get as far as the credentials, and has been gone for claimTimeout (it
+// crashed): then a retry takes it over. Anything else is 409.
+func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+	name, displayName string, now time.Time) (*membershipv1alpha1.Member, Outcome, error) {
+	labels := maps.Clone(store.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[membershipv1alpha1.StoreLabel] = store.Name
+	member := &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: inv.Namespace, Labels: labels,
+			Annotations: map[string]string{
+				membershipv1alpha1.InvitationAnnotation:  inv.Name,
+				membershipv1alpha1.AcceptClaimAnnotation: now.UTC().Format(time.RFC3339),
+			},
+		},
+		Spec: membershipv1alpha1.MemberSpec{
+			StoreRef:    membershipv1alpha1.StoreReference{Name: store.Name},
+			Email:       inv.Spec.Email,
+			DisplayName: membershipv1alpha1.DisplayName(displayName),
+			Roles:       inv.Spec.Roles,
+			TwoFactor:   inv.Spec.TwoFactor,
+		},
+	}
+	err := s.Client.Create(ctx, member)
+	if err == nil {
+		return member, OutcomeAccepted, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return nil, OutcomeInternalError, err
+	}
+	existing := &membershipv1alpha1.Member{}
+	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(member), existing); err != nil {
+		return nil, OutcomeInternalError, client.IgnoreNotFound(err)
+	}
+	if existing.Annotations[membershipv1alpha1.InvitationAnnotation] != inv.Name || !existing.DeletionTimestamp.IsZero() {
+		return nil, OutcomeAlreadyUsed, nil // the address is already a Member of the Store
+	}
+	secret := &corev1.Secret{}
+	err = s.APIReader.Get(ctx, types.NamespacedName{Namespace: existing.Namespace, Name: membershipv1alpha1.CredentialsSecretName(existing.Name)}, secret)
+	switch {
+	case err == nil:
+		// The earlier acceptance stored its password; complete what it may have left undone.
+		return nil, OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
+	case !apierrors.IsNotFound(err):
+		return nil, OutcomeInternalError, err
+	}
+	if !claimIsStale(existing.Annotations[membershipv1alpha1.AcceptClaimAnnotation], now) {
+		return nil, OutcomeAlreadyUsed, nil // another submission is completing it right now
+	}
+	existing.Annotations[membershipv1alpha1.AcceptClaimAnnotation] = now.UTC().Format(time.RFC3339)
+	if err := s.Client.Update(ctx, existing); err != nil { // resourceVersion: one retry wins
+		if apierrors.IsConflict(err) {
+			return nil, OutcomeAlreadyUsed, nil
+		}
+		return nil, OutcomeInternalError, err
+	}
+	return existing, OutcomeAccepted, nil
+}
+
+// writeCredentials creates the Member's credential Secret with the hash of the chosen password
+// and, when 2FA is required, a new TOTP secret shown once on the success page.
+func (s *Server) writeCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
+	password string, result *accepted) error {
+	hash, err := credentials.HashPassword(password, s.BcryptCost)
+	if err != nil {
+		return err
+	}
+	data := map[string][]byte{
+		membershipv1alpha1.CredentialUsername:     []byte(member.Spec.Email),
+		membershipv1alpha1.CredentialPasswordHash: hash,
+	}
+	if member.Spec.TwoFactor.Required {
+		enrolment, err := credentials.NewTOTP(s.Random, string(store.Spec.DisplayName), string(member.Spec.Email))
+		if err != nil {
+			return err
+		}
+		data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
+		data[membershipv1alpha1.CredentialTOTPURI] = []byte(enrolment.URI)
+		result.TOTPSecret, result.TOTPURI = enrolment.Secret, enrolment.URI
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: membershipv1alpha1.CredentialsSecretName(member.Name), Namespace: member.Namespace,
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.StoreLabel:     store.Name,
+				membershipv1alpha1.MemberLabel:    member.Name,
+			},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: data,
+	}
+	if err := controllerutil.SetControllerReference(member, secret, s.Scheme); err != nil {
+		return err
+	}
+	return s.Client.Create(ctx, secret)
+}
+
+// finish marks the invitation Accepted and deletes its token Secret; both are idempotent.
+func (s *Server) finish(ctx context.Context, inv *membershipv1alpha1.Invitation, member string, now time.Time) error {
+	if inv.Status.Phase != membershipv1alpha1.InvitationAccepted {
+		base := inv.DeepCopy()
+		at := metav1.NewTime(now)
+		inv.Status.Phase = membershipv1alpha1.InvitationAccepted
+		inv.Status.AcceptedAt = &at
+		inv.Status.Member = member
+		meta.SetStatusCondition(&inv.Status.Conditions, metav1.Condition{
+			Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: membershipv1alpha1.ReasonAccepted,
+			Message: fmt.Sprintf("Accepted; the invitee is Member %q", member), ObservedGeneration: inv.Generation,
+		})
+		if err := s.Client.Status().Patch(ctx, inv, client.MergeFrom(base)); err != nil {
+			return err
+		}
+	}
+	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}}
+	return client.IgnoreNotFound(s.Client.Delete(ctx, token))
+}
+
+// notifyJoined tells the Store's notification address, in the Store's language. A failure does
+// not undo the acceptance: it is logged and shown as a Warning event on the Invitation.
+func (s *Server) notifyJoined(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+	member *membershipv1alpha1.Member, now time.Time) {
+	to := string(store.Status.NotificationEmail)
+	if to == "" {
+		to = string(store.Spec.NotificationEmail)
+	}
+	if to == "" {
+		to = string(store.Spec.Owner.Email)
+	}
+	roles := make([]string, 0, len(inv.Spec.Roles))
+	for _, r := range inv.Spec.Roles {
+		roles = append(roles, string(r))
+	}
+	err := func() error {
+		content, err := mail.Render(mail.KindMemberJoined, string(store.Spec.Locale), mail.MemberJoinedData{
+			StoreName: string(store.Spec.DisplayName), MemberName: string(member.Spec.DisplayName), Email: string(member.Spec.Email),
+			Roles: roles, InvitedBy: string(inv.Spec.InvitedBy), JoinedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return s.Mail.Send(sendCtx, mail.Message{To: to, MessageID: mail.MessageID(member.UID, string(mail.KindMemberJoined), s.MailDomain), Content: content})
+	}()
+	if err != nil {
+		s.Log.Info("member-joined email not delivered", "invitation", client.ObjectKeyFromObject(inv), "error", err.Error())
+		s.Recorder.Eventf(inv, member, corev1.EventTypeWarning, EventMemberJoinedEmailFailed, "Accept",
+			"Could not send the member-joined email to the Store's notification address: %v", err)
+	}
+}

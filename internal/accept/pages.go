@@ -1,0 +1,162 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// rootFromPage leads from a page (/invitations/accept) back to the server's root, so the pages
+// work behind a proxy that serves them under a path prefix.
+const rootFromPage = "../"
+
+// pageData fills templates/page.html.
+type pageData struct {
+	Locale string
+	// Base leads from the page's path back to the server's root (for the stylesheet), so the
+	// pages work behind a proxy that serves them under a prefix.
+	Base  string
+	Kind  string // form, success or problem
+	Title string
+
+	// The form.
+	Token, Email, Intro, Expires, DisplayName string
+	Roles                                     []string
+	TwoFactor                                 bool
+	Errors                                    map[string]string
+
+	// The success page.
+	Body       string
+	TOTPSecret string
+	QR         template.HTML
+
+	// The problem page.
+	Problem string
+}
+
+// parseForLimit is the key of a token's rate-limit bucket: its ID, when it has the shape of one.
+func parseForLimit(raw string) (string, error) {
+	tok, err := credentials.ParseToken(raw)
+	if err != nil {
+		return "", err
+	}
+	return tok.ID, nil
+}
+
+// showForm answers GET /invitations/accept?token=...: the form, in the Store's language, or a
+// page saying why the link cannot be used.
+func (s *Server) showForm(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("token")
+	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+		s.renderProblem(w, "en", OutcomeRateLimited)
+		return
+	}
+	l, outcome, err := s.resolve(r.Context(), raw)
+	if err != nil {
+		s.Log.Error(err, "resolving an invitation link")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		locale := "en"
+		if l != nil {
+			locale = localeOf(l.store)
+		}
+		s.renderProblem(w, locale, outcome)
+		return
+	}
+	render(w, http.StatusOK, s.formPage(l, raw, "", nil))
+}
+
+// formPage is the form for a live link, with the given field errors.
+func (s *Server) formPage(l *link, raw, displayName string, errs map[string]string) *pageData {
+	inv, store := l.invitation, l.store
+	locale := localeOf(store)
+	t := texts[locale]
+	storeName := string(store.Spec.DisplayName)
+	intro := fmt.Sprintf(t["intro.team"], storeName, inv.Spec.Email, storeName)
+	if inv.Spec.InvitedBy != "" {
+		intro = fmt.Sprintf(t["intro"], inv.Spec.InvitedBy, inv.Spec.Email, storeName)
+	}
+	roles := make([]string, 0, len(inv.Spec.Roles))
+	for _, role := range inv.Spec.Roles {
+		roles = append(roles, mail.RoleWords(locale, string(role)))
+	}
+	expires := ""
+	if inv.Status.ExpiresAt != nil {
+		expires = fmt.Sprintf(t["expires"], mail.FormatDate(locale, inv.Status.ExpiresAt.Time))
+	}
+	return &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "form", Title: fmt.Sprintf(t["title"], storeName),
+		Token: raw, Email: string(inv.Spec.Email), Intro: intro, Expires: expires, Roles: roles,
+		TwoFactor: inv.Spec.TwoFactor.Required, DisplayName: displayName, Errors: errs,
+	}
+}
+
+// submitForm answers the form's POST: the success page (201), the form again with the field
+// errors (400), or a page saying why the link cannot be used.
+func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.renderProblem(w, "en", OutcomeBadInput)
+		return
+	}
+	in := acceptance{
+		Token: r.PostForm.Get("token"), Password: r.PostForm.Get("password"),
+		Confirmation: r.PostForm.Get("passwordConfirmation"), Confirm: true, DisplayName: r.PostForm.Get("displayName"),
+	}
+	result, l, outcome, fe := s.process(r, in)
+	locale := "en"
+	if l != nil {
+		locale = localeOf(l.store)
+	}
+	switch {
+	case fe != nil:
+		errs := map[string]string{fe.Field: texts[locale]["field."+fe.Code]}
+		render(w, http.StatusBadRequest, s.formPage(l, in.Token, in.DisplayName, errs))
+	case outcome == OutcomeAccepted:
+		page, err := s.successPage(l, result, locale)
+		if err != nil {
+			s.Log.Error(err, "rendering the 2FA enrolment")
+			s.renderProblem(w, locale, OutcomeInternalError)
+			return
+		}
+		render(w, http.StatusCreated, page)
+	default:
+		s.renderProblem(w, locale, outcome)
+	}
+}
+
+func (s *Server) successPage(l *link, result *accepted, locale string) (*pageData, error) {
+	t := texts[locale]
+	storeName := string(l.store.Spec.DisplayName)
+	page := &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "success", Title: fmt.Sprintf(t["success.title"], storeName),
+		Body: fmt.Sprintf(t["success.body"], storeName, l.invitation.Spec.Email),
+	}
+	if result.TOTPURI != "" {
+		svg, err := qrSVG(result.TOTPURI)
+		if err != nil {
+			return nil, err
+		}
+		page.TOTPSecret, page.QR = result.TOTPSecret, svg
+	}
+	return page, nil
+}

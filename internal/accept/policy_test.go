@@ -1,0 +1,148 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+func TestPasswordPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name, password, confirmation string
+		confirm                      bool
+		wantField, wantCode          string
+	}{
+		{"good", "correct horse battery", "correct horse battery", true, "", ""},
+		{"good without confirmation (JSON)", "correct horse battery", "", false, "", ""},
+		{"11 bytes", "abcdefghijk", "abcdefghijk", true, "password", "too-short"},
+		{"12 bytes", "abcdefghijkl", "abcdefghijkl", true, "", ""},
+		{"72 bytes", strings.Repeat("x", 72), strings.Repeat("x", 72), true, "", ""},
+		{"73 bytes", strings.Repeat("x", 73), strings.Repeat("x", 73), true, "password", "too-long"},
+		{"12 runes but more bytes is fine", "パスワード一二三四五六七", "パスワード一二三四五六七", true, "", ""},
+		{"contains the local part, any case", "my-DAVE.SMITH-password", "my-DAVE.SMITH-password", true, "password", "contains-email"},
+		{"mismatch", "correct horse battery", "correct horse battery!", true, "passwordConfirmation", "mismatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			fe := checkPassword(tc.password, tc.confirmation, tc.confirm, "dave.smith@example.com")
+			if tc.wantField == "" {
+				g.Expect(fe).To(BeNil())
+				return
+			}
+			g.Expect(fe).NotTo(BeNil())
+			g.Expect(fe.Field).To(Equal(tc.wantField))
+			g.Expect(fe.Code).To(Equal(tc.wantCode))
+			g.Expect(fe.Message).To(HavePrefix(tc.wantField+":"), "the message names the field")
+			g.Expect(fe.Message).NotTo(ContainSubstring(tc.password), "never echoes the password")
+		})
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(checkDisplayName("")).To(BeNil())
+	g.Expect(checkDisplayName("Dave <b>Smith</b>")).To(BeNil(), "shown escaped, so allowed")
+	g.Expect(checkDisplayName("Dave\nBcc: x")).NotTo(BeNil())
+	g.Expect(checkDisplayName(strings.Repeat("あ", 100))).To(BeNil())
+	g.Expect(checkDisplayName(strings.Repeat("あ", 101))).NotTo(BeNil())
+}
+
+func TestMemberNameIsDeterministicValidAndFitsALabel(t *testing.T) {
+	g := NewWithT(t)
+	name := memberName("acme", "Dave.Smith+shop@Example.com")
+	g.Expect(name).To(MatchRegexp(`^dave-smith-shop-[0-9a-f]{10}$`))
+	g.Expect(memberName("acme", "dave.smith+shop@example.com")).To(Equal(name), "addresses compare case-insensitively")
+	g.Expect(memberName("acme", "dave.smith@example.com")).NotTo(Equal(name), "plus-aliases are other addresses")
+	g.Expect(memberName("other", "Dave.Smith+shop@Example.com")).NotTo(Equal(name))
+	for _, email := range []string{"a@b.co", "___@example.com", strings.Repeat("x", 64) + "@example.com", "-.-@example.com"} {
+		n := memberName("acme", membershipv1alpha1.EmailAddress(email))
+		g.Expect(validation.IsDNS1123Label(n)).To(BeEmpty(), n)
+	}
+}
+
+func TestLinkState(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	later, earlier := metav1.NewTime(now.Add(time.Hour)), metav1.NewTime(now.Add(-time.Second))
+	deleting := metav1.NewTime(now)
+	for _, tc := range []struct {
+		name    string
+		status  membershipv1alpha1.InvitationStatus
+		current bool
+		deleted bool
+		want    Outcome
+	}{
+		{"sent", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false, OutcomeAccepted},
+		{"pending retry", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationPending}, true, false, OutcomeAccepted},
+		{"past expiresAt, not yet marked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &earlier}, true, false, OutcomeNoLongerValid},
+		{"expired", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationExpired}, true, false, OutcomeNoLongerValid},
+		{"revoked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationRevoked}, true, false, OutcomeNoLongerValid},
+		{"failed", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationFailed}, true, false, OutcomeNoLongerValid},
+		{"accepted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationAccepted}, true, false, OutcomeAlreadyUsed},
+		{"rotated by a resend", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, false, false, OutcomeNoLongerValid},
+		{"being deleted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, true, OutcomeNoLongerValid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			inv := &membershipv1alpha1.Invitation{Status: tc.status}
+			if tc.deleted {
+				inv.DeletionTimestamp = &deleting
+			}
+			g.Expect(linkState(inv, tc.current, now)).To(Equal(tc.want))
+		})
+	}
+}
+
+func TestClaimIsStaleAfterAMinute(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	g.Expect(claimIsStale(now.Add(-59*time.Second).Format(time.RFC3339), now)).To(BeFalse())
+	g.Expect(claimIsStale(now.Add(-time.Minute).Format(time.RFC3339), now)).To(BeTrue())
+	g.Expect(claimIsStale("garbage", now)).To(BeTrue())
+}
+
+func TestEveryLocaleHasEveryText(t *testing.T) {
+	g := NewWithT(t)
+	for locale, m := range texts {
+		g.Expect(m).To(HaveLen(len(texts["en"])), locale)
+		for key := range texts["en"] {
+			g.Expect(m).To(HaveKey(key), locale)
+		}
+	}
+}
+
+func TestKeyedLimiterRefusesOverTheBurstAndRefills(t *testing.T) {
+	g := NewWithT(t)
+	l := newKeyedLimiter(1, 3)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	for range 3 {
+		g.Expect(l.allow("a", now)).To(BeTrue())
+	}
+	g.Expect(l.allow("a", now)).To(BeFalse())
+	g.Expect(l.allow("b", now)).To(BeTrue(), "another key has its own bucket")
+	g.Expect(l.allow("a", now.Add(time.Second))).To(BeTrue(), "refilled at the rate")
+	l.max = 2
+	g.Expect(l.allow("c", now.Add(time.Second))).To(BeFalse(), "bounded memory under a flood of keys")
+	g.Expect(l.allow("c", now.Add(time.Hour))).To(BeTrue(), "idle buckets are swept")
+}
