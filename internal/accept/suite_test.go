@@ -1,0 +1,170 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accept"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/logcapture"
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+// The suite runs the acceptance server with the Invitation and Member controllers in one real
+// manager, against a real kube-apiserver, with real SMTP; the pages are driven in a real headless
+// Chromium. Time is a fake clock shared by the controllers and the server.
+
+var (
+	ctx       context.Context
+	cancel    context.CancelFunc
+	testEnv   *envtest.Environment
+	k8sClient client.Client
+	scheme    = runtime.NewScheme()
+	fakeClock *clocktesting.FakeClock
+	logs      = &logcapture.Buffer{}
+	catcher   *mailcatcher.Catcher
+	// baseURL is the acceptance server's address, which is also the --public-url of the links.
+	baseURL string
+	// artifacts receives the browser's screenshots.
+	artifacts string
+)
+
+func TestAcceptanceServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("envtest suite: needs a control plane")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Acceptance server Suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
+	ctx, cancel = context.WithCancel(context.Background())
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+
+	artifacts = os.Getenv("ARTIFACTS")
+	if artifacts == "" {
+		artifacts = filepath.Join("..", "..", "bin", "artifacts")
+	}
+	artifacts = filepath.Join(artifacts, "accept")
+	Expect(os.MkdirAll(artifacts, 0o750)).To(Succeed())
+
+	assets, err := devenv.BinaryAssetsDir()
+	Expect(err).NotTo(HaveOccurred())
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	cfg, err := testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred())
+	sender, err := mail.NewSMTPSender(mail.SMTPConfig{
+		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	fakeClock = clocktesting.NewFakeClock(time.Now())
+	addr, err := devenv.FreeLoopbackAddr()
+	Expect(err).NotTo(HaveOccurred())
+	baseURL = "http://" + addr
+	tokenKey := bytes.Repeat([]byte("t"), 32)
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   controller.CacheOptions(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(controller.SetupIndexes(ctx, mgr, tokenKey)).To(Succeed())
+	Expect((&member.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
+		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), Random: rand.Reader, BcryptCost: 10,
+	}).SetupWithManager(ctx, mgr)).To(Succeed())
+	Expect((&invitation.Reconciler{
+		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
+		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey, PublicURL: baseURL,
+	}).SetupWithManager(mgr)).To(Succeed())
+	Expect(mgr.Add(&accept.Server{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
+		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
+		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept"),
+	})).To(Succeed())
+
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+	Eventually(func() error {
+		resp, err := httpClient("127.0.0.1").Get(baseURL + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+})
+
+var _ = AfterSuite(func() {
+	// After every spec (top-level containers run in random order): nothing they used is logged.
+	By("searching the logs for every token, password, hash and TOTP secret the specs used")
+	Expect(seen).NotTo(BeEmpty())
+	text := logs.String()
+	Expect(text).To(ContainSubstring("acceptance server listening"), "the logs were captured")
+	for _, s := range seen {
+		if len(s) >= 12 {
+			Expect(text).NotTo(ContainSubstring(s))
+		}
+	}
+	cancel()
+	if catcher != nil {
+		_ = catcher.Close()
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
