@@ -51,8 +51,8 @@ vet: ## Run go vet against code.
 # at once on a 2-core machine.
 GO_TEST_FLAGS ?= -p 1 -timeout 30m
 .PHONY: test
-test: manifests generate fmt vet setup-envtest kustomize ## Run all tests: unit, envtest suites and e2e.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
+test: manifests generate fmt vet setup-envtest kustomize chromium ## Run all tests: unit, envtest suites, browser and e2e.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" CHROMIUM="$(CHROMIUM)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no control plane.
@@ -170,6 +170,20 @@ setup-envtest: ## Build kube-apiserver, etcd and kubectl from source into the en
 	@hack/envtest-from-source.sh "$(ENVTEST_K8S_VERSION)" >/dev/null
 	@mkdir -p "$(LOCALBIN)" && ln -sf "$(KUBECTL)" "$(LOCALBIN)/kubectl"
 	@echo "envtest binaries: $(ENVTEST_ASSETS) (kubectl linked as bin/kubectl)"
+
+# The browser of the acceptance page's tests: Debian's chromium package (these machines run Debian
+# 12). apt serves one build per release, replaced by security updates, so it is pinned to the
+# release rather than to a build; `make chromium` prints the version installed.
+CHROMIUM ?= /usr/bin/chromium
+.PHONY: chromium
+chromium: ## Install Debian's chromium for the browser tests (root or sudo), unless present.
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+	@echo "chromium: $$($(CHROMIUM) --version 2>/dev/null)"
 
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Download kustomize locally if necessary.

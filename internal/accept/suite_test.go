@@ -134,6 +134,9 @@ var _ = BeforeSuite(func() {
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
 		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
 		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept"),
+		// Room for the browser specs, which all come from 127.0.0.1; the rate-limit spec uses
+		// its own addresses and sends more than this.
+		ClientRate: 5, ClientBurst: 40,
 	})).To(Succeed())
 
 	go func() {
