@@ -22,6 +22,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,6 +176,33 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		Expect(out).To(ContainSubstring("member-operator-token-key"), "the manager made its token key at start")
 		Expect(out).NotTo(ContainSubstring(secretPart))
 		Expect(out).NotTo(ContainSubstring(base64.StdEncoding.EncodeToString([]byte(secretPart))))
+
+		By("following the link to the manager's acceptance server and accepting")
+		resp, err := http.Get(link)
+		Expect(err).NotTo(HaveOccurred())
+		page, err := io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(string(page)).To(ContainSubstring("Join Acme Shop"))
+		Expect(resp.Header.Get("Content-Security-Policy")).NotTo(BeEmpty())
+
+		resp, err = http.Post(env.AcceptURL+"/api/v1/invitations/accept", "application/json",
+			strings.NewReader(`{"token":"`+token+`","password":"a long and careful passphrase","displayName":"Dave"}`))
+		Expect(err).NotTo(HaveOccurred())
+		body2, err := io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusCreated), string(body2))
+		Eventually(func() string {
+			out, _, _ := kubectl(env.Kubeconfig, "", "get", "invitation", "invite-dave", "-o", "jsonpath={.status.phase} {.status.member}")
+			return out
+		}).WithTimeout(30 * time.Second).Should(MatchRegexp(`^Accepted dave-[0-9a-f]{10}$`))
+		Eventually(func() string {
+			out, _, _ := kubectl(env.Kubeconfig, "", "get", "members", "-l", "membership.storeops.io/store=acme-shop",
+				"-o", `jsonpath={range .items[?(@.spec.email=="dave@example.com")]}{.status.phase}{end}`)
+			return out
+		}).WithTimeout(30 * time.Second).Should(Equal("Active"), "the restricted manager user may create the Member")
 	})
 
 	It("really expires an invitation at expiresAt on a Store with a short TTL, and says how late", func() {
