@@ -17,6 +17,9 @@ limitations under the License.
 package accept
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +148,32 @@ func TestKeyedLimiterRefusesOverTheBurstAndRefills(t *testing.T) {
 	l.max = 2
 	g.Expect(l.allow("c", now.Add(time.Second))).To(BeFalse(), "bounded memory under a flood of keys")
 	g.Expect(l.allow("c", now.Add(time.Hour))).To(BeTrue(), "idle buckets are swept")
+}
+
+func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
+	ingress := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		name, remote, forwarded string
+		trusted                 []netip.Prefix
+		want                    string
+	}{
+		{"direct", "203.0.113.7:5000", "", nil, "203.0.113.7"},
+		{"forged header from an untrusted peer", "203.0.113.7:5000", "198.51.100.1", ingress, "203.0.113.7"},
+		{"no proxies configured", "10.1.2.3:5000", "198.51.100.1", nil, "10.1.2.3"},
+		{"through the ingress", "10.1.2.3:5000", "198.51.100.1", ingress, "198.51.100.1"},
+		{"a client-supplied hop before the real one is ignored", "10.1.2.3:5000", "1.1.1.1, 198.51.100.1", ingress, "198.51.100.1"},
+		{"two trusted hops", "10.1.2.3:5000", "198.51.100.1, 10.9.9.9", ingress, "198.51.100.1"},
+		{"garbled header", "10.1.2.3:5000", "not-an-ip", ingress, "10.1.2.3"},
+		{"IPv6 peer", "[2001:db8::1]:5000", "", ingress, "2001:db8::1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = tc.remote
+			if tc.forwarded != "" {
+				r.Header.Set("X-Forwarded-For", tc.forwarded)
+			}
+			g.Expect(clientAddress(r, tc.trusted)).To(Equal(tc.want))
+		})
+	}
 }

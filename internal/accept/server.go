@@ -32,6 +32,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -98,6 +99,12 @@ type Server struct {
 	// Addr is where to listen, e.g. ":8082".
 	Addr string
 	Log  logr.Logger
+
+	// TrustedProxies are the networks of the reverse proxies (the ingress) in front of the
+	// server. A request from one of them is attributed to the address its X-Forwarded-For names,
+	// so the per-client limit applies per person, not to the ingress as a whole. Empty: the peer
+	// address is the client (X-Forwarded-For can be forged by anyone).
+	TrustedProxies []netip.Prefix
 
 	ClientRate  rate.Limit
 	ClientBurst int
@@ -179,7 +186,7 @@ func (s *Server) secured(next http.Handler) http.Handler {
 // limited refuses a client over its rate with 429 before any work is done.
 func (s *Server) limited(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/healthz" && !s.clients.allow(clientAddress(r), s.Clock.Now()) {
+		if r.URL.Path != "/healthz" && !s.clients.allow(clientAddress(r, s.TrustedProxies), s.Clock.Now()) {
 			s.answer(w, r, OutcomeRateLimited, nil, nil)
 			return
 		}
@@ -187,13 +194,38 @@ func (s *Server) limited(next http.Handler) http.Handler {
 	})
 }
 
-// clientAddress is the peer's IP. Forwarded headers are not trusted: anyone can set them.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientAddress is the address a request is attributed to: the peer's, or, when the peer is a
+// trusted proxy, the nearest address in X-Forwarded-For that is not a trusted proxy itself.
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	addr := peer.Addr().Unmap()
+	if !isTrusted(addr, trusted) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a garbled header: stop at the last proxy we trust
+		}
+		addr = hop.Unmap()
+		if !isTrusted(addr, trusted) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 type statusRecorder struct {

@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	netmail "net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -105,6 +106,10 @@ type Options struct {
 	RemovalNoticeTimeout time.Duration
 	// PasswordSecretResync is how often a Member's spec.passwordSecretRef Secret is re-read.
 	PasswordSecretResync time.Duration
+	// AcceptTrustedProxies is the comma-separated networks of the proxies in front of the
+	// acceptance server; Complete parses it into TrustedProxies.
+	AcceptTrustedProxies string
+	TrustedProxies       []netip.Prefix
 	// InvitationRetention is how long Accepted, Expired and Revoked Invitations are kept.
 	InvitationRetention time.Duration
 	// TokenKeySecret is "[namespace/]name" of the Secret holding the key invitation link tokens
@@ -152,6 +157,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			"released anyway, with a Warning event.")
 	fs.DurationVar(&o.PasswordSecretResync, "password-secret-resync", DefaultPasswordSecretResync,
 		"How often a Member's spec.passwordSecretRef Secret is re-read; a changed password is picked up within this.")
+	fs.StringVar(&o.AcceptTrustedProxies, "accept-trusted-proxies", "",
+		"Comma-separated networks (CIDR) of the reverse proxies in front of the acceptance server, e.g. the ingress's "+
+			"10.0.0.0/8. Requests from them are rate-limited by the client in X-Forwarded-For; empty trusts no header.")
 	fs.DurationVar(&o.InvitationRetention, "invitation-retention", DefaultInvitationRetention,
 		"How long Accepted, Expired and Revoked Invitations are kept before they are deleted.")
 	fs.StringVar(&o.TokenKeySecret, "token-key-secret", DefaultTokenKeySecret,
@@ -201,6 +209,17 @@ func (o *Options) Complete(getenv func(string) string) error {
 	}
 	if o.InvitationRetention < time.Minute {
 		errs = append(errs, fmt.Errorf("--invitation-retention %s must be at least 1m", o.InvitationRetention))
+	}
+	for _, cidr := range strings.Split(o.AcceptTrustedProxies, ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--accept-trusted-proxies: %q is not a network in CIDR notation, e.g. 10.0.0.0/8", cidr))
+			continue
+		}
+		o.TrustedProxies = append(o.TrustedProxies, prefix.Masked())
 	}
 	if err := o.resolveTokenKeySecret(getenv); err != nil {
 		errs = append(errs, err)

@@ -104,6 +104,7 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"public url with query", []string{"--smtp-url=smtp://mail.example.com", "--mail-from=a@example.com", "--public-url=https://x.example.com?a=b"}, "must not have a query"},
 		{"bcrypt cost too low", append(minimal, "--bcrypt-cost=4"), "--bcrypt-cost 4 must be between 10 and 16"},
 		{"reset ttl too long", append(minimal, "--password-reset-ttl=48h"), "--password-reset-ttl 48h0m0s must be between 1m and 24h"},
+		{"bad trusted proxy", append(minimal, "--accept-trusted-proxies=10.0.0.0/8,ingress"), "--accept-trusted-proxies: \"ingress\" is not a network"},
 		{"retention too short", append(minimal, "--invitation-retention=10s"), "--invitation-retention 10s must be at least 1m"},
 		{"bad token key name", append(minimal, "--token-key-secret=Not_A_Name"), "--token-key-secret \"Not_A_Name\": the name"},
 		{"bad token key namespace", append(minimal, "--token-key-secret=a/b/c"), "--token-key-secret \"a/b/c\": the name"},
@@ -124,4 +125,12 @@ func TestRedactedSMTPURL(t *testing.T) {
 	g.Expect(o.RedactedSMTPURL()).To(Equal("smtp://relay:xxxxx@mail.example.com:587"))
 	o.SMTPURL = "smtp://mail.example.com:%zz"
 	g.Expect(o.RedactedSMTPURL()).To(Equal("<unparseable>"))
+}
+
+func TestTrustedProxies(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, append(minimal, "--accept-trusted-proxies=10.0.0.0/8, 192.168.1.7/24"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.TrustedProxies).To(HaveLen(2))
+	g.Expect(o.TrustedProxies[1].String()).To(Equal("192.168.1.0/24"))
 }

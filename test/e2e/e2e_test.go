@@ -178,7 +178,7 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		Expect(out).NotTo(ContainSubstring(base64.StdEncoding.EncodeToString([]byte(secretPart))))
 
 		By("following the link to the manager's acceptance server and accepting")
-		resp, err := http.Get(link)
+		resp, err := http.Get(link) //nolint:gosec // the link from the email under test, to the local server
 		Expect(err).NotTo(HaveOccurred())
 		page, err := io.ReadAll(resp.Body)
 		Expect(err).NotTo(HaveOccurred())
@@ -202,7 +202,7 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			out, _, _ := kubectl(env.Kubeconfig, "", "get", "members", "-l", "membership.storeops.io/store=acme-shop",
 				"-o", `jsonpath={range .items[?(@.spec.email=="dave@example.com")]}{.status.phase}{end}`)
 			return out
-		}).WithTimeout(30 * time.Second).Should(Equal("Active"), "the restricted manager user may create the Member")
+		}).WithTimeout(30*time.Second).Should(Equal("Active"), "the restricted manager user may create the Member")
 	})
 
 	It("really expires an invitation at expiresAt on a Store with a short TTL, and says how late", func() {
