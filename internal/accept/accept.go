@@ -19,7 +19,6 @@ package accept
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -165,14 +164,9 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 // crashed): then a retry takes it over. Anything else is 409.
 func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
 	name, displayName string, now time.Time) (*membershipv1alpha1.Member, Outcome, error) {
-	labels := maps.Clone(store.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[membershipv1alpha1.StoreLabel] = store.Name
 	member := &membershipv1alpha1.Member{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: inv.Namespace, Labels: labels,
+			Name: name, Namespace: inv.Namespace, Labels: memberLabels(store),
 			Annotations: map[string]string{
 				membershipv1alpha1.InvitationAnnotation:  inv.Name,
 				membershipv1alpha1.AcceptClaimAnnotation: now.UTC().Format(time.RFC3339),

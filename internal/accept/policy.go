@@ -152,3 +152,33 @@ func claimIsStale(claimedAt string, now time.Time) bool {
 
 // claimTimeout is how long an unfinished acceptance holds its Member against a retry.
 const claimTimeout = time.Minute
+
+// memberLabels are the labels of a Member created by an acceptance: the Store's, except those
+// that GitOps tools use to track what they own. Copying Argo CD's or Flux's tracking labels would
+// make the tool count the Member as part of the application and prune it, since it is not in
+// Git. The Member is labelled as the operator's, with its Store.
+func memberLabels(store *membershipv1alpha1.Store) map[string]string {
+	labels := map[string]string{}
+	for k, v := range store.Labels {
+		if gitOpsTrackingLabel(k) {
+			continue
+		}
+		labels[k] = v
+	}
+	labels[membershipv1alpha1.ManagedByLabel] = membershipv1alpha1.ManagedByValue
+	labels[membershipv1alpha1.StoreLabel] = store.Name
+	return labels
+}
+
+func gitOpsTrackingLabel(key string) bool {
+	switch key {
+	case "app.kubernetes.io/instance", "app.kubernetes.io/part-of", membershipv1alpha1.ManagedByLabel:
+		return true
+	}
+	for _, prefix := range []string{"argocd.argoproj.io/", "kustomize.toolkit.fluxcd.io/", "helm.toolkit.fluxcd.io/", "fluxcd.io/"} {
+		if strings.HasPrefix(key, prefix) {
+			return true
+		}
+	}
+	return false
+}

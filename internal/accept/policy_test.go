@@ -177,3 +177,20 @@ func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
 		})
 	}
 }
+
+func TestMemberLabelsLeaveGitOpsTrackingBehind(t *testing.T) {
+	g := NewWithT(t)
+	store := &membershipv1alpha1.Store{}
+	store.Name = "acme"
+	store.Labels = map[string]string{
+		"team": "web", "tier": "gold",
+		"app.kubernetes.io/instance":       "stores", // Argo CD's default tracking label
+		"argocd.argoproj.io/instance":      "stores",
+		"kustomize.toolkit.fluxcd.io/name": "stores",
+		"app.kubernetes.io/managed-by":     "Helm",
+	}
+	g.Expect(memberLabels(store)).To(Equal(map[string]string{
+		"team": "web", "tier": "gold",
+		"app.kubernetes.io/managed-by": "member-operator", "membership.storeops.io/store": "acme",
+	}))
+}
