@@ -156,7 +156,10 @@ func main() {
 		setupLog.Error(err, "unable to register cache indexes")
 		os.Exit(1)
 	}
-	if err := (&store.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
+	if err := (&store.Reconciler{
+		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
+	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Store")
 		os.Exit(1)
 	}

@@ -97,6 +97,10 @@ const (
 const (
 	// MemberFinalizer holds a Member until its access is revoked and the removed person is told.
 	MemberFinalizer = "membership.storeops.io/revoke-access"
+	// StoreFinalizer holds a Store until its Members (whose own finalizers revoke their access
+	// and tell them) and its Invitations (whose links are revoked) are gone. It works without a
+	// garbage collector.
+	StoreFinalizer = "membership.storeops.io/remove-members"
 	// InvitationFinalizer holds an Invitation until its token Secret is gone, so deleting a
 	// pending Invitation stops its link at once, with or without a garbage collector.
 	InvitationFinalizer = "membership.storeops.io/revoke-invitation"

@@ -1,0 +1,132 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/controller/store"
+	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/logcapture"
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+// The suite runs the Store controller with the Member and Invitation controllers (whose
+// finalizers the Store's deletion relies on) in a real manager, with real SMTP. envtest has no
+// garbage collector, so what the specs see removed, the controllers removed.
+
+var (
+	ctx       context.Context
+	cancel    context.CancelFunc
+	testEnv   *envtest.Environment
+	k8sClient client.Client
+	scheme    = runtime.NewScheme()
+	catcher   *mailcatcher.Catcher
+	logs      = &logcapture.Buffer{}
+)
+
+func TestStoreController(t *testing.T) {
+	if testing.Short() {
+		t.Skip("envtest suite: needs a control plane")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Store controller Suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
+	ctx, cancel = context.WithCancel(context.Background())
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+
+	assets, err := devenv.BinaryAssetsDir()
+	Expect(err).NotTo(HaveOccurred())
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	cfg, err := testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred())
+	sender, err := mail.NewSMTPSender(mail.SMTPConfig{
+		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	tokenKey := bytes.Repeat([]byte("s"), 32)
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, Cache: controller.CacheOptions(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(controller.SetupIndexes(ctx, mgr, tokenKey)).To(Succeed())
+	Expect((&store.Reconciler{
+		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
+	}).SetupWithManager(mgr)).To(Succeed())
+	Expect((&member.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
+		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(), Random: rand.Reader, BcryptCost: 10,
+	}).SetupWithManager(ctx, mgr)).To(Succeed())
+	Expect((&invitation.Reconciler{
+		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
+		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
+		PublicURL: "https://members.storeops.example",
+	}).SetupWithManager(mgr)).To(Succeed())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+})
+
+var _ = AfterSuite(func() {
+	cancel()
+	if catcher != nil {
+		_ = catcher.Close()
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
