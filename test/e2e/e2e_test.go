@@ -130,6 +130,14 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			And(HaveKeyWithValue("NAME", "bob"), HaveKeyWithValue("PHASE", "Active")),
 			And(HaveKeyWithValue("NAME", "carol"), HaveKeyWithValue("PHASE", "Disabled"))))
 
+		Eventually(func(g Gomega) []map[string]string {
+			out, _, err := kubectl(env.Kubeconfig, "", "get", "stores")
+			g.Expect(err).NotTo(HaveOccurred())
+			_, rows := table(out)
+			return rows
+		}).WithTimeout(30*time.Second).Should(ConsistOf(And(HaveKeyWithValue("NAME", "acme-shop"),
+			HaveKeyWithValue("MEMBERS", "2"), HaveKeyWithValue("PENDING", "1"))), "bob and carol; dave's invitation")
+
 		out, _, err := kubectl(env.Kubeconfig, "", "get", "secret", "bob-credentials",
 			"-o", "jsonpath={.metadata.labels.membership\\.storeops\\.io/member} {.data.username}")
 		Expect(err).NotTo(HaveOccurred())
