@@ -28,16 +28,12 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
@@ -46,6 +42,7 @@ import (
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // The suite runs the acceptance server with the Invitation and Member controllers in one real
@@ -53,14 +50,14 @@ import (
 // Chromium. Time is a fake clock shared by the controllers and the server.
 
 var (
-	ctx       context.Context
-	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
-	k8sClient client.Client
-	scheme    = runtime.NewScheme()
-	fakeClock *clocktesting.FakeClock
-	logs      = &logcapture.Buffer{}
-	catcher   *mailcatcher.Catcher
+	ctx          context.Context
+	cancel       context.CancelFunc
+	controlPlane *testenv.ControlPlane
+	k8sClient    client.Client
+	scheme       *runtime.Scheme
+	fakeClock    *clocktesting.FakeClock
+	logs         = &logcapture.Buffer{}
+	catcher      *mailcatcher.Catcher
 	// baseURL is the acceptance server's address, which is also the --public-url of the links.
 	baseURL string
 	// artifacts receives the browser's screenshots.
@@ -78,9 +75,6 @@ func TestAcceptanceServer(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
-
 	artifacts = os.Getenv("ARTIFACTS")
 	if artifacts == "" {
 		artifacts = filepath.Join("..", "..", "bin", "artifacts")
@@ -88,23 +82,15 @@ var _ = BeforeSuite(func() {
 	artifacts = filepath.Join(artifacts, "accept")
 	Expect(os.MkdirAll(artifacts, 0o750)).To(Succeed())
 
-	assets, err := devenv.BinaryAssetsDir()
+	var err error
+	controlPlane, err = testenv.StartControlPlane()
 	Expect(err).NotTo(HaveOccurred())
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	cfg, err := testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
+	cfg := controlPlane.Config
+	scheme = controlPlane.Scheme
+	k8sClient = controlPlane.Client
 
-	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
-	Expect(err).NotTo(HaveOccurred())
-	sender, err := mail.NewSMTPSender(mail.SMTPConfig{
-		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
-	})
+	var sender *mail.SMTPSender
+	catcher, sender, err = testenv.StartMail(GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(time.Now())
 	addr, err := devenv.FreeLoopbackAddr()
@@ -167,7 +153,5 @@ var _ = AfterSuite(func() {
 	if catcher != nil {
 		_ = catcher.Close()
 	}
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
-	}
+	Expect(controlPlane.Stop()).To(Succeed())
 })

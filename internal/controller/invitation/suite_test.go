@@ -19,7 +19,6 @@ package invitation_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -27,25 +26,21 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/mail"
-	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // The suite runs the Invitation controller in a real manager against a real kube-apiserver,
@@ -55,14 +50,14 @@ import (
 const publicURL = "https://members.storeops.example"
 
 var (
-	ctx       context.Context
-	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
-	cfg       *rest.Config
-	k8sClient client.Client
-	scheme    = runtime.NewScheme()
-	fakeClock *clocktesting.FakeClock
-	logs      = &logcapture.Buffer{}
+	ctx          context.Context
+	cancel       context.CancelFunc
+	controlPlane *testenv.ControlPlane
+	cfg          *rest.Config
+	k8sClient    client.Client
+	scheme       *runtime.Scheme
+	fakeClock    *clocktesting.FakeClock
+	logs         = &logcapture.Buffer{}
 	// tokenKey is what the operator would keep in its token key Secret.
 	tokenKey = bytes.Repeat([]byte("k"), 32)
 
@@ -157,28 +152,15 @@ func TestInvitationController(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+	var err error
+	controlPlane, err = testenv.StartControlPlane()
+	Expect(err).NotTo(HaveOccurred())
+	cfg, k8sClient, scheme = controlPlane.Config, controlPlane.Client, controlPlane.Scheme
 
-	assets, err := devenv.BinaryAssetsDir()
-	Expect(err).NotTo(HaveOccurred())
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
-
-	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
+	var smtp *mail.SMTPSender
+	catcher, smtp, err = testenv.StartMail(GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	smtpAddr = catcher.Addr()
-	smtp, err := mail.NewSMTPSender(mail.SMTPConfig{
-		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
-	})
-	Expect(err).NotTo(HaveOccurred())
 	sender = &hookedSender{SMTPSender: smtp}
 	fakeClock = clocktesting.NewFakeClock(time.Now())
 	manager = startManager()
@@ -193,7 +175,5 @@ var _ = AfterSuite(func() {
 	if c := currentCatcher(); c != nil {
 		_ = c.Close()
 	}
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
-	}
+	Expect(controlPlane.Stop()).To(Succeed())
 })

@@ -20,44 +20,39 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/mail"
-	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // The suite runs the Member controller in a real manager against a real kube-apiserver, sending
 // over real SMTP to an in-process server. Time is a fake clock the specs move.
 
 var (
-	ctx       context.Context
-	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
-	k8sClient client.Client
-	scheme    = runtime.NewScheme()
-	catcher   *mailcatcher.Catcher
-	smtpAddr  string
-	fakeClock *clocktesting.FakeClock
-	logs      = &logcapture.Buffer{}
+	ctx          context.Context
+	cancel       context.CancelFunc
+	controlPlane *testenv.ControlPlane
+	k8sClient    client.Client
+	scheme       *runtime.Scheme
+	catcher      *mailcatcher.Catcher
+	smtpAddr     string
+	fakeClock    *clocktesting.FakeClock
+	logs         = &logcapture.Buffer{}
 )
 
 func TestMemberController(t *testing.T) {
@@ -72,28 +67,16 @@ var _ = BeforeSuite(func() {
 	// Every verbosity level, to the spec output and to the buffer the leak check reads.
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+	var err error
+	controlPlane, err = testenv.StartControlPlane()
+	Expect(err).NotTo(HaveOccurred())
+	cfg := controlPlane.Config
+	k8sClient, scheme = controlPlane.Client, controlPlane.Scheme
 
-	assets, err := devenv.BinaryAssetsDir()
-	Expect(err).NotTo(HaveOccurred())
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	cfg, err := testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
-
-	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
+	var sender *mail.SMTPSender
+	catcher, sender, err = testenv.StartMail(GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	smtpAddr = catcher.Addr()
-	sender, err := mail.NewSMTPSender(mail.SMTPConfig{
-		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
-	})
-	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(time.Now())
 
 	cacheOpts := controller.CacheOptions()
@@ -129,7 +112,5 @@ var _ = AfterSuite(func() {
 	if catcher != nil {
 		_ = catcher.Close()
 	}
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
-	}
+	Expect(controlPlane.Stop()).To(Succeed())
 })

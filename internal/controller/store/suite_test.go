@@ -20,31 +20,25 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"path/filepath"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/mail"
-	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // The suite runs the Store controller with the Member and Invitation controllers (whose
@@ -52,13 +46,13 @@ import (
 // garbage collector, so what the specs see removed, the controllers removed.
 
 var (
-	ctx       context.Context
-	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
-	k8sClient client.Client
-	scheme    = runtime.NewScheme()
-	catcher   *mailcatcher.Catcher
-	logs      = &logcapture.Buffer{}
+	ctx          context.Context
+	cancel       context.CancelFunc
+	controlPlane *testenv.ControlPlane
+	k8sClient    client.Client
+	scheme       *runtime.Scheme
+	catcher      *mailcatcher.Catcher
+	logs         = &logcapture.Buffer{}
 )
 
 func TestStoreController(t *testing.T) {
@@ -72,26 +66,15 @@ func TestStoreController(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(membershipv1alpha1.AddToScheme(scheme))
+	var err error
+	controlPlane, err = testenv.StartControlPlane()
+	Expect(err).NotTo(HaveOccurred())
+	cfg := controlPlane.Config
+	scheme = controlPlane.Scheme
+	k8sClient = controlPlane.Client
 
-	assets, err := devenv.BinaryAssetsDir()
-	Expect(err).NotTo(HaveOccurred())
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	cfg, err := testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
-
-	catcher, err = mailcatcher.Start(mailcatcher.Options{Log: GinkgoWriter})
-	Expect(err).NotTo(HaveOccurred())
-	sender, err := mail.NewSMTPSender(mail.SMTPConfig{
-		URL: catcher.URL(), From: "Store Team <no-reply@storeops.example>", Timeout: 5 * time.Second,
-	})
+	var sender *mail.SMTPSender
+	catcher, sender, err = testenv.StartMail(GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	tokenKey := bytes.Repeat([]byte("s"), 32)
 
@@ -126,7 +109,5 @@ var _ = AfterSuite(func() {
 	if catcher != nil {
 		_ = catcher.Close()
 	}
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
-	}
+	Expect(controlPlane.Stop()).To(Succeed())
 })
