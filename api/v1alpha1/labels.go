@@ -73,6 +73,9 @@ const (
 	ReasonMemberLimitReached = "MemberLimitReached"
 	// ReasonMemberOfAnotherStore: with --exclusive-membership, the email belongs to another Store.
 	ReasonMemberOfAnotherStore = "MemberOfAnotherStore"
+	// ReasonOwnerRoleNotAllowed: the owner role is given only by the operator (a Store's owner
+	// activation and ownership transfer), never by an Invitation someone wrote.
+	ReasonOwnerRoleNotAllowed = "OwnerRoleNotAllowed"
 	// ReasonSending: the invitation email is being handed to the SMTP server.
 	ReasonSending = "Sending"
 	// ReasonDeliveryFailed: the SMTP server did not accept the email; it is retried with backoff.

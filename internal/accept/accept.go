@@ -31,6 +31,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
@@ -130,6 +131,10 @@ type accepted struct {
 // becomes Accepted, its token Secret goes, and the Store's notification address is told.
 func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, Outcome, *FieldError, error) {
 	inv, store := l.invitation, l.store
+	if invitation.GrantsOwnerWithoutStore(inv) {
+		// Its roles were edited after it was sent; the controller is refusing it too.
+		return nil, OutcomeNoLongerValid, nil, nil
+	}
 	if fe := checkPassword(in.Password, in.Confirmation, in.Confirm, string(inv.Spec.Email)); fe != nil {
 		return nil, OutcomeBadInput, fe, nil
 	}

@@ -308,6 +308,20 @@ var _ = Describe("the JSON API", func() {
 		_ = newToken
 	})
 
+	It("answers 410 and creates nothing when a sent invitation's roles were edited to owner", func() {
+		ns := newNamespace()
+		createStore(ns, "en")
+		inv, token := invite(ns, "invite-mo", "mo@example.com")
+		Eventually(func() membershipv1alpha1.InvitationPhase { return getInvitation(inv).Status.Phase }).Should(Equal(membershipv1alpha1.InvitationSent))
+		latest := getInvitation(inv)
+		latest.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+		Expect(k8sClient.Update(ctx, latest)).To(Succeed())
+		Eventually(func() membershipv1alpha1.InvitationPhase { return getInvitation(inv).Status.Phase }).Should(
+			Equal(membershipv1alpha1.InvitationFailed), "the controller withdraws it")
+		Expect(postAccept(token, "a long and careful passphrase", "").Status).To(Equal(http.StatusGone))
+		Expect(membersOf(ns)).To(BeEmpty())
+	})
+
 	It("lets exactly one of two concurrent submissions of one link win: one 201, one 409, one Member", func() {
 		ns := newNamespace()
 		createStore(ns, "en")

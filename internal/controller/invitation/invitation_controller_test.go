@@ -314,10 +314,12 @@ var _ = Describe("Invitation controller", func() {
 	)
 
 	DescribeTable("refuses what it cannot honour, with a distinct reason, and sends nothing",
-		func(reason string, setUp func(ns, email string) (store string)) {
+		func(reason string, setUp func(ns, email string) (store string), extraRoles ...membershipv1alpha1.Role) {
 			ns := newNamespace()
 			email := "refused-" + strings.ToLower(reason) + "@example.com"
-			inv := createInvitation(ns, "invite", setUp(ns, email), email)
+			inv := createInvitation(ns, "invite", setUp(ns, email), email, func(i *membershipv1alpha1.Invitation) {
+				i.Spec.Roles = append(i.Spec.Roles, extraRoles...)
+			})
 
 			Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationFailed),
 				WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/"+reason))))
@@ -332,6 +334,11 @@ var _ = Describe("Invitation controller", func() {
 				createMember(ns, "existing", "shop", strings.ToUpper(email))
 				return "shop"
 			}),
+		Entry("the owner role is asked for by a person, not the Store", membershipv1alpha1.ReasonOwnerRoleNotAllowed,
+			func(ns, _ string) string {
+				createStore(ns, "shop")
+				return "shop"
+			}, membershipv1alpha1.RoleOwner),
 		Entry("the Store is missing", membershipv1alpha1.ReasonStoreNotFound,
 			func(string, string) string { return "nowhere" }),
 		Entry("the Store is full", membershipv1alpha1.ReasonMemberLimitReached,

@@ -63,6 +63,10 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 		setFinishedConditions(inv)
 		return r.retain(ctx, inv, now)
 	case membershipv1alpha1.InvitationSent:
+		if GrantsOwnerWithoutStore(inv) { // roles may be edited after sending
+			reason, message := refusal(inv, nil, nil, nil, 0, false)
+			return ctrl.Result{}, r.refuse(ctx, inv, reason, message)
+		}
 		expired, untilExpiry := expiry(inv, now)
 		if expired {
 			return r.expire(ctx, inv, now)

@@ -134,6 +134,10 @@ func resendRequest(inv *membershipv1alpha1.Invitation) (resendAction, string) {
 // invitation.
 func refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
 	sameStore, otherStores []membershipv1alpha1.Member, seatsTaken int, exclusive bool) (reason, message string) {
+	if GrantsOwnerWithoutStore(inv) {
+		return membershipv1alpha1.ReasonOwnerRoleNotAllowed, "spec.roles: owner is given only by the Store " +
+			"(spec.owner: activation and ownership transfer); invite with admin instead"
+	}
 	if store == nil {
 		return membershipv1alpha1.ReasonStoreNotFound, fmt.Sprintf("Store %q does not exist in namespace %q",
 			inv.Spec.StoreRef.Name, inv.Namespace)
@@ -220,4 +224,16 @@ func failedFor(inv *membershipv1alpha1.Invitation, reason string) bool {
 		}
 	}
 	return false
+}
+
+// GrantsOwnerWithoutStore reports whether inv carries the owner role without being the operator's
+// own owner invitation (one controlled by its Store). Such an invitation must never be sent or
+// accepted: whoever may create Invitations could otherwise make anyone an owner.
+func GrantsOwnerWithoutStore(inv *membershipv1alpha1.Invitation) bool {
+	if !hasOwnerRole(inv.Spec.Roles) {
+		return false
+	}
+	ref := metav1.GetControllerOf(inv)
+	return ref == nil || ref.Kind != "Store" || ref.APIVersion != membershipv1alpha1.GroupVersion.String() ||
+		ref.Name != inv.Spec.StoreRef.Name
 }

@@ -202,6 +202,7 @@ func TestRefusal(t *testing.T) {
 		want        string
 	}{
 		{"store missing", nil, nil, nil, 0, false, membershipv1alpha1.ReasonStoreNotFound},
+		{"owner role from a person", store, nil, nil, 0, false, membershipv1alpha1.ReasonOwnerRoleNotAllowed},
 		{"fine", store, nil, nil, 0, false, ""},
 		{"already a member, case-insensitively", store, []membershipv1alpha1.Member{member("dave", "acme", "dave@EXAMPLE.com")}, nil, 0, false, membershipv1alpha1.ReasonAlreadyMember},
 		{"a plus-alias is another address", store, []membershipv1alpha1.Member{member("dave", "acme", "dave+shop@example.com")}, nil, 0, false, ""},
@@ -214,6 +215,10 @@ func TestRefusal(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
+			inv := inv.DeepCopy()
+			if tc.want == membershipv1alpha1.ReasonOwnerRoleNotAllowed {
+				inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin, membershipv1alpha1.RoleOwner}
+			}
 			reason, message := refusal(inv, tc.store, tc.same, tc.other, tc.seats, tc.exclusive)
 			g.Expect(reason).To(Equal(tc.want))
 			if tc.want != "" {
@@ -266,4 +271,20 @@ func TestSeatsTakenIsFirstComeFirstServed(t *testing.T) {
 	both := []membershipv1alpha1.Invitation{a, b}
 	g.Expect(seatsTaken(&both[0], nil, both)).To(Equal(0))
 	g.Expect(seatsTaken(&both[1], nil, both)).To(Equal(1))
+}
+
+func TestOnlyTheStoresOwnInvitationMayGrantOwner(t *testing.T) {
+	g := NewWithT(t)
+	inv := &membershipv1alpha1.Invitation{}
+	inv.Spec.StoreRef.Name = "acme"
+	inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue())
+	yes := true
+	inv.OwnerReferences = []metav1.OwnerReference{{APIVersion: "membership.storeops.io/v1alpha1", Kind: "Store", Name: "other", Controller: &yes}}
+	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue(), "another Store's")
+	inv.OwnerReferences[0].Name = "acme"
+	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeFalse())
+	inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin}
+	inv.OwnerReferences = nil
+	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeFalse())
 }
