@@ -16,7 +16,10 @@ limitations under the License.
 
 package v1alpha1
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Permission is one thing a person may do in a store's admin panel. The set is closed: the admin
 // application checks these names, and the README lists them with the role matrix.
@@ -97,3 +100,6 @@ func PermissionsFor(roles []Role) []string {
 	sort.Strings(out)
 	return out
 }
+
+// HasOwnerRole reports whether roles include owner, the role only the operator gives.
+func HasOwnerRole(roles []Role) bool { return slices.Contains(roles, RoleOwner) }

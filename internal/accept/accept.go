@@ -38,7 +38,6 @@ import (
 
 // link is a presented token resolved to its invitation.
 type link struct {
-	token      credentials.Token
 	invitation *membershipv1alpha1.Invitation
 	store      *membershipv1alpha1.Store // nil when the Store is gone
 }
@@ -48,32 +47,31 @@ type link struct {
 // and, for the current round, with the hash stored in the token Secret, which is the authority
 // that the link is live (deleting it revokes the link).
 func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error) {
-	tok, err := credentials.ParseToken(raw)
+	presented, err := credentials.ParseToken(raw)
 	if err != nil {
 		return nil, OutcomeBadInput, nil
 	}
 	var list membershipv1alpha1.InvitationList
-	if err := s.Client.List(ctx, &list, client.MatchingFields{controller.InvitationTokenIDIndex: tok.ID}); err != nil {
+	if err := s.Client.List(ctx, &list, client.MatchingFields{controller.InvitationTokenIDIndex: presented.ID}); err != nil {
 		return nil, OutcomeInternalError, err
 	}
 	if len(list.Items) != 1 {
 		return nil, OutcomeUnknownToken, nil
 	}
 	inv := &list.Items[0]
+	// The round whose derived ID is the presented one (the index found inv by it).
+	var expected credentials.Token
 	round := int32(-1)
-	for i, id := range controller.InvitationTokenIDs(inv, s.TokenKey) {
-		if id == tok.ID {
-			round = int32(i)
+	for r := int32(0); r <= inv.Status.Resends && round < 0; r++ {
+		tok, err := credentials.InvitationToken(s.TokenKey, string(inv.UID), r)
+		if err != nil {
+			return nil, OutcomeInternalError, err
+		}
+		if tok.ID == presented.ID {
+			expected, round = tok, r
 		}
 	}
-	if round < 0 {
-		return nil, OutcomeUnknownToken, nil
-	}
-	expected, err := credentials.InvitationToken(s.TokenKey, string(inv.UID), round)
-	if err != nil {
-		return nil, OutcomeInternalError, err
-	}
-	if !credentials.SecretMatches(expected.Secret, tok.Secret) {
+	if round < 0 || !credentials.SecretMatches(expected.Secret, presented.Secret) {
 		return nil, OutcomeUnknownToken, nil
 	}
 	current := round == inv.Status.Resends
@@ -86,11 +84,11 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error
 			outcome = OutcomeNoLongerValid
 		case err != nil:
 			return nil, OutcomeInternalError, err
-		case !credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), tok.Secret):
+		case !credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), presented.Secret):
 			outcome = OutcomeNoLongerValid
 		}
 	}
-	l := &link{token: tok, invitation: inv}
+	l := &link{invitation: inv}
 	store := &membershipv1alpha1.Store{}
 	switch err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: inv.Spec.StoreRef.Name}, store); {
 	case err == nil:

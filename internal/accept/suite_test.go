@@ -32,10 +32,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/storeops/member-operator/internal/accept"
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/mail"
@@ -85,7 +83,6 @@ var _ = BeforeSuite(func() {
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
 	Expect(err).NotTo(HaveOccurred())
-	cfg := controlPlane.Config
 	scheme = controlPlane.Scheme
 	k8sClient = controlPlane.Client
 
@@ -98,13 +95,8 @@ var _ = BeforeSuite(func() {
 	baseURL = "http://" + addr
 	tokenKey := bytes.Repeat([]byte("t"), 32)
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controller.CacheOptions(),
-	})
+	mgr, err := controlPlane.NewManager(ctx, tokenKey)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controller.SetupIndexes(ctx, mgr, tokenKey)).To(Succeed())
 	Expect((&member.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),

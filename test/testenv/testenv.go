@@ -21,6 +21,7 @@ limitations under the License.
 package testenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,10 +33,15 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/mailcatcher"
@@ -96,6 +102,25 @@ func (cp *ControlPlane) Stop() error {
 		return nil
 	}
 	return cp.Env.Stop()
+}
+
+// NewManager makes a manager for cp with the operator's cache policy and field indexes
+// (tokenKey derives link tokens), metrics off, and controller names free to be registered again
+// (a spec may stop a manager and start another in the same process, as a crash would).
+func (cp *ControlPlane) NewManager(ctx context.Context, tokenKey []byte) (ctrl.Manager, error) {
+	mgr, err := ctrl.NewManager(cp.Config, ctrl.Options{
+		Scheme:     cp.Scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      controller.CacheOptions(),
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := controller.SetupIndexes(ctx, mgr, tokenKey); err != nil {
+		return nil, err
+	}
+	return mgr, nil
 }
 
 // StartMail starts a real SMTP server on a free loopback port (one line per message to log) and

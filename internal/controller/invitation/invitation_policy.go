@@ -171,7 +171,7 @@ func refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store
 func seatsTaken(inv *membershipv1alpha1.Invitation, members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) int {
 	taken := 0
 	for _, m := range members {
-		if !m.DeletionTimestamp.IsZero() || m.Status.Phase == membershipv1alpha1.MemberConflict || hasOwnerRole(m.Spec.Roles) {
+		if !m.DeletionTimestamp.IsZero() || m.Status.Phase == membershipv1alpha1.MemberConflict || membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
 			continue
 		}
 		taken++
@@ -195,15 +195,6 @@ func seatsTaken(inv *membershipv1alpha1.Invitation, members []membershipv1alpha1
 		}
 	}
 	return taken
-}
-
-func hasOwnerRole(roles []membershipv1alpha1.Role) bool {
-	for _, r := range roles {
-		if r == membershipv1alpha1.RoleOwner {
-			return true
-		}
-	}
-	return false
 }
 
 func createdBefore(a, b *membershipv1alpha1.Invitation) bool {
@@ -230,7 +221,7 @@ func failedFor(inv *membershipv1alpha1.Invitation, reason string) bool {
 // own owner invitation (one controlled by its Store). Such an invitation must never be sent or
 // accepted: whoever may create Invitations could otherwise make anyone an owner.
 func GrantsOwnerWithoutStore(inv *membershipv1alpha1.Invitation) bool {
-	if !hasOwnerRole(inv.Spec.Roles) {
+	if !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) {
 		return false
 	}
 	ref := metav1.GetControllerOf(inv)

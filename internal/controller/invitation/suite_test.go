@@ -26,16 +26,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/logcapture"
@@ -53,7 +47,6 @@ var (
 	ctx          context.Context
 	cancel       context.CancelFunc
 	controlPlane *testenv.ControlPlane
-	cfg          *rest.Config
 	k8sClient    client.Client
 	scheme       *runtime.Scheme
 	fakeClock    *clocktesting.FakeClock
@@ -110,16 +103,9 @@ type runningManager struct {
 // startManager starts a manager with the Invitation controller (and --exclusive-membership on).
 func startManager() *runningManager {
 	GinkgoHelper()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controller.CacheOptions(),
-		// A spec starts a second manager in this process after stopping the first.
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	Expect(err).NotTo(HaveOccurred())
 	mgrCtx, stop := context.WithCancel(ctx) //nolint:gosec // stop is kept in runningManager and called by the spec or AfterSuite
-	Expect(controller.SetupIndexes(mgrCtx, mgr, tokenKey)).To(Succeed())
+	mgr, err := controlPlane.NewManager(mgrCtx, tokenKey)
+	Expect(err).NotTo(HaveOccurred())
 	Expect((&invitation.Reconciler{
 		Client:              mgr.GetClient(),
 		Scheme:              mgr.GetScheme(),
@@ -155,7 +141,7 @@ var _ = BeforeSuite(func() {
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
 	Expect(err).NotTo(HaveOccurred())
-	cfg, k8sClient, scheme = controlPlane.Config, controlPlane.Client, controlPlane.Scheme
+	k8sClient, scheme = controlPlane.Client, controlPlane.Scheme
 
 	var smtp *mail.SMTPSender
 	catcher, smtp, err = testenv.StartMail(GinkgoWriter)

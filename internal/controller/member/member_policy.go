@@ -92,10 +92,5 @@ func rolesAndPermissions(roles []membershipv1alpha1.Role) (string, string) {
 
 // twoFactorRequired: always for the owner, else as the spec says.
 func twoFactorRequired(m *membershipv1alpha1.Member) bool {
-	for _, r := range m.Spec.Roles {
-		if r == membershipv1alpha1.RoleOwner {
-			return true
-		}
-	}
-	return m.Spec.TwoFactor.Required
+	return membershipv1alpha1.HasOwnerRole(m.Spec.Roles) || m.Spec.TwoFactor.Required
 }

@@ -27,12 +27,9 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/logcapture"
@@ -70,7 +67,6 @@ var _ = BeforeSuite(func() {
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
 	Expect(err).NotTo(HaveOccurred())
-	cfg := controlPlane.Config
 	k8sClient, scheme = controlPlane.Client, controlPlane.Scheme
 
 	var sender *mail.SMTPSender
@@ -79,14 +75,8 @@ var _ = BeforeSuite(func() {
 	smtpAddr = catcher.Addr()
 	fakeClock = clocktesting.NewFakeClock(time.Now())
 
-	cacheOpts := controller.CacheOptions()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   cacheOpts,
-	})
+	mgr, err := controlPlane.NewManager(ctx, bytes.Repeat([]byte("k"), 32))
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controller.SetupIndexes(ctx, mgr, bytes.Repeat([]byte("k"), 32))).To(Succeed())
 	Expect((&member.Reconciler{
 		Client:               mgr.GetClient(),
 		APIReader:            mgr.GetAPIReader(),

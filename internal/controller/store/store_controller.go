@@ -117,7 +117,7 @@ func notificationEmail(store *membershipv1alpha1.Store) membershipv1alpha1.Email
 func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (int32, int32) {
 	var m, p int32
 	for i := range members {
-		if members[i].DeletionTimestamp.IsZero() && !isOwner(&members[i]) {
+		if members[i].DeletionTimestamp.IsZero() && !membershipv1alpha1.HasOwnerRole(members[i].Spec.Roles) {
 			m++
 		}
 	}
@@ -130,15 +130,6 @@ func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha
 		}
 	}
 	return m, p
-}
-
-func isOwner(m *membershipv1alpha1.Member) bool {
-	for _, role := range m.Spec.Roles {
-		if role == membershipv1alpha1.RoleOwner {
-			return true
-		}
-	}
-	return false
 }
 
 // children lists the Store's Members and Invitations from the cache.

@@ -26,12 +26,9 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
@@ -69,7 +66,6 @@ var _ = BeforeSuite(func() {
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
 	Expect(err).NotTo(HaveOccurred())
-	cfg := controlPlane.Config
 	scheme = controlPlane.Scheme
 	k8sClient = controlPlane.Client
 
@@ -78,11 +74,8 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	tokenKey := bytes.Repeat([]byte("s"), 32)
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, Cache: controller.CacheOptions(),
-	})
+	mgr, err := controlPlane.NewManager(ctx, tokenKey)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controller.SetupIndexes(ctx, mgr, tokenKey)).To(Succeed())
 	Expect((&store.Reconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
