@@ -178,7 +178,14 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			out, _, _ := kubectl(env.Kubeconfig, "", "get", "invitation", "invite-dave", "-o", "jsonpath={.status.phase}")
 			return out
 		}).WithTimeout(30 * time.Second).Should(Equal("Sent"))
-		out, _, err := kubectl(env.Kubeconfig, "", "get", "secrets", "-A", "-o", "yaml")
+		out, _, err := kubectl(env.Kubeconfig, "", "get", "invitations")
+		Expect(err).NotTo(HaveOccurred())
+		_, rows := table(out)
+		Expect(rows).To(ContainElement(And(HaveKeyWithValue("NAME", "invite-dave"),
+			HaveKeyWithValue("EXPIRES", MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)))),
+			"a future time, printed as such (a date column would say <invalid>)")
+
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "secrets", "-A", "-o", "yaml")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(out).To(ContainSubstring("invite-dave-token"))
 		Expect(out).To(ContainSubstring("member-operator-token-key"), "the manager made its token key at start")
