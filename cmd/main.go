@@ -156,17 +156,22 @@ func main() {
 		setupLog.Error(err, "unable to register cache indexes")
 		os.Exit(1)
 	}
-	if err := (&store.Reconciler{
-		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
-	}).SetupWithManager(mgr); err != nil {
-		setupLog.Error(err, "unable to create controller", "controller", "Store")
-		os.Exit(1)
-	}
 	sender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom})
 	if err != nil {
 		setupLog.Error(err, "invalid mail settings")
 		os.Exit(2)
+	}
+	if err := (&store.Reconciler{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Scheme:     mgr.GetScheme(),
+		Recorder:   mgr.GetEventRecorder("membership.storeops.io/store-controller"),
+		Clock:      clock.RealClock{},
+		Mail:       sender,
+		MailDomain: sender.FromDomain(),
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "unable to create controller", "controller", "Store")
+		os.Exit(1)
 	}
 	if err := (&member.Reconciler{
 		Client:               mgr.GetClient(),

@@ -94,6 +94,14 @@ const (
 	// ReasonTokenSecretConflict: a Secret that is not the operator's has the name of the
 	// invitation's token Secret (<invitation>-token), so no link can be stored and nothing is sent.
 	ReasonTokenSecretConflict = "TokenSecretConflict"
+	// ReasonOwnerActive: the Store's owner has activated their account (set a password).
+	ReasonOwnerActive = "OwnerActive"
+	// ReasonAwaitingOwnerActivation: the owner's activation email is out (or being sent) and the
+	// owner has not set their password yet.
+	ReasonAwaitingOwnerActivation = "AwaitingOwnerActivation"
+	// ReasonOwnerManagedByStore: the owner Member is the Store's; it is put back to what the
+	// Store says (roles [owner], 2FA on, enabled) when edited directly.
+	ReasonOwnerManagedByStore = "OwnerManagedByStore"
 )
 
 // Finalizers and annotations.
@@ -123,6 +131,35 @@ const (
 	// secret) so that enabling restores them. It deliberately lacks MemberLabel: it is no grant.
 	RetainedForLabel = "membership.storeops.io/retained-for"
 )
+
+// Owner invitations: the Store controller creates them (controlled by the Store) to activate the
+// owner's account and to hand the store over.
+const (
+	// OwnerInvitationAnnotation on an owner Invitation says what it is for: OwnerActivation or
+	// OwnerTransfer. It selects the email and what accepting it does.
+	OwnerInvitationAnnotation = "membership.storeops.io/owner-invitation"
+	// OwnerActivation: the owner sets the password of the owner Member, which has none yet.
+	OwnerActivation = "activation"
+	// OwnerTransfer: a new owner takes the store over; the previous owner's credentials go.
+	OwnerTransfer = "transfer"
+	// PreviousOwnerAnnotation on a transfer Invitation holds the address of the owner being
+	// replaced, who is told when the transfer completes.
+	PreviousOwnerAnnotation = "membership.storeops.io/previous-owner"
+	// SupersededByAnnotation on a Member that the Store removes because its email became the
+	// owner's (one account per email per store) names the owner Member. Its person is not sent an
+	// "access removed" email: they now hold the store's owner account.
+	SupersededByAnnotation = "membership.storeops.io/superseded-by"
+)
+
+// OwnerMemberName is the name of a Store's owner Member: <store>-owner.
+func OwnerMemberName(store string) string { return boundedName(store, "-owner") }
+
+// NewOwnerCredentialsSecretName is the name of the Secret in which accepting a transfer
+// Invitation leaves the new owner's password hash and TOTP secret until the Store controller
+// moves them into the owner's credential Secret.
+func NewOwnerCredentialsSecretName(invitation string) string {
+	return boundedName(invitation, "-new-owner-credentials")
+}
 
 // TokenHashKey is the key of a token Secret holding the hex SHA-256 of the link token's secret.
 const TokenHashKey = "token-hash"

@@ -93,6 +93,10 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error
 	switch err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: inv.Spec.StoreRef.Name}, store); {
 	case err == nil:
 		l.store = store
+		if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitation.OwnerInvitationWanted(inv, store) && outcome == OutcomeAccepted {
+			// A transfer whose spec was reverted, or an owner role nobody but the Store gave.
+			outcome = OutcomeNoLongerValid
+		}
 	case apierrors.IsNotFound(err):
 		if outcome == OutcomeAccepted {
 			outcome = OutcomeNoLongerValid
@@ -129,8 +133,10 @@ type accepted struct {
 // becomes Accepted, its token Secret goes, and the Store's notification address is told.
 func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, Outcome, *FieldError, error) {
 	inv, store := l.invitation, l.store
-	if invitation.GrantsOwnerWithoutStore(inv) {
-		// Its roles were edited after it was sent; the controller is refusing it too.
+	purpose := invitation.OwnerPurpose(inv)
+	if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitation.OwnerInvitationWanted(inv, store) {
+		// Its roles were edited after it was sent, or the Store no longer wants this owner; the
+		// controllers are refusing or revoking it too.
 		return nil, OutcomeNoLongerValid, nil, nil
 	}
 	if fe := checkPassword(in.Password, in.Confirmation, in.Confirm, string(inv.Spec.Email)); fe != nil {
@@ -140,7 +146,15 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 		return nil, OutcomeBadInput, fe, nil
 	}
 	now := s.Clock.Now()
+	if purpose == membershipv1alpha1.OwnerTransfer {
+		return s.acceptTransfer(ctx, inv, store, in.Password, now)
+	}
 	name := memberName(store.Name, inv.Spec.Email)
+	if purpose == membershipv1alpha1.OwnerActivation {
+		// The Store made the owner Member, annotated with this invitation, without credentials:
+		// the claim below takes it over.
+		name = membershipv1alpha1.OwnerMemberName(store.Name)
+	}
 	member, outcome, err := s.claim(ctx, inv, store, name, in.DisplayName, now)
 	if err != nil || outcome != OutcomeAccepted {
 		return nil, outcome, nil, err
@@ -158,8 +172,62 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	}
 	s.Recorder.Eventf(inv, member, corev1.EventTypeNormal, EventInvitationAccepted, "Accept",
 		"Accepted by %s: Member %s created", inv.Spec.Email, member.Name)
-	s.notifyJoined(ctx, inv, store, member, now)
+	if purpose == "" { // the owner activating their own account has nobody to tell
+		s.notifyJoined(ctx, inv, store, member, now)
+	}
 	return result, OutcomeAccepted, nil, nil
+}
+
+// acceptTransfer records the new owner's password hash and TOTP secret in a Secret of the
+// Invitation and marks it Accepted. The Store controller then completes the transfer: it moves
+// them into the owner's credential Secret (the previous owner's stop working at that write),
+// gives the owner Member the new email and tells the previous owner. Until then the current
+// owner keeps full access. Creating the Secret is the claim: a second submission gets 409.
+func (s *Server) acceptTransfer(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+	password string, now time.Time) (*accepted, Outcome, *FieldError, error) {
+	owner := membershipv1alpha1.OwnerMemberName(store.Name)
+	hash, err := credentials.HashPassword(password, s.BcryptCost)
+	if err != nil {
+		return nil, OutcomeInternalError, nil, err
+	}
+	enrolment, err := credentials.NewTOTP(s.Random, string(store.Spec.DisplayName), string(inv.Spec.Email))
+	if err != nil {
+		return nil, OutcomeInternalError, nil, err
+	}
+	staged := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: membershipv1alpha1.NewOwnerCredentialsSecretName(inv.Name), Namespace: inv.Namespace,
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel:  membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.StoreLabel:      store.Name,
+				membershipv1alpha1.InvitationLabel: inv.Name,
+			},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{
+			membershipv1alpha1.CredentialUsername:     []byte(inv.Spec.Email),
+			membershipv1alpha1.CredentialPasswordHash: hash,
+			membershipv1alpha1.CredentialTOTPSecret:   []byte(enrolment.Secret),
+			membershipv1alpha1.CredentialTOTPURI:      []byte(enrolment.URI),
+		},
+	}
+	if err := controllerutil.SetControllerReference(inv, staged, s.Scheme); err != nil {
+		return nil, OutcomeInternalError, nil, err
+	}
+	if err := s.Client.Create(ctx, staged); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			// An earlier submission got here first; complete what it may have left undone.
+			return nil, OutcomeAlreadyUsed, nil, s.finish(ctx, inv, owner, now)
+		}
+		return nil, OutcomeInternalError, nil, err
+	}
+	if err := s.finish(ctx, inv, owner, now); err != nil {
+		return nil, OutcomeInternalError, nil, err
+	}
+	s.Recorder.Eventf(inv, store, corev1.EventTypeNormal, EventInvitationAccepted, "Accept",
+		"Ownership accepted by %s; the Store completes the transfer", inv.Spec.Email)
+	return &accepted{Member: owner, Namespace: inv.Namespace, TOTPSecret: enrolment.Secret, TOTPURI: enrolment.URI},
+		OutcomeAccepted, nil, nil
 }
 
 // claim creates the Member. If it exists, it is this acceptance's only when an earlier one

@@ -33,7 +33,7 @@ import (
 // defining "subject", "text" and "content" (the HTML body inside templates/layout.tmpl).
 type Kind string
 
-// The kinds of email. Later issues add invitations, activation, password and email changes.
+// The kinds of email. Later issues add password and email changes.
 const (
 	// KindAccessRemoved tells a person that their access to a store was removed.
 	KindAccessRemoved Kind = "access-removed"
@@ -41,13 +41,22 @@ const (
 	KindMemberJoined Kind = "member-joined"
 	// KindInvitation invites a person to join a store ("You have been invited to manage ...").
 	KindInvitation Kind = "invitation"
+	// KindOwnerActivation asks a new Store's owner to set their password (InvitationData).
+	KindOwnerActivation Kind = "owner-activation"
+	// KindOwnerTransfer asks the address a Store is being handed to to accept ownership
+	// (InvitationData).
+	KindOwnerTransfer Kind = "owner-transfer"
+	// KindOwnershipTransferred tells the previous owner that the store was handed over and their
+	// owner credentials no longer work.
+	KindOwnershipTransferred Kind = "ownership-transferred"
 )
 
 // Locales are the languages every email exists in; the first is the fallback.
 var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
-var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined}
+var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
+	KindOwnershipTransferred}
 
 //go:embed templates
 var templateFS embed.FS
@@ -82,6 +91,16 @@ type MemberJoinedData struct {
 	Roles      []string
 	InvitedBy  string
 	JoinedAt   time.Time
+}
+
+// OwnershipTransferredData fills the ownership-transferred email.
+type OwnershipTransferredData struct {
+	StoreName string
+	// MemberName is the previous owner's display name, Email their (old) login address.
+	MemberName    string
+	Email         string
+	NewOwnerEmail string
+	TransferredAt time.Time
 }
 
 // roleWords says what each role means, in each language, for people who do not know the matrix.

@@ -33,6 +33,12 @@ var sampleData = map[Kind]any{
 		ExpiresAt: removedAt},
 	KindMemberJoined: MemberJoinedData{StoreName: "Acme", MemberName: "Dave", Email: "dave@example.com",
 		Roles: []string{"staff"}, InvitedBy: "Alice", JoinedAt: removedAt},
+	KindOwnerActivation: InvitationData{StoreName: "Acme", Email: "olivia@example.com", Roles: []string{"owner"},
+		AcceptURL: "https://members.example.com/invitations/accept?token=abc.def", ExpiresAt: removedAt},
+	KindOwnerTransfer: InvitationData{StoreName: "Acme", InvitedBy: "Olivia", Email: "nina@example.com", Roles: []string{"owner"},
+		AcceptURL: "https://members.example.com/invitations/accept?token=abc.def", ExpiresAt: removedAt},
+	KindOwnershipTransferred: OwnershipTransferredData{StoreName: "Acme", MemberName: "Olivia", Email: "olivia@example.com",
+		NewOwnerEmail: "nina@example.com", TransferredAt: removedAt},
 }
 
 func TestEveryKindRendersInEveryLocale(t *testing.T) {
@@ -162,6 +168,47 @@ func TestMemberJoinedNamesThePersonAndTheirRoles(t *testing.T) {
 			g.Expect(c.Subject).To(Equal(tc.subject))
 			g.Expect(c.Text).To(And(ContainSubstring("dave@example.com"), ContainSubstring(tc.role), ContainSubstring("Alice")))
 			g.Expect(c.HTML).To(ContainSubstring(tc.role))
+		})
+	}
+}
+
+func TestOwnerEmailsAreTranslatedAndCarryTheLink(t *testing.T) {
+	for _, tc := range []struct {
+		kind                  Kind
+		locale, subject, text string
+	}{
+		{KindOwnerActivation, "en", "Activate your owner account for Acme", "Activate account"},
+		{KindOwnerActivation, "nl", "Activeer je eigenaarsaccount voor Acme", "Account activeren"},
+		{KindOwnerActivation, "ja", "Acme のオーナーアカウントを有効化してください", "アカウントを有効化"},
+		{KindOwnerTransfer, "en", "You are invited to take over Acme as its owner", "Accept ownership"},
+		{KindOwnerTransfer, "nl", "Je bent uitgenodigd om eigenaar van Acme te worden", "Eigendom accepteren"},
+		{KindOwnerTransfer, "ja", "Acme のオーナーの引き継ぎに招待されました", "所有権を承諾"},
+	} {
+		t.Run(string(tc.kind)+"/"+tc.locale, func(t *testing.T) {
+			g := NewWithT(t)
+			c, err := Render(tc.kind, tc.locale, sampleData[tc.kind])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(c.Subject).To(Equal(tc.subject))
+			g.Expect(c.Text).To(ContainSubstring(tc.text + ": https://members.example.com/invitations/accept?token=abc.def"))
+			g.Expect(c.HTML).To(ContainSubstring(`href="https://members.example.com/invitations/accept?token=abc.def"`))
+		})
+	}
+}
+
+func TestOwnershipTransferredNamesTheNewOwner(t *testing.T) {
+	for _, tc := range []struct{ locale, subject, date string }{
+		{"en", "You are no longer the owner of Acme", "5 March 2026"},
+		{"nl", "Je bent niet langer eigenaar van Acme", "5 maart 2026"},
+		{"ja", "Acme のオーナーではなくなりました", "2026年3月5日"},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			g := NewWithT(t)
+			c, err := Render(KindOwnershipTransferred, tc.locale, sampleData[KindOwnershipTransferred])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(c.Subject).To(Equal(tc.subject))
+			for _, part := range []string{c.Text, c.HTML} {
+				g.Expect(part).To(And(ContainSubstring("nina@example.com"), ContainSubstring("olivia@example.com"), ContainSubstring(tc.date)))
+			}
 		})
 	}
 }

@@ -211,7 +211,14 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	for _, role := range inv.Spec.Roles {
 		roles = append(roles, string(role))
 	}
-	content, err := mail.Render(mail.KindInvitation, string(store.Spec.Locale), mail.InvitationData{
+	kind := mail.KindInvitation
+	switch OwnerPurpose(inv) {
+	case membershipv1alpha1.OwnerActivation:
+		kind = mail.KindOwnerActivation
+	case membershipv1alpha1.OwnerTransfer:
+		kind = mail.KindOwnerTransfer
+	}
+	content, err := mail.Render(kind, string(store.Spec.Locale), mail.InvitationData{
 		StoreName: string(store.Spec.DisplayName), InvitedBy: string(inv.Spec.InvitedBy), Email: string(inv.Spec.Email),
 		Roles: roles, Message: inv.Spec.Message, AcceptURL: r.acceptURL(tok), ExpiresAt: r.Clock.Now().Add(lifetime),
 	})

@@ -142,6 +142,15 @@ func refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store
 		return membershipv1alpha1.ReasonStoreNotFound, fmt.Sprintf("Store %q does not exist in namespace %q",
 			inv.Spec.StoreRef.Name, inv.Namespace)
 	}
+	if OwnerPurpose(inv) != "" {
+		// The owner's own: the owner Member has this address during activation, the new owner may
+		// already be a Member (removed when the transfer completes), and the owner takes no seat.
+		if !OwnerInvitationWanted(inv, store) {
+			return membershipv1alpha1.ReasonOwnerRoleNotAllowed, fmt.Sprintf(
+				"Store %q no longer names %s as its owner (spec.owner.email)", store.Name, inv.Spec.Email)
+		}
+		return "", ""
+	}
 	for _, m := range sameStore {
 		if m.DeletionTimestamp.IsZero() && strings.EqualFold(string(m.Spec.Email), string(inv.Spec.Email)) {
 			return membershipv1alpha1.ReasonAlreadyMember, fmt.Sprintf("%s is already Member %q of Store %q",
@@ -178,7 +187,7 @@ func seatsTaken(inv *membershipv1alpha1.Invitation, members []membershipv1alpha1
 	}
 	for i := range invitations {
 		other := &invitations[i]
-		if other.UID == inv.UID || !other.DeletionTimestamp.IsZero() {
+		if other.UID == inv.UID || !other.DeletionTimestamp.IsZero() || membershipv1alpha1.HasOwnerRole(other.Spec.Roles) {
 			continue
 		}
 		switch other.Status.Phase {
@@ -218,13 +227,40 @@ func failedFor(inv *membershipv1alpha1.Invitation, reason string) bool {
 }
 
 // GrantsOwnerWithoutStore reports whether inv carries the owner role without being the operator's
-// own owner invitation (one controlled by its Store). Such an invitation must never be sent or
-// accepted: whoever may create Invitations could otherwise make anyone an owner.
+// own owner invitation (one controlled by its Store and marked as an activation or a transfer).
+// Such an invitation must never be sent or accepted: whoever may create Invitations could
+// otherwise make anyone an owner. (The admission webhook refuses it at apply time; an owner
+// reference can be written by anyone, so OwnerInvitationWanted also checks the address.)
 func GrantsOwnerWithoutStore(inv *membershipv1alpha1.Invitation) bool {
 	if !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) {
 		return false
 	}
 	ref := metav1.GetControllerOf(inv)
 	return ref == nil || ref.Kind != "Store" || ref.APIVersion != membershipv1alpha1.GroupVersion.String() ||
-		ref.Name != inv.Spec.StoreRef.Name
+		ref.Name != inv.Spec.StoreRef.Name || ownerPurposeAnnotation(inv) == ""
+}
+
+// OwnerPurpose is what an owner invitation is for (membershipv1alpha1.OwnerActivation or
+// OwnerTransfer), or "" when inv is not its Store's own owner invitation.
+func OwnerPurpose(inv *membershipv1alpha1.Invitation) string {
+	if !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) || GrantsOwnerWithoutStore(inv) {
+		return ""
+	}
+	return ownerPurposeAnnotation(inv)
+}
+
+func ownerPurposeAnnotation(inv *membershipv1alpha1.Invitation) string {
+	switch p := inv.Annotations[membershipv1alpha1.OwnerInvitationAnnotation]; p {
+	case membershipv1alpha1.OwnerActivation, membershipv1alpha1.OwnerTransfer:
+		return p
+	}
+	return ""
+}
+
+// OwnerInvitationWanted reports whether store still wants its owner invitation inv: controlled by
+// this very Store (its UID) and addressed to the owner its spec names now. One it no longer wants
+// (the spec was reverted or changed again) is never sent or accepted.
+func OwnerInvitationWanted(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store) bool {
+	return store != nil && OwnerPurpose(inv) != "" && metav1.IsControlledBy(inv, store) &&
+		strings.EqualFold(string(inv.Spec.Email), string(store.Spec.Owner.Email))
 }

@@ -55,6 +55,7 @@ const (
 	EventAccessRemovedEmailError  = "AccessRemovedEmailFailed"
 	EventAccessRemovedEmailGaveUp = "AccessRemovedEmailAbandoned"
 	EventEmailConflict            = "EmailConflict"
+	EventOwnerRoleRefused         = "OwnerRoleRefused"
 	EventStoreNotFound            = "StoreNotFound"
 	EventPasswordSecretNotFound   = "PasswordSecretNotFound"
 )

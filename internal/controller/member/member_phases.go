@@ -88,6 +88,19 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1al
 		return ctrl.Result{}, nil
 	}
 
+	if msg := ownerRoleRefusal(member, store); msg != "" {
+		if _, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
+			return ctrl.Result{}, err
+		}
+		member.Status.Phase = membershipv1alpha1.MemberConflict
+		member.Status.CredentialsSecret = ""
+		setConditions(member, metav1.ConditionFalse, membershipv1alpha1.ReasonOwnerRoleNotAllowed, msg)
+		if previous != membershipv1alpha1.MemberConflict {
+			r.Recorder.Eventf(member, store, corev1.EventTypeWarning, EventOwnerRoleRefused, "Reconcile", "%s", msg)
+		}
+		return ctrl.Result{}, nil
+	}
+
 	if member.Spec.Disabled {
 		return ctrl.Result{}, r.withholdCredentials(ctx, member)
 	}
@@ -127,11 +140,12 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 			return result, err
 		}
 	} else if len(data[membershipv1alpha1.CredentialPasswordHash]) == 0 {
-		if inv := member.Annotations[membershipv1alpha1.InvitationAnnotation]; inv != "" {
+		if inv := member.Annotations[membershipv1alpha1.InvitationAnnotation]; inv != "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
 			// The invitee chose a password on the acceptance page; the server writes its hash
-			// into the credential Secret, whose creation brings the Member back here.
+			// into the credential Secret, whose creation brings the Member back here. The owner's
+			// password only ever comes that way (the activation email), never generated.
 			setPending(member, membershipv1alpha1.ReasonAwaitingPassword, fmt.Sprintf(
-				"Created by accepting Invitation %q; waiting for the chosen password's hash", inv))
+				"Waiting for the password chosen through Invitation %q", inv))
 			return ctrl.Result{}, nil
 		}
 		password, err := credentials.GeneratePassword(r.Random, credentials.GeneratedPasswordLength)
@@ -391,7 +405,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, member *membershipv1al
 			"Access revoked: the Member is being deleted")
 	}
 
-	if member.Status.JoinedAt != nil { // only someone who had access is told it was removed
+	// Only someone who had access is told it was removed, and not someone whose address became
+	// the store's owner (an ownership transfer to a Member).
+	if member.Status.JoinedAt != nil && member.Annotations[membershipv1alpha1.SupersededByAnnotation] == "" {
 		if err := r.sendRemovalNotice(ctx, member); err != nil {
 			giveUp, retryAfter := removalNoticeRetry(*member.DeletionTimestamp, r.Clock.Now(), r.RemovalNoticeTimeout)
 			if !giveUp {

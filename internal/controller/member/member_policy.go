@@ -17,6 +17,7 @@ limitations under the License.
 package member
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -29,15 +30,19 @@ import (
 // The decisions of the Member controller, as pure functions of their inputs (the clock included),
 // table-tested in policy_test.go.
 
-// emailHolder returns which of members (one Store's Members) holds email: the earliest created,
-// then by name, among those not being deleted. Emails compare case-insensitively; plus-aliases are
-// distinct addresses.
+// emailHolder returns which of members (one Store's Members) holds email: the Store's owner Member
+// if it has it (an ownership transfer to a Member's address hands that address to the owner),
+// else the earliest created, then by name, among those not being deleted. Emails compare
+// case-insensitively; plus-aliases are distinct addresses.
 func emailHolder(members []membershipv1alpha1.Member, email string) *membershipv1alpha1.Member {
 	var holder *membershipv1alpha1.Member
 	for i := range members {
 		m := &members[i]
 		if !m.DeletionTimestamp.IsZero() || !strings.EqualFold(string(m.Spec.Email), email) {
 			continue
+		}
+		if isOwnerMember(m) {
+			return m
 		}
 		if holder == nil || earlier(m, holder) {
 			holder = m
@@ -88,6 +93,26 @@ func rolesAndPermissions(roles []membershipv1alpha1.Role) (string, string) {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ","), strings.Join(membershipv1alpha1.PermissionsFor(roles), ",")
+}
+
+// isOwnerMember reports whether m is, by name and role, its Store's owner Member. Whether the Store
+// really controls it is checked against the Store (ownerRoleRefusal).
+func isOwnerMember(m *membershipv1alpha1.Member) bool {
+	return membershipv1alpha1.HasOwnerRole(m.Spec.Roles) && m.Name == membershipv1alpha1.OwnerMemberName(m.Spec.StoreRef.Name)
+}
+
+// ownerRoleRefusal says why m may not hold the owner role, or "" when it may: only the Member
+// that its Store created and controls (<store>-owner) is the owner. The admission webhook refuses
+// anyone else's owner role at apply time; this holds when the webhook was bypassed or down.
+func ownerRoleRefusal(m *membershipv1alpha1.Member, store *membershipv1alpha1.Store) string {
+	if !membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
+		return ""
+	}
+	if isOwnerMember(m) && metav1.IsControlledBy(m, store) {
+		return ""
+	}
+	return fmt.Sprintf("spec.roles: owner is held only by Member %q, which Store %q manages; "+
+		"change the Store's spec.owner.email to change the owner", membershipv1alpha1.OwnerMemberName(store.Name), store.Name)
 }
 
 // twoFactorRequired: always for the owner, else as the spec says.

@@ -14,9 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package store holds the Store controller: it fixes the Store's notification address, keeps its
-// member and invitation counts current, and on deletion removes its Members and Invitations
-// (whose finalizers revoke access and links) before letting the Store go.
+// Package store holds the Store controller: it manages the Store's owner (the owner Member, its
+// activation and ownership transfers), fixes the notification address, keeps the member and
+// invitation counts current, and on deletion removes its Members and Invitations (whose
+// finalizers revoke access and links) before letting the Store go.
 package store
 
 import (
@@ -29,37 +30,60 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/mail"
 )
 
 // Event reasons.
 const (
-	EventStoreRemoving = "RemovingMembers"
+	EventStoreRemoving          = "RemovingMembers"
+	EventOwnerCreated           = "OwnerCreated"
+	EventOwnerTransferStarted   = "OwnerTransferStarted"
+	EventOwnerInvitationRevoked = "OwnerInvitationRevoked"
+	EventOwnershipTransferred   = "OwnershipTransferred"
+	EventOwnershipNoticeFailed  = "OwnershipNoticeFailed"
+	EventMemberSuperseded       = "MemberSuperseded"
+	EventAccessRevoked          = "AccessRevoked"
 )
+
+// ReasonOwnerMemberConflict: a Member named <store>-owner exists that the Store does not control.
+const ReasonOwnerMemberConflict = "OwnerMemberConflict"
 
 // cascadePoll is how often a deleting Store looks again while its Members' finalizers work (each
 // of those deletions also brings the Store back through the watches).
 const cascadePoll = 5 * time.Second
 
-// Reconciler reconciles Store objects.
+// Reconciler reconciles Store objects. Every dependency is a field, so tests inject fakes.
 type Reconciler struct {
 	client.Client
-	Scheme   *runtime.Scheme
-	Recorder events.EventRecorder
+	// APIReader confirms, against the API server, a new-owner Secret the cache has not seen yet.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+	// Mail sends the previous owner the ownership-transferred email.
+	Mail mail.Sender
+	// MailDomain is the domain of Message-IDs (the From address's domain).
+	MailDomain string
 }
 
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores/finalizers,verbs=update
-// +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;delete
-// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile: get, cascade on deletion, ensure the finalizer, then compute the status and write it
@@ -95,41 +119,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, err
 	}
 	store.Status.Members, store.Status.PendingInvitations = counts(members, invitations)
-	store.Status.ObservedGeneration = store.Generation
-	return ctrl.Result{}, nil
-}
-
-// notificationEmail is spec.notificationEmail when set; otherwise the address recorded at the
-// first reconcile (the owner's then), which does not follow later owner changes.
-func notificationEmail(store *membershipv1alpha1.Store) membershipv1alpha1.EmailAddress {
-	switch {
-	case store.Spec.NotificationEmail != "":
-		return store.Spec.NotificationEmail
-	case store.Status.NotificationEmail != "":
-		return store.Status.NotificationEmail
-	default:
-		return store.Spec.Owner.Email
+	result, err := r.reconcileOwner(ctx, store, members, invitations)
+	if err == nil {
+		store.Status.ObservedGeneration = store.Generation
 	}
-}
-
-// counts are status.members (Members not being deleted, the owner excluded) and
-// status.pendingInvitations (Invitations being sent or sent).
-func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (int32, int32) {
-	var m, p int32
-	for i := range members {
-		if members[i].DeletionTimestamp.IsZero() && !membershipv1alpha1.HasOwnerRole(members[i].Spec.Roles) {
-			m++
-		}
-	}
-	for i := range invitations {
-		switch invitations[i].Status.Phase {
-		case membershipv1alpha1.InvitationPending, membershipv1alpha1.InvitationSent:
-			if invitations[i].DeletionTimestamp.IsZero() {
-				p++
-			}
-		}
-	}
-	return m, p
+	return result, err
 }
 
 // children lists the Store's Members and Invitations from the cache.
@@ -204,10 +198,25 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
 	}
+	// The owner's credential Secret and a transfer's new-owner Secret carry the Store's label.
+	labelledSecret := func(_ context.Context, obj client.Object) []reconcile.Request {
+		name := obj.GetLabels()[membershipv1alpha1.StoreLabel]
+		if name == "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Store{}).
 		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(toStore)).
 		Watches(&membershipv1alpha1.Invitation{}, handler.EnqueueRequestsFromMapFunc(toStore)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(labelledSecret),
+			builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool {
+				labels := obj.GetLabels()
+				store, inv := labels[membershipv1alpha1.StoreLabel], labels[membershipv1alpha1.InvitationLabel]
+				return store != "" && (obj.GetName() == membershipv1alpha1.CredentialsSecretName(membershipv1alpha1.OwnerMemberName(store)) ||
+					inv != "" && obj.GetName() == membershipv1alpha1.NewOwnerCredentialsSecretName(inv))
+			}))).
 		Named("store").
 		Complete(r)
 }

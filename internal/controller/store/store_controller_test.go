@@ -24,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"github.com/onsi/gomega/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -132,31 +133,39 @@ var _ = Describe("Store controller", func() {
 		s := createStore(ns, "shop", "owner@example.com")
 		createMember(ns, "bob", "shop", "bob@example.com")
 		createMember(ns, "carol", "shop", "carol@example.com", membershipv1alpha1.RoleAdmin)
-		createMember(ns, "shop-owner", "shop", "owner@example.com", membershipv1alpha1.RoleOwner)
 		createInvitation(ns, "invite-dave", "shop", "dave@example.com")
+		By("the owner Member and its activation invitation, which the Store made, are not counted")
+		Eventually(names(&membershipv1alpha1.MemberList{}, ns)).Should(ContainElement("shop-owner"))
+		Eventually(names(&membershipv1alpha1.InvitationList{}, ns)).Should(ContainElement(HavePrefix("shop-owner-activation-")))
 		Eventually(getStore(s)).WithTimeout(20 * time.Second).Should(And(
 			HaveField("Members", int32(2)), HaveField("PendingInvitations", int32(1))))
 	})
 
 	It("on deletion removes its Members, Invitations and their Secrets, and leaves another Store alone", func() {
 		ns := newNamespace()
-		doomed := createStore(ns, "doomed", "owner@example.com")
-		createStore(ns, "kept", "owner@example.com")
+		doomed := createStore(ns, "doomed", "doomed-owner@example.com")
+		createStore(ns, "kept", "kept-owner@example.com")
 		createMember(ns, "erin", "doomed", "erin@example.com")
 		createMember(ns, "frank", "kept", "frank@example.com")
 		createInvitation(ns, "invite-gina", "doomed", "gina@example.com")
 		createInvitation(ns, "invite-hank", "kept", "hank@example.com")
+		ownerToken := func(store string) types.GomegaMatcher {
+			return And(HavePrefix(store+"-owner-activation-"), HaveSuffix("-token"))
+		}
 		Eventually(names(&corev1.SecretList{}, ns)).WithTimeout(20 * time.Second).Should(ConsistOf(
-			"erin-credentials", "frank-credentials", "invite-gina-token", "invite-hank-token"))
+			"erin-credentials", "frank-credentials", "invite-gina-token", "invite-hank-token", ownerToken("doomed"), ownerToken("kept")))
 		Eventually(getStore(doomed)).Should(HaveField("Members", int32(1)))
+		By("activating the doomed Store's owner, so it has credentials too")
+		activateOwner(ns, "doomed", "doomed-owner@example.com", "owner-password-1")
+		Eventually(names(&corev1.SecretList{}, ns)).Should(ContainElement("doomed-owner-credentials"))
 
 		Expect(k8sClient.Delete(ctx, doomed)).To(Succeed())
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(doomed), &membershipv1alpha1.Store{}))
 		}).WithTimeout(30 * time.Second).Should(BeTrue())
-		Expect(names(&membershipv1alpha1.MemberList{}, ns)()).To(ConsistOf("frank"))
-		Expect(names(&membershipv1alpha1.InvitationList{}, ns)()).To(ConsistOf("invite-hank"))
-		Expect(names(&corev1.SecretList{}, ns)()).To(ConsistOf("frank-credentials", "invite-hank-token"))
+		Expect(names(&membershipv1alpha1.MemberList{}, ns)()).To(ConsistOf("frank", "kept-owner"))
+		Expect(names(&membershipv1alpha1.InvitationList{}, ns)()).To(ConsistOf("invite-hank", HavePrefix("kept-owner-activation-")))
+		Expect(names(&corev1.SecretList{}, ns)()).To(ConsistOf("frank-credentials", "invite-hank-token", ownerToken("kept")))
 		Expect(names(&membershipv1alpha1.StoreList{}, ns)()).To(ConsistOf("kept"))
 		Eventually(func() []string {
 			var subjects []string
@@ -167,5 +176,8 @@ var _ = Describe("Store controller", func() {
 			}
 			return subjects
 		}).Should(ContainElement("Your access to Acme Shop was removed"), "the removed member is told")
+		By("the kept Store's owner is untouched: still waiting to activate, its link still live")
+		Expect(getStore(&membershipv1alpha1.Store{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kept"}})(Default).Conditions).To(
+			ContainElement(And(HaveField("Type", "Ready"), HaveField("Reason", membershipv1alpha1.ReasonAwaitingOwnerActivation))))
 	})
 })

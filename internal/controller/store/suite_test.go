@@ -20,26 +20,32 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"net/http"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
 // The suite runs the Store controller with the Member and Invitation controllers (whose
-// finalizers the Store's deletion relies on) in a real manager, with real SMTP. envtest has no
+// finalizers the Store's deletion relies on) and the acceptance server (through which owners
+// activate and take over) in a real manager, with real SMTP. envtest has no
 // garbage collector, so what the specs see removed, the controllers removed.
 
 var (
@@ -50,6 +56,8 @@ var (
 	scheme       *runtime.Scheme
 	catcher      *mailcatcher.Catcher
 	logs         = &logcapture.Buffer{}
+	// baseURL is the acceptance server's, and the base of the links in emails.
+	baseURL string
 )
 
 func TestStoreController(t *testing.T) {
@@ -73,12 +81,16 @@ var _ = BeforeSuite(func() {
 	catcher, sender, err = testenv.StartMail(GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	tokenKey := bytes.Repeat([]byte("s"), 32)
+	addr, err := devenv.FreeLoopbackAddr()
+	Expect(err).NotTo(HaveOccurred())
+	baseURL = "http://" + addr
 
 	mgr, err := controlPlane.NewManager(ctx, tokenKey)
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&store.Reconciler{
-		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
+		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(),
 	}).SetupWithManager(mgr)).To(Succeed())
 	Expect((&member.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
@@ -89,12 +101,25 @@ var _ = BeforeSuite(func() {
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
 		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
-		PublicURL: "https://members.storeops.example",
+		PublicURL: baseURL,
 	}).SetupWithManager(mgr)).To(Succeed())
+	Expect(mgr.Add(&accept.Server{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
+		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
+		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept"),
+	})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
+	Eventually(func() error {
+		resp, err := http.Get(baseURL + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}).WithTimeout(30 * time.Second).Should(Succeed())
 })
 
 var _ = AfterSuite(func() {

@@ -1,0 +1,439 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// ownerPoll is how soon a Store looks again when the owner Member it waits on is being deleted.
+const ownerPoll = 5 * time.Second
+
+// reconcileOwner makes the owner Member and the owner Invitations match spec.owner:
+//   - the owner has not activated (no credentials): the owner Member carries spec.owner.email and
+//     names the activation Invitation to that address, which the acceptance server completes;
+//   - the owner is active and spec.owner.email is theirs: nothing is pending; a transfer that was
+//     under way (the spec was reverted) is revoked;
+//   - the owner is active and spec.owner.email is another address: a transfer Invitation goes there;
+//     the current owner keeps full access until it is accepted, then completeTransfer hands over.
+func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alpha1.Store,
+	members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (ctrl.Result, error) {
+	name := membershipv1alpha1.OwnerMemberName(store.Name)
+	store.Status.OwnerMember = name
+	want := store.Spec.Owner.Email
+	owned := ownerInvitations(invitations, store.UID)
+
+	var owner *membershipv1alpha1.Member
+	for i := range members {
+		if members[i].Name == name {
+			owner = &members[i]
+		}
+	}
+	if owner != nil && !metav1.IsControlledBy(owner, store) {
+		msg := fmt.Sprintf("Member %s exists and is not this Store's; delete or rename it so the Store can manage its owner", name)
+		if !meta.IsStatusConditionPresentAndEqual(store.Status.Conditions, membershipv1alpha1.ConditionReady, metav1.ConditionFalse) ||
+			meta.FindStatusCondition(store.Status.Conditions, membershipv1alpha1.ConditionReady).Reason != ReasonOwnerMemberConflict {
+			r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, ReasonOwnerMemberConflict, "Reconcile", "%s", msg)
+		}
+		setReady(store, metav1.ConditionFalse, ReasonOwnerMemberConflict, msg)
+		return ctrl.Result{}, nil
+	}
+	if owner == nil {
+		created, err := r.createOwner(ctx, store)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		owner = created
+	}
+	if !owner.DeletionTimestamp.IsZero() {
+		setReady(store, metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation,
+			fmt.Sprintf("The owner Member %s is being deleted; a new one and a new activation email follow", name))
+		return ctrl.Result{RequeueAfter: ownerPoll}, nil
+	}
+	if drift := ownerDrift(owner); len(drift) > 0 {
+		base := owner.DeepCopy()
+		resetOwnerSpec(owner)
+		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			return ctrl.Result{}, err
+		}
+		r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, membershipv1alpha1.ReasonOwnerManagedByStore, "Reconcile",
+			"Owner Member %s was edited (%s); put back: the Store manages its owner", name, strings.Join(drift, ", "))
+	}
+
+	credentials := &corev1.Secret{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: store.Namespace, Name: membershipv1alpha1.CredentialsSecretName(name)}, credentials)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
+	if apierrors.IsNotFound(err) {
+		return ctrl.Result{}, r.awaitActivation(ctx, store, owner, owned)
+	}
+
+	if owner.Spec.DisplayName != store.Spec.Owner.DisplayName && strings.EqualFold(string(owner.Spec.Email), string(want)) {
+		base := owner.DeepCopy()
+		owner.Spec.DisplayName = store.Spec.Owner.DisplayName
+		if err := r.Patch(ctx, owner, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	staged, err := r.stagedSecrets(ctx, store, owned)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	isStaged := func(inv *membershipv1alpha1.Invitation) bool { return staged[inv.Name] != nil }
+	transfer := transferFor(owned, want, isStaged)
+	if strings.EqualFold(string(owner.Spec.Email), string(want)) && (transfer == nil || !isStaged(transfer)) {
+		transfer = nil // the current owner is the one the spec names: nothing to hand over
+	}
+	keep := ""
+	if transfer != nil {
+		keep = transfer.Name
+	}
+	if err := r.revokeAll(ctx, store, toRevoke(owned, keep), "the Store's spec.owner.email no longer names this address"); err != nil {
+		return ctrl.Result{}, err
+	}
+	// A transfer accepted just as the spec was reverted holds a new owner's password that will
+	// never be used: drop it.
+	for invName, secret := range staged {
+		if invName == keep {
+			continue
+		}
+		if err := r.Delete(ctx, secret, client.Preconditions{UID: &secret.UID}); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	switch {
+	case transfer == nil:
+		store.Status.OwnerTransfer = nil
+	case isStaged(transfer):
+		if err := r.completeTransfer(ctx, store, owner, members, transfer, staged[transfer.Name], credentials); err != nil {
+			return ctrl.Result{}, err
+		}
+		store.Status.OwnerTransfer = nil
+	default:
+		store.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{
+			Email: want, Since: transfer.CreationTimestamp, Invitation: transfer.Name,
+		}
+	}
+	if transfer == nil && !strings.EqualFold(string(owner.Spec.Email), string(want)) {
+		created, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerTransfer)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		store.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{
+			Email: want, Since: metav1.NewTime(r.Clock.Now()), Invitation: created,
+		}
+		r.Recorder.Eventf(store, nil, corev1.EventTypeNormal, EventOwnerTransferStarted, "Reconcile",
+			"Ownership transfer to %s started: Invitation %s; %s keeps access until it is accepted", want, created, owner.Spec.Email)
+	}
+
+	msg := fmt.Sprintf("The owner %s is active", owner.Spec.Email)
+	if t := store.Status.OwnerTransfer; t != nil {
+		msg += fmt.Sprintf("; ownership transfer to %s pending (Invitation %s)", t.Email, t.Invitation)
+	}
+	if owner.Status.Phase != membershipv1alpha1.MemberActive {
+		setReady(store, metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation,
+			fmt.Sprintf("The owner's credentials exist; waiting for Member %s to become Active", name))
+		return ctrl.Result{}, nil
+	}
+	setReady(store, metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive, msg)
+	return ctrl.Result{}, nil
+}
+
+// createOwner creates the owner Member, without credentials, naming the activation Invitation
+// that awaitActivation then creates.
+func (r *Reconciler) createOwner(ctx context.Context, store *membershipv1alpha1.Store) (*membershipv1alpha1.Member, error) {
+	owner := &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: membershipv1alpha1.OwnerMemberName(store.Name), Namespace: store.Namespace,
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.StoreLabel:     store.Name,
+			},
+		},
+		Spec: membershipv1alpha1.MemberSpec{
+			StoreRef:    membershipv1alpha1.StoreReference{Name: store.Name},
+			Email:       store.Spec.Owner.Email,
+			DisplayName: store.Spec.Owner.DisplayName,
+			Roles:       []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner},
+			TwoFactor:   membershipv1alpha1.TwoFactorSpec{Required: true},
+		},
+	}
+	if err := controllerutil.SetControllerReference(store, owner, r.Scheme); err != nil {
+		return nil, err
+	}
+	if err := r.Create(ctx, owner); err != nil {
+		return nil, err
+	}
+	r.Recorder.Eventf(store, owner, corev1.EventTypeNormal, EventOwnerCreated, "Reconcile",
+		"Owner Member %s created for %s; it gets credentials when the owner activates", owner.Name, owner.Spec.Email)
+	return owner, nil
+}
+
+// awaitActivation keeps one activation Invitation out to spec.owner.email and the owner Member
+// pointing at it (the acceptance server only completes the invitation the Member names).
+func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
+	owned []*membershipv1alpha1.Invitation) error {
+	want := store.Spec.Owner.Email
+	current := owner.Annotations[membershipv1alpha1.InvitationAnnotation]
+	var inv *membershipv1alpha1.Invitation
+	for _, o := range owned {
+		if o.Name == current {
+			inv = o
+		}
+	}
+	if !usableActivation(inv, want) {
+		current = ownerInvitationName(store.Name, membershipv1alpha1.OwnerActivation, want, owner.UID, store.Generation)
+		// The Member names the invitation first: an acceptance arriving in between must find it.
+		base := owner.DeepCopy()
+		owner.Spec.Email, owner.Spec.DisplayName = want, store.Spec.Owner.DisplayName
+		if owner.Annotations == nil {
+			owner.Annotations = map[string]string{}
+		}
+		owner.Annotations[membershipv1alpha1.InvitationAnnotation] = current
+		delete(owner.Annotations, membershipv1alpha1.AcceptClaimAnnotation)
+		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			return err
+		}
+		if _, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerActivation); err != nil {
+			return err
+		}
+	}
+	if err := r.revokeAll(ctx, store, toRevoke(owned, current), "the Store's owner is now activated through another invitation"); err != nil {
+		return err
+	}
+	store.Status.OwnerTransfer = nil
+	phase := "being sent"
+	if inv != nil && inv.Name == current && inv.Status.Phase != "" {
+		phase = strings.ToLower(string(inv.Status.Phase))
+	}
+	setReady(store, metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation, fmt.Sprintf(
+		"Waiting for the owner %s to set their password through the activation email (Invitation %s, %s)", want, current, phase))
+	return nil
+}
+
+// createOwnerInvitation creates the owner Invitation for spec.owner.email (AlreadyExists means a
+// retry, or a cache behind our own write: the same one). It returns its name.
+func (r *Reconciler) createOwnerInvitation(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
+	purpose string) (string, error) {
+	want := store.Spec.Owner.Email
+	inv := &membershipv1alpha1.Invitation{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: ownerInvitationName(store.Name, purpose, want, owner.UID, store.Generation), Namespace: store.Namespace,
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.StoreLabel:     store.Name,
+			},
+			Annotations: map[string]string{membershipv1alpha1.OwnerInvitationAnnotation: purpose},
+		},
+		Spec: membershipv1alpha1.InvitationSpec{
+			StoreRef:  membershipv1alpha1.StoreReference{Name: store.Name},
+			Email:     want,
+			Roles:     []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner},
+			TwoFactor: membershipv1alpha1.TwoFactorSpec{Required: true},
+		},
+	}
+	if purpose == membershipv1alpha1.OwnerTransfer {
+		inv.Annotations[membershipv1alpha1.PreviousOwnerAnnotation] = string(owner.Spec.Email)
+		inv.Spec.InvitedBy = membershipv1alpha1.DisplayName(owner.Spec.Email)
+		if owner.Spec.DisplayName != "" {
+			inv.Spec.InvitedBy = owner.Spec.DisplayName
+		}
+	}
+	if err := controllerutil.SetControllerReference(store, inv, r.Scheme); err != nil {
+		return "", err
+	}
+	if err := r.Create(ctx, inv); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", err
+	}
+	return inv.Name, nil
+}
+
+// stagedSecrets reads the new-owner Secrets of the Store's accepted transfer Invitations. The
+// cache may be behind the acceptance that wrote one (the Invitation and Secret informers are
+// separate), so a miss is confirmed against the API server: deciding "no transfer under way" on
+// a stale cache would start a second one.
+func (r *Reconciler) stagedSecrets(ctx context.Context, store *membershipv1alpha1.Store,
+	owned []*membershipv1alpha1.Invitation) (map[string]*corev1.Secret, error) {
+	out := map[string]*corev1.Secret{}
+	for _, inv := range owned {
+		if inv.Status.Phase != membershipv1alpha1.InvitationAccepted || inv.Annotations[membershipv1alpha1.OwnerInvitationAnnotation] != membershipv1alpha1.OwnerTransfer {
+			continue
+		}
+		key := types.NamespacedName{Namespace: store.Namespace, Name: membershipv1alpha1.NewOwnerCredentialsSecretName(inv.Name)}
+		secret := &corev1.Secret{}
+		err := r.Get(ctx, key, secret)
+		if apierrors.IsNotFound(err) && inv.Status.AcceptedAt != nil && r.Clock.Since(inv.Status.AcceptedAt.Time) < time.Minute {
+			err = r.APIReader.Get(ctx, key, secret)
+		}
+		switch {
+		case apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		if metav1.IsControlledBy(secret, inv) {
+			out[inv.Name] = secret
+		}
+	}
+	return out, nil
+}
+
+// completeTransfer hands the store to the accepted transfer's address, in an order that is safe
+// to repeat after a crash at any step: a Member that already has the address goes (one account
+// per email per store; it is not told its access was removed: it is the new owner); the owner's
+// credential Secret gets the new password hash and TOTP secret, which is the moment the previous
+// owner's credentials stop working; the owner Member takes the new email; the previous owner is
+// told; the new-owner Secret goes last, marking the transfer done.
+func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
+	members []membershipv1alpha1.Member, inv *membershipv1alpha1.Invitation, staged, credentials *corev1.Secret) error {
+	for i := range members {
+		m := &members[i]
+		if m.Name == owner.Name || !m.DeletionTimestamp.IsZero() || !strings.EqualFold(string(m.Spec.Email), string(inv.Spec.Email)) {
+			continue
+		}
+		if m.Annotations[membershipv1alpha1.SupersededByAnnotation] != owner.Name {
+			base := m.DeepCopy()
+			if m.Annotations == nil {
+				m.Annotations = map[string]string{}
+			}
+			m.Annotations[membershipv1alpha1.SupersededByAnnotation] = owner.Name
+			if err := r.Patch(ctx, m, client.MergeFrom(base)); err != nil {
+				return client.IgnoreNotFound(err)
+			}
+		}
+		if err := r.Delete(ctx, m, client.Preconditions{UID: &m.UID}); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		r.Recorder.Eventf(store, m, corev1.EventTypeNormal, EventMemberSuperseded, "Transfer",
+			"Member %s removed: %s is becoming the owner (one account per email per store)", m.Name, inv.Spec.Email)
+	}
+
+	keys := []string{membershipv1alpha1.CredentialUsername, membershipv1alpha1.CredentialPasswordHash,
+		membershipv1alpha1.CredentialTOTPSecret, membershipv1alpha1.CredentialTOTPURI}
+	if !bytes.Equal(credentials.Data[membershipv1alpha1.CredentialPasswordHash], staged.Data[membershipv1alpha1.CredentialPasswordHash]) ||
+		!bytes.Equal(credentials.Data[membershipv1alpha1.CredentialTOTPSecret], staged.Data[membershipv1alpha1.CredentialTOTPSecret]) {
+		updated := credentials.DeepCopy()
+		updated.Data = maps.Clone(credentials.Data)
+		delete(updated.Data, membershipv1alpha1.CredentialPassword) // a generated one was the old owner's
+		for _, k := range keys {
+			updated.Data[k] = staged.Data[k]
+		}
+		if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
+			return err
+		}
+		r.Recorder.Eventf(store, owner, corev1.EventTypeNormal, EventAccessRevoked, "Transfer",
+			"The previous owner's credentials were replaced by %s's in Secret %s", inv.Spec.Email, credentials.Name)
+	}
+
+	if !strings.EqualFold(string(owner.Spec.Email), string(inv.Spec.Email)) || owner.Annotations[membershipv1alpha1.InvitationAnnotation] != inv.Name {
+		base := owner.DeepCopy()
+		owner.Spec.Email, owner.Spec.DisplayName = inv.Spec.Email, store.Spec.Owner.DisplayName
+		if owner.Annotations == nil {
+			owner.Annotations = map[string]string{}
+		}
+		owner.Annotations[membershipv1alpha1.InvitationAnnotation] = inv.Name
+		if err := r.Patch(ctx, owner, client.MergeFrom(base)); err != nil {
+			return err
+		}
+	}
+
+	if previous := inv.Annotations[membershipv1alpha1.PreviousOwnerAnnotation]; previous != "" &&
+		!strings.EqualFold(previous, string(inv.Spec.Email)) {
+		if err := r.notifyPreviousOwner(ctx, store, inv, previous); err != nil {
+			r.Recorder.Eventf(store, inv, corev1.EventTypeWarning, EventOwnershipNoticeFailed, "Transfer",
+				"Could not tell the previous owner %s (retrying): %v", previous, err)
+			return fmt.Errorf("ownership-transferred email: %w", err)
+		}
+	}
+	if err := r.Delete(ctx, staged, client.Preconditions{UID: &staged.UID}); client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	r.Recorder.Eventf(store, inv, corev1.EventTypeNormal, EventOwnershipTransferred, "Transfer",
+		"Ownership transferred from %s to %s", inv.Annotations[membershipv1alpha1.PreviousOwnerAnnotation], inv.Spec.Email)
+	return nil
+}
+
+// notifyPreviousOwner sends the ownership-transferred email. Its Message-ID is derived from the
+// transfer Invitation, so a retry after a crash is recognisable as the same message.
+func (r *Reconciler) notifyPreviousOwner(ctx context.Context, store *membershipv1alpha1.Store, inv *membershipv1alpha1.Invitation, previous string) error {
+	at := r.Clock.Now()
+	if inv.Status.AcceptedAt != nil {
+		at = inv.Status.AcceptedAt.Time
+	}
+	content, err := mail.Render(mail.KindOwnershipTransferred, string(store.Spec.Locale), mail.OwnershipTransferredData{
+		StoreName: string(store.Spec.DisplayName), MemberName: string(inv.Spec.InvitedBy), Email: previous,
+		NewOwnerEmail: string(inv.Spec.Email), TransferredAt: at,
+	})
+	if err != nil {
+		return err
+	}
+	return r.Mail.Send(ctx, mail.Message{
+		To: previous, MessageID: mail.MessageID(inv.UID, string(mail.KindOwnershipTransferred), r.MailDomain), Content: content,
+	})
+}
+
+// revokeAll withdraws owner Invitations in place: Revoked, with their token Secret deleted, so a
+// link already emailed answers 410 Gone rather than 404. The write is guarded by the version
+// read, so it never overrides an acceptance that landed meanwhile; the next reconcile decides
+// again.
+func (r *Reconciler) revokeAll(ctx context.Context, store *membershipv1alpha1.Store, invs []*membershipv1alpha1.Invitation, why string) error {
+	for _, inv := range invs {
+		token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}}
+		if err := r.Delete(ctx, token); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		base := inv.DeepCopy()
+		now := metav1.NewTime(r.Clock.Now())
+		inv.Status.Phase = membershipv1alpha1.InvitationRevoked
+		inv.Status.RevokedAt = &now
+		meta.SetStatusCondition(&inv.Status.Conditions, metav1.Condition{
+			Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: membershipv1alpha1.ReasonRevoked,
+			Message: "Withdrawn by the Store: " + why, ObservedGeneration: inv.Generation,
+		})
+		if err := r.Status().Patch(ctx, inv, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		r.Recorder.Eventf(store, inv, corev1.EventTypeNormal, EventOwnerInvitationRevoked, "Reconcile",
+			"Owner invitation %s to %s revoked: %s", inv.Name, inv.Spec.Email, why)
+	}
+	return nil
+}
+
+func setReady(store *membershipv1alpha1.Store, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&store.Status.Conditions, metav1.Condition{
+		Type: membershipv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: store.Generation,
+	})
+}

@@ -1,0 +1,276 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+const (
+	activationSubject = "Activate your owner account for Acme Shop"
+	transferSubject   = "You are invited to take over Acme Shop as its owner"
+	noticeSubject     = "You are no longer the owner of Acme Shop"
+)
+
+// mailTo lists the emails to address with subject, in arrival order.
+func mailTo(address, subject string) []mailcatcher.Message {
+	var out []mailcatcher.Message
+	for _, m := range catcher.Messages() {
+		if len(m.To) == 1 && m.To[0] == address && m.Subject() == subject {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// tokenFromEmail waits for exactly one email to address with subject and returns its link's token.
+func tokenFromEmail(address, subject string) string {
+	GinkgoHelper()
+	Eventually(func() []mailcatcher.Message { return mailTo(address, subject) }).WithTimeout(20 * time.Second).Should(HaveLen(1))
+	body, err := mailTo(address, subject)[0].Body()
+	Expect(err).NotTo(HaveOccurred())
+	link := body.Link("/invitations/accept")
+	Expect(link).To(HavePrefix(baseURL + "/invitations/accept?token="))
+	u, err := url.Parse(link)
+	Expect(err).NotTo(HaveOccurred())
+	return u.Query().Get("token")
+}
+
+// postAccept calls the acceptance API and returns the status code and the JSON answer.
+func postAccept(token, password string) (int, map[string]any) {
+	GinkgoHelper()
+	payload, err := json.Marshal(map[string]string{"token": token, "password": password})
+	Expect(err).NotTo(HaveOccurred())
+	resp, err := http.Post(baseURL+"/api/v1/invitations/accept", "application/json", bytes.NewReader(payload))
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	var body map[string]any
+	Expect(json.Unmarshal(raw, &body)).To(Succeed(), string(raw))
+	return resp.StatusCode, body
+}
+
+func getMember(ns, name string) func(Gomega) *membershipv1alpha1.Member {
+	return func(g Gomega) *membershipv1alpha1.Member {
+		m := &membershipv1alpha1.Member{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m)).To(Succeed())
+		return m
+	}
+}
+
+func getSecret(ns, name string) func(Gomega) *corev1.Secret {
+	return func(g Gomega) *corev1.Secret {
+		s := &corev1.Secret{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)).To(Succeed())
+		return s
+	}
+}
+
+func ready(status metav1.ConditionStatus, reason string) types.GomegaMatcher {
+	return HaveField("Conditions", ContainElement(And(HaveField("Type", membershipv1alpha1.ConditionReady),
+		HaveField("Status", status), HaveField("Reason", reason))))
+}
+
+// verifies matches a credential Secret whose hash is that of password.
+func verifies(password string) types.GomegaMatcher {
+	return WithTransform(func(s *corev1.Secret) bool {
+		return credentials.VerifyPassword(s.Data[membershipv1alpha1.CredentialPasswordHash], password)
+	}, BeTrue())
+}
+
+// activateOwner follows the Store's activation email through the acceptance API and waits for
+// the owner to be Active.
+func activateOwner(ns, store, email, password string) {
+	GinkgoHelper()
+	status, body := postAccept(tokenFromEmail(email, activationSubject), password)
+	Expect(status).To(Equal(http.StatusCreated), "%v", body)
+	Expect(body).To(HaveKeyWithValue("member", store+"-owner"))
+	Eventually(getMember(ns, store+"-owner")).WithTimeout(20 * time.Second).Should(HaveField("Status.Phase", membershipv1alpha1.MemberActive))
+}
+
+var _ = Describe("Store owner", func() {
+	It("sends one activation email; accepting it makes the owner Active with 2FA and the Store Ready", func() {
+		ns := newNamespace()
+		s := createStore(ns, "shop", "olivia@example.com")
+
+		By("the owner Member exists without credentials and the Store waits for it")
+		Eventually(getMember(ns, "shop-owner")).Should(And(
+			HaveField("Spec.Email", membershipv1alpha1.EmailAddress("olivia@example.com")),
+			HaveField("Spec.Roles", ConsistOf(membershipv1alpha1.RoleOwner)),
+			HaveField("Spec.TwoFactor.Required", true),
+			HaveField("Status.Phase", membershipv1alpha1.MemberPending)))
+		Eventually(getStore(s)).Should(And(HaveField("OwnerMember", "shop-owner"),
+			ready(metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation)))
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-owner-credentials"}, &corev1.Secret{})).NotTo(Succeed())
+
+		By("accepting the activation link")
+		token := tokenFromEmail("olivia@example.com", activationSubject)
+		status, body := postAccept(token, "correct horse battery")
+		Expect(status).To(Equal(http.StatusCreated), "%v", body)
+		Expect(body).To(HaveKeyWithValue("member", "shop-owner"))
+		Expect(body).To(HaveKeyWithValue("twoFactor", HaveKeyWithValue("uri", HavePrefix("otpauth://totp/"))))
+
+		Eventually(getMember(ns, "shop-owner")).WithTimeout(20 * time.Second).Should(HaveField("Status.Phase", membershipv1alpha1.MemberActive))
+		secret := getSecret(ns, "shop-owner-credentials")(Default)
+		Expect(secret).To(verifies("correct horse battery"))
+		Expect(secret.Data).To(HaveKey(membershipv1alpha1.CredentialTOTPSecret))
+		Expect(string(secret.Data[membershipv1alpha1.CredentialRoles])).To(Equal("owner"))
+		Eventually(getStore(s)).Should(ready(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive))
+
+		By("exactly one activation email was sent, and nobody was told a member joined")
+		Consistently(func() int { return len(mailTo("olivia@example.com", activationSubject)) }).
+			WithTimeout(2 * time.Second).Should(Equal(1))
+		for _, m := range catcher.Messages() {
+			Expect(m.Subject()).NotTo(ContainSubstring("joined"), "the owner activating is not a member joining")
+		}
+		status, _ = postAccept(token, "another password here")
+		Expect(status).To(Equal(http.StatusConflict), "the activation link is single use")
+	})
+
+	It("transfers ownership in two phases; the notification address stays the sign-up address", func() {
+		ns := newNamespace()
+		s := createStore(ns, "shop", "olga@example.com")
+		activateOwner(ns, "shop", "olga@example.com", "first secret phrase 1")
+		Eventually(getStore(s)).Should(ready(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive))
+		By("the new owner is already a Member; the transfer will remove that Member")
+		createMember(ns, "nadia", "shop", "nadia@example.com", membershipv1alpha1.RoleAdmin)
+		Eventually(getMember(ns, "nadia")).WithTimeout(20 * time.Second).Should(HaveField("Status.Phase", membershipv1alpha1.MemberActive))
+
+		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "nadia@example.com" })
+		By("the transfer is pending: visible in status, the current owner keeps full access")
+		Eventually(getStore(s)).Should(HaveField("OwnerTransfer", And(Not(BeNil()),
+			HaveField("Email", membershipv1alpha1.EmailAddress("nadia@example.com")),
+			HaveField("Invitation", HavePrefix("shop-owner-transfer-")),
+			HaveField("Since", Not(BeZero())))))
+		Expect(getStore(s)(Default).NotificationEmail).To(Equal(membershipv1alpha1.EmailAddress("olga@example.com")))
+		token := tokenFromEmail("nadia@example.com", transferSubject)
+		Consistently(getSecret(ns, "shop-owner-credentials")).WithTimeout(time.Second).Should(verifies("first secret phrase 1"))
+		Expect(getMember(ns, "shop-owner")(Default).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("olga@example.com")))
+
+		By("a member joining while the transfer is pending is announced to the sign-up address")
+		createInvitation(ns, "invite-paul", "shop", "paul@example.com")
+		status, body := postAccept(tokenFromEmail("paul@example.com", "You have been invited to manage Acme Shop"), "staff secret phrase 1")
+		Expect(status).To(Equal(http.StatusCreated), "%v", body)
+		Eventually(func() []mailcatcher.Message { return mailTo("olga@example.com", "paul@example.com joined Acme Shop") }).
+			Should(HaveLen(1))
+
+		By("accepting the transfer")
+		status, body = postAccept(token, "brand new phrase 9")
+		Expect(status).To(Equal(http.StatusCreated), "%v", body)
+		Expect(body).To(HaveKeyWithValue("member", "shop-owner"))
+		Eventually(getStore(s)).WithTimeout(20 * time.Second).Should(HaveField("OwnerTransfer", BeNil()))
+		owner := getMember(ns, "shop-owner")(Default)
+		Expect(owner.Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("nadia@example.com")))
+		Eventually(getSecret(ns, "shop-owner-credentials")).Should(And(verifies("brand new phrase 9"), Not(verifies("first secret phrase 1")),
+			WithTransform(func(s *corev1.Secret) string { return string(s.Data[membershipv1alpha1.CredentialUsername]) }, Equal("nadia@example.com"))))
+		Expect(getSecret(ns, "shop-owner-credentials")(Default).Data).NotTo(HaveKey(membershipv1alpha1.CredentialPassword))
+
+		By("the previous owner was told; the superseded Member is gone without an access-removed email")
+		Eventually(func() []mailcatcher.Message { return mailTo("olga@example.com", noticeSubject) }).Should(HaveLen(1))
+		notice, err := mailTo("olga@example.com", noticeSubject)[0].Body()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(notice.Text).To(ContainSubstring("nadia@example.com"))
+		Eventually(names(&membershipv1alpha1.MemberList{}, ns)).WithTimeout(20 * time.Second).Should(ConsistOf("shop-owner", HavePrefix("paul-")))
+		Expect(mailTo("nadia@example.com", "Your access to Acme Shop was removed")).To(BeEmpty())
+		Eventually(names(&corev1.SecretList{}, ns)).Should(Not(ContainElement(HaveSuffix("-new-owner-credentials"))))
+		Eventually(getStore(s)).Should(ready(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive))
+
+		By("after the owner change, the notification address is unchanged and still gets member-joined emails")
+		Expect(getStore(s)(Default).NotificationEmail).To(Equal(membershipv1alpha1.EmailAddress("olga@example.com")))
+		createInvitation(ns, "invite-rita", "shop", "rita@example.com")
+		status, body = postAccept(tokenFromEmail("rita@example.com", "You have been invited to manage Acme Shop"), "staff secret phrase 2")
+		Expect(status).To(Equal(http.StatusCreated), "%v", body)
+		Eventually(func() []mailcatcher.Message { return mailTo("olga@example.com", "rita@example.com joined Acme Shop") }).
+			Should(HaveLen(1))
+		Expect(mailTo("nadia@example.com", "rita@example.com joined Acme Shop")).To(BeEmpty())
+		Consistently(func() int { return len(mailTo("olga@example.com", noticeSubject)) }).WithTimeout(time.Second).Should(Equal(1))
+	})
+
+	It("cancels a pending transfer when the spec is reverted: its link answers 410", func() {
+		ns := newNamespace()
+		s := createStore(ns, "shop", "oscar@example.com")
+		activateOwner(ns, "shop", "oscar@example.com", "first secret phrase 2")
+		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "tina@example.com" })
+		token := tokenFromEmail("tina@example.com", transferSubject)
+		transfer := getStore(s)(Default).OwnerTransfer
+		Expect(transfer).NotTo(BeNil())
+
+		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "oscar@example.com" })
+		Eventually(getStore(s)).Should(HaveField("OwnerTransfer", BeNil()))
+		Eventually(func(g Gomega) membershipv1alpha1.InvitationPhase {
+			inv := &membershipv1alpha1.Invitation{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: transfer.Invitation}, inv)).To(Succeed())
+			return inv.Status.Phase
+		}).Should(Equal(membershipv1alpha1.InvitationRevoked))
+		status, body := postAccept(token, "second secret phrase 2")
+		Expect(status).To(Equal(http.StatusGone), "%v", body)
+
+		Expect(getSecret(ns, "shop-owner-credentials")(Default)).To(verifies("first secret phrase 2"))
+		Expect(getMember(ns, "shop-owner")(Default).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("oscar@example.com")))
+		Expect(mailTo("oscar@example.com", noticeSubject)).To(BeEmpty())
+		Eventually(getStore(s)).Should(ready(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive))
+	})
+
+	It("puts back an owner Member edited directly, and refuses the owner role to anyone else", func() {
+		ns := newNamespace()
+		createStore(ns, "shop", "uma@example.com")
+		Eventually(getMember(ns, "shop-owner")).Should(HaveField("Spec.Roles", ConsistOf(membershipv1alpha1.RoleOwner)))
+		Eventually(func() error {
+			m := getMember(ns, "shop-owner")(Default)
+			m.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin}
+			m.Spec.TwoFactor.Required = false
+			return k8sClient.Update(ctx, m)
+		}).Should(Succeed())
+		Eventually(getMember(ns, "shop-owner")).Should(And(HaveField("Spec.Roles", ConsistOf(membershipv1alpha1.RoleOwner)),
+			HaveField("Spec.TwoFactor.Required", true)))
+
+		By("a Member given the owner role by hand (the webhook is not installed here) gets no credentials")
+		createMember(ns, "mallory", "shop", "mallory@example.com", membershipv1alpha1.RoleOwner)
+		Eventually(getMember(ns, "mallory")).WithTimeout(20 * time.Second).Should(And(
+			HaveField("Status.Phase", membershipv1alpha1.MemberConflict),
+			WithTransform(func(m *membershipv1alpha1.Member) string {
+				c := meta.FindStatusCondition(m.Status.Conditions, membershipv1alpha1.ConditionReady)
+				if c == nil {
+					return ""
+				}
+				return c.Reason + ": " + c.Message
+			}, And(HavePrefix(membershipv1alpha1.ReasonOwnerRoleNotAllowed), ContainSubstring("spec.roles")))))
+		Consistently(func() bool {
+			return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "mallory-credentials"}, &corev1.Secret{}) == nil
+		}).WithTimeout(time.Second).Should(BeFalse())
+		Expect(strings.Join(names(&corev1.SecretList{}, ns)(), ",")).NotTo(ContainSubstring("mallory"))
+	})
+})

@@ -1,0 +1,183 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller/invitation"
+)
+
+// The decisions of the Store controller, as pure functions of their inputs, table-tested in
+// policy_test.go.
+
+// notificationEmail is spec.notificationEmail when set; otherwise the address recorded at the
+// first reconcile (the owner's then), which does not follow later owner changes.
+func notificationEmail(store *membershipv1alpha1.Store) membershipv1alpha1.EmailAddress {
+	switch {
+	case store.Spec.NotificationEmail != "":
+		return store.Spec.NotificationEmail
+	case store.Status.NotificationEmail != "":
+		return store.Status.NotificationEmail
+	default:
+		return store.Spec.Owner.Email
+	}
+}
+
+// counts are status.members (Members not being deleted, the owner excluded) and
+// status.pendingInvitations (Invitations being sent or sent, owner invitations excluded).
+func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (int32, int32) {
+	var m, p int32
+	for i := range members {
+		if members[i].DeletionTimestamp.IsZero() && !membershipv1alpha1.HasOwnerRole(members[i].Spec.Roles) {
+			m++
+		}
+	}
+	for i := range invitations {
+		inv := &invitations[i]
+		if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) || !inv.DeletionTimestamp.IsZero() {
+			continue
+		}
+		switch inv.Status.Phase {
+		case membershipv1alpha1.InvitationPending, membershipv1alpha1.InvitationSent:
+			p++
+		}
+	}
+	return m, p
+}
+
+// live reports whether an invitation's link may still be sent or used.
+func live(inv *membershipv1alpha1.Invitation) bool {
+	if !inv.DeletionTimestamp.IsZero() {
+		return false
+	}
+	switch inv.Status.Phase {
+	case "", membershipv1alpha1.InvitationPending, membershipv1alpha1.InvitationSent, membershipv1alpha1.InvitationFailed:
+		return true
+	}
+	return false
+}
+
+// ownerInvitationName is the name of an owner Invitation. It is derived from what it is for, the
+// address, the owner Member's UID and the Store's generation, so a retry after a crash (or a
+// stale cache) makes the same one instead of a second email, while a later spec edit or a new
+// owner Member gets a new one.
+func ownerInvitationName(store, purpose string, email membershipv1alpha1.EmailAddress, ownerUID types.UID, generation int64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%d", strings.ToLower(string(email)), ownerUID, generation))
+	return membershipv1alpha1.OwnerMemberName(store) + "-" + purpose + "-" + hex.EncodeToString(sum[:])[:10]
+}
+
+// ownerInvitations are the Store's own owner Invitations, by purpose (see invitation.OwnerPurpose).
+func ownerInvitations(invitations []membershipv1alpha1.Invitation, storeUID types.UID) []*membershipv1alpha1.Invitation {
+	var out []*membershipv1alpha1.Invitation
+	for i := range invitations {
+		inv := &invitations[i]
+		if invitation.OwnerPurpose(inv) == "" {
+			continue
+		}
+		if ref := ownerRef(inv); ref == storeUID {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+func ownerRef(inv *membershipv1alpha1.Invitation) types.UID {
+	for _, ref := range inv.OwnerReferences {
+		if ref.Controller != nil && *ref.Controller {
+			return ref.UID
+		}
+	}
+	return ""
+}
+
+// usableActivation reports whether inv can still activate the owner at email: an activation,
+// to that address, neither revoked nor accepted. An expired one is still the one: its owner
+// resends it with the resend annotation (the Store does not re-send on its own, or expiry would
+// mean nothing).
+func usableActivation(inv *membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress) bool {
+	return inv != nil && invitation.OwnerPurpose(inv) == membershipv1alpha1.OwnerActivation &&
+		strings.EqualFold(string(inv.Spec.Email), string(email)) && inv.DeletionTimestamp.IsZero() &&
+		inv.Status.Phase != membershipv1alpha1.InvitationRevoked && inv.Status.Phase != membershipv1alpha1.InvitationAccepted
+}
+
+// transferFor picks the transfer Invitation to email that is under way: not revoked, and not an
+// accepted one whose transfer already completed (its new-owner Secret is gone). staged says which
+// accepted ones still hold their new-owner Secret.
+func transferFor(owned []*membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress, staged func(*membershipv1alpha1.Invitation) bool) *membershipv1alpha1.Invitation {
+	var pick *membershipv1alpha1.Invitation
+	for _, inv := range owned {
+		if invitation.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer || !strings.EqualFold(string(inv.Spec.Email), string(email)) ||
+			!inv.DeletionTimestamp.IsZero() || inv.Status.Phase == membershipv1alpha1.InvitationRevoked {
+			continue
+		}
+		if inv.Status.Phase == membershipv1alpha1.InvitationAccepted && !staged(inv) {
+			continue
+		}
+		if pick == nil || inv.CreationTimestamp.After(pick.CreationTimestamp.Time) {
+			pick = inv
+		}
+	}
+	return pick
+}
+
+// toRevoke are the owner Invitations whose links must stop working: every live one except keep
+// (the one the Store wants now, if any). A reverted transfer's invitation is among them.
+func toRevoke(owned []*membershipv1alpha1.Invitation, keep string) []*membershipv1alpha1.Invitation {
+	var out []*membershipv1alpha1.Invitation
+	for _, inv := range owned {
+		if inv.Name != keep && live(inv) {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+// ownerDrift lists what an owner Member's spec differs in from what the Store manages: the
+// owner role alone, 2FA on, enabled, no supplied password. (Email and display name follow the
+// Store separately: the email only changes through activation or a completed transfer.)
+func ownerDrift(m *membershipv1alpha1.Member) []string {
+	var drift []string
+	if !slices.Equal(m.Spec.Roles, []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}) {
+		drift = append(drift, "spec.roles")
+	}
+	if !m.Spec.TwoFactor.Required {
+		drift = append(drift, "spec.twoFactor.required")
+	}
+	if m.Spec.Disabled {
+		drift = append(drift, "spec.disabled")
+	}
+	if m.Spec.PasswordSecretRef != nil {
+		drift = append(drift, "spec.passwordSecretRef")
+	}
+	return drift
+}
+
+// resetOwnerSpec puts back what ownerDrift reports.
+func resetOwnerSpec(m *membershipv1alpha1.Member) {
+	m.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+	m.Spec.TwoFactor.Required = true
+	m.Spec.Disabled = false
+	m.Spec.PasswordSecretRef = nil
+}
