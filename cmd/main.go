@@ -51,6 +51,7 @@ import (
 	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/tokenkey"
+	storewebhook "github.com/storeops/member-operator/internal/webhook"
 )
 
 var (
@@ -125,7 +126,7 @@ func main() {
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsServerOptions,
-		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts}),
+		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts, Port: opts.WebhookPort}),
 		HealthProbeBindAddress: opts.ProbeAddr,
 		LeaderElection:         opts.EnableLeaderElection,
 		LeaderElectionID:       "member-operator.membership.storeops.io",
@@ -203,6 +204,19 @@ func main() {
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Invitation")
 		os.Exit(1)
+	}
+	if opts.EnableWebhooks {
+		// Only the operator's own identity may manage the owner role; ask the API server who we are.
+		operator, err := storewebhook.OperatorIdentity(ctx, mgr.GetConfig())
+		if err != nil {
+			setupLog.Error(err, "unable to set up the webhooks")
+			os.Exit(1)
+		}
+		if err := storewebhook.Setup(mgr, operator, opts.ExclusiveMembership); err != nil {
+			setupLog.Error(err, "unable to set up the webhooks")
+			os.Exit(1)
+		}
+		setupLog.Info("validating webhooks registered", "port", opts.WebhookPort, "operator", operator)
 	}
 
 	// The acceptance server runs on every replica, leader or not.

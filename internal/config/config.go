@@ -78,12 +78,15 @@ type Options struct {
 	ProbeAddr            string
 	EnableLeaderElection bool
 	EnableHTTP2          bool
-	WebhookCertPath      string
-	WebhookCertName      string
-	WebhookCertKey       string
-	MetricsCertPath      string
-	MetricsCertName      string
-	MetricsCertKey       string
+	// EnableWebhooks serves the validating admission webhooks; WebhookPort is where.
+	EnableWebhooks  bool
+	WebhookPort     int
+	WebhookCertPath string
+	WebhookCertName string
+	WebhookCertKey  string
+	MetricsCertPath string
+	MetricsCertName string
+	MetricsCertKey  string
 
 	// SMTPURL is smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS).
 	// Use Redacted to print it.
@@ -130,6 +133,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"Enable leader election for controller manager. Enabling this will ensure there is only one active controller manager.")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers (off by default: CVE-2023-44487, CVE-2023-39325).")
+	fs.BoolVar(&o.EnableWebhooks, "enable-webhooks", true,
+		"Serve the validating admission webhooks for Members and Invitations (the controllers re-check everything "+
+			"they refuse, so running without them is safe, only later to report).")
+	fs.IntVar(&o.WebhookPort, "webhook-port", 9443, "The port the webhook server listens on.")
 	fs.StringVar(&o.WebhookCertPath, "webhook-cert-path", "", "The directory that contains the webhook certificate.")
 	fs.StringVar(&o.WebhookCertName, "webhook-cert-name", "tls.crt", "The name of the webhook certificate file.")
 	fs.StringVar(&o.WebhookCertKey, "webhook-cert-key", "tls.key", "The name of the webhook key file.")

@@ -39,6 +39,7 @@ import (
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
@@ -73,8 +74,24 @@ func CRDDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "config", "crd", "bases")
 }
 
+// WebhookDir is config/webhook of this repository: the generated ValidatingWebhookConfiguration.
+func WebhookDir() string {
+	return filepath.Join(CRDDir(), "..", "..", "webhook", "manifests.yaml")
+}
+
+// Option changes what StartControlPlane starts.
+type Option func(*envtest.Environment)
+
+// WithWebhooks installs the operator's validating webhooks (config/webhook), pointed at a local
+// serving address with a generated certificate; managers from NewManager then serve there.
+func WithWebhooks() Option {
+	return func(env *envtest.Environment) {
+		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{WebhookDir()}}
+	}
+}
+
 // StartControlPlane starts kube-apiserver and etcd and installs the CRDs.
-func StartControlPlane() (*ControlPlane, error) {
+func StartControlPlane(opts ...Option) (*ControlPlane, error) {
 	assets, err := devenv.BinaryAssetsDir()
 	if err != nil {
 		return nil, err
@@ -86,6 +103,9 @@ func StartControlPlane() (*ControlPlane, error) {
 			BinaryAssetsDirectory: assets,
 		},
 		Scheme: NewScheme(),
+	}
+	for _, opt := range opts {
+		opt(cp.Env)
 	}
 	if cp.Config, err = cp.Env.Start(); err != nil {
 		return nil, fmt.Errorf("start the control plane: %w", err)
@@ -108,12 +128,18 @@ func (cp *ControlPlane) Stop() error {
 // (tokenKey derives link tokens), metrics off, and controller names free to be registered again
 // (a spec may stop a manager and start another in the same process, as a crash would).
 func (cp *ControlPlane) NewManager(ctx context.Context, tokenKey []byte) (ctrl.Manager, error) {
-	mgr, err := ctrl.NewManager(cp.Config, ctrl.Options{
+	options := ctrl.Options{
 		Scheme:     cp.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Cache:      controller.CacheOptions(),
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	}
+	if hook := cp.Env.WebhookInstallOptions; hook.LocalServingPort != 0 {
+		options.WebhookServer = webhook.NewServer(webhook.Options{
+			Host: hook.LocalServingHost, Port: hook.LocalServingPort, CertDir: hook.LocalServingCertDir,
+		})
+	}
+	mgr, err := ctrl.NewManager(cp.Config, options)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +147,16 @@ func (cp *ControlPlane) NewManager(ctx context.Context, tokenKey []byte) (ctrl.M
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// NewUserClient is a client that authenticates as a user of its own (in system:masters, so RBAC
+// lets it do anything): a person, as the admission webhooks see them, not the operator.
+func (cp *ControlPlane) NewUserClient(name string) (client.Client, error) {
+	user, err := cp.Env.ControlPlane.AddUser(envtest.User{Name: name, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(user.Config(), client.Options{Scheme: cp.Scheme})
 }
 
 // StartMail starts a real SMTP server on a free loopback port (one line per message to log) and

@@ -37,7 +37,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
@@ -64,7 +63,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 		return r.retain(ctx, inv, now)
 	case membershipv1alpha1.InvitationSent:
 		if GrantsOwnerWithoutStore(inv) { // roles may be edited after sending
-			reason, message := refusal(inv, nil, nil, nil, 0, false)
+			reason, message := Refusal(inv, nil, nil, nil, 0, false)
 			return ctrl.Result{}, r.refuse(ctx, inv, reason, message)
 		}
 		expired, untilExpiry := expiry(inv, now)
@@ -85,7 +84,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	reason, message, err := r.check(ctx, inv, store)
+	reason, message, err := Check(ctx, r.Client, inv, store, r.ExclusiveMembership)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -123,49 +122,6 @@ func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.I
 	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationResent, "Resend",
 		"Resend requested: the previous link no longer works; a new one is being sent to %s", inv.Spec.Email)
 	return nil
-}
-
-// check re-checks, from the cache, what would make the invitation impossible to honour. The
-// admission webhook checks the same at apply time, but it can be bypassed or down.
-func (r *Reconciler) check(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store) (string, string, error) {
-	if store == nil {
-		reason, message := refusal(inv, nil, nil, nil, 0, r.ExclusiveMembership)
-		return reason, message, nil
-	}
-	var sameEmail membershipv1alpha1.MemberList
-	if err := r.List(ctx, &sameEmail, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, inv.Spec.Email)}); err != nil {
-		return "", "", err
-	}
-	var otherStores []membershipv1alpha1.Member
-	if r.ExclusiveMembership {
-		var all membershipv1alpha1.MemberList
-		if err := r.List(ctx, &all, client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(inv.Spec.Email)}); err != nil {
-			return "", "", err
-		}
-		for _, m := range all.Items {
-			if m.Namespace != inv.Namespace || m.Spec.StoreRef.Name != store.Name {
-				otherStores = append(otherStores, m)
-			}
-		}
-	}
-	seats := 0
-	if store.Spec.MemberLimit > 0 {
-		var members membershipv1alpha1.MemberList
-		if err := r.List(ctx, &members, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.MemberStoreIndex: store.Name}); err != nil {
-			return "", "", err
-		}
-		var invitations membershipv1alpha1.InvitationList
-		if err := r.List(ctx, &invitations, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.InvitationStoreIndex: store.Name}); err != nil {
-			return "", "", err
-		}
-		seats = seatsTaken(inv, members.Items, invitations.Items)
-	}
-	reason, message := refusal(inv, store, sameEmail.Items, otherStores, seats, r.ExclusiveMembership)
-	return reason, message, nil
 }
 
 // refuse marks the invitation Failed with reason; its link, if one was made, stops working. It

@@ -128,11 +128,11 @@ func resendRequest(inv *membershipv1alpha1.Invitation) (resendAction, string) {
 	return resendRotate, value
 }
 
-// refusal is why an invitation cannot be sent, or "" when it can. store is nil when missing;
+// Refusal is why an invitation cannot be sent, or "" when it can. store is nil when missing;
 // sameStore holds the Store's Members with the invited address; otherStores the Members with that
 // address in other Stores; seatsTaken what counts against the Store's memberLimit before this
 // invitation.
-func refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+func Refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
 	sameStore, otherStores []membershipv1alpha1.Member, seatsTaken int, exclusive bool) (reason, message string) {
 	if GrantsOwnerWithoutStore(inv) {
 		return membershipv1alpha1.ReasonOwnerRoleNotAllowed, "spec.roles: owner is given only by the Store " +
@@ -173,11 +173,11 @@ func refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store
 	return "", ""
 }
 
-// seatsTaken counts what stands before inv against its Store's memberLimit: the Store's Members
+// SeatsTaken counts what stands before inv against its Store's memberLimit: the Store's Members
 // except the owner and those in Conflict or being deleted, the invitations already being sent or
 // sent, and (first come, first served) those still waiting for a seat that were created before
 // inv. Two invitations that arrive together thus agree on which one gets the last seat.
-func seatsTaken(inv *membershipv1alpha1.Invitation, members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) int {
+func SeatsTaken(inv *membershipv1alpha1.Invitation, members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) int {
 	taken := 0
 	for _, m := range members {
 		if !m.DeletionTimestamp.IsZero() || m.Status.Phase == membershipv1alpha1.MemberConflict || membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {

@@ -219,7 +219,7 @@ func TestRefusal(t *testing.T) {
 			if tc.want == membershipv1alpha1.ReasonOwnerRoleNotAllowed {
 				inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin, membershipv1alpha1.RoleOwner}
 			}
-			reason, message := refusal(inv, tc.store, tc.same, tc.other, tc.seats, tc.exclusive)
+			reason, message := Refusal(inv, tc.store, tc.same, tc.other, tc.seats, tc.exclusive)
 			g.Expect(reason).To(Equal(tc.want))
 			if tc.want != "" {
 				g.Expect(message).NotTo(BeEmpty())
@@ -264,13 +264,13 @@ func TestSeatsTakenIsFirstComeFirstServed(t *testing.T) {
 		invitation("accepted", t0.Add(-time.Hour), membershipv1alpha1.InvitationAccepted, ""),
 	}
 	// bob and carol; sent and retrying; new-earlier and waiting-earlier (created before self).
-	g.Expect(seatsTaken(&invitations[0], members, invitations)).To(Equal(6))
+	g.Expect(SeatsTaken(&invitations[0], members, invitations)).To(Equal(6))
 
 	// Two new invitations at once agree on who comes first.
 	a, b := invitation("a", t0, "", ""), invitation("b", t0, "", "")
 	both := []membershipv1alpha1.Invitation{a, b}
-	g.Expect(seatsTaken(&both[0], nil, both)).To(Equal(0))
-	g.Expect(seatsTaken(&both[1], nil, both)).To(Equal(1))
+	g.Expect(SeatsTaken(&both[0], nil, both)).To(Equal(0))
+	g.Expect(SeatsTaken(&both[1], nil, both)).To(Equal(1))
 }
 
 func TestOnlyTheStoresOwnInvitationMayGrantOwner(t *testing.T) {
@@ -283,7 +283,30 @@ func TestOnlyTheStoresOwnInvitationMayGrantOwner(t *testing.T) {
 	inv.OwnerReferences = []metav1.OwnerReference{{APIVersion: "membership.storeops.io/v1alpha1", Kind: "Store", Name: "other", Controller: &yes}}
 	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue(), "another Store's")
 	inv.OwnerReferences[0].Name = "acme"
+	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue(), "the Store's, but not marked as an activation or a transfer")
+	inv.Annotations = map[string]string{membershipv1alpha1.OwnerInvitationAnnotation: "promotion"}
+	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue(), "an unknown purpose")
+	inv.Annotations[membershipv1alpha1.OwnerInvitationAnnotation] = membershipv1alpha1.OwnerTransfer
 	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeFalse())
+	g.Expect(OwnerPurpose(inv)).To(Equal(membershipv1alpha1.OwnerTransfer))
+
+	store := &membershipv1alpha1.Store{}
+	store.Name, store.UID = "acme", "store-uid"
+	store.Spec.Owner.Email = "Nina@example.com"
+	inv.Spec.Email = "nina@example.com"
+	g.Expect(OwnerInvitationWanted(inv, store)).To(BeFalse(), "the owner reference must carry the Store's UID")
+	inv.OwnerReferences[0].UID = "store-uid"
+	g.Expect(OwnerInvitationWanted(inv, store)).To(BeTrue(), "addresses compare case-insensitively")
+	store.Spec.Owner.Email = "olga@example.com"
+	g.Expect(OwnerInvitationWanted(inv, store)).To(BeFalse(), "the spec no longer names this address")
+	reason, _ := Refusal(inv, store, nil, nil, 0, false)
+	g.Expect(reason).To(Equal(membershipv1alpha1.ReasonOwnerRoleNotAllowed))
+	store.Spec.Owner.Email = "nina@example.com"
+	store.Spec.MemberLimit = 1
+	sameStore := []membershipv1alpha1.Member{{Spec: membershipv1alpha1.MemberSpec{Email: "nina@example.com"}}}
+	reason, _ = Refusal(inv, store, sameStore, nil, 5, false)
+	g.Expect(reason).To(BeEmpty(), "an owner invitation takes no seat and may go to an existing Member")
+
 	inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin}
 	inv.OwnerReferences = nil
 	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeFalse())

@@ -1,0 +1,72 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package invitation
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+)
+
+// Check reads, from reader (the manager's cache, with the indexes of controller.SetupIndexes),
+// what could make inv impossible to honour, and returns Refusal's verdict. The controller calls it
+// before every send and the admission webhook at apply time: one rule, two places, because a
+// webhook can be bypassed or down. store is nil when it does not exist.
+func Check(ctx context.Context, reader client.Reader, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+	exclusive bool) (reason, message string, err error) {
+	if store == nil || OwnerPurpose(inv) != "" {
+		reason, message := Refusal(inv, store, nil, nil, 0, exclusive)
+		return reason, message, nil
+	}
+	var sameEmail membershipv1alpha1.MemberList
+	if err := reader.List(ctx, &sameEmail, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
+		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, inv.Spec.Email)}); err != nil {
+		return "", "", err
+	}
+	var otherStores []membershipv1alpha1.Member
+	if exclusive {
+		var all membershipv1alpha1.MemberList
+		if err := reader.List(ctx, &all, client.UnsafeDisableDeepCopy,
+			client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(inv.Spec.Email)}); err != nil {
+			return "", "", err
+		}
+		for _, m := range all.Items {
+			if m.Namespace != inv.Namespace || m.Spec.StoreRef.Name != store.Name {
+				otherStores = append(otherStores, m)
+			}
+		}
+	}
+	seats := 0
+	if store.Spec.MemberLimit > 0 {
+		var members membershipv1alpha1.MemberList
+		if err := reader.List(ctx, &members, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
+			client.MatchingFields{controller.MemberStoreIndex: store.Name}); err != nil {
+			return "", "", err
+		}
+		var invitations membershipv1alpha1.InvitationList
+		if err := reader.List(ctx, &invitations, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
+			client.MatchingFields{controller.InvitationStoreIndex: store.Name}); err != nil {
+			return "", "", err
+		}
+		seats = SeatsTaken(inv, members.Items, invitations.Items)
+	}
+	reason, message = Refusal(inv, store, sameEmail.Items, otherStores, seats, exclusive)
+	return reason, message, nil
+}

@@ -1,0 +1,129 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/controller/store"
+	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/webhook"
+	"github.com/storeops/member-operator/test/logcapture"
+	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
+)
+
+// The suite installs the operator's ValidatingWebhookConfiguration (config/webhook) in a real
+// control plane, through envtest's webhook install options, and serves the webhooks from a real
+// manager that also runs the three controllers, so the webhook's cache sees what they create.
+// The manager authenticates as envtest's admin; the specs act as another user, "a person".
+
+var (
+	ctx          context.Context
+	cancel       context.CancelFunc
+	controlPlane *testenv.ControlPlane
+	// person is someone with full RBAC who is not the operator.
+	person  client.Client
+	catcher *mailcatcher.Catcher
+	logs    = &logcapture.Buffer{}
+)
+
+func TestWebhooks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("envtest suite: needs a control plane")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Webhook Suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
+	ctx, cancel = context.WithCancel(context.Background())
+	var err error
+	controlPlane, err = testenv.StartControlPlane(testenv.WithWebhooks())
+	Expect(err).NotTo(HaveOccurred())
+	person, err = controlPlane.NewUserClient("platform-engineer")
+	Expect(err).NotTo(HaveOccurred())
+
+	var smtpSender *mail.SMTPSender
+	catcher, smtpSender, err = testenv.StartMail(GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	tokenKey := bytes.Repeat([]byte("w"), 32)
+
+	mgr, err := controlPlane.NewManager(ctx, tokenKey)
+	Expect(err).NotTo(HaveOccurred())
+	operator, err := webhook.OperatorIdentity(ctx, controlPlane.Config)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(operator).NotTo(Equal("platform-engineer"))
+	// With --exclusive-membership, so its spec can show that refusal too (each spec uses its own
+	// addresses).
+	Expect(webhook.Setup(mgr, operator, true)).To(Succeed())
+	Expect((&store.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
+		Clock:    clock.RealClock{}, Mail: smtpSender, MailDomain: smtpSender.FromDomain(),
+	}).SetupWithManager(mgr)).To(Succeed())
+	Expect((&member.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
+		Clock:    clock.RealClock{}, Mail: smtpSender, MailDomain: smtpSender.FromDomain(), Random: rand.Reader, BcryptCost: 10,
+	}).SetupWithManager(ctx, mgr)).To(Succeed())
+	Expect((&invitation.Reconciler{
+		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
+		Clock:    clock.RealClock{}, Mail: smtpSender, MailDomain: smtpSender.FromDomain(), TokenKey: tokenKey,
+		PublicURL: "https://members.storeops.example", ExclusiveMembership: true,
+	}).SetupWithManager(mgr)).To(Succeed())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+
+	By("waiting for the webhook server to serve")
+	hook := controlPlane.Env.WebhookInstallOptions
+	addr := net.JoinHostPort(hook.LocalServingHost, fmt.Sprint(hook.LocalServingPort))
+	Eventually(func() error {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a readiness probe of a local test server
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+})
+
+var _ = AfterSuite(func() {
+	cancel()
+	if catcher != nil {
+		_ = catcher.Close()
+	}
+	Expect(controlPlane.Stop()).To(Succeed())
+})
