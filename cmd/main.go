@@ -216,6 +216,12 @@ func main() {
 			setupLog.Error(err, "unable to set up the webhooks")
 			os.Exit(1)
 		}
+		// Not ready until the webhook server serves: the API server calls it for every Member and
+		// Invitation write.
+		if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+			setupLog.Error(err, "unable to set up the webhook ready check")
+			os.Exit(1)
+		}
 		setupLog.Info("validating webhooks registered", "port", opts.WebhookPort, "operator", operator)
 	}
 

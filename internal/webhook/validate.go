@@ -103,20 +103,21 @@ func ValidateInvitationRoles(op Operation, byOperator bool, old, obj *membership
 }
 
 // InvitationRefusal turns the invitation controller's refusal (reason and message from
-// invitation.Check) into the field error kubectl shows at apply time; nil when there is none.
+// invitation.Check) into the field error kubectl shows at apply time; empty when there is none.
 // A missing Store is not refused here: GitOps tools apply in any order, and the invitation waits
 // for its Store.
-func InvitationRefusal(reason, message string) *field.Error {
+func InvitationRefusal(reason, message string) field.ErrorList {
 	switch reason {
 	case "", membershipv1alpha1.ReasonStoreNotFound:
 		return nil
 	case membershipv1alpha1.ReasonAlreadyMember, membershipv1alpha1.ReasonMemberOfAnotherStore:
-		return field.Forbidden(field.NewPath("spec", "email"), message)
+		return field.ErrorList{field.Forbidden(field.NewPath("spec", "email"), message)}
 	case membershipv1alpha1.ReasonMemberLimitReached:
-		return field.Forbidden(field.NewPath("spec", "storeRef", "name"), message+"; raise the Store's spec.memberLimit or remove a member first")
+		return field.ErrorList{field.Forbidden(field.NewPath("spec", "storeRef", "name"),
+			message+"; raise the Store's spec.memberLimit or remove a member first")}
 	case membershipv1alpha1.ReasonOwnerRoleNotAllowed:
-		return field.Forbidden(rolesPath, message)
+		return field.ErrorList{field.Forbidden(rolesPath, message)}
 	default:
-		return field.Forbidden(specPath, message)
+		return field.ErrorList{field.Forbidden(specPath, message)}
 	}
 }

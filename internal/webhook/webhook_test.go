@@ -69,7 +69,8 @@ func newInvitation(ns, name, store, email string, roles ...membershipv1alpha1.Ro
 // refusedWith matches the 422 Invalid error an admission webhook's refusal comes back as, with
 // the field and rule in its message, as kubectl prints it.
 func refusedWith(parts ...string) OmegaMatcher {
-	matchers := []OmegaMatcher{WithTransform(apierrors.IsInvalid, BeTrue())}
+	matchers := make([]OmegaMatcher, 0, 1+len(parts))
+	matchers = append(matchers, WithTransform(apierrors.IsInvalid, BeTrue()))
 	for _, p := range parts {
 		matchers = append(matchers, WithTransform(func(err error) string { return err.Error() }, ContainSubstring(p)))
 	}

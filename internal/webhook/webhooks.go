@@ -137,9 +137,7 @@ func (v *InvitationValidator) ValidateCreate(ctx context.Context, obj *membershi
 		if err != nil {
 			return nil, err
 		}
-		if fe := InvitationRefusal(reason, message); fe != nil {
-			errs = append(errs, fe)
-		}
+		errs = append(errs, InvitationRefusal(reason, message)...)
 	}
 	return nil, asInvalid(invitationKind, obj.Name, errs)
 }

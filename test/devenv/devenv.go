@@ -59,6 +59,10 @@ type Options struct {
 	CRDDir string
 	// RBACRole is config/rbac/role.yaml, the ClusterRole granted to the manager.
 	RBACRole string
+	// WebhookConfig is config/webhook/manifests.yaml: the validating webhooks are installed,
+	// pointed at the manager on a local port with a generated certificate. Empty runs the manager
+	// with --enable-webhooks=false.
+	WebhookConfig string
 	// ManagerBinary is the built manager; when empty no manager is started.
 	ManagerBinary string
 	// ManagerArgs are added to the manager's flags (later ones win).
@@ -138,6 +142,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: opts.BinaryAssetsDir,
 	}
+	if opts.WebhookConfig != "" && opts.ManagerBinary != "" {
+		env.controlPlane.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{opts.WebhookConfig}}
+	}
 	// Keep the control plane's files under Dir, so every process of this environment names Dir on
 	// its command line and can be found (and is known to be gone) by that.
 	env.controlPlane.ControlPlane.GetAPIServer().CertDir = filepath.Join(opts.Dir, "apiserver")
@@ -181,6 +188,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		"--bcrypt-cost=10",
 		"--zap-encoder=console",
 	)
+	if hook := env.controlPlane.WebhookInstallOptions; hook.LocalServingPort != 0 {
+		args = append(args, "--webhook-port="+strconv.Itoa(hook.LocalServingPort), "--webhook-cert-path="+hook.LocalServingCertDir)
+	} else {
+		args = append(args, "--enable-webhooks=false")
+	}
 	args = append(args, opts.ManagerArgs...)
 	env.Manager = exec.Command(opts.ManagerBinary, args...)
 	env.Manager.Stdout = opts.ManagerOutput

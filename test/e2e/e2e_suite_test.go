@@ -75,6 +75,7 @@ var _ = BeforeSuite(func() {
 		Dir:           GinkgoT().TempDir(),
 		CRDDir:        filepath.Join(rootDir, "config", "crd", "bases"),
 		RBACRole:      filepath.Join(rootDir, "config", "rbac", "role.yaml"),
+		WebhookConfig: filepath.Join(rootDir, "config", "webhook", "manifests.yaml"),
 		ManagerBinary: managerBinary,
 		ManagerOutput: GinkgoWriter,
 		Log:           GinkgoWriter,

@@ -96,21 +96,28 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			HaveKeyWithValue("EMAIL", "bob@example.com"), HaveKeyWithValue("ROLES", `["operations","finance"]`))))
 		Expect(rows).To(ContainElement(HaveKeyWithValue("EMAIL", "carol+acme@example.com")))
 
-		out, _, err = kubectl(env.Kubeconfig, "", "get", "invitations")
-		Expect(err).NotTo(HaveOccurred())
-		header, rows = table(out)
-		Expect(header).To(Equal([]string{"NAME", "STORE", "EMAIL", "PHASE", "EXPIRES", "AGE"}))
-		Expect(rows).To(ConsistOf(And(HaveKeyWithValue("NAME", "invite-dave"), HaveKeyWithValue("EMAIL", "dave@example.com"))))
+		By("the Store made its owner's Member and activation invitation")
+		Eventually(func(g Gomega) []map[string]string {
+			out, _, err := kubectl(env.Kubeconfig, "", "get", "invitations")
+			g.Expect(err).NotTo(HaveOccurred())
+			header, rows := table(out)
+			g.Expect(header).To(Equal([]string{"NAME", "STORE", "EMAIL", "PHASE", "EXPIRES", "AGE"}))
+			return rows
+		}).WithTimeout(30 * time.Second).Should(ConsistOf(
+			And(HaveKeyWithValue("NAME", "invite-dave"), HaveKeyWithValue("EMAIL", "dave@example.com")),
+			And(HaveKeyWithValue("NAME", HavePrefix("acme-shop-owner-activation-")), HaveKeyWithValue("EMAIL", "alice@example.com"))))
 
 		By("listing every kind through the storeops category and the short names")
 		out, _, err = kubectl(env.Kubeconfig, "", "get", "storeops", "-o", "name")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(strings.Fields(out)).To(ConsistOf(
 			"store.membership.storeops.io/acme-shop", "member.membership.storeops.io/bob",
-			"member.membership.storeops.io/carol", "invitation.membership.storeops.io/invite-dave"))
+			"member.membership.storeops.io/carol", "member.membership.storeops.io/acme-shop-owner",
+			"invitation.membership.storeops.io/invite-dave", HavePrefix("invitation.membership.storeops.io/acme-shop-owner-activation-")))
 		out, _, err = kubectl(env.Kubeconfig, "", "get", "inv", "-o", "name")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(strings.TrimSpace(out)).To(Equal("invitation.membership.storeops.io/invite-dave"))
+		Expect(strings.Fields(out)).To(ConsistOf("invitation.membership.storeops.io/invite-dave",
+			HavePrefix("invitation.membership.storeops.io/acme-shop-owner-activation-")))
 
 		By("explaining fields with their documentation")
 		out, _, err = kubectl(env.Kubeconfig, "", "explain", "store.spec.invitationTTL")
@@ -286,13 +293,36 @@ spec:
 		cmd.Dir = rootDir
 		manifests, err := cmd.Output()
 		Expect(err).NotTo(HaveOccurred())
-		out, _, err := kubectl(env.Kubeconfig, string(manifests), "apply", "--server-side", "-f", "-")
+		// cert-manager's kinds need cert-manager, which this control plane lacks, and the
+		// webhook configuration would send every Member write to an in-cluster Service that is
+		// not running here (this environment's own webhooks point at the local manager). They
+		// must be in the build; the rest is applied.
+		var applied []string
+		kinds := map[string]int{}
+		for _, doc := range strings.Split(string(manifests), "\n---\n") {
+			kind := regexp.MustCompile(`(?m)^kind: (\S+)$`).FindStringSubmatch(doc)
+			Expect(kind).NotTo(BeNil(), doc)
+			kinds[kind[1]]++
+			switch kind[1] {
+			case "Certificate", "Issuer":
+			case "ValidatingWebhookConfiguration":
+				Expect(doc).To(ContainSubstring("cert-manager.io/inject-ca-from: member-operator-system/member-operator-serving-cert"))
+				Expect(doc).To(ContainSubstring("path: /validate-membership-storeops-io-v1alpha1-member"))
+				Expect(doc).To(ContainSubstring("path: /validate-membership-storeops-io-v1alpha1-invitation"))
+			default:
+				applied = append(applied, doc)
+			}
+		}
+		Expect(kinds).To(And(HaveKeyWithValue("Certificate", 2), HaveKeyWithValue("Issuer", 1),
+			HaveKeyWithValue("ValidatingWebhookConfiguration", 1)))
+		out, _, err := kubectl(env.Kubeconfig, strings.Join(applied, "\n---\n"), "apply", "--server-side", "-f", "-")
 		Expect(err).NotTo(HaveOccurred())
 		for _, object := range []string{
 			"namespace/member-operator-system",
 			"deployment.apps/member-operator-controller-manager",
 			"clusterrole.rbac.authorization.k8s.io/member-operator-manager-role",
 			"service/member-operator-accept",
+			"service/member-operator-webhook-service",
 			"customresourcedefinition.apiextensions.k8s.io/members.membership.storeops.io",
 		} {
 			Expect(out).To(ContainSubstring(object))
@@ -313,6 +343,31 @@ spec:
 		Expect(stderr).To(ContainSubstring("spec.email"))
 		Expect(stderr).To(ContainSubstring("must be a bare email address"))
 		Expect(stderr).To(ContainSubstring(`spec.roles[1]: Duplicate value: "staff"`))
+
+		By("the admission webhooks, served by the manager process, answer kubectl too")
+		_, stderr, err = kubectl(env.Kubeconfig, `
+apiVersion: membership.storeops.io/v1alpha1
+kind: Member
+metadata: {name: mallory}
+spec:
+  storeRef: {name: acme-shop}
+  email: mallory@example.com
+  roles: [owner]
+---
+apiVersion: membership.storeops.io/v1alpha1
+kind: Invitation
+metadata: {name: invite-carol-again}
+spec:
+  storeRef: {name: acme-shop}
+  email: Carol+Acme@example.com
+  roles: [staff]
+`, "apply", "-f", "-")
+		Expect(err).To(HaveOccurred())
+		Expect(stderr).To(ContainSubstring(`admission webhook "vmember-v1alpha1.membership.storeops.io" denied the request`))
+		Expect(stderr).To(ContainSubstring("spec.roles: Forbidden: the owner role is given only by the operator"))
+		Expect(stderr).To(ContainSubstring(`spec.email: Forbidden: Carol+Acme@example.com is already Member "carol" of Store "acme-shop"`))
+		_, _, err = kubectl(env.Kubeconfig, "", "get", "member", "mallory")
+		Expect(err).To(HaveOccurred(), "nothing refused is stored")
 	})
 
 	It("runs make dev's program, which prints what to try and leaves no process behind on Ctrl-C", func() {

@@ -51,7 +51,6 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 	members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (ctrl.Result, error) {
 	name := membershipv1alpha1.OwnerMemberName(store.Name)
 	store.Status.OwnerMember = name
-	want := store.Spec.Owner.Email
 	owned := ownerInvitations(invitations, store.UID)
 
 	var owner *membershipv1alpha1.Member
@@ -100,6 +99,14 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 		return ctrl.Result{}, r.awaitActivation(ctx, store, owner, owned)
 	}
 
+	return r.reconcileActiveOwner(ctx, store, owner, members, owned, credentials)
+}
+
+// reconcileActiveOwner handles an owner who has credentials: it keeps their display name, and
+// starts, continues, completes or cancels a transfer to the address spec.owner.email names.
+func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
+	members []membershipv1alpha1.Member, owned []*membershipv1alpha1.Invitation, credentials *corev1.Secret) (ctrl.Result, error) {
+	name, want := owner.Name, store.Spec.Owner.Email
 	if owner.Spec.DisplayName != store.Spec.Owner.DisplayName && strings.EqualFold(string(owner.Spec.Email), string(want)) {
 		base := owner.DeepCopy()
 		owner.Spec.DisplayName = store.Spec.Owner.DisplayName

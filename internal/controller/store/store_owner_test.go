@@ -91,10 +91,11 @@ func getMember(ns, name string) func(Gomega) *membershipv1alpha1.Member {
 	}
 }
 
-func getSecret(ns, name string) func(Gomega) *corev1.Secret {
+// ownerCredentials reads the credential Secret of Store "shop"'s owner.
+func ownerCredentials(ns string) func(Gomega) *corev1.Secret {
 	return func(g Gomega) *corev1.Secret {
 		s := &corev1.Secret{}
-		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)).To(Succeed())
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-owner-credentials"}, s)).To(Succeed())
 		return s
 	}
 }
@@ -144,7 +145,7 @@ var _ = Describe("Store owner", func() {
 		Expect(body).To(HaveKeyWithValue("twoFactor", HaveKeyWithValue("uri", HavePrefix("otpauth://totp/"))))
 
 		Eventually(getMember(ns, "shop-owner")).WithTimeout(20 * time.Second).Should(HaveField("Status.Phase", membershipv1alpha1.MemberActive))
-		secret := getSecret(ns, "shop-owner-credentials")(Default)
+		secret := ownerCredentials(ns)(Default)
 		Expect(secret).To(verifies("correct horse battery"))
 		Expect(secret.Data).To(HaveKey(membershipv1alpha1.CredentialTOTPSecret))
 		Expect(string(secret.Data[membershipv1alpha1.CredentialRoles])).To(Equal("owner"))
@@ -177,7 +178,7 @@ var _ = Describe("Store owner", func() {
 			HaveField("Since", Not(BeZero())))))
 		Expect(getStore(s)(Default).NotificationEmail).To(Equal(membershipv1alpha1.EmailAddress("olga@example.com")))
 		token := tokenFromEmail("nadia@example.com", transferSubject)
-		Consistently(getSecret(ns, "shop-owner-credentials")).WithTimeout(time.Second).Should(verifies("first secret phrase 1"))
+		Consistently(ownerCredentials(ns)).WithTimeout(time.Second).Should(verifies("first secret phrase 1"))
 		Expect(getMember(ns, "shop-owner")(Default).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("olga@example.com")))
 
 		By("a member joining while the transfer is pending is announced to the sign-up address")
@@ -194,9 +195,9 @@ var _ = Describe("Store owner", func() {
 		Eventually(getStore(s)).WithTimeout(20 * time.Second).Should(HaveField("OwnerTransfer", BeNil()))
 		owner := getMember(ns, "shop-owner")(Default)
 		Expect(owner.Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("nadia@example.com")))
-		Eventually(getSecret(ns, "shop-owner-credentials")).Should(And(verifies("brand new phrase 9"), Not(verifies("first secret phrase 1")),
+		Eventually(ownerCredentials(ns)).Should(And(verifies("brand new phrase 9"), Not(verifies("first secret phrase 1")),
 			WithTransform(func(s *corev1.Secret) string { return string(s.Data[membershipv1alpha1.CredentialUsername]) }, Equal("nadia@example.com"))))
-		Expect(getSecret(ns, "shop-owner-credentials")(Default).Data).NotTo(HaveKey(membershipv1alpha1.CredentialPassword))
+		Expect(ownerCredentials(ns)(Default).Data).NotTo(HaveKey(membershipv1alpha1.CredentialPassword))
 
 		By("the previous owner was told; the superseded Member is gone without an access-removed email")
 		Eventually(func() []mailcatcher.Message { return mailTo("olga@example.com", noticeSubject) }).Should(HaveLen(1))
@@ -238,7 +239,7 @@ var _ = Describe("Store owner", func() {
 		status, body := postAccept(token, "second secret phrase 2")
 		Expect(status).To(Equal(http.StatusGone), "%v", body)
 
-		Expect(getSecret(ns, "shop-owner-credentials")(Default)).To(verifies("first secret phrase 2"))
+		Expect(ownerCredentials(ns)(Default)).To(verifies("first secret phrase 2"))
 		Expect(getMember(ns, "shop-owner")(Default).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("oscar@example.com")))
 		Expect(mailTo("oscar@example.com", noticeSubject)).To(BeEmpty())
 		Eventually(getStore(s)).Should(ready(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive))
