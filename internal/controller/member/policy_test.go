@@ -22,9 +22,35 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 )
+
+func owner(m membershipv1alpha1.Member) membershipv1alpha1.Member {
+	m.Spec.StoreRef.Name = "shop"
+	m.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+	return m
+}
+
+func TestOnlyTheStoresOwnOwnerMemberMayHoldTheOwnerRole(t *testing.T) {
+	g := NewWithT(t)
+	store := &membershipv1alpha1.Store{}
+	store.Name, store.UID = "shop", "store-uid"
+	controlled := func(m membershipv1alpha1.Member, uid string) *membershipv1alpha1.Member {
+		yes := true
+		m.OwnerReferences = []metav1.OwnerReference{{Kind: "Store", Name: "shop", UID: types.UID(uid), Controller: &yes}}
+		return &m
+	}
+	base := membershipv1alpha1.Member{}
+	base.Name = "shop-owner"
+	g.Expect(ownerRoleRefusal(controlled(owner(base), "store-uid"), store)).To(BeEmpty())
+	g.Expect(ownerRoleRefusal(controlled(owner(base), "forged-uid"), store)).To(ContainSubstring("spec.roles: owner is held only by Member \"shop-owner\""))
+	g.Expect(ownerRoleRefusal(&base, store)).To(BeEmpty(), "no owner role, nothing to refuse")
+	stray := owner(base)
+	stray.Name = "mallory"
+	g.Expect(ownerRoleRefusal(controlled(stray, "store-uid"), store)).NotTo(BeEmpty(), "the owner is <store>-owner only")
+}
 
 func TestEmailHolder(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -53,6 +79,10 @@ func TestEmailHolder(t *testing.T) {
 			"x@example.com", ""},
 		{"a Member being deleted gives the email up", []membershipv1alpha1.Member{m("a", "x@example.com", t0, true),
 			m("b", "x@example.com", t0.Add(time.Minute), false)}, "x@example.com", "b"},
+		{"the Store's owner Member holds its address (a transfer to a Member)", []membershipv1alpha1.Member{
+			m("a", "x@example.com", t0, false), owner(m("shop-owner", "x@example.com", t0.Add(time.Hour), false))}, "x@example.com", "shop-owner"},
+		{"a stray owner-role Member is no owner", []membershipv1alpha1.Member{
+			m("a", "x@example.com", t0, false), owner(m("mallory", "x@example.com", t0.Add(time.Hour), false))}, "x@example.com", "a"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

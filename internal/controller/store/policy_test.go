@@ -22,6 +22,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 )
@@ -59,4 +60,90 @@ func TestCountsExcludeTheOwnerDeletionsAndFinishedInvitations(t *testing.T) {
 	m, p := counts(members, invitations)
 	g.Expect(m).To(Equal(int32(2)))
 	g.Expect(p).To(Equal(int32(2)))
+}
+
+func ownerInvitation(name, purpose, email string, phase membershipv1alpha1.InvitationPhase, created time.Time) *membershipv1alpha1.Invitation {
+	inv := &membershipv1alpha1.Invitation{}
+	inv.Name = name
+	inv.CreationTimestamp = metav1.NewTime(created)
+	inv.Annotations = map[string]string{membershipv1alpha1.OwnerInvitationAnnotation: purpose}
+	inv.OwnerReferences = []metav1.OwnerReference{{APIVersion: membershipv1alpha1.GroupVersion.String(), Kind: "Store",
+		Name: "shop", UID: "store-uid", Controller: ptr.To(true)}}
+	inv.Spec.StoreRef.Name = "shop"
+	inv.Spec.Email = membershipv1alpha1.EmailAddress(email)
+	inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+	inv.Status.Phase = phase
+	return inv
+}
+
+func TestOwnerInvitationNamesAreStableForARetryAndNewForANewSpecOrOwner(t *testing.T) {
+	g := NewWithT(t)
+	a := ownerInvitationName("shop", membershipv1alpha1.OwnerTransfer, "Nina@example.com", "uid-1", 2)
+	g.Expect(a).To(MatchRegexp(`^shop-owner-transfer-[0-9a-f]{10}$`))
+	g.Expect(ownerInvitationName("shop", membershipv1alpha1.OwnerTransfer, "nina@example.com", "uid-1", 2)).To(Equal(a), "case-insensitive")
+	g.Expect(ownerInvitationName("shop", membershipv1alpha1.OwnerTransfer, "nina@example.com", "uid-1", 3)).NotTo(Equal(a), "a later spec")
+	g.Expect(ownerInvitationName("shop", membershipv1alpha1.OwnerTransfer, "nina@example.com", "uid-2", 2)).NotTo(Equal(a), "a new owner Member")
+	g.Expect(ownerInvitationName("shop", membershipv1alpha1.OwnerActivation, "nina@example.com", "uid-1", 2)).To(HavePrefix("shop-owner-activation-"))
+}
+
+func TestOwnerInvitationsAreOnlyTheStoresOwn(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Now()
+	own := ownerInvitation("a", membershipv1alpha1.OwnerActivation, "o@example.com", "", now)
+	otherStore := ownerInvitation("b", membershipv1alpha1.OwnerActivation, "o@example.com", "", now)
+	otherStore.OwnerReferences[0].UID = "another-uid"
+	staff := ownerInvitation("c", "", "s@example.com", "", now)
+	staff.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}
+	got := ownerInvitations([]membershipv1alpha1.Invitation{*own, *otherStore, *staff}, "store-uid")
+	g.Expect(got).To(HaveLen(1))
+	g.Expect(got[0].Name).To(Equal("a"))
+}
+
+func TestWhichOwnerInvitationIsUnderWay(t *testing.T) {
+	g := NewWithT(t)
+	t0 := time.Now()
+	activation := ownerInvitation("act", membershipv1alpha1.OwnerActivation, "olga@example.com", membershipv1alpha1.InvitationSent, t0)
+	g.Expect(usableActivation(activation, "Olga@example.com")).To(BeTrue())
+	g.Expect(usableActivation(activation, "other@example.com")).To(BeFalse(), "another address")
+	expired := activation.DeepCopy()
+	expired.Status.Phase = membershipv1alpha1.InvitationExpired
+	g.Expect(usableActivation(expired, "olga@example.com")).To(BeTrue(), "resent with the annotation, not replaced")
+	for _, phase := range []membershipv1alpha1.InvitationPhase{membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationAccepted} {
+		done := activation.DeepCopy()
+		done.Status.Phase = phase
+		g.Expect(usableActivation(done, "olga@example.com")).To(BeFalse(), string(phase))
+	}
+	g.Expect(usableActivation(nil, "olga@example.com")).To(BeFalse())
+
+	old := ownerInvitation("old", membershipv1alpha1.OwnerTransfer, "nina@example.com", membershipv1alpha1.InvitationRevoked, t0)
+	completed := ownerInvitation("completed", membershipv1alpha1.OwnerTransfer, "nina@example.com", membershipv1alpha1.InvitationAccepted, t0.Add(time.Second))
+	accepted := ownerInvitation("accepted", membershipv1alpha1.OwnerTransfer, "nina@example.com", membershipv1alpha1.InvitationAccepted, t0.Add(2*time.Second))
+	sent := ownerInvitation("sent", membershipv1alpha1.OwnerTransfer, "nina@example.com", membershipv1alpha1.InvitationSent, t0.Add(3*time.Second))
+	toOther := ownerInvitation("other", membershipv1alpha1.OwnerTransfer, "tom@example.com", membershipv1alpha1.InvitationSent, t0.Add(4*time.Second))
+	staged := func(inv *membershipv1alpha1.Invitation) bool { return inv.Name == "accepted" }
+	owned := []*membershipv1alpha1.Invitation{old, completed, accepted, sent, toOther, activation}
+	g.Expect(transferFor(owned, "nina@example.com", staged).Name).To(Equal("sent"), "the newest not revoked and not completed")
+	g.Expect(transferFor([]*membershipv1alpha1.Invitation{old, completed, accepted}, "nina@example.com", staged).Name).To(Equal("accepted"))
+	g.Expect(transferFor([]*membershipv1alpha1.Invitation{old, completed}, "nina@example.com", staged)).To(BeNil())
+
+	var names []string
+	for _, inv := range toRevoke(owned, "sent") {
+		names = append(names, inv.Name)
+	}
+	g.Expect(names).To(ConsistOf("other", "act"), "every live one but the one kept; finished ones stay as they are")
+}
+
+func TestOwnerDriftIsPutBack(t *testing.T) {
+	g := NewWithT(t)
+	m := &membershipv1alpha1.Member{}
+	m.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+	m.Spec.TwoFactor.Required = true
+	g.Expect(ownerDrift(m)).To(BeEmpty())
+	m.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner, membershipv1alpha1.RoleAdmin}
+	m.Spec.TwoFactor.Required = false
+	m.Spec.Disabled = true
+	m.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: "pw", Key: "password"}
+	g.Expect(ownerDrift(m)).To(ConsistOf("spec.roles", "spec.twoFactor.required", "spec.disabled", "spec.passwordSecretRef"))
+	resetOwnerSpec(m)
+	g.Expect(ownerDrift(m)).To(BeEmpty())
 }
