@@ -19,7 +19,6 @@ package webhook_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -28,13 +27,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/storeops/member-operator/internal/controller/invitation"
-	"github.com/storeops/member-operator/internal/controller/member"
-	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/webhook"
 	"github.com/storeops/member-operator/test/logcapture"
@@ -87,22 +82,8 @@ var _ = BeforeSuite(func() {
 	// With --exclusive-membership, so its spec can show that refusal too (each spec uses its own
 	// addresses).
 	Expect(webhook.Setup(mgr, operator, true)).To(Succeed())
-	Expect((&store.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
-		Clock:    clock.RealClock{}, Mail: smtpSender, MailDomain: smtpSender.FromDomain(),
-	}).SetupWithManager(mgr)).To(Succeed())
-	Expect((&member.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
-		Clock:    clock.RealClock{}, Mail: smtpSender, MailDomain: smtpSender.FromDomain(), Random: rand.Reader, BcryptCost: 10,
-	}).SetupWithManager(ctx, mgr)).To(Succeed())
-	Expect((&invitation.Reconciler{
-		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
-		Clock:    clock.RealClock{}, Mail: smtpSender, MailDomain: smtpSender.FromDomain(), TokenKey: tokenKey,
-		PublicURL: "https://members.storeops.example", ExclusiveMembership: true,
-	}).SetupWithManager(mgr)).To(Succeed())
+	Expect(testenv.Controllers{Mail: smtpSender, TokenKey: tokenKey, PublicURL: "https://members.storeops.example",
+		ExclusiveMembership: true}.SetupWithManager(ctx, mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

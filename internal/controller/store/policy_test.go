@@ -126,8 +126,9 @@ func TestWhichOwnerInvitationIsUnderWay(t *testing.T) {
 	g.Expect(transferFor([]*membershipv1alpha1.Invitation{old, completed, accepted}, "nina@example.com", staged).Name).To(Equal("accepted"))
 	g.Expect(transferFor([]*membershipv1alpha1.Invitation{old, completed}, "nina@example.com", staged)).To(BeNil())
 
-	var names []string
-	for _, inv := range toRevoke(owned, "sent") {
+	revoked := toRevoke(owned, "sent")
+	names := make([]string, 0, len(revoked))
+	for _, inv := range revoked {
 		names = append(names, inv.Name)
 	}
 	g.Expect(names).To(ConsistOf("other", "act"), "every live one but the one kept; finished ones stay as they are")

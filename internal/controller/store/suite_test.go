@@ -33,9 +33,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/storeops/member-operator/internal/accept"
-	"github.com/storeops/member-operator/internal/controller/invitation"
-	"github.com/storeops/member-operator/internal/controller/member"
-	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
@@ -87,22 +84,7 @@ var _ = BeforeSuite(func() {
 
 	mgr, err := controlPlane.NewManager(ctx, tokenKey)
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&store.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
-		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(),
-	}).SetupWithManager(mgr)).To(Succeed())
-	Expect((&member.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
-		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(), Random: rand.Reader, BcryptCost: 10,
-	}).SetupWithManager(ctx, mgr)).To(Succeed())
-	Expect((&invitation.Reconciler{
-		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
-		Clock:    clock.RealClock{}, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
-		PublicURL: baseURL,
-	}).SetupWithManager(mgr)).To(Succeed())
+	Expect(testenv.Controllers{Mail: sender, TokenKey: tokenKey, PublicURL: baseURL}.SetupWithManager(ctx, mgr)).To(Succeed())
 	Expect(mgr.Add(&accept.Server{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
