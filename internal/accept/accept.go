@@ -230,9 +230,9 @@ func (s *Server) acceptTransfer(ctx context.Context, inv *membershipv1alpha1.Inv
 		OutcomeAccepted, nil, nil
 }
 
-// claim creates the Member. If it exists, it is this acceptance's only when an earlier one
-// claimed it, did not get as far as the credentials, and has been gone for claimTimeout (it
-// crashed): then a retry takes it over. Anything else is 409.
+// claim creates the Member. If it exists, it is this acceptance's only when it names inv and
+// has no credentials yet: the owner Member the Store made for its activation, or one an earlier
+// acceptance claimed and did not finish for claimTimeout (it crashed). Anything else is 409.
 func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
 	name, displayName string, now time.Time) (*membershipv1alpha1.Member, Outcome, error) {
 	member := &membershipv1alpha1.Member{
@@ -258,15 +258,32 @@ func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, 
 	if !apierrors.IsAlreadyExists(err) {
 		return nil, OutcomeInternalError, err
 	}
+	// The controllers write the Member too (finalizer, status), so a conflict on the takeover is
+	// usually theirs: read again and decide again, a few times, before calling it someone else's.
+	for range 5 {
+		existing, outcome, err := s.takeOver(ctx, inv, client.ObjectKeyFromObject(member), now)
+		if err == nil && outcome == "" {
+			continue
+		}
+		return existing, outcome, err
+	}
+	return nil, OutcomeAlreadyUsed, nil
+}
+
+// takeOver claims an existing Member for inv: one the Store made for its owner's activation, or
+// one an earlier acceptance claimed and did not finish (no credentials) for claimTimeout. It
+// returns an empty outcome when the update lost to a concurrent write and should be tried again.
+func (s *Server) takeOver(ctx context.Context, inv *membershipv1alpha1.Invitation, key client.ObjectKey,
+	now time.Time) (*membershipv1alpha1.Member, Outcome, error) {
 	existing := &membershipv1alpha1.Member{}
-	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(member), existing); err != nil {
+	if err := s.APIReader.Get(ctx, key, existing); err != nil {
 		return nil, OutcomeInternalError, client.IgnoreNotFound(err)
 	}
 	if existing.Annotations[membershipv1alpha1.InvitationAnnotation] != inv.Name || !existing.DeletionTimestamp.IsZero() {
 		return nil, OutcomeAlreadyUsed, nil // the address is already a Member of the Store
 	}
 	secret := &corev1.Secret{}
-	err = s.APIReader.Get(ctx, types.NamespacedName{Namespace: existing.Namespace, Name: membershipv1alpha1.CredentialsSecretName(existing.Name)}, secret)
+	err := s.APIReader.Get(ctx, types.NamespacedName{Namespace: existing.Namespace, Name: membershipv1alpha1.CredentialsSecretName(existing.Name)}, secret)
 	switch {
 	case err == nil:
 		// The earlier acceptance stored its password; complete what it may have left undone.
@@ -278,9 +295,9 @@ func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, 
 		return nil, OutcomeAlreadyUsed, nil // another submission is completing it right now
 	}
 	existing.Annotations[membershipv1alpha1.AcceptClaimAnnotation] = now.UTC().Format(time.RFC3339)
-	if err := s.Client.Update(ctx, existing); err != nil { // resourceVersion: one retry wins
+	if err := s.Client.Update(ctx, existing); err != nil { // resourceVersion: of two takeovers, one wins
 		if apierrors.IsConflict(err) {
-			return nil, OutcomeAlreadyUsed, nil
+			return nil, "", nil
 		}
 		return nil, OutcomeInternalError, err
 	}

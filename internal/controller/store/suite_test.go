@@ -67,6 +67,9 @@ func TestStoreController(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
+	// Several controllers react to each write; on a shared 2-core machine that takes more than
+	// Gomega's default second.
+	SetDefaultEventuallyTimeout(20 * time.Second)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
