@@ -151,6 +151,26 @@ const (
 	SupersededByAnnotation = "membership.storeops.io/superseded-by"
 )
 
+// Account tokens: single-use links the acceptance server issues to Members (a password reset).
+// Each lives in a Secret owned by its Member, holding only the SHA-256 of the token's secret.
+const (
+	// TokenPurposeLabel says what an account token Secret's link does.
+	TokenPurposeLabel = "membership.storeops.io/token-purpose"
+	// PurposePasswordReset: the link sets a new password.
+	PurposePasswordReset = "password-reset"
+	// TokenForLabel names the Member an account token Secret belongs to. It is deliberately not
+	// MemberLabel, which marks the credential Secret (the grant).
+	TokenForLabel = "membership.storeops.io/token-for"
+	// ExpiresAtAnnotation on an account token Secret holds when (RFC 3339) its link stops
+	// working; the Member controller deletes it then.
+	ExpiresAtAnnotation = "membership.storeops.io/expires-at"
+)
+
+// AccountTokenSecretName is the name of the Secret of a Member's account token with public ID id.
+func AccountTokenSecretName(member, purpose, id string) string {
+	return boundedName(member, "-"+purpose+"-"+id)
+}
+
 // OwnerMemberName is the name of a Store's owner Member: <store>-owner.
 func OwnerMemberName(store string) string { return boundedName(store, "-owner") }
 

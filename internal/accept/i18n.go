@@ -118,6 +118,74 @@ var texts = map[string]map[string]string{
 	},
 }
 
+// accountTexts are the self-service pages' texts, merged into texts.
+//
+//nolint:goconst,gosec // a translation table: its keys repeat per locale, and "password" entries are labels
+var accountTexts = map[string]map[string]string{
+	"en": {
+		"forgot.title":                   "Forgot your password?",
+		"forgot.intro":                   "Enter your store and the email you log in with. If they belong to an account, we email it a link to choose a new password.",
+		"forgot.store":                   "Store",
+		"forgot.store.hint":              "The store's name as your platform knows it, e.g. acme-shop (or namespace/name).",
+		"forgot.email":                   "Email",
+		"forgot.submit":                  "Email me a link",
+		"forgot.sent":                    "If the store and email belong to an account, a link to reset its password is on its way. It works once, for a limited time. Check your inbox and spam folder.",
+		"reset.title":                    "Choose a new password for %s",
+		"reset.intro":                    "Your current password keeps working until you save a new one here.",
+		"reset.password":                 "New password",
+		"reset.submit":                   "Save new password",
+		"reset.done.title":               "Your password was changed",
+		"reset.done.body":                "You can now log in to the admin panel of %s with %s and your new password.",
+		"reset.problem.unknown-token":    "We do not know this reset link. Check that you copied the whole link from the email, or ask for a new one.",
+		"reset.problem.already-accepted": "This reset link was already used. Ask for a new one if you still need it.",
+		"reset.problem.no-longer-valid":  "This reset link has expired or is no longer valid. Ask for a new one.",
+	},
+	"nl": {
+		"forgot.title":                   "Wachtwoord vergeten?",
+		"forgot.intro":                   "Vul je winkel in en het e-mailadres waarmee je inlogt. Horen ze bij een account, dan mailen we een link om een nieuw wachtwoord te kiezen.",
+		"forgot.store":                   "Winkel",
+		"forgot.store.hint":              "De naam van de winkel zoals je platform hem kent, bijvoorbeeld acme-shop (of namespace/naam).",
+		"forgot.email":                   "E-mailadres",
+		"forgot.submit":                  "Mail mij een link",
+		"forgot.sent":                    "Horen de winkel en het e-mailadres bij een account, dan is een link om het wachtwoord opnieuw in te stellen onderweg. Hij werkt één keer, een beperkte tijd. Kijk ook in je spammap.",
+		"reset.title":                    "Kies een nieuw wachtwoord voor %s",
+		"reset.intro":                    "Je huidige wachtwoord blijft werken tot je hier een nieuw opslaat.",
+		"reset.password":                 "Nieuw wachtwoord",
+		"reset.submit":                   "Nieuw wachtwoord opslaan",
+		"reset.done.title":               "Je wachtwoord is gewijzigd",
+		"reset.done.body":                "Je kunt nu inloggen in het beheerpaneel van %s met %s en je nieuwe wachtwoord.",
+		"reset.problem.unknown-token":    "We kennen deze link niet. Controleer of je de hele link uit de e-mail hebt gekopieerd, of vraag een nieuwe aan.",
+		"reset.problem.already-accepted": "Deze link is al gebruikt. Vraag een nieuwe aan als je die nog nodig hebt.",
+		"reset.problem.no-longer-valid":  "Deze link is verlopen of niet meer geldig. Vraag een nieuwe aan.",
+	},
+	"ja": {
+		"forgot.title":                   "パスワードをお忘れですか？",
+		"forgot.intro":                   "ストアとログインに使うメールアドレスを入力してください。アカウントが見つかった場合、新しいパスワードを設定するリンクをメールでお送りします。",
+		"forgot.store":                   "ストア",
+		"forgot.store.hint":              "プラットフォーム上のストア名（例: acme-shop、または namespace/name）。",
+		"forgot.email":                   "メールアドレス",
+		"forgot.submit":                  "リンクを送信",
+		"forgot.sent":                    "ストアとメールアドレスがアカウントに一致する場合、パスワード再設定のリンクを送信しました。リンクは一度だけ、一定時間有効です。迷惑メールフォルダもご確認ください。",
+		"reset.title":                    "%s の新しいパスワードを設定",
+		"reset.intro":                    "ここで新しいパスワードを保存するまで、現在のパスワードは有効です。",
+		"reset.password":                 "新しいパスワード",
+		"reset.submit":                   "新しいパスワードを保存",
+		"reset.done.title":               "パスワードを変更しました",
+		"reset.done.body":                "%s の管理画面に %s と新しいパスワードでログインできます。",
+		"reset.problem.unknown-token":    "この再設定リンクは見つかりません。メールのリンクをすべてコピーしたか確認するか、新しいリンクを依頼してください。",
+		"reset.problem.already-accepted": "この再設定リンクはすでに使用されています。必要な場合は新しいリンクを依頼してください。",
+		"reset.problem.no-longer-valid":  "この再設定リンクは期限切れか、無効になりました。新しいリンクを依頼してください。",
+	},
+}
+
+func init() {
+	for locale, entries := range accountTexts {
+		for k, v := range entries {
+			texts[locale][k] = v
+		}
+	}
+}
+
 func localeOf(store *membershipv1alpha1.Store) string {
 	if store != nil {
 		if _, ok := texts[string(store.Spec.Locale)]; ok {

@@ -38,11 +38,11 @@ type pageData struct {
 	Kind  string // form, success or problem
 	Title string
 
-	// The form.
-	Token, Email, Intro, Expires, DisplayName string
-	Roles                                     []string
-	TwoFactor                                 bool
-	Errors                                    map[string]string
+	// The forms. Store is the self-service forms' store reference.
+	Token, Email, Intro, Expires, DisplayName, Store string
+	Roles                                            []string
+	TwoFactor                                        bool
+	Errors                                           map[string]string
 
 	// The success page.
 	Body       string

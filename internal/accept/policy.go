@@ -115,6 +115,9 @@ const (
 	OutcomeNoLongerValid Outcome = "no-longer-valid"  // 410
 	OutcomeRateLimited   Outcome = "rate-limited"     // 429
 	OutcomeInternalError Outcome = "internal-error"   // 500
+	// Self-service outcomes.
+	OutcomeChanged      Outcome = "changed"      // 200: a password was set
+	OutcomeUnauthorized Outcome = "unauthorized" // 401: wrong store, email, password or 2FA code
 )
 
 // linkState decides what a presented link is worth from its invitation alone: current says the

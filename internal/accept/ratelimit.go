@@ -69,3 +69,12 @@ func (l *keyedLimiter) allow(key string, now time.Time) bool {
 	b.seen = now
 	return b.limiter.AllowN(now, 1)
 }
+
+// available reports whether key's bucket has a token at now, without taking it: for limits
+// that count failures, checked before the work and spent only when it fails.
+func (l *keyedLimiter) available(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	return !ok || b.limiter.TokensAt(now) >= 1
+}

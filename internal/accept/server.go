@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -111,8 +112,18 @@ type Server struct {
 	TokenRate   rate.Limit
 	TokenBurst  int
 
+	// PublicURL is the base of the links in self-service emails (--public-url).
+	PublicURL string
+	// PasswordResetTTL is how long a reset link works (--password-reset-ttl; default 1h).
+	PasswordResetTTL time.Duration
+
 	clients *keyedLimiter
 	tokens  *keyedLimiter
+	// logins counts failed password checks per account; forgots, reset emails asked for.
+	logins  *keyedLimiter
+	forgots *keyedLimiter
+	// background is the work that outlives its request (emails); Start waits for it on shutdown.
+	background sync.WaitGroup
 }
 
 // NeedLeaderElection is false: every replica serves the pages.
@@ -142,9 +153,14 @@ func (s *Server) Start(ctx context.Context) error {
 	case <-ctx.Done():
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return srv.Shutdown(shutdownCtx) //nolint:contextcheck // ctx is done; shutdown needs its own deadline
+		err := srv.Shutdown(shutdownCtx) //nolint:contextcheck // ctx is done; shutdown needs its own deadline
+		s.background.Wait()              // emails already promised to someone
+		return err
 	}
 }
+
+// requestTimeout bounds work that continues after its answer (a reset request's lookup and writes).
+func (s *Server) requestTimeout() time.Duration { return 30 * time.Second }
 
 // Handler is the server's routes with its protections around them.
 func (s *Server) Handler() http.Handler {
@@ -156,11 +172,18 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.clients = newKeyedLimiter(s.ClientRate, s.ClientBurst)
 	s.tokens = newKeyedLimiter(s.TokenRate, s.TokenBurst)
+	s.logins = newKeyedLimiter(loginFailureRate, loginFailureBurst)
+	s.forgots = newKeyedLimiter(forgotRate, forgotBurst)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /invitations/accept", s.showForm)
 	mux.HandleFunc("POST /invitations/accept", s.submitForm)
 	mux.HandleFunc("POST /api/v1/invitations/accept", s.submitJSON)
+	mux.HandleFunc("POST /api/v1/password/change", s.changePassword)
+	mux.HandleFunc("GET /password/forgot", s.showForgot)
+	mux.HandleFunc("POST /password/forgot", s.submitForgot)
+	mux.HandleFunc("GET /password/reset", s.showReset)
+	mux.HandleFunc("POST /password/reset", s.submitReset)
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
@@ -268,6 +291,8 @@ var statusOf = map[Outcome]int{
 	OutcomeNoLongerValid: http.StatusGone,
 	OutcomeRateLimited:   http.StatusTooManyRequests,
 	OutcomeInternalError: http.StatusInternalServerError,
+	OutcomeChanged:       http.StatusOK,
+	OutcomeUnauthorized:  http.StatusUnauthorized,
 }
 
 // apiMessages are the JSON API's explanations of each outcome.

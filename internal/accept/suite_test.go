@@ -62,6 +62,9 @@ var (
 	artifacts string
 )
 
+// resetTTL is how long the suite's password reset links work (on the fake clock).
+const resetTTL = time.Hour
+
 func TestAcceptanceServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("envtest suite: needs a control plane")
@@ -115,6 +118,7 @@ var _ = BeforeSuite(func() {
 		// Room for the browser specs, which all come from 127.0.0.1; the rate-limit spec uses
 		// its own addresses and sends more than this.
 		ClientRate: 5, ClientBurst: 40,
+		PublicURL: baseURL, PasswordResetTTL: resetTTL,
 	})).To(Succeed())
 
 	go func() {

@@ -46,6 +46,10 @@ const (
 	// KindOwnerTransfer asks the address a Store is being handed to to accept ownership
 	// (InvitationData).
 	KindOwnerTransfer Kind = "owner-transfer"
+	// KindPasswordReset carries a single-use link to choose a new password.
+	KindPasswordReset Kind = "password-reset"
+	// KindPasswordChanged tells a member their password was changed.
+	KindPasswordChanged Kind = "password-changed"
 	// KindOwnershipTransferred tells the previous owner that the store was handed over and their
 	// owner credentials no longer work.
 	KindOwnershipTransferred Kind = "ownership-transferred"
@@ -56,7 +60,7 @@ var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
 var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
-	KindOwnershipTransferred}
+	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged}
 
 //go:embed templates
 var templateFS embed.FS
@@ -103,6 +107,25 @@ type OwnershipTransferredData struct {
 	TransferredAt time.Time
 }
 
+// PasswordResetData fills the password-reset email.
+type PasswordResetData struct {
+	StoreName  string
+	MemberName string
+	Email      string
+	ResetURL   string
+	ExpiresAt  time.Time
+	// ByAdministrator: the reset was asked for by an administrator, not through the forgot page.
+	ByAdministrator bool
+}
+
+// PasswordChangedData fills the password-changed email.
+type PasswordChangedData struct {
+	StoreName  string
+	MemberName string
+	Email      string
+	ChangedAt  time.Time
+}
+
 // roleWords says what each role means, in each language, for people who do not know the matrix.
 var roleWords = map[string]map[string]string{
 	"en": {
@@ -130,8 +153,9 @@ func Render(kind Kind, locale string, data any) (Content, error) {
 	}
 	file := fmt.Sprintf("templates/%s/%s.tmpl", kind, locale)
 	funcs := map[string]any{
-		"date": func(t time.Time) string { return FormatDate(locale, t) },
-		"role": func(r string) string { return RoleWords(locale, r) },
+		"date":     func(t time.Time) string { return FormatDate(locale, t) },
+		"datetime": func(t time.Time) string { return FormatDateTime(locale, t) },
+		"role":     func(r string) string { return RoleWords(locale, r) },
 	}
 
 	text, err := texttemplate.New(string(kind)).Funcs(funcs).ParseFS(templateFS, file)
@@ -191,6 +215,12 @@ func RoleWords(locale, role string) string {
 		return words
 	}
 	return role
+}
+
+// FormatDateTime writes a date and a time (in UTC, said so) as people of locale write them: for
+// links that live an hour, the date alone says too little.
+func FormatDateTime(locale string, t time.Time) string {
+	return FormatDate(locale, t) + " " + t.UTC().Format("15:04") + " UTC"
 }
 
 // FormatDate writes a date (in UTC) as people of locale write it.

@@ -37,6 +37,9 @@ var sampleData = map[Kind]any{
 		AcceptURL: "https://members.example.com/invitations/accept?token=abc.def", ExpiresAt: removedAt},
 	KindOwnerTransfer: InvitationData{StoreName: "Acme", InvitedBy: "Olivia", Email: "nina@example.com", Roles: []string{"owner"},
 		AcceptURL: "https://members.example.com/invitations/accept?token=abc.def", ExpiresAt: removedAt},
+	KindPasswordReset: PasswordResetData{StoreName: "Acme", MemberName: "Dave", Email: "dave@example.com",
+		ResetURL: "https://members.example.com/password/reset?token=abc.def", ExpiresAt: removedAt},
+	KindPasswordChanged: PasswordChangedData{StoreName: "Acme", Email: "dave@example.com", ChangedAt: removedAt},
 	KindOwnershipTransferred: OwnershipTransferredData{StoreName: "Acme", MemberName: "Olivia", Email: "olivia@example.com",
 		NewOwnerEmail: "nina@example.com", TransferredAt: removedAt},
 }
@@ -209,6 +212,32 @@ func TestOwnershipTransferredNamesTheNewOwner(t *testing.T) {
 			for _, part := range []string{c.Text, c.HTML} {
 				g.Expect(part).To(And(ContainSubstring("nina@example.com"), ContainSubstring("olivia@example.com"), ContainSubstring(tc.date)))
 			}
+		})
+	}
+}
+
+func TestPasswordEmailsSayWhenAndCarryTheLink(t *testing.T) {
+	for _, tc := range []struct{ locale, resetSubject, changedSubject, when string }{
+		{"en", "Reset your password for Acme", "Your password for Acme was changed", "5 March 2026 10:00 UTC"},
+		{"nl", "Stel een nieuw wachtwoord in voor Acme", "Je wachtwoord voor Acme is gewijzigd", "5 maart 2026 10:00 UTC"},
+		{"ja", "Acme のパスワード再設定", "Acme のパスワードが変更されました", "2026年3月5日 10:00 UTC"},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			g := NewWithT(t)
+			reset, err := Render(KindPasswordReset, tc.locale, sampleData[KindPasswordReset])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(reset.Subject).To(Equal(tc.resetSubject))
+			g.Expect(reset.Text).To(And(ContainSubstring("https://members.example.com/password/reset?token=abc.def"), ContainSubstring(tc.when)))
+			g.Expect(reset.HTML).To(ContainSubstring(`href="https://members.example.com/password/reset?token=abc.def"`))
+			byAdmin := sampleData[KindPasswordReset].(PasswordResetData)
+			byAdmin.ByAdministrator = true
+			admin, err := Render(KindPasswordReset, tc.locale, byAdmin)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(admin.Text).NotTo(Equal(reset.Text), "says who asked")
+			changed, err := Render(KindPasswordChanged, tc.locale, sampleData[KindPasswordChanged])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(changed.Subject).To(Equal(tc.changedSubject))
+			g.Expect(changed.Text).To(And(ContainSubstring("dave@example.com"), ContainSubstring(tc.when)))
 		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,9 +39,52 @@ import (
 	"github.com/storeops/member-operator/internal/mail"
 )
 
-// reconcileNormal runs the ordered phases for a Member that is not being deleted: find its Store,
-// refuse a duplicate email, then either withhold (disabled) or issue its credentials.
+// reconcileNormal expires the Member's account tokens (reset links), then runs the phases.
 func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1alpha1.Member) (ctrl.Result, error) {
+	next, err := r.expireAccountTokens(ctx, member, member.Spec.Disabled)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	result, err := r.reconcilePhases(ctx, member)
+	if next > 0 && (result.RequeueAfter == 0 || next < result.RequeueAfter) {
+		result.RequeueAfter = next
+	}
+	return result, err
+}
+
+// expireAccountTokens deletes the Member's account token Secrets whose links have expired (all
+// of them when all is true: a disabled or deleted Member's links die with its access) and says
+// when the next one expires.
+func (r *Reconciler) expireAccountTokens(ctx context.Context, member *membershipv1alpha1.Member, all bool) (time.Duration, error) {
+	var secrets corev1.SecretList
+	if err := r.List(ctx, &secrets, client.InNamespace(member.Namespace),
+		client.MatchingLabels{membershipv1alpha1.TokenForLabel: member.Name}); err != nil {
+		return 0, err
+	}
+	owned := secrets.Items[:0]
+	for _, s := range secrets.Items {
+		if metav1.IsControlledBy(&s, member) {
+			owned = append(owned, s)
+		}
+	}
+	expired, next := tokenExpiry(owned, r.Clock.Now())
+	if all {
+		expired, next = nil, 0
+		for i := range owned {
+			expired = append(expired, &owned[i])
+		}
+	}
+	for _, s := range expired {
+		if err := r.Delete(ctx, s, client.Preconditions{UID: &s.UID}); client.IgnoreNotFound(err) != nil {
+			return 0, err
+		}
+	}
+	return next, nil
+}
+
+// reconcilePhases runs the ordered phases for a Member that is not being deleted: find its Store,
+// refuse a duplicate email, then either withhold (disabled) or issue its credentials.
+func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1alpha1.Member) (ctrl.Result, error) {
 	previous := member.Status.Phase
 	store := &membershipv1alpha1.Store{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: member.Spec.StoreRef.Name}, store); err != nil {
@@ -398,6 +442,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, member *membershipv1al
 		return ctrl.Result{}, err
 	}
 	if _, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.RetainedSecretName(member.Name)); err != nil {
+		return ctrl.Result{}, err
+	}
+	if _, err := r.expireAccountTokens(ctx, member, true); err != nil {
 		return ctrl.Result{}, err
 	}
 	if revoked {

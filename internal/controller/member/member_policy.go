@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -113,6 +114,23 @@ func ownerRoleRefusal(m *membershipv1alpha1.Member, store *membershipv1alpha1.St
 	}
 	return fmt.Sprintf("spec.roles: owner is held only by Member %q, which Store %q manages; "+
 		"change the Store's spec.owner.email to change the owner", membershipv1alpha1.OwnerMemberName(store.Name), store.Name)
+}
+
+// tokenExpiry splits a Member's account token Secrets into those whose links have expired at
+// now (or carry no readable expiry) and says how long until the next of the others expires
+// (0 when none is left).
+func tokenExpiry(secrets []corev1.Secret, now time.Time) (expired []*corev1.Secret, next time.Duration) {
+	for i := range secrets {
+		at, err := time.Parse(time.RFC3339, secrets[i].Annotations[membershipv1alpha1.ExpiresAtAnnotation])
+		if err != nil || !now.Before(at) {
+			expired = append(expired, &secrets[i])
+			continue
+		}
+		if left := at.Sub(now); next == 0 || left < next {
+			next = left
+		}
+	}
+	return expired, next
 }
 
 // twoFactorRequired: always for the owner, else as the spec says.

@@ -1,0 +1,291 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/url"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// Event reasons on Members.
+const (
+	EventPasswordChanged         = "PasswordChanged"
+	EventPasswordResetRequested  = "PasswordResetRequested"
+	EventPasswordEmailFailed     = "PasswordEmailFailed"
+	DefaultPasswordResetTTL      = time.Hour
+	passwordChangedMessageIDStem = "password-changed-"
+)
+
+// account is an Active Member with its Store and credential Secret: someone who can log in.
+type account struct {
+	store       *membershipv1alpha1.Store
+	member      *membershipv1alpha1.Member
+	credentials *corev1.Secret
+}
+
+// findAccount resolves a store reference ("name", or "namespace/name" when the name is not unique
+// in the cluster) and an email to an account, from the cache. nil when there is none: callers
+// answer the same way whether the store, the member or the credentials are missing.
+func (s *Server) findAccount(ctx context.Context, storeRef, email string) (*account, error) {
+	if storeRef == "" || email == "" || len(storeRef) > 317 || len(email) > 254 {
+		return nil, nil
+	}
+	var store *membershipv1alpha1.Store
+	if ns, name, ok := strings.Cut(storeRef, "/"); ok {
+		st := &membershipv1alpha1.Store{}
+		if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, st); err != nil {
+			return nil, client.IgnoreNotFound(err)
+		}
+		store = st
+	} else {
+		var stores membershipv1alpha1.StoreList
+		if err := s.Client.List(ctx, &stores); err != nil {
+			return nil, err
+		}
+		for i := range stores.Items {
+			if stores.Items[i].Name == storeRef {
+				if store != nil {
+					return nil, nil // ambiguous: the caller must say namespace/name
+				}
+				store = &stores.Items[i]
+			}
+		}
+		if store == nil {
+			return nil, nil
+		}
+	}
+	var members membershipv1alpha1.MemberList
+	if err := s.Client.List(ctx, &members, client.InNamespace(store.Namespace),
+		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, membershipv1alpha1.EmailAddress(email))}); err != nil {
+		return nil, err
+	}
+	for i := range members.Items {
+		m := &members.Items[i]
+		if m.Status.Phase != membershipv1alpha1.MemberActive || !m.DeletionTimestamp.IsZero() ||
+			!strings.EqualFold(string(m.Spec.Email), email) {
+			continue
+		}
+		secret := &corev1.Secret{}
+		err := s.Client.Get(ctx, types.NamespacedName{Namespace: m.Namespace, Name: membershipv1alpha1.CredentialsSecretName(m.Name)}, secret)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &account{store: store, member: m, credentials: secret}, nil
+	}
+	return nil, nil
+}
+
+// accountKey is an account's rate-limit bucket, whether or not it exists.
+func accountKey(storeRef, email string) string {
+	return strings.ToLower(storeRef) + "|" + controller.NormalizeEmail(membershipv1alpha1.EmailAddress(email))
+}
+
+// setPassword stores the hash of password in the account's credential Secret (the version read:
+// a concurrent write makes this fail rather than be undone), removes every outstanding reset link
+// of the Member, and tells the Member by email.
+func (s *Server) setPassword(ctx context.Context, acct *account, password string) error {
+	hash, err := credentials.HashPassword(password, s.BcryptCost)
+	if err != nil {
+		return err
+	}
+	updated := acct.credentials.DeepCopy()
+	updated.Data = maps.Clone(acct.credentials.Data)
+	updated.Data[membershipv1alpha1.CredentialPasswordHash] = hash
+	delete(updated.Data, membershipv1alpha1.CredentialPassword) // a generated one no longer applies
+	if err := s.Client.Update(ctx, updated); err != nil {
+		return err
+	}
+	if err := s.deleteAccountTokens(ctx, acct.member, membershipv1alpha1.PurposePasswordReset); err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventPasswordChanged, "ChangePassword",
+		"The password was changed by its Member; outstanding reset links were revoked")
+	s.sendAsync(acct, mail.KindPasswordChanged, mail.PasswordChangedData{
+		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
+		Email: string(acct.member.Spec.Email), ChangedAt: now,
+	}, mail.MessageID(acct.member.UID, passwordChangedMessageIDStem+updated.ResourceVersion, s.MailDomain))
+	return nil
+}
+
+// deleteAccountTokens deletes the Member's account token Secrets of purpose.
+func (s *Server) deleteAccountTokens(ctx context.Context, member *membershipv1alpha1.Member, purpose string) error {
+	var secrets corev1.SecretList
+	if err := s.APIReader.List(ctx, &secrets, client.InNamespace(member.Namespace), client.MatchingLabels{
+		membershipv1alpha1.TokenForLabel: member.Name, membershipv1alpha1.TokenPurposeLabel: purpose,
+	}); err != nil {
+		return err
+	}
+	for i := range secrets.Items {
+		if err := s.Client.Delete(ctx, &secrets.Items[i]); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// issueReset stores a new single-use reset link for the account (only its hash, in a Secret the
+// Member owns, expiring after ResetTTL) and emails it.
+func (s *Server) issueReset(ctx context.Context, acct *account) error {
+	tok, err := credentials.NewToken(s.Random)
+	if err != nil {
+		return err
+	}
+	expires := s.Clock.Now().Add(s.resetTTL()).UTC().Truncate(time.Second)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      membershipv1alpha1.AccountTokenSecretName(acct.member.Name, membershipv1alpha1.PurposePasswordReset, tok.ID),
+			Namespace: acct.member.Namespace,
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel:    membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.StoreLabel:        acct.store.Name,
+				membershipv1alpha1.TokenForLabel:     acct.member.Name,
+				membershipv1alpha1.TokenPurposeLabel: membershipv1alpha1.PurposePasswordReset,
+				membershipv1alpha1.TokenIDLabel:      tok.ID,
+			},
+			Annotations: map[string]string{membershipv1alpha1.ExpiresAtAnnotation: expires.Format(time.RFC3339)},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{membershipv1alpha1.TokenHashKey: []byte(credentials.HashTokenSecret(tok.Secret))},
+	}
+	if err := controllerutil.SetControllerReference(acct.member, secret, s.Scheme); err != nil {
+		return err
+	}
+	if err := s.Client.Create(ctx, secret); err != nil {
+		return err
+	}
+	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventPasswordResetRequested, "ForgotPassword",
+		"A password reset link was emailed to %s; it works once, until %s", acct.member.Spec.Email, expires.Format(time.RFC3339))
+	link := strings.TrimRight(s.PublicURL, "/") + "/password/reset?token=" + url.QueryEscape(tok.String())
+	s.sendAsync(acct, mail.KindPasswordReset, mail.PasswordResetData{
+		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
+		Email: string(acct.member.Spec.Email), ResetURL: link, ExpiresAt: expires,
+	}, mail.MessageID(secret.UID, string(mail.KindPasswordReset), s.MailDomain))
+	return nil
+}
+
+// sendAsync renders and sends an email to the account's address without making the request
+// wait for SMTP (so an answer's timing says nothing about the account either). A failure is
+// logged and shown as a Warning event on the Member; the person can ask again.
+func (s *Server) sendAsync(acct *account, kind mail.Kind, data any, messageID string) {
+	member := acct.member.DeepCopy()
+	locale := string(acct.store.Spec.Locale)
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := func() error {
+			content, err := mail.Render(kind, locale, data)
+			if err != nil {
+				return err
+			}
+			return s.Mail.Send(ctx, mail.Message{To: string(member.Spec.Email), MessageID: messageID, Content: content})
+		}()
+		if err != nil {
+			s.Log.Info("account email not delivered", "kind", string(kind), "member", client.ObjectKeyFromObject(member), "error", err.Error())
+			s.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordEmailFailed, "Email",
+				"Could not send the %s email: %v", kind, err)
+		}
+	}()
+}
+
+func (s *Server) resetTTL() time.Duration {
+	if s.PasswordResetTTL > 0 {
+		return s.PasswordResetTTL
+	}
+	return DefaultPasswordResetTTL
+}
+
+// resolveReset finds the account of a reset link and whether the link still works: the Secret
+// with its ID, the secret's hash compared in constant time, its expiry against the clock.
+func (s *Server) resolveReset(ctx context.Context, raw string) (*account, *corev1.Secret, Outcome, error) {
+	tok, err := credentials.ParseToken(raw)
+	if err != nil {
+		return nil, nil, OutcomeBadInput, nil
+	}
+	var secrets corev1.SecretList
+	if err := s.Client.List(ctx, &secrets, client.MatchingLabels{
+		membershipv1alpha1.TokenIDLabel: tok.ID, membershipv1alpha1.TokenPurposeLabel: membershipv1alpha1.PurposePasswordReset,
+	}); err != nil {
+		return nil, nil, OutcomeInternalError, err
+	}
+	if len(secrets.Items) != 1 || !credentials.TokenMatches(string(secrets.Items[0].Data[membershipv1alpha1.TokenHashKey]), tok.Secret) {
+		return nil, nil, OutcomeUnknownToken, nil
+	}
+	secret := &secrets.Items[0]
+	if resetExpired(secret, s.Clock.Now()) {
+		return nil, nil, OutcomeNoLongerValid, nil
+	}
+	member := &membershipv1alpha1.Member{}
+	err = s.Client.Get(ctx, types.NamespacedName{Namespace: secret.Namespace, Name: secret.Labels[membershipv1alpha1.TokenForLabel]}, member)
+	if apierrors.IsNotFound(err) || err == nil && !metav1.IsControlledBy(secret, member) {
+		return nil, nil, OutcomeNoLongerValid, nil
+	}
+	if err != nil {
+		return nil, nil, OutcomeInternalError, err
+	}
+	acct, err := s.findAccount(ctx, member.Namespace+"/"+member.Spec.StoreRef.Name, string(member.Spec.Email))
+	if err != nil {
+		return nil, nil, OutcomeInternalError, err
+	}
+	if acct == nil || acct.member.UID != member.UID {
+		return nil, nil, OutcomeNoLongerValid, nil // disabled, removed or its email moved
+	}
+	return acct, secret, OutcomeAccepted, nil
+}
+
+// resetExpired reports whether a reset Secret's link has expired at now (a missing or garbled
+// expiry counts as expired).
+func resetExpired(secret *corev1.Secret, now time.Time) bool {
+	at, err := time.Parse(time.RFC3339, secret.Annotations[membershipv1alpha1.ExpiresAtAnnotation])
+	return err != nil || !now.Before(at)
+}
+
+// reset uses a live reset link: deleting its Secret (with its UID as precondition, against the
+// API server) is the claim that makes it single use; then the new password is stored.
+func (s *Server) reset(ctx context.Context, acct *account, secret *corev1.Secret, password string) (Outcome, error) {
+	if err := s.Client.Delete(ctx, secret, client.Preconditions{UID: &secret.UID}); err != nil {
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			return OutcomeAlreadyUsed, nil
+		}
+		return OutcomeInternalError, err
+	}
+	if err := s.setPassword(ctx, acct, password); err != nil {
+		return OutcomeInternalError, fmt.Errorf("store the new password: %w", err)
+	}
+	return OutcomeChanged, nil
+}

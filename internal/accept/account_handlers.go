@@ -1,0 +1,261 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"golang.org/x/time/rate"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+)
+
+// Rate limits of the self-service endpoints, per account (store and email), whether or not it
+// exists: failed password checks, and reset emails asked for.
+const (
+	loginFailureRate  = rate.Limit(1.0 / 60) // one more try a minute...
+	loginFailureBurst = 5                    // ...after five failures in a row
+	forgotRate        = rate.Limit(1.0 / 300)
+	forgotBurst       = 3
+)
+
+// passwordChange is the body of POST /api/v1/password/change.
+type passwordChange struct {
+	Store           string `json:"store"`
+	Email           string `json:"email"`
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+	TOTPCode        string `json:"totpCode"`
+}
+
+// changePassword answers POST /api/v1/password/change: 200 with the Member, 401 for a wrong
+// email, password or 2FA code (the same answer whichever it was), 400 for a new password the
+// policy refuses, 429 after repeated failures for the account.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	var in passwordChange
+	if !decodeJSON(w, r, &in, "store, email, currentPassword, newPassword and totpCode") {
+		return
+	}
+	key, now := accountKey(in.Store, in.Email), s.Clock.Now()
+	if !s.logins.available(key, now) {
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
+		return
+	}
+	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	unauthorized := func(field, code, message string) {
+		s.logins.allow(key, now) // spend one of the account's tries
+		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Field: field, Code: code, Message: message})
+	}
+	if acct == nil || !credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], in.CurrentPassword) {
+		unauthorized("", "", "the store, email or current password is wrong")
+		return
+	}
+	if totp := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]); totp != "" {
+		switch {
+		case in.TOTPCode == "":
+			unauthorized("totpCode", "required", "totpCode: this account has two-factor authentication; send the code from the authenticator app")
+			return
+		case !credentials.ValidateTOTP(totp, in.TOTPCode, now):
+			unauthorized("totpCode", "wrong", "totpCode: the code is wrong or too old")
+			return
+		}
+	}
+	if fe := checkPassword(in.NewPassword, "", false, in.Email); fe != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput), Field: "newPassword", Code: fe.Code,
+			Message: "newPassword" + strings.TrimPrefix(fe.Message, "password")})
+		return
+	}
+	if err := s.setPassword(r.Context(), acct, in.NewPassword); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, memberAnswer{Member: acct.member.Name, Namespace: acct.member.Namespace})
+}
+
+// memberAnswer is the JSON API's answer naming the Member a request acted on.
+type memberAnswer struct {
+	Member    string `json:"member"`
+	Namespace string `json:"namespace"`
+}
+
+// decodeJSON reads a JSON object with exactly the documented fields, or answers 415/400.
+func decodeJSON(w http.ResponseWriter, r *http.Request, into any, fields string) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: "unsupported-media-type", Message: "send application/json"})
+		return false
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput), Message: "body: must be a JSON object with the fields " + fields})
+		return false
+	}
+	return true
+}
+
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.Log.Error(err, "self-service request failed", "path", r.URL.Path)
+	writeJSON(w, http.StatusInternalServerError, apiError{Error: string(OutcomeInternalError), Message: apiMessages[OutcomeInternalError]})
+}
+
+// showForgot answers GET /password/forgot: a form asking for the store and the email.
+func (s *Server) showForgot(w http.ResponseWriter, r *http.Request) {
+	render(w, http.StatusOK, forgotPage(requestLocale(r), r.URL.Query().Get("store"), "", false))
+}
+
+// submitForgot answers POST /password/forgot with the same page and status whether or not the
+// address belongs to a member (no account enumeration). The work, including the email, happens
+// after the answer, so its timing says nothing either.
+func (s *Server) submitForgot(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.renderProblem(w, requestLocale(r), OutcomeBadInput)
+		return
+	}
+	storeRef, email := strings.TrimSpace(r.PostForm.Get("store")), strings.TrimSpace(r.PostForm.Get("email"))
+	render(w, http.StatusOK, forgotPage(requestLocale(r), storeRef, email, true))
+	if !s.forgots.allow(accountKey(storeRef, email), s.Clock.Now()) {
+		return // asked too often for this address: quietly nothing
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.requestTimeout())
+		defer cancel()
+		acct, err := s.findAccount(ctx, storeRef, email)
+		if err == nil && acct != nil {
+			err = s.issueReset(ctx, acct)
+		}
+		if err != nil {
+			s.Log.Error(err, "password reset request failed")
+		}
+	}()
+}
+
+// showReset answers GET /password/reset?token=...: the new-password form, or why the link
+// cannot be used.
+func (s *Server) showReset(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("token")
+	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+		s.renderProblem(w, "en", OutcomeRateLimited)
+		return
+	}
+	acct, _, outcome, err := s.resolveReset(r.Context(), raw)
+	if err != nil {
+		s.Log.Error(err, "resolving a reset link")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		s.renderResetProblem(w, "en", outcome)
+		return
+	}
+	render(w, http.StatusOK, resetPage(acct, raw, nil))
+}
+
+// submitReset answers the reset form's POST.
+func (s *Server) submitReset(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.renderResetProblem(w, "en", OutcomeBadInput)
+		return
+	}
+	raw := r.PostForm.Get("token")
+	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+		s.renderResetProblem(w, "en", OutcomeRateLimited)
+		return
+	}
+	acct, secret, outcome, err := s.resolveReset(r.Context(), raw)
+	if err == nil && outcome == OutcomeAccepted {
+		password := r.PostForm.Get("password")
+		if fe := checkPassword(password, r.PostForm.Get("passwordConfirmation"), true, string(acct.member.Spec.Email)); fe != nil {
+			locale := localeOf(acct.store)
+			render(w, http.StatusBadRequest, resetPage(acct, raw, map[string]string{fe.Field: texts[locale]["field."+fe.Code]}))
+			return
+		}
+		outcome, err = s.reset(r.Context(), acct, secret, password)
+	}
+	if err != nil {
+		s.Log.Error(err, "password reset failed")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeChanged {
+		locale := "en"
+		if acct != nil {
+			locale = localeOf(acct.store)
+		}
+		s.renderResetProblem(w, locale, outcome)
+		return
+	}
+	locale := localeOf(acct.store)
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["reset.done.title"],
+		Body: fmt.Sprintf(t["reset.done.body"], acct.store.Spec.DisplayName, acct.member.Spec.Email),
+	})
+}
+
+func (s *Server) renderResetProblem(w http.ResponseWriter, locale string, outcome Outcome) {
+	key := "reset.problem." + string(outcome)
+	if _, ok := texts[locale][key]; !ok {
+		key = "problem." + string(outcome)
+	}
+	render(w, statusOf[outcome], &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "problem", Title: texts[locale]["problem.title"], Problem: texts[locale][key],
+	})
+}
+
+func forgotPage(locale, storeRef, email string, sent bool) *pageData {
+	t := texts[locale]
+	page := &pageData{Locale: locale, Base: rootFromPage, Kind: "forgot", Title: t["forgot.title"], Store: storeRef, Email: email}
+	if sent {
+		page.Kind, page.Body = "forgot-sent", t["forgot.sent"]
+	}
+	return page
+}
+
+func resetPage(acct *account, raw string, errs map[string]string) *pageData {
+	locale := localeOf(acct.store)
+	t := texts[locale]
+	return &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "reset", Title: fmt.Sprintf(t["reset.title"], acct.store.Spec.DisplayName),
+		Token: raw, Email: string(acct.member.Spec.Email), Errors: errs,
+	}
+}
+
+// requestLocale is the page language for a request with no store yet: ?lang=, else the first
+// supported language in Accept-Language, else English.
+func requestLocale(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); texts[l] != nil {
+		return l
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if texts[base] != nil {
+			return base
+		}
+	}
+	return "en"
+}
