@@ -29,6 +29,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
 // chromiumPath is $CHROMIUM, or Debian's chromium (make chromium installs it).
@@ -215,5 +216,51 @@ var _ = Describe("the acceptance page in a real browser", func() {
 		code, err := totp.GenerateCode(secret, time.Now())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(credentials.ValidateTOTP(string(stored.Data[membershipv1alpha1.CredentialTOTPSecret]), code, time.Now())).To(BeTrue())
+	})
+})
+
+var _ = Describe("the forgotten-password pages in a real browser", func() {
+	It("take a member from the forgot form through the emailed link to a new password", func() {
+		browser := newBrowser()
+		ns := newNamespace()
+		createStore(ns, "en")
+		email := "uma@example.com"
+		member, _ := joined(ns, email, false)
+		password := "a brand new passphrase"
+		seen = append(seen, password)
+
+		do(browser, chromedp.Navigate(baseURL+"/password/forgot"), chromedp.WaitVisible(chromedp.ID("submit")), screenshot("forgot-1-form"))
+		Expect(text(browser, "h1")).To(Equal("Forgot your password?"))
+		Expect(text(browser, `label[for="store"]`)).To(Equal("Store"), "every input has a label")
+		Expect(text(browser, `label[for="email"]`)).To(Equal("Email"))
+		do(browser,
+			chromedp.SendKeys(chromedp.ID("store"), ns+"/shop"),
+			chromedp.SendKeys(chromedp.ID("email"), email),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("done")),
+			screenshot("forgot-2-sent"))
+		Expect(text(browser, "#done-body")).To(HavePrefix("If the store and email belong to an account"))
+
+		By("following the emailed link")
+		token := resetToken(email, 1)
+		do(browser, chromedp.Navigate(baseURL+"/password/reset?token="+token), chromedp.WaitVisible(chromedp.ID("submit")),
+			screenshot("reset-1-form"))
+		Expect(text(browser, "h1")).To(Equal("Choose a new password for Acme Shop"))
+		Expect(attribute(browser, `input[name="username"]`, "value")).To(Equal(email), "password managers learn the login")
+		do(browser,
+			chromedp.SendKeys(chromedp.ID("password"), password),
+			chromedp.SendKeys(chromedp.ID("passwordConfirmation"), password),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("done")),
+			screenshot("reset-2-done"))
+		Expect(text(browser, "#done")).To(Equal("Your password was changed"))
+
+		Expect(passwordVerifies(ns, member, password)).To(BeTrue(), "the new password verifies")
+		Expect(passwordVerifies(ns, member, firstPassword)).To(BeFalse(), "the old one no longer does")
+		Eventually(func() []mailcatcher.Message { return mailTo(email, changedSubject) }).Should(HaveLen(1))
+
+		By("the link was single use")
+		do(browser, chromedp.Navigate(baseURL+"/password/reset?token="+token), chromedp.WaitVisible(chromedp.ID("problem")))
+		Expect(text(browser, "#problem-detail")).To(ContainSubstring("reset link"))
 	})
 })
