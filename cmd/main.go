@@ -186,6 +186,8 @@ func main() {
 		BcryptCost:           opts.BcryptCost,
 		RemovalNoticeTimeout: opts.RemovalNoticeTimeout,
 		PasswordSecretResync: opts.PasswordSecretResync,
+		PublicURL:            opts.PublicURL,
+		PasswordResetTTL:     opts.PasswordResetTTL,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Member")
 		os.Exit(1)

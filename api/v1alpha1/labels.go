@@ -158,6 +158,9 @@ const (
 	TokenPurposeLabel = "membership.storeops.io/token-purpose"
 	// PurposePasswordReset: the link sets a new password.
 	PurposePasswordReset = "password-reset"
+	// PurposeTwoFactorEnrolment: the link shows a Member's new TOTP secret once, after an
+	// administrator reset their 2FA.
+	PurposeTwoFactorEnrolment = "2fa-enrolment"
 	// TokenForLabel names the Member an account token Secret belongs to. It is deliberately not
 	// MemberLabel, which marks the credential Secret (the grant).
 	TokenForLabel = "membership.storeops.io/token-for"

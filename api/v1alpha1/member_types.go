@@ -36,6 +36,17 @@ const (
 	MemberConflict MemberPhase = "Conflict"
 )
 
+// Administrator annotations on a Member. Each acts once per new value, e.g.
+// `kubectl annotate member bob membership.storeops.io/reset-password=$(date +%s) --overwrite`.
+const (
+	// ResetPasswordAnnotation emails the Member a single-use link to choose a new password. The
+	// current password keeps working until the link is used.
+	ResetPasswordAnnotation = "membership.storeops.io/reset-password"
+	// ResetTwoFactorAnnotation gives the Member a new TOTP secret (the old one stops validating at
+	// once) and emails them a single-use link to enrol it in their authenticator app.
+	ResetTwoFactorAnnotation = "membership.storeops.io/reset-2fa"
+)
+
 // TwoFactorSpec configures two-factor authentication (TOTP) for a Member.
 type TwoFactorSpec struct {
 	// required turns on TOTP two-factor authentication for this Member. It is always true for the
@@ -136,6 +147,14 @@ type MemberStatus struct {
 	// invitation is the name of the Invitation this Member joined through, if any.
 	// +optional
 	Invitation string `json:"invitation,omitempty"`
+
+	// observedResetPassword is the last value of the reset-password annotation acted on.
+	// +optional
+	ObservedResetPassword string `json:"observedResetPassword,omitempty"`
+
+	// observedResetTwoFactor is the last value of the reset-2fa annotation acted on.
+	// +optional
+	ObservedResetTwoFactor string `json:"observedResetTwoFactor,omitempty"`
 
 	// joinedAt is when the Member first became Active.
 	// +optional

@@ -29,9 +29,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
@@ -128,7 +128,7 @@ func (s *Server) setPassword(ctx context.Context, acct *account, password string
 	if err := s.Client.Update(ctx, updated); err != nil {
 		return err
 	}
-	if err := s.deleteAccountTokens(ctx, acct.member, membershipv1alpha1.PurposePasswordReset); err != nil {
+	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member, membershipv1alpha1.PurposePasswordReset); err != nil {
 		return err
 	}
 	now := s.Clock.Now()
@@ -141,50 +141,13 @@ func (s *Server) setPassword(ctx context.Context, acct *account, password string
 	return nil
 }
 
-// deleteAccountTokens deletes the Member's account token Secrets of purpose.
-func (s *Server) deleteAccountTokens(ctx context.Context, member *membershipv1alpha1.Member, purpose string) error {
-	var secrets corev1.SecretList
-	if err := s.APIReader.List(ctx, &secrets, client.InNamespace(member.Namespace), client.MatchingLabels{
-		membershipv1alpha1.TokenForLabel: member.Name, membershipv1alpha1.TokenPurposeLabel: purpose,
-	}); err != nil {
-		return err
-	}
-	for i := range secrets.Items {
-		if err := s.Client.Delete(ctx, &secrets.Items[i]); client.IgnoreNotFound(err) != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // issueReset stores a new single-use reset link for the account (only its hash, in a Secret the
 // Member owns, expiring after ResetTTL) and emails it.
 func (s *Server) issueReset(ctx context.Context, acct *account) error {
-	tok, err := credentials.NewToken(s.Random)
-	if err != nil {
-		return err
-	}
 	expires := s.Clock.Now().Add(s.resetTTL()).UTC().Truncate(time.Second)
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      membershipv1alpha1.AccountTokenSecretName(acct.member.Name, membershipv1alpha1.PurposePasswordReset, tok.ID),
-			Namespace: acct.member.Namespace,
-			Labels: map[string]string{
-				membershipv1alpha1.ManagedByLabel:    membershipv1alpha1.ManagedByValue,
-				membershipv1alpha1.StoreLabel:        acct.store.Name,
-				membershipv1alpha1.TokenForLabel:     acct.member.Name,
-				membershipv1alpha1.TokenPurposeLabel: membershipv1alpha1.PurposePasswordReset,
-				membershipv1alpha1.TokenIDLabel:      tok.ID,
-			},
-			Annotations: map[string]string{membershipv1alpha1.ExpiresAtAnnotation: expires.Format(time.RFC3339)},
-		},
-		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{membershipv1alpha1.TokenHashKey: []byte(credentials.HashTokenSecret(tok.Secret))},
-	}
-	if err := controllerutil.SetControllerReference(acct.member, secret, s.Scheme); err != nil {
-		return err
-	}
-	if err := s.Client.Create(ctx, secret); err != nil {
+	tok, secret, err := accounttoken.Issue(ctx, s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
+		membershipv1alpha1.PurposePasswordReset, expires)
+	if err != nil {
 		return err
 	}
 	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventPasswordResetRequested, "ForgotPassword",
@@ -230,24 +193,19 @@ func (s *Server) resetTTL() time.Duration {
 	return DefaultPasswordResetTTL
 }
 
-// resolveReset finds the account of a reset link and whether the link still works: the Secret
+// resolveAccountToken finds the account of a link of purpose and whether the link still works: the Secret
 // with its ID, the secret's hash compared in constant time, its expiry against the clock.
-func (s *Server) resolveReset(ctx context.Context, raw string) (*account, *corev1.Secret, Outcome, error) {
-	tok, err := credentials.ParseToken(raw)
-	if err != nil {
+func (s *Server) resolveAccountToken(ctx context.Context, raw, purpose string) (*account, *corev1.Secret, Outcome, error) {
+	if _, err := credentials.ParseToken(raw); err != nil {
 		return nil, nil, OutcomeBadInput, nil
 	}
-	var secrets corev1.SecretList
-	if err := s.Client.List(ctx, &secrets, client.MatchingLabels{
-		membershipv1alpha1.TokenIDLabel: tok.ID, membershipv1alpha1.TokenPurposeLabel: membershipv1alpha1.PurposePasswordReset,
-	}); err != nil {
+	secret, found, err := accounttoken.Find(ctx, s.Client, raw, purpose, s.Clock.Now())
+	switch {
+	case err != nil:
 		return nil, nil, OutcomeInternalError, err
-	}
-	if len(secrets.Items) != 1 || !credentials.TokenMatches(string(secrets.Items[0].Data[membershipv1alpha1.TokenHashKey]), tok.Secret) {
+	case found == accounttoken.Unknown:
 		return nil, nil, OutcomeUnknownToken, nil
-	}
-	secret := &secrets.Items[0]
-	if resetExpired(secret, s.Clock.Now()) {
+	case found == accounttoken.Expired:
 		return nil, nil, OutcomeNoLongerValid, nil
 	}
 	member := &membershipv1alpha1.Member{}
@@ -268,21 +226,15 @@ func (s *Server) resolveReset(ctx context.Context, raw string) (*account, *corev
 	return acct, secret, OutcomeAccepted, nil
 }
 
-// resetExpired reports whether a reset Secret's link has expired at now (a missing or garbled
-// expiry counts as expired).
-func resetExpired(secret *corev1.Secret, now time.Time) bool {
-	at, err := time.Parse(time.RFC3339, secret.Annotations[membershipv1alpha1.ExpiresAtAnnotation])
-	return err != nil || !now.Before(at)
-}
-
 // reset uses a live reset link: deleting its Secret (with its UID as precondition, against the
 // API server) is the claim that makes it single use; then the new password is stored.
 func (s *Server) reset(ctx context.Context, acct *account, secret *corev1.Secret, password string) (Outcome, error) {
-	if err := s.Client.Delete(ctx, secret, client.Preconditions{UID: &secret.UID}); err != nil {
-		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-			return OutcomeAlreadyUsed, nil
-		}
+	used, err := accounttoken.Use(ctx, s.Client, secret)
+	switch {
+	case err != nil:
 		return OutcomeInternalError, err
+	case !used:
+		return OutcomeAlreadyUsed, nil
 	}
 	if err := s.setPassword(ctx, acct, password); err != nil {
 		return OutcomeInternalError, fmt.Errorf("store the new password: %w", err)

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
 )
 
@@ -163,7 +164,7 @@ func (s *Server) showReset(w http.ResponseWriter, r *http.Request) {
 		s.renderProblem(w, "en", OutcomeRateLimited)
 		return
 	}
-	acct, _, outcome, err := s.resolveReset(r.Context(), raw)
+	acct, _, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposePasswordReset)
 	if err != nil {
 		s.Log.Error(err, "resolving a reset link")
 		outcome = OutcomeInternalError
@@ -186,7 +187,7 @@ func (s *Server) submitReset(w http.ResponseWriter, r *http.Request) {
 		s.renderResetProblem(w, "en", OutcomeRateLimited)
 		return
 	}
-	acct, secret, outcome, err := s.resolveReset(r.Context(), raw)
+	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposePasswordReset)
 	if err == nil && outcome == OutcomeAccepted {
 		password := r.PostForm.Get("password")
 		if fe := checkPassword(password, r.PostForm.Get("passwordConfirmation"), true, string(acct.member.Spec.Email)); fe != nil {
@@ -258,4 +259,81 @@ func requestLocale(r *http.Request) string {
 		}
 	}
 	return "en"
+}
+
+// showEnrol answers GET /2fa/enrol?token=...: a page with one button. The new key is shown only
+// on the POST that spends the link, so a mail scanner that follows links cannot use it up.
+func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("token")
+	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+		s.renderProblem(w, "en", OutcomeRateLimited)
+		return
+	}
+	acct, _, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeTwoFactorEnrolment)
+	if err != nil {
+		s.Log.Error(err, "resolving an enrolment link")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		s.renderResetProblem(w, "en", outcome)
+		return
+	}
+	locale := localeOf(acct.store)
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "enrol", Title: fmt.Sprintf(t["enrol.title"], acct.store.Spec.DisplayName),
+		Token: raw, Email: string(acct.member.Spec.Email),
+	})
+}
+
+// submitEnrol spends the enrolment link and shows the Member's new TOTP key, once.
+func (s *Server) submitEnrol(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.renderResetProblem(w, "en", OutcomeBadInput)
+		return
+	}
+	raw := r.PostForm.Get("token")
+	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+		s.renderResetProblem(w, "en", OutcomeRateLimited)
+		return
+	}
+	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeTwoFactorEnrolment)
+	if err == nil && outcome == OutcomeAccepted {
+		var used bool
+		if used, err = accounttoken.Use(r.Context(), s.Client, secret); err == nil && !used {
+			outcome = OutcomeAlreadyUsed
+		}
+	}
+	uri := ""
+	if err == nil && outcome == OutcomeAccepted {
+		uri = string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPURI])
+		if uri == "" {
+			outcome = OutcomeNoLongerValid // 2FA was turned off meanwhile
+		}
+	}
+	if err != nil {
+		s.Log.Error(err, "two-factor enrolment failed")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		locale := "en"
+		if acct != nil {
+			locale = localeOf(acct.store)
+		}
+		s.renderResetProblem(w, locale, outcome)
+		return
+	}
+	locale := localeOf(acct.store)
+	t := texts[locale]
+	svg, err := qrSVG(uri)
+	if err != nil {
+		s.Log.Error(err, "rendering the 2FA enrolment")
+		s.renderResetProblem(w, locale, OutcomeInternalError)
+		return
+	}
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "success", Title: t["enrol.done.title"],
+		Body:       fmt.Sprintf(t["enrol.done.body"], acct.store.Spec.DisplayName, acct.member.Spec.Email),
+		TOTPSecret: string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]), QR: svg,
+	})
 }

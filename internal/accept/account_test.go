@@ -283,3 +283,109 @@ var _ = Describe("forgotten password", func() {
 		Eventually(secrets).WithTimeout(20 * time.Second).Should(BeEmpty())
 	})
 })
+
+// annotate sets an annotation on a Member.
+func annotate(ns, name, key, value string) {
+	GinkgoHelper()
+	Eventually(func() error {
+		m := &membershipv1alpha1.Member{}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m); err != nil {
+			return err
+		}
+		if m.Annotations == nil {
+			m.Annotations = map[string]string{}
+		}
+		m.Annotations[key] = value
+		return k8sClient.Update(ctx, m)
+	}).Should(Succeed())
+}
+
+func observed(ns, name string) func(Gomega) membershipv1alpha1.MemberStatus {
+	return func(g Gomega) membershipv1alpha1.MemberStatus {
+		m := &membershipv1alpha1.Member{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m)).To(Succeed())
+		return m.Status
+	}
+}
+
+const twoFactorSubject = "Set up two-factor authentication again for Acme Shop"
+
+var _ = Describe("administrator annotations", func() {
+	It("reset-password emails one reset link per new value", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		member, _ := joined(ns, "vera@example.com", false)
+		annotate(ns, member, membershipv1alpha1.ResetPasswordAnnotation, "2026-11-23")
+		token := resetToken("vera@example.com", 1)
+		body, err := mailTo("vera@example.com", resetSubject)[0].Body()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(body.Text).To(ContainSubstring("An administrator of Acme Shop asked"))
+		Eventually(observed(ns, member)).Should(HaveField("ObservedResetPassword", "2026-11-23"))
+
+		By("the same value again, and other changes, send nothing more")
+		annotate(ns, member, "unrelated", "x")
+		annotate(ns, member, membershipv1alpha1.ResetPasswordAnnotation, "2026-11-23")
+		Consistently(func() int { return len(mailTo("vera@example.com", resetSubject)) }).WithTimeout(2 * time.Second).Should(Equal(1))
+		Expect(passwordVerifies(ns, member, firstPassword)).To(BeTrue(), "the current password works until the link is used")
+
+		By("a new value sends a new link; the link sets the password")
+		annotate(ns, member, membershipv1alpha1.ResetPasswordAnnotation, "2026-11-24")
+		resetToken("vera@example.com", 2)
+		status, page := resetWith(token, "second secret phrase")
+		Expect(status).To(Equal(http.StatusOK), page)
+		Expect(passwordVerifies(ns, member, "second secret phrase")).To(BeTrue())
+	})
+
+	It("reset-2fa makes a new TOTP secret, so old codes fail, and emails one single-use enrolment link per new value", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		member, oldSecret := joined(ns, "walt@example.com", true)
+		annotate(ns, member, membershipv1alpha1.ResetTwoFactorAnnotation, "1")
+		Eventually(func() []mailcatcher.Message { return mailTo("walt@example.com", twoFactorSubject) }).Should(HaveLen(1))
+		Eventually(observed(ns, member)).Should(HaveField("ObservedResetTwoFactor", "1"))
+
+		stored, err := credentialsOf(ns, member)()
+		Expect(err).NotTo(HaveOccurred())
+		newSecret := string(stored.Data[membershipv1alpha1.CredentialTOTPSecret])
+		seen = append(seen, newSecret)
+		Expect(newSecret).NotTo(BeEmpty())
+		Expect(newSecret).NotTo(Equal(oldSecret))
+		oldCode, err := totp.GenerateCode(oldSecret, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		newCode, err := totp.GenerateCode(newSecret, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		if oldCode != newCode { // one in a million they coincide
+			Expect(credentials.ValidateTOTP(newSecret, oldCode, fakeClock.Now())).To(BeFalse(), "the old key's codes no longer validate")
+		}
+		Expect(credentials.VerifyPassword(stored.Data[membershipv1alpha1.CredentialPasswordHash], firstPassword)).To(BeTrue(),
+			"the password is untouched")
+
+		By("the enrolment link shows the new key once, on a POST")
+		body, err := mailTo("walt@example.com", twoFactorSubject)[0].Body()
+		Expect(err).NotTo(HaveOccurred())
+		link := body.Link("/2fa/enrol")
+		Expect(link).To(HavePrefix(baseURL + "/2fa/enrol?token="))
+		u, err := url.Parse(link)
+		Expect(err).NotTo(HaveOccurred())
+		token := u.Query().Get("token")
+		seen = append(seen, token)
+		resp, err := httpClient(specClient).Get(link)
+		Expect(err).NotTo(HaveOccurred())
+		page, err := io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(string(page)).To(And(ContainSubstring("Show my new key"), Not(ContainSubstring(newSecret))))
+		status, shown := postForm("/2fa/enrol", url.Values{"token": {token}})
+		Expect(status).To(Equal(http.StatusOK), shown)
+		Expect(shown).To(And(ContainSubstring(newSecret), ContainSubstring("<svg")))
+		status, _ = postForm("/2fa/enrol", url.Values{"token": {token}})
+		Expect(status).NotTo(Equal(http.StatusOK), "single use")
+
+		By("once per value")
+		annotate(ns, member, membershipv1alpha1.ResetTwoFactorAnnotation, "1")
+		Consistently(func() int { return len(mailTo("walt@example.com", twoFactorSubject)) }).WithTimeout(2 * time.Second).Should(Equal(1))
+		annotate(ns, member, membershipv1alpha1.ResetTwoFactorAnnotation, "2")
+		Eventually(func() []mailcatcher.Message { return mailTo("walt@example.com", twoFactorSubject) }).Should(HaveLen(2))
+	})
+})

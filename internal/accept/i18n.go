@@ -139,6 +139,11 @@ var accountTexts = map[string]map[string]string{
 		"reset.problem.unknown-token":    "We do not know this reset link. Check that you copied the whole link from the email, or ask for a new one.",
 		"reset.problem.already-accepted": "This reset link was already used. Ask for a new one if you still need it.",
 		"reset.problem.no-longer-valid":  "This reset link has expired or is no longer valid. Ask for a new one.",
+		"enrol.title":                    "Set up two-factor authentication for %s",
+		"enrol.intro":                    "Your two-factor authentication was reset. Show your new key once, with nobody looking, and add it to your authenticator app.",
+		"enrol.submit":                   "Show my new key",
+		"enrol.done.title":               "Your new two-factor key",
+		"enrol.done.body":                "Add this key to your authenticator app. From now on, log in to %s as %s with its codes.",
 	},
 	"nl": {
 		"forgot.title":                   "Wachtwoord vergeten?",
@@ -157,6 +162,11 @@ var accountTexts = map[string]map[string]string{
 		"reset.problem.unknown-token":    "We kennen deze link niet. Controleer of je de hele link uit de e-mail hebt gekopieerd, of vraag een nieuwe aan.",
 		"reset.problem.already-accepted": "Deze link is al gebruikt. Vraag een nieuwe aan als je die nog nodig hebt.",
 		"reset.problem.no-longer-valid":  "Deze link is verlopen of niet meer geldig. Vraag een nieuwe aan.",
+		"enrol.title":                    "Stel tweestapsverificatie in voor %s",
+		"enrol.intro":                    "Je tweestapsverificatie is opnieuw ingesteld. Toon je nieuwe sleutel één keer, zonder meekijkers, en voeg hem toe aan je authenticator-app.",
+		"enrol.submit":                   "Toon mijn nieuwe sleutel",
+		"enrol.done.title":               "Je nieuwe sleutel voor tweestapsverificatie",
+		"enrol.done.body":                "Voeg deze sleutel toe aan je authenticator-app. Log voortaan in bij %s als %s met de codes daaruit.",
 	},
 	"ja": {
 		"forgot.title":                   "パスワードをお忘れですか？",
@@ -175,6 +185,11 @@ var accountTexts = map[string]map[string]string{
 		"reset.problem.unknown-token":    "この再設定リンクは見つかりません。メールのリンクをすべてコピーしたか確認するか、新しいリンクを依頼してください。",
 		"reset.problem.already-accepted": "この再設定リンクはすでに使用されています。必要な場合は新しいリンクを依頼してください。",
 		"reset.problem.no-longer-valid":  "この再設定リンクは期限切れか、無効になりました。新しいリンクを依頼してください。",
+		"enrol.title":                    "%s の二段階認証を設定",
+		"enrol.intro":                    "二段階認証がリセットされました。周りに人がいないことを確認して新しいキーを一度だけ表示し、認証アプリに追加してください。",
+		"enrol.submit":                   "新しいキーを表示",
+		"enrol.done.title":               "新しい二段階認証キー",
+		"enrol.done.body":                "このキーを認証アプリに追加してください。今後は %s に %s としてそのコードでログインします。",
 	},
 }
 

@@ -184,6 +184,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /password/forgot", s.submitForgot)
 	mux.HandleFunc("GET /password/reset", s.showReset)
 	mux.HandleFunc("POST /password/reset", s.submitReset)
+	mux.HandleFunc("GET /2fa/enrol", s.showEnrol)
+	mux.HandleFunc("POST /2fa/enrol", s.submitEnrol)
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })

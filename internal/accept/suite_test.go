@@ -104,6 +104,7 @@ var _ = BeforeSuite(func() {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
 		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), Random: rand.Reader, BcryptCost: 10,
+		PublicURL: baseURL, PasswordResetTTL: resetTTL,
 	}).SetupWithManager(ctx, mgr)).To(Succeed())
 	Expect((&invitation.Reconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),

@@ -50,6 +50,8 @@ const (
 	KindPasswordReset Kind = "password-reset"
 	// KindPasswordChanged tells a member their password was changed.
 	KindPasswordChanged Kind = "password-changed"
+	// KindTwoFactorReset carries a single-use link to enrol a new TOTP secret.
+	KindTwoFactorReset Kind = "two-factor-reset"
 	// KindOwnershipTransferred tells the previous owner that the store was handed over and their
 	// owner credentials no longer work.
 	KindOwnershipTransferred Kind = "ownership-transferred"
@@ -60,7 +62,7 @@ var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
 var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
-	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged}
+	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset}
 
 //go:embed templates
 var templateFS embed.FS
@@ -116,6 +118,15 @@ type PasswordResetData struct {
 	ExpiresAt  time.Time
 	// ByAdministrator: the reset was asked for by an administrator, not through the forgot page.
 	ByAdministrator bool
+}
+
+// TwoFactorResetData fills the two-factor-reset email.
+type TwoFactorResetData struct {
+	StoreName  string
+	MemberName string
+	Email      string
+	EnrolURL   string
+	ExpiresAt  time.Time
 }
 
 // PasswordChangedData fills the password-changed email.

@@ -39,6 +39,8 @@ var sampleData = map[Kind]any{
 		AcceptURL: "https://members.example.com/invitations/accept?token=abc.def", ExpiresAt: removedAt},
 	KindPasswordReset: PasswordResetData{StoreName: "Acme", MemberName: "Dave", Email: "dave@example.com",
 		ResetURL: "https://members.example.com/password/reset?token=abc.def", ExpiresAt: removedAt},
+	KindTwoFactorReset: TwoFactorResetData{StoreName: "Acme", Email: "dave@example.com",
+		EnrolURL: "https://members.example.com/2fa/enrol?token=abc.def", ExpiresAt: removedAt},
 	KindPasswordChanged: PasswordChangedData{StoreName: "Acme", Email: "dave@example.com", ChangedAt: removedAt},
 	KindOwnershipTransferred: OwnershipTransferredData{StoreName: "Acme", MemberName: "Olivia", Email: "olivia@example.com",
 		NewOwnerEmail: "nina@example.com", TransferredAt: removedAt},

@@ -84,6 +84,10 @@ type Reconciler struct {
 	// RemovalNoticeTimeout bounds how long a deletion waits for the "access removed" email; after
 	// it the Member is released with a Warning event, so GitOps deletions never hang forever.
 	RemovalNoticeTimeout time.Duration
+	// PublicURL is the base of the links in the emails of the administrator annotations.
+	PublicURL string
+	// PasswordResetTTL is how long those links work (--password-reset-ttl; default 1h).
+	PasswordResetTTL time.Duration
 	// PasswordSecretResync is how often a Member with spec.passwordSecretRef re-reads that Secret:
 	// it is not watched (that would cache every Secret in the cluster), so a change is picked up
 	// within this interval.

@@ -41,11 +41,15 @@ import (
 
 // reconcileNormal expires the Member's account tokens (reset links), then runs the phases.
 func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1alpha1.Member) (ctrl.Result, error) {
+	firstReconcile := member.Status.Phase == ""
 	next, err := r.expireAccountTokens(ctx, member, member.Spec.Disabled)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	result, err := r.reconcilePhases(ctx, member)
+	if err == nil {
+		err = r.handleResets(ctx, member, firstReconcile)
+	}
 	if next > 0 && (result.RequeueAfter == 0 || next < result.RequeueAfter) {
 		result.RequeueAfter = next
 	}

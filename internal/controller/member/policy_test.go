@@ -21,6 +21,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -144,4 +145,37 @@ func TestRolesAndPermissionsAndTwoFactor(t *testing.T) {
 	g.Expect(twoFactorRequired(staff)).To(BeFalse())
 	staff.Spec.TwoFactor.Required = true
 	g.Expect(twoFactorRequired(staff)).To(BeTrue())
+}
+
+func TestResetRequestActsOncePerNewValueOfAnActiveMember(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(resetRequest("", "", false, true)).To(Equal(resetNone))
+	g.Expect(resetRequest("1", "1", false, true)).To(Equal(resetNone), "already acted on")
+	g.Expect(resetRequest("2", "1", false, true)).To(Equal(resetAct))
+	g.Expect(resetRequest("1", "", true, true)).To(Equal(resetRecord), "applied together with the Member: no request")
+	g.Expect(resetRequest("2", "1", false, false)).To(Equal(resetRecord), "nothing to reset")
+}
+
+func TestTokenExpiry(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	token := func(name, expires string) corev1.Secret {
+		s := corev1.Secret{}
+		s.Name = name
+		if expires != "" {
+			s.Annotations = map[string]string{membershipv1alpha1.ExpiresAtAnnotation: expires}
+		}
+		return s
+	}
+	secrets := []corev1.Secret{token("past", "2026-11-23T09:59:59Z"), token("now", "2026-11-23T10:00:00Z"),
+		token("soon", "2026-11-23T10:30:00Z"), token("later", "2026-11-23T11:00:00Z"), token("garbled", "tomorrow"), token("none", "")}
+	expired, next := tokenExpiry(secrets, now)
+	names := make([]string, 0, len(expired))
+	for _, s := range expired {
+		names = append(names, s.Name)
+	}
+	g.Expect(names).To(ConsistOf("past", "now", "garbled", "none"))
+	g.Expect(next).To(Equal(30 * time.Minute))
+	_, next = tokenExpiry(nil, now)
+	g.Expect(next).To(BeZero())
 }

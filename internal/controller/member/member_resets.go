@@ -1,0 +1,199 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/url"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// Event reasons of the administrator annotations.
+const (
+	EventPasswordResetSent  = "PasswordResetSent"
+	EventTwoFactorReset     = "TwoFactorReset"
+	EventResetIgnored       = "ResetIgnored"
+	DefaultPasswordResetTTL = time.Hour
+)
+
+// resetAction is what a value of an administrator annotation asks for.
+type resetAction int
+
+const (
+	// resetNone: no new value.
+	resetNone resetAction = iota
+	// resetRecord: a new value to remember without acting (the Member was never reconciled
+	// before: a value applied with it from Git is not a request; or it has no access to reset).
+	resetRecord
+	// resetAct: act on the new value.
+	resetAct
+)
+
+// resetRequest reads an administrator annotation against the value last acted on.
+func resetRequest(value, observed string, firstReconcile, active bool) resetAction {
+	switch {
+	case value == "" || value == observed:
+		return resetNone
+	case firstReconcile || !active:
+		return resetRecord
+	}
+	return resetAct
+}
+
+// handleResets acts on new values of the reset-password and reset-2fa annotations, each once:
+// the value is recorded in status only after the email went out (a failure is retried with
+// backoff; a crash in between sends at most one more email, with a fresh link).
+func (r *Reconciler) handleResets(ctx context.Context, member *membershipv1alpha1.Member, firstReconcile bool) error {
+	if member.Annotations[membershipv1alpha1.ResetPasswordAnnotation] == member.Status.ObservedResetPassword &&
+		member.Annotations[membershipv1alpha1.ResetTwoFactorAnnotation] == member.Status.ObservedResetTwoFactor {
+		return nil
+	}
+	store := &membershipv1alpha1.Store{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: member.Spec.StoreRef.Name}, store); err != nil {
+		return client.IgnoreNotFound(err) // the phases report the missing Store; act when it is back
+	}
+	active := member.Status.Phase == membershipv1alpha1.MemberActive
+	value := member.Annotations[membershipv1alpha1.ResetPasswordAnnotation]
+	switch resetRequest(value, member.Status.ObservedResetPassword, firstReconcile, active) {
+	case resetRecord:
+		if !firstReconcile {
+			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventResetIgnored, "ResetPassword",
+				"A Member that is %s has no password to reset", member.Status.Phase)
+		}
+		member.Status.ObservedResetPassword = value
+	case resetAct:
+		if err := r.sendPasswordReset(ctx, member, store); err != nil {
+			return err
+		}
+		member.Status.ObservedResetPassword = value
+	}
+
+	value = member.Annotations[membershipv1alpha1.ResetTwoFactorAnnotation]
+	switch resetRequest(value, member.Status.ObservedResetTwoFactor, firstReconcile, active && twoFactorRequired(member)) {
+	case resetRecord:
+		if !firstReconcile {
+			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventResetIgnored, "ResetTwoFactor",
+				"The Member has no two-factor authentication to reset (phase %s, spec.twoFactor.required %t)",
+				member.Status.Phase, member.Spec.TwoFactor.Required)
+		}
+		member.Status.ObservedResetTwoFactor = value
+	case resetAct:
+		if err := r.resetTwoFactor(ctx, member, store); err != nil {
+			return err
+		}
+		member.Status.ObservedResetTwoFactor = value
+	}
+	return nil
+}
+
+// sendPasswordReset emails the Member a single-use reset link; its current password keeps
+// working until the link is used.
+func (r *Reconciler) sendPasswordReset(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store) error {
+	expires := r.Clock.Now().Add(r.resetTTL()).UTC().Truncate(time.Second)
+	tok, secret, err := accounttoken.Issue(ctx, r.Client, r.Scheme, r.Random, member, store.Name, membershipv1alpha1.PurposePasswordReset, expires)
+	if err != nil {
+		return err
+	}
+	err = r.sendAccountEmail(ctx, member, store, mail.KindPasswordReset, secret, mail.PasswordResetData{
+		StoreName: string(store.Spec.DisplayName), MemberName: string(member.Spec.DisplayName), Email: string(member.Spec.Email),
+		ResetURL: r.link("/password/reset", tok), ExpiresAt: expires, ByAdministrator: true,
+	})
+	if err != nil {
+		return err
+	}
+	r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventPasswordResetSent, "ResetPassword",
+		"A password reset link was emailed to %s; it works once, until %s", member.Spec.Email, expires.Format(time.RFC3339))
+	return nil
+}
+
+// resetTwoFactor gives the Member a new TOTP secret (the old one stops validating with this
+// write) and emails a single-use link to enrol it.
+func (r *Reconciler) resetTwoFactor(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store) error {
+	current, err := r.getSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name))
+	if err != nil || current == nil {
+		return err
+	}
+	enrolment, err := credentials.NewTOTP(r.Random, string(store.Spec.DisplayName), string(member.Spec.Email))
+	if err != nil {
+		return err
+	}
+	updated := current.DeepCopy()
+	updated.Data = maps.Clone(current.Data)
+	updated.Data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
+	updated.Data[membershipv1alpha1.CredentialTOTPURI] = []byte(enrolment.URI)
+	if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
+		return err
+	}
+	if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, member, membershipv1alpha1.PurposeTwoFactorEnrolment); err != nil {
+		return err
+	}
+	expires := r.Clock.Now().Add(r.resetTTL()).UTC().Truncate(time.Second)
+	tok, secret, err := accounttoken.Issue(ctx, r.Client, r.Scheme, r.Random, member, store.Name, membershipv1alpha1.PurposeTwoFactorEnrolment, expires)
+	if err != nil {
+		return err
+	}
+	err = r.sendAccountEmail(ctx, member, store, mail.KindTwoFactorReset, secret, mail.TwoFactorResetData{
+		StoreName: string(store.Spec.DisplayName), MemberName: string(member.Spec.DisplayName), Email: string(member.Spec.Email),
+		EnrolURL: r.link("/2fa/enrol", tok), ExpiresAt: expires,
+	})
+	if err != nil {
+		return err
+	}
+	r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventTwoFactorReset, "ResetTwoFactor",
+		"Two-factor authentication reset: the previous key no longer works; an enrolment link was emailed to %s", member.Spec.Email)
+	return nil
+}
+
+// sendAccountEmail sends an email carrying the link of token Secret secret; when it fails, the
+// Secret goes (nobody has its link) and the error brings the reconcile back with backoff.
+func (r *Reconciler) sendAccountEmail(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
+	kind mail.Kind, secret *corev1.Secret, data any) error {
+	content, err := mail.Render(kind, string(store.Spec.Locale), data)
+	if err == nil {
+		err = r.Mail.Send(ctx, mail.Message{
+			To: string(member.Spec.Email), MessageID: mail.MessageID(secret.UID, string(kind), r.MailDomain), Content: content,
+		})
+	}
+	if err != nil {
+		_, _ = r.deleteSecret(ctx, secret.Namespace, secret.Name)
+		return fmt.Errorf("%s email to the Member: %w", kind, err)
+	}
+	return nil
+}
+
+func (r *Reconciler) link(path string, tok credentials.Token) string {
+	return strings.TrimRight(r.PublicURL, "/") + path + "?token=" + url.QueryEscape(tok.String())
+}
+
+func (r *Reconciler) resetTTL() time.Duration {
+	if r.PasswordResetTTL > 0 {
+		return r.PasswordResetTTL
+	}
+	return DefaultPasswordResetTTL
+}
