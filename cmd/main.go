@@ -229,21 +229,22 @@ func main() {
 
 	// The acceptance server runs on every replica, leader or not.
 	if err := mgr.Add(&accept.Server{
-		Client:           mgr.GetClient(),
-		APIReader:        mgr.GetAPIReader(),
-		Scheme:           mgr.GetScheme(),
-		Recorder:         mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
-		Clock:            clock.RealClock{},
-		Mail:             sender,
-		MailDomain:       sender.FromDomain(),
-		TokenKey:         tokenKey,
-		Random:           rand.Reader,
-		BcryptCost:       opts.BcryptCost,
-		Addr:             opts.AcceptBindAddress,
-		TrustedProxies:   opts.TrustedProxies,
-		Log:              ctrl.Log.WithName("accept"),
-		PublicURL:        opts.PublicURL,
-		PasswordResetTTL: opts.PasswordResetTTL,
+		Client:              mgr.GetClient(),
+		APIReader:           mgr.GetAPIReader(),
+		Scheme:              mgr.GetScheme(),
+		Recorder:            mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
+		Clock:               clock.RealClock{},
+		Mail:                sender,
+		MailDomain:          sender.FromDomain(),
+		TokenKey:            tokenKey,
+		Random:              rand.Reader,
+		BcryptCost:          opts.BcryptCost,
+		Addr:                opts.AcceptBindAddress,
+		TrustedProxies:      opts.TrustedProxies,
+		Log:                 ctrl.Log.WithName("accept"),
+		PublicURL:           opts.PublicURL,
+		PasswordResetTTL:    opts.PasswordResetTTL,
+		ExclusiveMembership: opts.ExclusiveMembership,
 	}); err != nil {
 		setupLog.Error(err, "unable to add the acceptance server")
 		os.Exit(1)

@@ -158,6 +158,10 @@ const (
 	TokenPurposeLabel = "membership.storeops.io/token-purpose"
 	// PurposePasswordReset: the link sets a new password.
 	PurposePasswordReset = "password-reset"
+	// PurposeEmailChange: the link, sent to the new address, makes it the Member's login email.
+	PurposeEmailChange = "email-change"
+	// NewEmailAnnotation on an email-change token Secret holds the address being confirmed.
+	NewEmailAnnotation = "membership.storeops.io/new-email"
 	// PurposeTwoFactorEnrolment: the link shows a Member's new TOTP secret once, after an
 	// administrator reset their 2FA.
 	PurposeTwoFactorEnrolment = "2fa-enrolment"
@@ -168,6 +172,11 @@ const (
 	// working; the Member controller deletes it then.
 	ExpiresAtAnnotation = "membership.storeops.io/expires-at"
 )
+
+// OperatorFieldManager is the field manager of the operator's own writes to Members. A Member
+// whose spec.email another manager owns (kubectl, Argo CD, Flux) is declared in Git: self-service
+// never changes that field, so the operator never fights a GitOps pipeline.
+const OperatorFieldManager = "member-operator"
 
 // AccountTokenSecretName is the name of the Secret of a Member's account token with public ID id.
 func AccountTokenSecretName(member, purpose, id string) string {

@@ -251,7 +251,9 @@ func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, 
 			TwoFactor:   inv.Spec.TwoFactor,
 		},
 	}
-	err := s.Client.Create(ctx, member)
+	// The operator's field manager owns spec.email of a Member it created: its person may change
+	// it through self-service (a Member applied from Git may not).
+	err := s.Client.Create(ctx, member, client.FieldOwner(membershipv1alpha1.OperatorFieldManager))
 	if err == nil {
 		return member, OutcomeAccepted, nil
 	}

@@ -164,6 +164,11 @@ func (s *Server) issueReset(ctx context.Context, acct *account) error {
 // wait for SMTP (so an answer's timing says nothing about the account either). A failure is
 // logged and shown as a Warning event on the Member; the person can ask again.
 func (s *Server) sendAsync(acct *account, kind mail.Kind, data any, messageID string) {
+	s.sendAsyncTo(acct, string(acct.member.Spec.Email), kind, data, messageID)
+}
+
+// sendAsyncTo is sendAsync to another address (the new one of an email change, or the old).
+func (s *Server) sendAsyncTo(acct *account, to string, kind mail.Kind, data any, messageID string) {
 	member := acct.member.DeepCopy()
 	locale := string(acct.store.Spec.Locale)
 	s.background.Add(1)
@@ -176,7 +181,7 @@ func (s *Server) sendAsync(acct *account, kind mail.Kind, data any, messageID st
 			if err != nil {
 				return err
 			}
-			return s.Mail.Send(ctx, mail.Message{To: string(member.Spec.Email), MessageID: messageID, Content: content})
+			return s.Mail.Send(ctx, mail.Message{To: to, MessageID: messageID, Content: content})
 		}()
 		if err != nil {
 			s.Log.Info("account email not delivered", "kind", string(kind), "member", client.ObjectKeyFromObject(member), "error", err.Error())

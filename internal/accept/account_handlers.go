@@ -223,7 +223,7 @@ func (s *Server) renderResetProblem(w http.ResponseWriter, locale string, outcom
 		key = "problem." + string(outcome)
 	}
 	render(w, statusOf[outcome], &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "problem", Title: texts[locale]["problem.title"], Problem: texts[locale][key],
+		Locale: locale, Base: rootFromPage, Kind: kindProblem, Title: texts[locale]["problem.title"], Problem: texts[locale][key],
 	})
 }
 

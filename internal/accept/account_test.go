@@ -29,6 +29,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/pquerna/otp/totp"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -389,3 +390,103 @@ var _ = Describe("administrator annotations", func() {
 		Eventually(func() []mailcatcher.Message { return mailTo("walt@example.com", twoFactorSubject) }).Should(HaveLen(2))
 	})
 })
+
+// changeEmail calls POST /api/v1/email/change as this spec's client.
+func changeEmail(body map[string]string) apiAnswer {
+	GinkgoHelper()
+	seen = append(seen, body["password"])
+	payload, err := json.Marshal(body)
+	Expect(err).NotTo(HaveOccurred())
+	resp, err := httpClient(specClient).Post(baseURL+"/api/v1/email/change", "application/json", bytes.NewReader(payload))
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	out := apiAnswer{Status: resp.StatusCode}
+	Expect(json.Unmarshal(raw, &out.Body)).To(Succeed(), string(raw))
+	return out
+}
+
+const (
+	confirmSubject      = "Confirm your new login email for Acme Shop"
+	emailChangedSubject = "Your login email for Acme Shop was changed"
+)
+
+var _ = Describe("login email change", func() {
+	It("changes an invitation-created Member's email through the link sent to the new address, and tells the old one", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		member, _ := joined(ns, "xena@example.com", false)
+		joined(ns, "yuri@example.com", false)
+		request := func(password, newEmail string) apiAnswer {
+			return changeEmail(map[string]string{"store": ns + "/shop", "email": "xena@example.com", "password": password, "newEmail": newEmail})
+		}
+		Expect(request("not the password at all", "xena@example.org").Status).To(Equal(http.StatusUnauthorized))
+		taken := request(firstPassword, "Yuri@example.com")
+		Expect(taken.Status).To(Equal(http.StatusConflict))
+		Expect(taken.Body).To(HaveKeyWithValue("message", ContainSubstring("one account per email per store")))
+		bad := request(firstPassword, "Xena <xena@example.org>")
+		Expect(bad.Status).To(Equal(http.StatusBadRequest))
+		Expect(bad.Body).To(HaveKeyWithValue("field", "newEmail"))
+
+		accepted := request(firstPassword, "xena@example.org")
+		Expect(accepted.Status).To(Equal(http.StatusAccepted), "%v", accepted.Body)
+		Eventually(func() []mailcatcher.Message { return mailTo("xena@example.org", confirmSubject) }).Should(HaveLen(1))
+		body, err := mailTo("xena@example.org", confirmSubject)[0].Body()
+		Expect(err).NotTo(HaveOccurred())
+		link := body.Link("/email/confirm")
+		Expect(link).To(HavePrefix(baseURL + "/email/confirm?token="))
+		u, err := url.Parse(link)
+		Expect(err).NotTo(HaveOccurred())
+		token := u.Query().Get("token")
+		seen = append(seen, token)
+
+		By("opening the link changes nothing; confirming does")
+		resp, err := httpClient(specClient).Get(link)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(observedMember(ns, member).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("xena@example.com")))
+		status, page := postForm("/email/confirm", url.Values{"token": {token}})
+		Expect(status).To(Equal(http.StatusOK), page)
+		Expect(observedMember(ns, member).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("xena@example.org")))
+		Eventually(func() string {
+			secret, err := credentialsOf(ns, member)()
+			Expect(err).NotTo(HaveOccurred())
+			return string(secret.Data[membershipv1alpha1.CredentialUsername])
+		}).Should(Equal("xena@example.org"), "the Member controller follows with the credential Secret")
+		Eventually(func() []mailcatcher.Message { return mailTo("xena@example.com", emailChangedSubject) }).Should(HaveLen(1))
+		status, _ = postForm("/email/confirm", url.Values{"token": {token}})
+		Expect(status).NotTo(Equal(http.StatusOK), "single use")
+	})
+
+	It("answers 409 for a Member applied with kubectl, and changes nothing", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		Expect(k8sClient.Create(ctx, &membershipv1alpha1.Member{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "zoe"},
+			Spec: membershipv1alpha1.MemberSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "shop"},
+				Email: "zoe@example.com", Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}},
+		})).To(Succeed())
+		Eventually(func() membershipv1alpha1.MemberPhase { return observedMember(ns, "zoe").Status.Phase }).
+			WithTimeout(20 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
+		secret, err := credentialsOf(ns, "zoe")()
+		Expect(err).NotTo(HaveOccurred())
+		password := string(secret.Data[membershipv1alpha1.CredentialPassword])
+		Expect(password).NotTo(BeEmpty(), "a generated password")
+
+		answer := changeEmail(map[string]string{"store": ns + "/shop", "email": "zoe@example.com", "password": password, "newEmail": "zoe@example.org"})
+		Expect(answer.Status).To(Equal(http.StatusConflict))
+		Expect(answer.Body).To(HaveKeyWithValue("message", And(ContainSubstring(`Member "zoe"'s spec.email is managed by`),
+			ContainSubstring("change it there instead"))))
+		Consistently(func() []mailcatcher.Message { return mailTo("zoe@example.org", confirmSubject) }).WithTimeout(time.Second).Should(BeEmpty())
+		Expect(observedMember(ns, "zoe").Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("zoe@example.com")))
+	})
+})
+
+func observedMember(ns, name string) *membershipv1alpha1.Member {
+	GinkgoHelper()
+	m := &membershipv1alpha1.Member{}
+	Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m)).To(Succeed())
+	return m
+}

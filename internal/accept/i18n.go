@@ -120,7 +120,7 @@ var texts = map[string]map[string]string{
 
 // accountTexts are the self-service pages' texts, merged into texts.
 //
-//nolint:goconst,gosec // a translation table: its keys repeat per locale, and "password" entries are labels
+//nolint:goconst,gosec,misspell // a translation table: keys repeat per locale, "password" entries are labels, and Dutch is not misspelt English
 var accountTexts = map[string]map[string]string{
 	"en": {
 		"forgot.title":                   "Forgot your password?",
@@ -144,6 +144,12 @@ var accountTexts = map[string]map[string]string{
 		"enrol.submit":                   "Show my new key",
 		"enrol.done.title":               "Your new two-factor key",
 		"enrol.done.body":                "Add this key to your authenticator app. From now on, log in to %s as %s with its codes.",
+		"email.title":                    "Confirm your new login email",
+		"email.intro":                    "Log in to %s with %s instead of %s from now on?",
+		"email.submit":                   "Confirm new email",
+		"email.done.title":               "Your login email was changed",
+		"email.done.body":                "From now on, log in to %s with %s.",
+		"email.problem.conflict":         "This address can no longer become your login email: it belongs to another account now, or your account is managed by your platform team.",
 	},
 	"nl": {
 		"forgot.title":                   "Wachtwoord vergeten?",
@@ -167,6 +173,12 @@ var accountTexts = map[string]map[string]string{
 		"enrol.submit":                   "Toon mijn nieuwe sleutel",
 		"enrol.done.title":               "Je nieuwe sleutel voor tweestapsverificatie",
 		"enrol.done.body":                "Voeg deze sleutel toe aan je authenticator-app. Log voortaan in bij %s als %s met de codes daaruit.",
+		"email.title":                    "Bevestig je nieuwe inlogadres",
+		"email.intro":                    "Voortaan bij %s inloggen met %s in plaats van %s?",
+		"email.submit":                   "Nieuw e-mailadres bevestigen",
+		"email.done.title":               "Je inlogadres is gewijzigd",
+		"email.done.body":                "Log voortaan bij %s in met %s.",
+		"email.problem.conflict":         "Dit adres kan niet meer je inlogadres worden: het hoort nu bij een ander account, of je account wordt door je platformteam beheerd.",
 	},
 	"ja": {
 		"forgot.title":                   "パスワードをお忘れですか？",
@@ -190,6 +202,12 @@ var accountTexts = map[string]map[string]string{
 		"enrol.submit":                   "新しいキーを表示",
 		"enrol.done.title":               "新しい二段階認証キー",
 		"enrol.done.body":                "このキーを認証アプリに追加してください。今後は %s に %s としてそのコードでログインします。",
+		"email.title":                    "新しいログインメールアドレスの確認",
+		"email.intro":                    "今後 %s へのログインに %s を使い、%s は使わなくなります。よろしいですか？",
+		"email.submit":                   "新しいメールアドレスを確認",
+		"email.done.title":               "ログインメールアドレスを変更しました",
+		"email.done.body":                "今後は %s に %s でログインしてください。",
+		"email.problem.conflict":         "このアドレスはログインメールアドレスにできなくなりました。別のアカウントで使われているか、アカウントがプラットフォームチームによって管理されています。",
 	},
 }
 

@@ -29,6 +29,9 @@ import (
 // work behind a proxy that serves them under a path prefix.
 const rootFromPage = "../"
 
+// kindProblem is the page kind saying why a link or request cannot be used.
+const kindProblem = "problem"
+
 // pageData fills templates/page.html.
 type pageData struct {
 	Locale string

@@ -114,8 +114,11 @@ type Server struct {
 
 	// PublicURL is the base of the links in self-service emails (--public-url).
 	PublicURL string
-	// PasswordResetTTL is how long a reset link works (--password-reset-ttl; default 1h).
+	// PasswordResetTTL is how long a reset link works (--password-reset-ttl; default 1h); an
+	// email change's confirmation link lives as long.
 	PasswordResetTTL time.Duration
+	// ExclusiveMembership refuses a new login email that belongs to another Store's Member.
+	ExclusiveMembership bool
 
 	clients *keyedLimiter
 	tokens  *keyedLimiter
@@ -184,6 +187,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /password/forgot", s.submitForgot)
 	mux.HandleFunc("GET /password/reset", s.showReset)
 	mux.HandleFunc("POST /password/reset", s.submitReset)
+	mux.HandleFunc("POST /api/v1/email/change", s.changeEmail)
+	mux.HandleFunc("GET /email/confirm", s.showConfirmEmail)
+	mux.HandleFunc("POST /email/confirm", s.submitConfirmEmail)
 	mux.HandleFunc("GET /2fa/enrol", s.showEnrol)
 	mux.HandleFunc("POST /2fa/enrol", s.submitEnrol)
 	static, _ := fs.Sub(assets, "static")
@@ -406,7 +412,7 @@ func render(w http.ResponseWriter, status int, data *pageData) {
 
 func (s *Server) renderProblem(w http.ResponseWriter, locale string, outcome Outcome) {
 	render(w, statusOf[outcome], &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "problem", Title: texts[locale]["problem.title"],
+		Locale: locale, Base: rootFromPage, Kind: kindProblem, Title: texts[locale]["problem.title"],
 		Problem: texts[locale]["problem."+string(outcome)],
 	})
 }

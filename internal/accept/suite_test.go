@@ -22,11 +22,13 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -141,9 +143,18 @@ var _ = AfterSuite(func() {
 	Expect(seen).NotTo(BeEmpty())
 	text := logs.String()
 	Expect(text).To(ContainSubstring("acceptance server listening"), "the logs were captured")
+	By("and every event the server and controllers recorded")
+	var events eventsv1.EventList
+	Expect(k8sClient.List(ctx, &events)).To(Succeed())
+	Expect(events.Items).NotTo(BeEmpty())
+	var notes strings.Builder
+	for _, e := range events.Items {
+		notes.WriteString(e.Note + "\n")
+	}
 	for _, s := range seen {
 		if len(s) >= 12 {
 			Expect(text).NotTo(ContainSubstring(s))
+			Expect(notes.String()).NotTo(ContainSubstring(s))
 		}
 	}
 	cancel()

@@ -37,9 +37,10 @@ import (
 )
 
 // Issue makes a new token of purpose for member (of store), valid until expires, and stores its
-// hash. The returned Secret has the UID to derive the email's Message-ID from.
+// hash. The returned Secret has the UID to derive the email's Message-ID from. Key-value pairs in
+// annotations are added to the Secret (the new address of an email change).
 func Issue(ctx context.Context, c client.Client, scheme *runtime.Scheme, random io.Reader, member *membershipv1alpha1.Member,
-	store, purpose string, expires time.Time) (credentials.Token, *corev1.Secret, error) {
+	store, purpose string, expires time.Time, annotations ...string) (credentials.Token, *corev1.Secret, error) {
 	tok, err := credentials.NewToken(random)
 	if err != nil {
 		return credentials.Token{}, nil, err
@@ -59,6 +60,9 @@ func Issue(ctx context.Context, c client.Client, scheme *runtime.Scheme, random 
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{membershipv1alpha1.TokenHashKey: []byte(credentials.HashTokenSecret(tok.Secret))},
+	}
+	for i := 0; i+1 < len(annotations); i += 2 {
+		secret.Annotations[annotations[i]] = annotations[i+1]
 	}
 	if err := controllerutil.SetControllerReference(member, secret, scheme); err != nil {
 		return credentials.Token{}, nil, err

@@ -52,6 +52,10 @@ const (
 	KindPasswordChanged Kind = "password-changed"
 	// KindTwoFactorReset carries a single-use link to enrol a new TOTP secret.
 	KindTwoFactorReset Kind = "two-factor-reset"
+	// KindEmailChangeConfirm asks a Member to confirm a new login email, at that address.
+	KindEmailChangeConfirm Kind = "email-change-confirm"
+	// KindEmailChanged tells the previous address that the login email changed.
+	KindEmailChanged Kind = "email-changed"
 	// KindOwnershipTransferred tells the previous owner that the store was handed over and their
 	// owner credentials no longer work.
 	KindOwnershipTransferred Kind = "ownership-transferred"
@@ -62,7 +66,7 @@ var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
 var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
-	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset}
+	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset, KindEmailChangeConfirm, KindEmailChanged}
 
 //go:embed templates
 var templateFS embed.FS
@@ -127,6 +131,19 @@ type TwoFactorResetData struct {
 	Email      string
 	EnrolURL   string
 	ExpiresAt  time.Time
+}
+
+// EmailChangeData fills the email-change-confirm and email-changed emails.
+type EmailChangeData struct {
+	StoreName  string
+	MemberName string
+	OldEmail   string
+	NewEmail   string
+	// ConfirmURL and ExpiresAt: the confirmation's link (email-change-confirm).
+	ConfirmURL string
+	ExpiresAt  time.Time
+	// ChangedAt: when the change took effect (email-changed).
+	ChangedAt time.Time
 }
 
 // PasswordChangedData fills the password-changed email.

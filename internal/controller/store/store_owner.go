@@ -201,7 +201,7 @@ func (r *Reconciler) createOwner(ctx context.Context, store *membershipv1alpha1.
 	if err := controllerutil.SetControllerReference(store, owner, r.Scheme); err != nil {
 		return nil, err
 	}
-	if err := r.Create(ctx, owner); err != nil {
+	if err := r.Create(ctx, owner, client.FieldOwner(membershipv1alpha1.OperatorFieldManager)); err != nil {
 		return nil, err
 	}
 	r.Recorder.Eventf(store, owner, corev1.EventTypeNormal, EventOwnerCreated, "Reconcile",

@@ -1,0 +1,251 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// Event reasons of email changes, on the Member.
+const (
+	EventEmailChangeRequested = "EmailChangeRequested"
+	EventEmailChanged         = "EmailChanged"
+)
+
+var emailRule = regexp.MustCompile(membershipv1alpha1.EmailPattern)
+
+// emailChange is the body of POST /api/v1/email/change.
+type emailChange struct {
+	Store    string `json:"store"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	NewEmail string `json:"newEmail"`
+}
+
+// changeEmail answers POST /api/v1/email/change: 202 once a confirmation link is on its way to
+// the new address; 401 for a wrong store, email or password; 400 for a malformed new address;
+// 409 when the new address is taken or the Member's email is declared in Git; 429 after
+// repeated failures.
+func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
+	var in emailChange
+	if !decodeJSON(w, r, &in, "store, email, password and newEmail") {
+		return
+	}
+	key, now := accountKey(in.Store, in.Email), s.Clock.Now()
+	if !s.logins.available(key, now) {
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
+		return
+	}
+	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if acct == nil || !credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], in.Password) {
+		s.logins.allow(key, now)
+		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Message: "the store, email or password is wrong"})
+		return
+	}
+	if len(in.NewEmail) > 254 || !emailRule.MatchString(in.NewEmail) {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput), Field: "newEmail", Code: "invalid",
+			Message: "newEmail: must be a bare email address such as name@example.com"})
+		return
+	}
+	if conflict, err := s.emailChangeConflict(r.Context(), acct, in.NewEmail); err != nil || conflict != "" {
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusConflict, apiError{Error: "conflict", Field: "newEmail", Message: conflict})
+		return
+	}
+	expires := now.Add(s.resetTTL()).UTC().Truncate(time.Second)
+	tok, secret, err := accounttoken.Issue(r.Context(), s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
+		membershipv1alpha1.PurposeEmailChange, expires, membershipv1alpha1.NewEmailAnnotation, in.NewEmail)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChangeRequested, "ChangeEmail",
+		"A confirmation link was emailed to %s; the login email changes when it is followed", in.NewEmail)
+	s.sendAsyncTo(acct, in.NewEmail, mail.KindEmailChangeConfirm, mail.EmailChangeData{
+		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
+		OldEmail: string(acct.member.Spec.Email), NewEmail: in.NewEmail, ExpiresAt: expires,
+		ConfirmURL: strings.TrimRight(s.PublicURL, "/") + "/email/confirm?token=" + url.QueryEscape(tok.String()),
+	}, mail.MessageID(secret.UID, string(mail.KindEmailChangeConfirm), s.MailDomain))
+	writeJSON(w, http.StatusAccepted, struct {
+		memberAnswer
+		Message string `json:"message"`
+	}{memberAnswer{Member: acct.member.Name, Namespace: acct.member.Namespace},
+		"a confirmation link was sent to " + in.NewEmail + "; the login email changes when it is followed"})
+}
+
+// emailChangeConflict says why acct may not take newEmail ("" when it may): its email is declared
+// in Git, or the address is already a Member's of the Store (or, with --exclusive-membership,
+// of another Store).
+func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmail string) (string, error) {
+	if manager := emailManager(acct.member); manager != "" {
+		return fmt.Sprintf("Member %q's spec.email is managed by %q (declared in Git or applied with kubectl): "+
+			"change it there instead, so the operator never fights your pipeline", acct.member.Name, manager), nil
+	}
+	if strings.EqualFold(newEmail, string(acct.member.Spec.Email)) {
+		return "newEmail: is already this Member's login email", nil
+	}
+	var same membershipv1alpha1.MemberList
+	if err := s.Client.List(ctx, &same, client.InNamespace(acct.store.Namespace),
+		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(acct.store.Name, membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+		return "", err
+	}
+	for _, m := range same.Items {
+		if m.DeletionTimestamp.IsZero() && m.UID != acct.member.UID {
+			return "newEmail: already belongs to another Member of this store (one account per email per store)", nil
+		}
+	}
+	if s.ExclusiveMembership {
+		var all membershipv1alpha1.MemberList
+		if err := s.Client.List(ctx, &all, client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+			return "", err
+		}
+		for _, m := range all.Items {
+			if m.DeletionTimestamp.IsZero() && m.UID != acct.member.UID {
+				return "newEmail: already belongs to another Store and the operator runs with --exclusive-membership", nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// showConfirmEmail answers GET /email/confirm?token=...: a page with one button, so a mail
+// scanner following the link does not confirm it.
+func (s *Server) showConfirmEmail(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("token")
+	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+		s.renderProblem(w, "en", OutcomeRateLimited)
+		return
+	}
+	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeEmailChange)
+	if err != nil {
+		s.Log.Error(err, "resolving an email confirmation link")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		s.renderResetProblem(w, "en", outcome)
+		return
+	}
+	locale := localeOf(acct.store)
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "confirm-email", Title: t["email.title"], Token: raw,
+		Body: fmt.Sprintf(t["email.intro"], acct.store.Spec.DisplayName, secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email),
+	})
+}
+
+// submitConfirmEmail spends the confirmation link and changes the Member's login email, after
+// checking again that the address is free and the email is not declared in Git; the previous
+// address is told.
+func (s *Server) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.renderResetProblem(w, "en", OutcomeBadInput)
+		return
+	}
+	raw := r.PostForm.Get("token")
+	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+		s.renderResetProblem(w, "en", OutcomeRateLimited)
+		return
+	}
+	ctx := r.Context()
+	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeEmailChange)
+	locale := "en"
+	if acct != nil {
+		locale = localeOf(acct.store)
+	}
+	newEmail := ""
+	if err == nil && outcome == OutcomeAccepted {
+		newEmail = secret.Annotations[membershipv1alpha1.NewEmailAnnotation]
+		var conflict string
+		if conflict, err = s.emailChangeConflict(ctx, acct, newEmail); err == nil && conflict != "" {
+			render(w, http.StatusConflict, &pageData{Locale: locale, Base: rootFromPage, Kind: kindProblem,
+				Title: texts[locale]["problem.title"], Problem: texts[locale]["email.problem.conflict"]})
+			return
+		}
+	}
+	if err == nil && outcome == OutcomeAccepted {
+		var used bool
+		if used, err = accounttoken.Use(ctx, s.Client, secret); err == nil && !used {
+			outcome = OutcomeAlreadyUsed
+		}
+	}
+	if err == nil && outcome == OutcomeAccepted {
+		err = s.applyEmailChange(ctx, acct, newEmail)
+	}
+	if err != nil {
+		s.Log.Error(err, "email change failed")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		s.renderResetProblem(w, locale, outcome)
+		return
+	}
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["email.done.title"],
+		Body: fmt.Sprintf(t["email.done.body"], acct.store.Spec.DisplayName, newEmail),
+	})
+}
+
+// applyEmailChange writes the new login email into the Member's spec as the operator's field
+// manager, against the version read, and tells the previous address. The Member controller then
+// rewrites the credential Secret's username.
+func (s *Server) applyEmailChange(ctx context.Context, acct *account, newEmail string) error {
+	old := string(acct.member.Spec.Email)
+	base := acct.member.DeepCopy()
+	acct.member.Spec.Email = membershipv1alpha1.EmailAddress(newEmail)
+	if err := s.Client.Patch(ctx, acct.member, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}),
+		client.FieldOwner(membershipv1alpha1.OperatorFieldManager)); err != nil {
+		return err
+	}
+	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member, membershipv1alpha1.PurposeEmailChange); err != nil {
+		return err
+	}
+	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member, membershipv1alpha1.PurposePasswordReset); err != nil {
+		return err // reset links were sent to the old address
+	}
+	now := s.Clock.Now()
+	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChanged, "ChangeEmail",
+		"The login email changed from %s to %s, confirmed through the link sent to the new address", old, newEmail)
+	s.sendAsyncTo(acct, old, mail.KindEmailChanged, mail.EmailChangeData{
+		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
+		OldEmail: old, NewEmail: newEmail, ChangedAt: now,
+	}, mail.MessageID(acct.member.UID, string(mail.KindEmailChanged)+"-"+acct.member.ResourceVersion, s.MailDomain))
+	return nil
+}
