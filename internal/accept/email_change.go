@@ -114,6 +114,10 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 // in Git, or the address is already a Member's of the Store (or, with --exclusive-membership,
 // of another Store).
 func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmail string) (string, error) {
+	if membershipv1alpha1.HasOwnerRole(acct.member.Spec.Roles) {
+		return fmt.Sprintf("Member %q is the owner of Store %q: its email is the Store's spec.owner.email; "+
+			"changing that hands the store over (an ownership transfer)", acct.member.Name, acct.store.Name), nil
+	}
 	if manager := emailManager(acct.member); manager != "" {
 		return fmt.Sprintf("Member %q's spec.email is managed by %q (declared in Git or applied with kubectl): "+
 			"change it there instead, so the operator never fights your pipeline", acct.member.Name, manager), nil

@@ -18,6 +18,7 @@ package member
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -67,8 +69,9 @@ func resetRequest(value, observed string, firstReconcile, active bool) resetActi
 }
 
 // handleResets acts on new values of the reset-password and reset-2fa annotations, each once:
-// the value is recorded in status only after the email went out (a failure is retried with
-// backoff; a crash in between sends at most one more email, with a fresh link).
+// the value is recorded in status before acting, against the latest version of the Member (so a
+// stale cache cannot act twice), and un-recorded when the action fails (so it is retried with
+// backoff). A crash between the record and the email loses that email: set a new value.
 func (r *Reconciler) handleResets(ctx context.Context, member *membershipv1alpha1.Member, firstReconcile bool) error {
 	if member.Annotations[membershipv1alpha1.ResetPasswordAnnotation] == member.Status.ObservedResetPassword &&
 		member.Annotations[membershipv1alpha1.ResetTwoFactorAnnotation] == member.Status.ObservedResetTwoFactor {
@@ -88,10 +91,13 @@ func (r *Reconciler) handleResets(ctx context.Context, member *membershipv1alpha
 		}
 		member.Status.ObservedResetPassword = value
 	case resetAct:
-		if err := r.sendPasswordReset(ctx, member, store); err != nil {
+		previous := member.Status.ObservedResetPassword
+		if acted, err := r.claimReset(ctx, member, func(st *membershipv1alpha1.MemberStatus) { st.ObservedResetPassword = value }); !acted || err != nil {
 			return err
 		}
-		member.Status.ObservedResetPassword = value
+		if err := r.sendPasswordReset(ctx, member, store); err != nil {
+			return r.releaseReset(ctx, member, func(st *membershipv1alpha1.MemberStatus) { st.ObservedResetPassword = previous }, err)
+		}
 	}
 
 	value = member.Annotations[membershipv1alpha1.ResetTwoFactorAnnotation]
@@ -104,12 +110,41 @@ func (r *Reconciler) handleResets(ctx context.Context, member *membershipv1alpha
 		}
 		member.Status.ObservedResetTwoFactor = value
 	case resetAct:
-		if err := r.resetTwoFactor(ctx, member, store); err != nil {
+		previous := member.Status.ObservedResetTwoFactor
+		if acted, err := r.claimReset(ctx, member, func(st *membershipv1alpha1.MemberStatus) { st.ObservedResetTwoFactor = value }); !acted || err != nil {
 			return err
 		}
-		member.Status.ObservedResetTwoFactor = value
+		if err := r.resetTwoFactor(ctx, member, store); err != nil {
+			return r.releaseReset(ctx, member, func(st *membershipv1alpha1.MemberStatus) { st.ObservedResetTwoFactor = previous }, err)
+		}
 	}
 	return nil
+}
+
+// claimReset records, before acting, that a value is being acted on, and only if the Member read
+// is the latest version: a stale cache (our own record not seen yet, after the Secret we wrote
+// brought the Member back) gets a conflict instead of acting twice. It reports whether to act.
+func (r *Reconciler) claimReset(ctx context.Context, member *membershipv1alpha1.Member, record func(*membershipv1alpha1.MemberStatus)) (bool, error) {
+	base := member.DeepCopy()
+	record(&member.Status)
+	if err := r.Status().Patch(ctx, member, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		*member = *base
+		if apierrors.IsConflict(err) {
+			return false, nil // the newer version brings the Member back
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// releaseReset undoes claimReset after the action failed, so a retry (with backoff) acts again.
+func (r *Reconciler) releaseReset(ctx context.Context, member *membershipv1alpha1.Member, restore func(*membershipv1alpha1.MemberStatus), cause error) error {
+	base := member.DeepCopy()
+	restore(&member.Status)
+	if err := r.Status().Patch(ctx, member, client.MergeFrom(base)); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
 }
 
 // sendPasswordReset emails the Member a single-use reset link; its current password keeps

@@ -159,6 +159,18 @@ var _ = Describe("Store owner", func() {
 		}
 		status, _ = postAccept(token, "another password here")
 		Expect(status).To(Equal(http.StatusConflict), "the activation link is single use")
+
+		By("the owner's login email changes only through the Store, not through self-service")
+		payload, err := json.Marshal(map[string]string{"store": ns + "/shop", "email": "olivia@example.com",
+			"password": "correct horse battery", "newEmail": "olivia@example.org"})
+		Expect(err).NotTo(HaveOccurred())
+		resp, err := http.Post(baseURL+"/api/v1/email/change", "application/json", bytes.NewReader(payload))
+		Expect(err).NotTo(HaveOccurred())
+		answer, err := io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusConflict), string(answer))
+		Expect(string(answer)).To(ContainSubstring("spec.owner.email"))
 	})
 
 	It("transfers ownership in two phases; the notification address stays the sign-up address", func() {
