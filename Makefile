@@ -87,8 +87,8 @@ build: manifests generate fmt vet ## Build manager binary.
 	go build -o bin/manager cmd/main.go
 
 .PHONY: run
-run: manifests generate fmt vet ## Run a controller from your host against the cluster in ~/.kube/config.
-	go run ./cmd/main.go
+run: manifests generate fmt vet ## Run a controller from your host against the cluster in ~/.kube/config (no webhooks: the cluster cannot reach your host; pass flags with ARGS=).
+	go run ./cmd/main.go --enable-webhooks=false $(ARGS)
 
 # dev: a whole local environment in one command. It builds what is missing, starts etcd and
 # kube-apiserver (the envtest binaries), installs the CRDs, starts an SMTP catcher that saves mail

@@ -155,15 +155,19 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 		}
 	}
 	if transfer == nil && !strings.EqualFold(string(owner.Spec.Email), string(want)) {
-		created, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerTransfer)
+		inv, created, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerTransfer)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		store.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{
-			Email: want, Since: metav1.NewTime(r.Clock.Now()), Invitation: created,
+		since := inv.CreationTimestamp
+		if since.IsZero() { // made by an earlier reconcile that the cache does not show yet
+			since = metav1.NewTime(r.Clock.Now())
 		}
-		r.Recorder.Eventf(store, nil, corev1.EventTypeNormal, EventOwnerTransferStarted, "Reconcile",
-			"Ownership transfer to %s started: Invitation %s; %s keeps access until it is accepted", want, created, owner.Spec.Email)
+		store.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{Email: want, Since: since, Invitation: inv.Name}
+		if created {
+			r.Recorder.Eventf(store, inv, corev1.EventTypeNormal, EventOwnerTransferStarted, "Reconcile",
+				"Ownership transfer to %s started: Invitation %s; %s keeps access until it is accepted", want, inv.Name, owner.Spec.Email)
+		}
 	}
 
 	msg := fmt.Sprintf("The owner %s is active", owner.Spec.Email)
@@ -234,7 +238,7 @@ func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alp
 		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return err
 		}
-		if _, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerActivation); err != nil {
+		if _, _, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerActivation); err != nil {
 			return err
 		}
 	}
@@ -252,9 +256,9 @@ func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alp
 }
 
 // createOwnerInvitation creates the owner Invitation for spec.owner.email (AlreadyExists means a
-// retry, or a cache behind our own write: the same one). It returns its name.
+// retry, or a cache behind our own write: the same one). It reports whether this call created it.
 func (r *Reconciler) createOwnerInvitation(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
-	purpose string) (string, error) {
+	purpose string) (*membershipv1alpha1.Invitation, bool, error) {
 	want := store.Spec.Owner.Email
 	inv := &membershipv1alpha1.Invitation{
 		ObjectMeta: metav1.ObjectMeta{
@@ -280,12 +284,15 @@ func (r *Reconciler) createOwnerInvitation(ctx context.Context, store *membershi
 		}
 	}
 	if err := controllerutil.SetControllerReference(store, inv, r.Scheme); err != nil {
-		return "", err
+		return nil, false, err
 	}
-	if err := r.Create(ctx, inv); err != nil && !apierrors.IsAlreadyExists(err) {
-		return "", err
+	switch err := r.Create(ctx, inv); {
+	case apierrors.IsAlreadyExists(err):
+		return inv, false, nil
+	case err != nil:
+		return nil, false, err
 	}
-	return inv.Name, nil
+	return inv, true, nil
 }
 
 // stagedSecrets reads the new-owner Secrets of the Store's accepted transfer Invitations. The
