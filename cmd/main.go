@@ -50,6 +50,7 @@ import (
 	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/tokenkey"
 	storewebhook "github.com/storeops/member-operator/internal/webhook"
 )
@@ -155,6 +156,10 @@ func main() {
 	}
 	if err := controller.SetupIndexes(ctx, mgr, tokenKey); err != nil {
 		setupLog.Error(err, "unable to register cache indexes")
+		os.Exit(1)
+	}
+	if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
+		setupLog.Error(err, "unable to register the members metric")
 		os.Exit(1)
 	}
 	sender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom})

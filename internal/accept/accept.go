@@ -34,6 +34,7 @@ import (
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/metrics"
 )
 
 // link is a presented token resolved to its invitation.
@@ -170,6 +171,7 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	if err := s.finish(ctx, inv, member.Name, now); err != nil {
 		return nil, OutcomeInternalError, nil, err
 	}
+	metrics.InvitationsAccepted.WithLabelValues(inv.Namespace).Inc()
 	s.Recorder.Eventf(inv, member, corev1.EventTypeNormal, EventInvitationAccepted, "Accept",
 		"Accepted by %s: Member %s created", inv.Spec.Email, member.Name)
 	if purpose == "" { // the owner activating their own account has nobody to tell
@@ -224,6 +226,7 @@ func (s *Server) acceptTransfer(ctx context.Context, inv *membershipv1alpha1.Inv
 	if err := s.finish(ctx, inv, owner, now); err != nil {
 		return nil, OutcomeInternalError, nil, err
 	}
+	metrics.InvitationsAccepted.WithLabelValues(inv.Namespace).Inc()
 	s.Recorder.Eventf(inv, store, corev1.EventTypeNormal, EventInvitationAccepted, "Accept",
 		"Ownership accepted by %s; the Store completes the transfer", inv.Spec.Email)
 	return &accepted{Member: owner, Namespace: inv.Namespace, TOTPSecret: enrolment.Secret, TOTPURI: enrolment.URI},

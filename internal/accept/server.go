@@ -46,6 +46,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/metrics"
 )
 
 // Event reasons on Invitations.
@@ -218,6 +219,9 @@ func (s *Server) secured(next http.Handler) http.Handler {
 func (s *Server) limited(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/healthz" && !s.clients.allow(clientAddress(r, s.TrustedProxies), s.Clock.Now()) {
+			if strings.HasSuffix(r.URL.Path, "/invitations/accept") && r.Method == http.MethodPost {
+				metrics.AcceptanceRequests.WithLabelValues(string(OutcomeRateLimited)).Inc()
+			}
 			s.answer(w, r, OutcomeRateLimited, nil, nil)
 			return
 		}
@@ -316,6 +320,12 @@ var apiMessages = map[Outcome]string{
 // process resolves the token and, when the link is live, accepts. It applies the per-link rate
 // limit, and logs server-side failures without anything secret.
 func (s *Server) process(r *http.Request, in acceptance) (*accepted, *link, Outcome, *FieldError) {
+	result, l, outcome, fe := s.tryAccept(r, in)
+	metrics.AcceptanceRequests.WithLabelValues(string(outcome)).Inc()
+	return result, l, outcome, fe
+}
+
+func (s *Server) tryAccept(r *http.Request, in acceptance) (*accepted, *link, Outcome, *FieldError) {
 	if tok, err := parseForLimit(in.Token); err == nil && !s.tokens.allow(tok, s.Clock.Now()) {
 		return nil, nil, OutcomeRateLimited, nil
 	}

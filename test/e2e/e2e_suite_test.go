@@ -42,6 +42,7 @@ var (
 	kubectlPath   string
 	managerBinary string
 	env           *devenv.Env
+	metricsAddr   string // the manager's metrics endpoint
 )
 
 func TestE2E(t *testing.T) {
@@ -71,7 +72,11 @@ var _ = BeforeSuite(func() {
 	Expect(kubectlPath).To(BeAnExistingFile(), "kubectl is built with the envtest binaries (make setup-envtest)")
 
 	By("starting the control plane, the mail catcher and the manager")
+	metricsAddr, err = devenv.FreeLoopbackAddr()
+	Expect(err).NotTo(HaveOccurred())
 	env, err = devenv.Start(ctx, devenv.Options{
+		// Plain HTTP on loopback, so the suite can scrape it without a ServiceAccount token.
+		ManagerArgs:   []string{"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false"},
 		Dir:           GinkgoT().TempDir(),
 		CRDDir:        filepath.Join(rootDir, "config", "crd", "bases"),
 		RBACRole:      filepath.Join(rootDir, "config", "rbac", "role.yaml"),

@@ -72,6 +72,33 @@ func table(out string) ([]string, []map[string]string) {
 	return header, rows
 }
 
+// scrape reads the manager's metrics endpoint and returns the value of each sample whose line
+// starts with name (a metric name with its labels, e.g. `x_total{namespace="default"}`); absent
+// samples read as 0.
+func scrape(names ...string) map[string]float64 {
+	GinkgoHelper()
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	body, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	out := map[string]float64{}
+	for _, name := range names {
+		out[name] = 0
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		for _, name := range names {
+			if value, ok := strings.CutPrefix(line, name+" "); ok {
+				v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+				Expect(err).NotTo(HaveOccurred(), line)
+				out[name] = v
+			}
+		}
+	}
+	return out
+}
+
 var _ = Describe("the operator on a local control plane", Ordered, func() {
 	It("accepts config/samples/ from the real kubectl and prints the columns users rely on", func() {
 		out, _, err := kubectl(env.Kubeconfig, "", "apply", "-f", "config/samples/")
@@ -199,6 +226,14 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		Expect(out).NotTo(ContainSubstring(secretPart))
 		Expect(out).NotTo(ContainSubstring(base64.StdEncoding.EncodeToString([]byte(secretPart))))
 
+		By("the metrics endpoint counts the invitations sent so far")
+		sent := `member_operator_invitations_sent_total{namespace="default"}`
+		accepted := `member_operator_invitations_accepted_total{namespace="default"}`
+		acceptRequests := `member_operator_acceptance_requests_total{outcome="accepted"}`
+		activeMembers := `member_operator_members{namespace="default",phase="Active"}`
+		before := scrape(sent, accepted, acceptRequests, activeMembers)
+		Expect(before[sent]).To(BeNumerically(">=", 2), "dave's invitation and alice's owner activation")
+
 		By("following the link to the manager's acceptance server and accepting")
 		resp, err := http.Get(link) //nolint:gosec // the link from the email under test, to the local server
 		Expect(err).NotTo(HaveOccurred())
@@ -225,6 +260,15 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 				"-o", `jsonpath={range .items[?(@.spec.email=="dave@example.com")]}{.status.phase}{end}`)
 			return out
 		}).WithTimeout(30*time.Second).Should(Equal("Active"), "the restricted manager user may create the Member")
+
+		By("the counters moved")
+		Eventually(func(g Gomega) {
+			after := scrape(sent, accepted, acceptRequests, activeMembers)
+			g.Expect(after[accepted]).To(Equal(before[accepted] + 1))
+			g.Expect(after[acceptRequests]).To(Equal(before[acceptRequests] + 1))
+			g.Expect(after[activeMembers]).To(Equal(before[activeMembers]+1), "dave is Active")
+			g.Expect(after[sent]).To(BeNumerically(">=", before[sent]))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
 	})
 
 	It("really expires an invitation at expiresAt on a Store with a short TTL, and says how late", func() {

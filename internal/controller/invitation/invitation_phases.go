@@ -39,6 +39,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/metrics"
 )
 
 // errForeignTokenSecret: the name of an invitation's token Secret is taken by a Secret that is
@@ -206,6 +207,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	})
 	now := r.Clock.Now()
 	if sendErr != nil {
+		metrics.InvitationDeliveryFailures.WithLabelValues(inv.Namespace).Inc()
 		backoff := deliveryBackoff(attempt)
 		msg := fmt.Sprintf("Attempt %d failed, next in %s: %v", attempt, backoff, sendErr)
 		setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionFalse, membershipv1alpha1.ReasonDeliveryFailed, msg)
@@ -216,6 +218,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 		return ctrl.Result{RequeueAfter: backoff}, nil
 	}
 
+	metrics.InvitationsSent.WithLabelValues(inv.Namespace).Inc()
 	// Second precision, as the API stores it, so the requeue and the stored expiresAt agree.
 	sentAt := metav1.NewTime(now.Truncate(time.Second))
 	expiresAt := metav1.NewTime(sentAt.Add(lifetime))
@@ -236,6 +239,7 @@ func (r *Reconciler) expire(ctx context.Context, inv *membershipv1alpha1.Invitat
 		return ctrl.Result{}, err
 	}
 	inv.Status.Phase = membershipv1alpha1.InvitationExpired
+	metrics.InvitationsExpired.WithLabelValues(inv.Namespace).Inc()
 	setFinishedConditions(inv)
 	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationExpired, "Expire",
 		"Invitation to %s expired at %s (noticed %s later); its link no longer works",
