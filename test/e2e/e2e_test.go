@@ -20,6 +20,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -152,6 +153,48 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		Expect(out).To(ContainSubstring("how long an invitation link stays valid"))
 
 		Consistently(env.ManagerExited()).WithTimeout(2*time.Second).ShouldNot(BeClosed(), "the manager keeps running")
+	})
+
+	It("never writes to the spec of what users apply: the samples' specs after reconciling are those stored at creation", func() {
+		_, _, err := kubectl(env.Kubeconfig, "", "create", "namespace", "spec-check")
+		Expect(err).NotTo(HaveOccurred())
+		// The objects as the API server stored them, returned by the apply itself: before any
+		// controller could have touched them.
+		out, _, err := kubectl(env.Kubeconfig, "", "apply", "-n", "spec-check", "-f", "config/samples/", "-o", "json")
+		Expect(err).NotTo(HaveOccurred())
+		type object struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name       string `json:"name"`
+				Generation int64  `json:"generation"`
+			} `json:"metadata"`
+			Spec   json.RawMessage `json:"spec"`
+			Status struct {
+				ObservedGeneration int64  `json:"observedGeneration"`
+				Phase              string `json:"phase"`
+			} `json:"status"`
+		}
+		var created struct {
+			Items []object `json:"items"`
+		}
+		Expect(json.Unmarshal([]byte(out), &created)).To(Succeed(), out)
+		Expect(created.Items).To(HaveLen(4), "a Store, two Members and an Invitation")
+
+		By("waiting until every object was reconciled, then comparing")
+		for _, before := range created.Items {
+			var after object
+			Eventually(func(g Gomega) int64 {
+				out, _, err := kubectl(env.Kubeconfig, "", "get", "-n", "spec-check", strings.ToLower(before.Kind), before.Metadata.Name, "-o", "json")
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(json.Unmarshal([]byte(out), &after)).To(Succeed())
+				if before.Kind == "Invitation" {
+					g.Expect(after.Status.Phase).To(Equal("Sent"))
+				}
+				return after.Status.ObservedGeneration
+			}).WithTimeout(time.Minute).Should(Equal(before.Metadata.Generation), "%s %s reconciled", before.Kind, before.Metadata.Name)
+			Expect(after.Metadata.Generation).To(Equal(before.Metadata.Generation), "%s %s: no spec write", before.Kind, before.Metadata.Name)
+			Expect(after.Spec).To(MatchJSON(before.Spec), "%s %s", before.Kind, before.Metadata.Name)
+		}
 	})
 
 	It("issues the sample Members' credentials and emails a removed Member, as the restricted manager user", func() {
