@@ -30,6 +30,12 @@ const (
 	ConditionCredentialsReady = "CredentialsReady"
 	// ConditionDelivered is True when an Invitation's email reached the SMTP server.
 	ConditionDelivered = "Delivered"
+	// ConditionReconciling (kstatus) is True while the operator works on an object and expects to
+	// finish on its own; absent otherwise.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled (kstatus) is True when an object cannot progress until someone changes
+	// something; absent otherwise.
+	ConditionStalled = "Stalled"
 )
 
 // Labels the operator puts on what it creates. The manager caches only Secrets that carry

@@ -216,6 +216,9 @@ var _ = Describe("Invitation webhook", func() {
 		}).WithTimeout(20 * time.Second).Should(And(Not(BeNil()),
 			HaveField("Reason", membershipv1alpha1.ReasonMemberLimitReached),
 			HaveField("Message", ContainSubstring("memberLimit 2"))))
+		Expect(meta.FindStatusCondition(third.Status.Conditions, membershipv1alpha1.ConditionStalled)).To(And(Not(BeNil()),
+			HaveField("Status", metav1.ConditionTrue), HaveField("Reason", membershipv1alpha1.ReasonMemberLimitReached)),
+			"kstatus: Flux and Argo CD see it needs someone to act")
 		for _, m := range catcher.Messages() {
 			Expect(m.To).NotTo(ContainElement("finn@example.com"), "no email goes to a refused invitation")
 		}

@@ -172,6 +172,10 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			Status struct {
 				ObservedGeneration int64  `json:"observedGeneration"`
 				Phase              string `json:"phase"`
+				Conditions         []struct {
+					Type   string `json:"type"`
+					Status string `json:"status"`
+				} `json:"conditions"`
 			} `json:"status"`
 		}
 		var created struct {
@@ -190,8 +194,11 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 				if before.Kind == "Invitation" {
 					g.Expect(after.Status.Phase).To(Equal("Sent"))
 				}
+				g.Expect(after.Status.Conditions).NotTo(ContainElement(HaveField("Type", BeElementOf("Reconciling", "Stalled"))))
 				return after.Status.ObservedGeneration
-			}).WithTimeout(time.Minute).Should(Equal(before.Metadata.Generation), "%s %s reconciled", before.Kind, before.Metadata.Name)
+			}).WithTimeout(time.Minute).Should(Equal(before.Metadata.Generation),
+				"%s %s reconciled and kstatus-Current (no Reconciling or Stalled): a Flux or Argo CD sync does not wait on it",
+				before.Kind, before.Metadata.Name)
 			Expect(after.Metadata.Generation).To(Equal(before.Metadata.Generation), "%s %s: no spec write", before.Kind, before.Metadata.Name)
 			Expect(after.Spec).To(MatchJSON(before.Spec), "%s %s", before.Kind, before.Metadata.Name)
 		}

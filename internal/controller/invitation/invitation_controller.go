@@ -117,6 +117,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	result, err := r.reconcileNormal(ctx, inv, status)
 	if err == nil {
 		inv.Status.ObservedGeneration = inv.Generation
+		progress, reason, message := invitationProgress(inv)
+		controller.SetProgress(&inv.Status.Conditions, inv.Generation, progress, reason, message)
 	}
 	return result, err
 }

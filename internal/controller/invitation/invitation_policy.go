@@ -21,9 +21,11 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 )
 
 // The decisions of the Invitation controller, as pure functions of their inputs with the clock
@@ -263,4 +265,24 @@ func ownerPurposeAnnotation(inv *membershipv1alpha1.Invitation) string {
 func OwnerInvitationWanted(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store) bool {
 	return store != nil && OwnerPurpose(inv) != "" && metav1.IsControlledBy(inv, store) &&
 		strings.EqualFold(string(inv.Spec.Email), string(store.Spec.Owner.Email))
+}
+
+// invitationProgress is the Invitation's kstatus progress: being sent (or retried) is
+// Reconciling; refused, or its token Secret's name taken by someone else's Secret, is Stalled;
+// sent (waiting on the invitee) and finished are current.
+func invitationProgress(inv *membershipv1alpha1.Invitation) (controller.Progress, string, string) {
+	reason, message := "", ""
+	if ready := meta.FindStatusCondition(inv.Status.Conditions, membershipv1alpha1.ConditionReady); ready != nil {
+		reason, message = ready.Reason, ready.Message
+	}
+	switch {
+	case inv.Status.Phase == membershipv1alpha1.InvitationFailed, reason == membershipv1alpha1.ReasonTokenSecretConflict:
+		return controller.Stalled, reason, message
+	case inv.Status.Phase == "" || inv.Status.Phase == membershipv1alpha1.InvitationPending:
+		if reason == "" {
+			reason, message = membershipv1alpha1.ReasonSending, "The invitation email is being sent"
+		}
+		return controller.Reconciling, reason, message
+	}
+	return controller.Current, "", ""
 }

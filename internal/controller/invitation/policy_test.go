@@ -26,6 +26,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 )
 
 var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -310,4 +311,24 @@ func TestOnlyTheStoresOwnInvitationMayGrantOwner(t *testing.T) {
 	inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin}
 	inv.OwnerReferences = nil
 	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeFalse())
+}
+
+func TestInvitationProgress(t *testing.T) {
+	g := NewWithT(t)
+	inv := &membershipv1alpha1.Invitation{}
+	got, reason, _ := invitationProgress(inv)
+	g.Expect(got).To(Equal(controller.Reconciling))
+	g.Expect(reason).To(Equal(membershipv1alpha1.ReasonSending))
+	inv.Status.Phase = membershipv1alpha1.InvitationFailed
+	inv.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: membershipv1alpha1.ReasonMemberLimitReached, Message: "full"}}
+	got, reason, _ = invitationProgress(inv)
+	g.Expect(got).To(Equal(controller.Stalled))
+	g.Expect(reason).To(Equal(membershipv1alpha1.ReasonMemberLimitReached))
+	for _, phase := range []membershipv1alpha1.InvitationPhase{membershipv1alpha1.InvitationSent, membershipv1alpha1.InvitationAccepted,
+		membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationRevoked} {
+		inv.Status.Phase, inv.Status.Conditions = phase, nil
+		got, _, _ = invitationProgress(inv)
+		g.Expect(got).To(Equal(controller.Current), string(phase))
+	}
 }

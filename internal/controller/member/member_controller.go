@@ -132,6 +132,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	result, err := r.reconcileNormal(ctx, member)
 	if err == nil {
 		member.Status.ObservedGeneration = member.Generation
+		progress, reason, message := memberProgress(member)
+		controller.SetProgress(&member.Status.Conditions, member.Generation, progress, reason, message)
 	}
 	return result, err
 }

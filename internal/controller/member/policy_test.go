@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 )
 
 func owner(m membershipv1alpha1.Member) membershipv1alpha1.Member {
@@ -178,4 +179,34 @@ func TestTokenExpiry(t *testing.T) {
 	g.Expect(next).To(Equal(30 * time.Minute))
 	_, next = tokenExpiry(nil, now)
 	g.Expect(next).To(BeZero())
+}
+
+func TestMemberProgress(t *testing.T) {
+	member := func(phase membershipv1alpha1.MemberPhase, reason string, roles ...membershipv1alpha1.Role) *membershipv1alpha1.Member {
+		m := &membershipv1alpha1.Member{}
+		m.Status.Phase, m.Spec.Roles = phase, roles
+		if reason != "" {
+			m.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason}}
+		}
+		return m
+	}
+	cases := []struct {
+		name   string
+		member *membershipv1alpha1.Member
+		want   controller.Progress
+	}{
+		{"active", member(membershipv1alpha1.MemberActive, ""), controller.Current},
+		{"disabled", member(membershipv1alpha1.MemberDisabled, ""), controller.Current},
+		{"conflict", member(membershipv1alpha1.MemberConflict, membershipv1alpha1.ReasonEmailConflict), controller.Stalled},
+		{"unusable password", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonPasswordInvalid), controller.Stalled},
+		{"store not there yet", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonStoreNotFound), controller.Reconciling},
+		{"acceptance completing", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonAwaitingPassword), controller.Reconciling},
+		{"owner not activated yet", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonAwaitingPassword, membershipv1alpha1.RoleOwner), controller.Current},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, _ := memberProgress(tc.member)
+			NewWithT(t).Expect(got).To(Equal(tc.want))
+		})
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 )
 
 func TestNotificationEmailIsFixedAtFirstReconcileUnlessTheSpecSetsIt(t *testing.T) {
@@ -147,4 +148,18 @@ func TestOwnerDriftIsPutBack(t *testing.T) {
 	g.Expect(ownerDrift(m)).To(ConsistOf("spec.roles", "spec.twoFactor.required", "spec.disabled", "spec.passwordSecretRef"))
 	resetOwnerSpec(m)
 	g.Expect(ownerDrift(m)).To(BeEmpty())
+}
+
+func TestStoreProgress(t *testing.T) {
+	g := NewWithT(t)
+	store := &membershipv1alpha1.Store{}
+	got, _, _ := storeProgress(store)
+	g.Expect(got).To(Equal(controller.Current))
+	store.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: membershipv1alpha1.ReasonAwaitingOwnerActivation}}
+	got, _, _ = storeProgress(store)
+	g.Expect(got).To(Equal(controller.Current), "waiting on the owner is not work in progress")
+	store.Status.Conditions[0].Reason = ReasonOwnerMemberConflict
+	got, _, _ = storeProgress(store)
+	g.Expect(got).To(Equal(controller.Stalled))
 }

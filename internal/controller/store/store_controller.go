@@ -122,6 +122,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	result, err := r.reconcileOwner(ctx, store, members, invitations)
 	if err == nil {
 		store.Status.ObservedGeneration = store.Generation
+		progress, reason, message := storeProgress(store)
+		controller.SetProgress(&store.Status.Conditions, store.Generation, progress, reason, message)
 	}
 	return result, err
 }

@@ -23,9 +23,11 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 )
 
@@ -180,4 +182,15 @@ func resetOwnerSpec(m *membershipv1alpha1.Member) {
 	m.Spec.TwoFactor.Required = true
 	m.Spec.Disabled = false
 	m.Spec.PasswordSecretRef = nil
+}
+
+// storeProgress is the Store's kstatus progress: a foreign Member in the owner's place is
+// Stalled; anything else is current, including an owner who has not activated yet or a pending
+// transfer, which wait on a person (a GitOps sync must not wait days for them; Ready says it).
+func storeProgress(store *membershipv1alpha1.Store) (controller.Progress, string, string) {
+	ready := meta.FindStatusCondition(store.Status.Conditions, membershipv1alpha1.ConditionReady)
+	if ready != nil && ready.Reason == ReasonOwnerMemberConflict {
+		return controller.Stalled, ready.Reason, ready.Message
+	}
+	return controller.Current, "", ""
 }

@@ -1,0 +1,60 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// Progress is where an object stands for GitOps tools that read kstatus conditions (Flux waits
+// on them; Argo CD's health checks in the README read them too).
+type Progress int
+
+const (
+	// Current: the object is where the operator can take it; waiting on a person (an invitee, an
+	// owner) is current, not in progress, so a GitOps sync does not wait days for them.
+	Current Progress = iota
+	// Reconciling: the operator is working on it and expects to finish on its own.
+	Reconciling
+	// Stalled: it cannot go on without someone changing something.
+	Stalled
+)
+
+// SetProgress keeps the kstatus conditions Reconciling and Stalled in step with progress: the one
+// that applies is True with reason and message, the other is removed (as kstatus expects absent
+// conditions rather than False ones).
+func SetProgress(conditions *[]metav1.Condition, generation int64, progress Progress, reason, message string) {
+	set := func(conditionType string) {
+		meta.SetStatusCondition(conditions, metav1.Condition{
+			Type: conditionType, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: generation,
+		})
+	}
+	switch progress {
+	case Reconciling:
+		set(membershipv1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(conditions, membershipv1alpha1.ConditionStalled)
+	case Stalled:
+		set(membershipv1alpha1.ConditionStalled)
+		meta.RemoveStatusCondition(conditions, membershipv1alpha1.ConditionReconciling)
+	default:
+		meta.RemoveStatusCondition(conditions, membershipv1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(conditions, membershipv1alpha1.ConditionStalled)
+	}
+}
