@@ -31,8 +31,9 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate ClusterRole, CustomResourceDefinition and WebhookConfiguration objects.
+manifests: controller-gen kustomize ## Generate ClusterRole, CustomResourceDefinition and WebhookConfiguration objects, and the Helm chart's templates from them.
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	"$(KUSTOMIZE)" build config/default | go run ./hack/helmchart --out dist/chart
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -51,8 +52,8 @@ vet: ## Run go vet against code.
 # at once on a 2-core machine.
 GO_TEST_FLAGS ?= -p 1 -timeout 30m
 .PHONY: test
-test: manifests generate fmt vet setup-envtest kustomize chromium ## Run all tests: unit, envtest suites, browser and e2e.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" CHROMIUM="$(CHROMIUM)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
+test: manifests generate fmt vet setup-envtest kustomize helm chromium ## Run all tests: unit, envtest suites, browser and e2e, and the Helm chart's lint and render check.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" HELM="$(HELM)" CHROMIUM="$(CHROMIUM)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no control plane.
@@ -61,9 +62,9 @@ test-unit: ## Run only the tests that need no control plane.
 .PHONY: verify
 verify: manifests generate fmt ## Fail when generated code, CRDs, RBAC or go.mod are stale.
 	go mod tidy
-	@if [ -n "$$(git status --porcelain -- api config go.mod go.sum cmd internal test hack)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config dist/chart go.mod go.sum cmd internal test hack)" ]; then \
 		echo "Generated or formatted files are stale; run 'make manifests generate fmt' and 'go mod tidy' and commit:"; \
-		git status --porcelain -- api config go.mod go.sum cmd internal test hack; \
+		git status --porcelain -- api config dist/chart go.mod go.sum cmd internal test hack; \
 		git --no-pager diff --stat; \
 		exit 1; \
 	fi
@@ -148,12 +149,14 @@ $(LOCALBIN):
 
 ## Tool Binaries
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
+HELM ?= $(LOCALBIN)/helm
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT = $(LOCALBIN)/golangci-lint
 
 ## Tool Versions
 # kustomize v5.8.3 needs a newer Go than our machines have.
 KUSTOMIZE_VERSION ?= v5.8.2
+HELM_VERSION ?= v3.19.0
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 
@@ -184,6 +187,15 @@ chromium: ## Install Debian's chromium for the browser tests (root or sudo), unl
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	fi
 	@echo "chromium: $$($(CHROMIUM) --version 2>/dev/null)"
+
+.PHONY: helm
+helm: $(HELM) ## Build helm locally if necessary (from the Go module proxy).
+$(HELM): $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: helm-lint
+helm-lint: helm ## Lint the Helm chart in dist/chart.
+	"$(HELM)" lint --strict --kube-version $(ENVTEST_K8S_VERSION) dist/chart
 
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Download kustomize locally if necessary.
