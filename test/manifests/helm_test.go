@@ -91,7 +91,8 @@ func TestHelmChartRendersWhatKustomizeDoes(t *testing.T) {
 	g := NewWithT(t)
 	helm, kustomize := tool(t, "HELM"), tool(t, "KUSTOMIZE")
 	fromKustomize := render(t, kustomize, "build", "config/default")
-	fromHelm := render(t, helm, "template", "member-operator", "dist/chart", "--namespace", "member-operator-system", "--kube-version", "1.37.0")
+	fromHelm := render(t, helm, "template", "member-operator", "dist/chart",
+		"--namespace", "member-operator-system", "--kube-version", "1.37.0")
 
 	delete(fromKustomize, "Namespace/member-operator-system") // Helm installs into the release's namespace
 	keys := func(m map[string]map[string]any) []string {
