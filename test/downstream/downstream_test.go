@@ -21,10 +21,15 @@ package downstream_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/bcrypt"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -65,4 +70,59 @@ func TestAnInviteeBecomesAnActiveMember(t *testing.T) {
 		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: member}, m)).To(Succeed())
 		return m.Status.Phase
 	}).WithTimeout(30 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
+}
+
+// verifyLogin is what a store's admin application does to log someone in with the credential
+// Secret the operator keeps (the README shows it): the Secret existing is the grant; the password
+// is checked against its bcrypt hash, and the TOTP code when 2FA is on.
+func verifyLogin(secret *corev1.Secret, email, password, totpCode string, now time.Time) bool {
+	if !strings.EqualFold(string(secret.Data["username"]), email) {
+		return false
+	}
+	if bcrypt.CompareHashAndPassword(secret.Data["password-hash"], []byte(password)) != nil {
+		return false
+	}
+	if key := string(secret.Data["totp-secret"]); key != "" {
+		ok, err := totp.ValidateCustom(totpCode, key, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		return err == nil && ok
+	}
+	return true
+}
+
+func TestAnAdminApplicationLogsAMemberInWithTheCredentialSecret(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a control plane")
+	}
+	g := NewWithT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	env, err := testenv.Start(ctx, testenv.Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { g.Expect(env.Stop()).To(Succeed()) })
+
+	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Store{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "acme"},
+		Spec:       membershipv1alpha1.StoreSpec{DisplayName: "Acme", Owner: membershipv1alpha1.StoreOwner{Email: "owner@example.com"}},
+	})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "erin"},
+		Spec: membershipv1alpha1.MemberSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "acme"}, Email: "erin@example.com",
+			Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleFinance}, TwoFactor: membershipv1alpha1.TwoFactorSpec{Required: true}},
+	})).To(Succeed())
+
+	secret := &corev1.Secret{}
+	g.Eventually(func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "erin-credentials"}, secret)
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	password := string(secret.Data["password"]) // generated: no passwordSecretRef, no invitation
+	now := time.Now()
+	code, err := totp.GenerateCode(string(secret.Data["totp-secret"]), now)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	g.Expect(verifyLogin(secret, "Erin@example.com", password, code, now)).To(BeTrue())
+	g.Expect(verifyLogin(secret, "erin@example.com", password+"x", code, now)).To(BeFalse(), "wrong password")
+	g.Expect(verifyLogin(secret, "erin@example.com", password, "", now)).To(BeFalse(), "2FA is on")
+	g.Expect(verifyLogin(secret, "eve@example.com", password, code, now)).To(BeFalse(), "another login")
+	g.Expect(string(secret.Data["roles"])).To(Equal("finance"))
+	g.Expect(string(secret.Data["permissions"])).To(ContainSubstring("invoices:"))
 }
