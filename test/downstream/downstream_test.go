@@ -83,7 +83,8 @@ func verifyLogin(secret *corev1.Secret, email, password, totpCode string, now ti
 		return false
 	}
 	if key := string(secret.Data["totp-secret"]); key != "" {
-		ok, err := totp.ValidateCustom(totpCode, key, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		ok, err := totp.ValidateCustom(totpCode, key, now, totp.ValidateOpts{
+			Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 		return err == nil && ok
 	}
 	return true
