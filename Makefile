@@ -87,6 +87,10 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration.
 build: manifests generate fmt vet ## Build manager binary.
 	go build -o bin/manager cmd/main.go
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-store (put bin/ on PATH: kubectl store ...).
+	go build -o "$(LOCALBIN)/kubectl-store" ./cmd/kubectl-store
+
 .PHONY: run
 run: manifests generate fmt vet ## Run a controller from your host against the cluster in ~/.kube/config (no webhooks: the cluster cannot reach your host; pass flags with ARGS=).
 	go run ./cmd/main.go --enable-webhooks=false $(ARGS)

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -157,6 +158,20 @@ func (cp *ControlPlane) NewUserClient(name string) (client.Client, error) {
 		return nil, err
 	}
 	return client.New(user.Config(), client.Options{Scheme: cp.Scheme})
+}
+
+// WriteKubeconfig writes a kubeconfig for a user of its own (in system:masters) to path, for
+// tools that take --kubeconfig (kubectl, the kubectl plugin).
+func (cp *ControlPlane) WriteKubeconfig(name, path string) error {
+	user, err := cp.Env.ControlPlane.AddUser(envtest.User{Name: name, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
 }
 
 // StartMail starts a real SMTP server on a free loopback port (one line per message to log) and

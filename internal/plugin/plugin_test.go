@@ -1,0 +1,224 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package plugin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/plugin"
+	"github.com/storeops/member-operator/test/testenv"
+)
+
+// The plugin runs in-process, as `kubectl store` would, against the whole operator on a real
+// control plane (test/testenv), with its own kubeconfig.
+func TestKubectlStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a control plane")
+	}
+	g := NewWithT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	env, err := testenv.Start(ctx, testenv.Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { g.Expect(env.Stop()).To(Succeed()) })
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	g.Expect(env.WriteKubeconfig("platform-engineer", kubeconfig)).To(Succeed())
+
+	run := func(args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		cmd := plugin.NewCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		cmd.SetArgs(append([]string{"--kubeconfig", kubeconfig, "-n", "default"}, args...))
+		err := cmd.ExecuteContext(ctx)
+		if err != nil {
+			errOut.WriteString(err.Error())
+		}
+		return out.String(), errOut.String(), plugin.ExitCode(err)
+	}
+	table := func(out string) (header []string, rows [][]string) {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for i, line := range lines {
+			if i == 0 {
+				header = strings.Fields(line)
+				continue
+			}
+			rows = append(rows, strings.Fields(line))
+		}
+		return header, rows
+	}
+	member := func(name string) func(Gomega) *membershipv1alpha1.Member {
+		return func(g Gomega) *membershipv1alpha1.Member {
+			m := &membershipv1alpha1.Member{}
+			g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: name}, m)).To(Succeed())
+			return m
+		}
+	}
+
+	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Store{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "acme"},
+		Spec:       membershipv1alpha1.StoreSpec{DisplayName: "Acme", Owner: membershipv1alpha1.StoreOwner{Email: "owner@example.com"}},
+	})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "bob"},
+		Spec: membershipv1alpha1.MemberSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "acme"}, Email: "bob@example.com",
+			Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleOperations}, TwoFactor: membershipv1alpha1.TwoFactorSpec{Required: true}},
+	})).To(Succeed())
+	g.Eventually(member("bob")).WithTimeout(30 * time.Second).Should(HaveField("Status.Phase", membershipv1alpha1.MemberActive))
+
+	t.Run("invite", func(t *testing.T) {
+		g := NewWithT(t)
+		out, errOut, code := run("invite", "acme", "dave@example.com", "--role", "admin", "--role", "finance", "--name", "invite-dave")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Expect(out).To(ContainSubstring("invitation.membership.storeops.io/invite-dave created"))
+		_, errOut, code = run("invite", "nostore", "x@example.com")
+		g.Expect(code).To(Equal(plugin.ExitNotFound), "an unknown store: exit 3")
+		g.Expect(errOut).To(ContainSubstring(`"nostore" not found`))
+		_, errOut, code = run("invite", "acme", "Eve <eve@example.com>")
+		g.Expect(code).To(Equal(plugin.ExitFailed))
+		g.Expect(errOut).To(ContainSubstring("spec.email"), "the API server's message names the field")
+		_, _, code = run("invite", "acme")
+		g.Expect(code).To(Equal(plugin.ExitUsage))
+	})
+
+	t.Run("invitations", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Eventually(func(g Gomega) [][]string {
+			out, errOut, code := run("invitations", "acme")
+			g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+			header, rows := table(out)
+			g.Expect(header).To(Equal([]string{"NAME", "EMAIL", "ROLES", "PHASE", "EXPIRES"}))
+			return rows
+		}).WithTimeout(30 * time.Second).Should(ContainElement(HaveExactElements("invite-dave", "dave@example.com", "admin,finance", "Sent",
+			MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))))
+		out, _, code := run("invitations", "acme", "-o", "json")
+		g.Expect(code).To(Equal(plugin.ExitOK))
+		var list membershipv1alpha1.InvitationList
+		g.Expect(json.Unmarshal([]byte(out), &list)).To(Succeed())
+		g.Expect(list.Kind).To(Equal("InvitationList"))
+		g.Expect(list.Items).To(ContainElement(HaveField("Name", "invite-dave")))
+		out, _, code = run("invitations", "acme", "-o", "yaml")
+		g.Expect(code).To(Equal(plugin.ExitOK))
+		g.Expect(yaml.Unmarshal([]byte(out), &list)).To(Succeed())
+		g.Expect(list.Items).To(ContainElement(HaveField("Name", "invite-dave")))
+		_, _, code = run("invitations", "acme", "-o", "xml")
+		g.Expect(code).To(Equal(plugin.ExitUsage))
+		_, _, code = run("invitations", "nostore")
+		g.Expect(code).To(Equal(plugin.ExitNotFound))
+	})
+
+	t.Run("resend", func(t *testing.T) {
+		g := NewWithT(t)
+		_, errOut, code := run("resend", "invite-dave")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Eventually(func(g Gomega) int32 {
+			inv := &membershipv1alpha1.Invitation{}
+			g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "invite-dave"}, inv)).To(Succeed())
+			return inv.Status.Resends
+		}).WithTimeout(30 * time.Second).Should(Equal(int32(1)))
+		_, _, code = run("resend", "invite-nobody")
+		g.Expect(code).To(Equal(plugin.ExitNotFound))
+	})
+
+	t.Run("members", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Eventually(func(g Gomega) [][]string {
+			out, errOut, code := run("members", "acme")
+			g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+			header, rows := table(out)
+			g.Expect(header).To(Equal([]string{"NAME", "EMAIL", "ROLES", "PHASE", "2FA", "JOINED"}))
+			return rows
+		}).WithTimeout(30 * time.Second).Should(ContainElements(
+			HaveExactElements("acme-owner", "owner@example.com", "owner", "Pending", "on", "-"),
+			HaveExactElements("bob", "bob@example.com", "operations", "Active", "on", MatchRegexp(`^\d{4}-`))))
+		out, _, code := run("members", "acme", "-o", "json")
+		g.Expect(code).To(Equal(plugin.ExitOK))
+		var list membershipv1alpha1.MemberList
+		g.Expect(json.Unmarshal([]byte(out), &list)).To(Succeed())
+		g.Expect(list.Items).To(ContainElement(HaveField("Name", "bob")))
+		_, errOut, code := run("members", "nostore")
+		g.Expect(code).To(Equal(plugin.ExitNotFound), "an unknown store: exit 3")
+		g.Expect(errOut).To(ContainSubstring(`"nostore" not found`))
+	})
+
+	t.Run("disable and enable", func(t *testing.T) {
+		g := NewWithT(t)
+		_, errOut, code := run("disable", "bob")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Eventually(member("bob")).WithTimeout(30 * time.Second).Should(HaveField("Status.Phase", membershipv1alpha1.MemberDisabled))
+		_, errOut, code = run("enable", "bob")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Eventually(member("bob")).WithTimeout(30 * time.Second).Should(HaveField("Status.Phase", membershipv1alpha1.MemberActive))
+		_, _, code = run("disable", "nobody")
+		g.Expect(code).To(Equal(plugin.ExitNotFound))
+	})
+
+	t.Run("reset-password and reset-2fa", func(t *testing.T) {
+		g := NewWithT(t)
+		_, errOut, code := run("reset-password", "bob")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		_, err := env.Mailbox.WaitFor(ctx, "bob@example.com", "Reset your password for Acme")
+		g.Expect(err).NotTo(HaveOccurred())
+		_, errOut, code = run("reset-2fa", "bob")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		_, err = env.Mailbox.WaitFor(ctx, "bob@example.com", "Set up two-factor authentication again for Acme")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Eventually(member("bob")).Should(And(
+			HaveField("Status.ObservedResetPassword", Not(BeEmpty())), HaveField("Status.ObservedResetTwoFactor", Not(BeEmpty()))))
+	})
+
+	t.Run("transfer-owner and status", func(t *testing.T) {
+		g := NewWithT(t)
+		out, errOut, code := run("status", "acme")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Expect(out).To(And(ContainSubstring("Owner:"), ContainSubstring("owner@example.com"), ContainSubstring("Ready:"),
+			ContainSubstring("AwaitingOwnerActivation"), MatchRegexp(`Members:\s+1`)))
+		_, errOut, code = run("transfer-owner", "acme", "olga@example.com")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		store := &membershipv1alpha1.Store{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "acme"}, store)).To(Succeed())
+		g.Expect(store.Spec.Owner.Email).To(Equal(membershipv1alpha1.EmailAddress("olga@example.com")))
+		_, _, code = run("status", "nostore")
+		g.Expect(code).To(Equal(plugin.ExitNotFound))
+	})
+
+	t.Run("remove", func(t *testing.T) {
+		g := NewWithT(t)
+		out, errOut, code := run("remove", "bob")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Expect(out).To(ContainSubstring("bob removed"))
+		g.Eventually(func() bool {
+			return client.IgnoreNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "bob"}, &membershipv1alpha1.Member{})) == nil &&
+				env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "bob"}, &membershipv1alpha1.Member{}) != nil
+		}).WithTimeout(30 * time.Second).Should(BeTrue())
+		_, _, code = run("remove", "bob")
+		g.Expect(code).To(Equal(plugin.ExitNotFound))
+		_, _, code = run("frobnicate")
+		g.Expect(code).To(Equal(plugin.ExitUsage), "an unknown subcommand")
+	})
+}
