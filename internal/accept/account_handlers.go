@@ -71,7 +71,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.logins.allow(key, now) // spend one of the account's tries
 		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Field: field, Code: code, Message: message})
 	}
-	if acct == nil || !credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], in.CurrentPassword) {
+	if !s.passwordMatches(acct, in.CurrentPassword) {
 		unauthorized("", "", "the store, email or current password is wrong")
 		return
 	}
@@ -101,6 +101,20 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 type memberAnswer struct {
 	Member    string `json:"member"`
 	Namespace string `json:"namespace"`
+}
+
+// passwordMatches checks password against the account's hash. Without an account it still spends
+// one bcrypt comparison, against a hash of the same cost, so the answer's timing does not tell
+// whether the store and email belong to an account.
+func (s *Server) passwordMatches(acct *account, password string) bool {
+	if acct == nil {
+		s.dummyHashOnce.Do(func() {
+			s.dummyHash, _ = credentials.HashPassword("no account has this password", s.BcryptCost)
+		})
+		_ = credentials.VerifyPassword(s.dummyHash, password)
+		return false
+	}
+	return credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], password)
 }
 
 // decodeJSON reads a JSON object with exactly the documented fields, or answers 415/400.

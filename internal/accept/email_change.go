@@ -31,7 +31,6 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/controller"
-	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
 
@@ -71,7 +70,7 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	if acct == nil || !credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], in.Password) {
+	if !s.passwordMatches(acct, in.Password) {
 		s.logins.allow(key, now)
 		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Message: "the store, email or password is wrong"})
 		return

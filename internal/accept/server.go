@@ -128,6 +128,9 @@ type Server struct {
 	forgots *keyedLimiter
 	// background is the work that outlives its request (emails); Start waits for it on shutdown.
 	background sync.WaitGroup
+	// dummyHash is compared against when there is no account, so timing does not tell.
+	dummyHash     []byte
+	dummyHashOnce sync.Once
 }
 
 // NeedLeaderElection is false: every replica serves the pages.
