@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
@@ -56,23 +57,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in, "store, email, currentPassword, newPassword and totpCode") {
 		return
 	}
-	key, now := accountKey(in.Store, in.Email), s.Clock.Now()
-	if !s.logins.available(key, now) {
-		w.Header().Set("Retry-After", "60")
-		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
-		return
-	}
-	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	unauthorized := func(field, code, message string) {
-		s.logins.allow(key, now) // spend one of the account's tries
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Field: field, Code: code, Message: message})
-	}
-	if !s.passwordMatches(acct, in.CurrentPassword) {
-		unauthorized("", "", "the store, email or current password is wrong")
+	acct, unauthorized := s.login(w, r, in.Store, in.Email, in.CurrentPassword, "the store, email or current password is wrong")
+	if acct == nil {
 		return
 	}
 	if totp := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]); totp != "" {
@@ -80,7 +66,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		case in.TOTPCode == "":
 			unauthorized("totpCode", "required", "totpCode: this account has two-factor authentication; send the code from the authenticator app")
 			return
-		case !credentials.ValidateTOTP(totp, in.TOTPCode, now):
+		case !credentials.ValidateTOTP(totp, in.TOTPCode, s.Clock.Now()):
 			unauthorized("totpCode", "wrong", "totpCode: the code is wrong or too old")
 			return
 		}
@@ -101,6 +87,34 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 type memberAnswer struct {
 	Member    string `json:"member"`
 	Namespace string `json:"namespace"`
+}
+
+// login authenticates a self-service API request for the account of storeRef and email. When it
+// cannot, it answers itself (429 after repeated failures, checked before any bcrypt work; 401 for
+// a wrong store, email or password, spending one of the account's tries; 500) and returns nil.
+// unauthorized answers 401 for a later check (a 2FA code) and spends a try too.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, storeRef, email, password, wrong string) (
+	acct *account, unauthorized func(field, code, message string)) {
+	key, now := accountKey(storeRef, email), s.Clock.Now()
+	unauthorized = func(field, code, message string) {
+		s.logins.allow(key, now)
+		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Field: field, Code: code, Message: message})
+	}
+	if !s.logins.available(key, now) {
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
+		return nil, nil
+	}
+	acct, err := s.findAccount(r.Context(), storeRef, email)
+	if err != nil {
+		s.internalError(w, r, err)
+		return nil, nil
+	}
+	if !s.passwordMatches(acct, password) {
+		unauthorized("", "", wrong)
+		return nil, nil
+	}
+	return acct, unauthorized
 }
 
 // passwordMatches checks password against the account's hash. Without an account it still spends
@@ -170,35 +184,54 @@ func (s *Server) submitForgot(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-// showReset answers GET /password/reset?token=...: the new-password form, or why the link
-// cannot be used.
-func (s *Server) showReset(w http.ResponseWriter, r *http.Request) {
+// openAccountLink answers the GET of an account link of purpose: the token, its account and its
+// Secret when the link is live; otherwise it renders why it cannot be used and returns a nil
+// account.
+func (s *Server) openAccountLink(w http.ResponseWriter, r *http.Request, purpose string) (string, *account, *corev1.Secret) {
 	raw := r.URL.Query().Get("token")
-	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+	if s.linkOverLimit(raw) {
 		s.renderProblem(w, "en", OutcomeRateLimited)
-		return
+		return raw, nil, nil
 	}
-	acct, _, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposePasswordReset)
+	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, purpose)
 	if err != nil {
-		s.Log.Error(err, "resolving a reset link")
+		s.Log.Error(err, "resolving an account link", "purpose", purpose)
 		outcome = OutcomeInternalError
 	}
 	if outcome != OutcomeAccepted {
 		s.renderResetProblem(w, "en", outcome)
-		return
+		return raw, nil, nil
 	}
-	render(w, http.StatusOK, resetPage(acct, raw, nil))
+	return raw, acct, secret
+}
+
+// postedLink reads the token of an account link form's POST, applying the per-link rate limit;
+// it renders the problem and returns false when the form is unreadable or the link over its limit.
+func (s *Server) postedLink(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if err := r.ParseForm(); err != nil {
+		s.renderResetProblem(w, "en", OutcomeBadInput)
+		return "", false
+	}
+	raw := r.PostForm.Get("token")
+	if s.linkOverLimit(raw) {
+		s.renderResetProblem(w, "en", OutcomeRateLimited)
+		return "", false
+	}
+	return raw, true
+}
+
+// showReset answers GET /password/reset?token=...: the new-password form, or why the link
+// cannot be used.
+func (s *Server) showReset(w http.ResponseWriter, r *http.Request) {
+	if raw, acct, _ := s.openAccountLink(w, r, membershipv1alpha1.PurposePasswordReset); acct != nil {
+		render(w, http.StatusOK, resetPage(acct, raw, nil))
+	}
 }
 
 // submitReset answers the reset form's POST.
 func (s *Server) submitReset(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.renderResetProblem(w, "en", OutcomeBadInput)
-		return
-	}
-	raw := r.PostForm.Get("token")
-	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
-		s.renderResetProblem(w, "en", OutcomeRateLimited)
+	raw, ok := s.postedLink(w, r)
+	if !ok {
 		return
 	}
 	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposePasswordReset)
@@ -278,18 +311,8 @@ func requestLocale(r *http.Request) string {
 // showEnrol answers GET /2fa/enrol?token=...: a page with one button. The new key is shown only
 // on the POST that spends the link, so a mail scanner that follows links cannot use it up.
 func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request) {
-	raw := r.URL.Query().Get("token")
-	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
-		s.renderProblem(w, "en", OutcomeRateLimited)
-		return
-	}
-	acct, _, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeTwoFactorEnrolment)
-	if err != nil {
-		s.Log.Error(err, "resolving an enrolment link")
-		outcome = OutcomeInternalError
-	}
-	if outcome != OutcomeAccepted {
-		s.renderResetProblem(w, "en", outcome)
+	raw, acct, _ := s.openAccountLink(w, r, membershipv1alpha1.PurposeTwoFactorEnrolment)
+	if acct == nil {
 		return
 	}
 	locale := localeOf(acct.store)
@@ -302,13 +325,8 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request) {
 
 // submitEnrol spends the enrolment link and shows the Member's new TOTP key, once.
 func (s *Server) submitEnrol(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.renderResetProblem(w, "en", OutcomeBadInput)
-		return
-	}
-	raw := r.PostForm.Get("token")
-	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
-		s.renderResetProblem(w, "en", OutcomeRateLimited)
+	raw, ok := s.postedLink(w, r)
+	if !ok {
 		return
 	}
 	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeTwoFactorEnrolment)

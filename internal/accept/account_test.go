@@ -117,15 +117,16 @@ func resetWith(token, password string) (int, string) {
 	return postForm("/password/reset", url.Values{"token": {token}, "password": {password}, "passwordConfirmation": {password}})
 }
 
-// changePassword calls POST /api/v1/password/change as this spec's client.
-func changePassword(body map[string]string) apiAnswer {
+// postJSON posts body to the JSON API path as this spec's client; its secret fields are
+// searched for in the logs at the end of the suite.
+func postJSON(path string, body map[string]string, secrets ...string) apiAnswer {
 	GinkgoHelper()
-	for _, k := range []string{"currentPassword", "newPassword"} {
+	for _, k := range secrets {
 		seen = append(seen, body[k])
 	}
 	payload, err := json.Marshal(body)
 	Expect(err).NotTo(HaveOccurred())
-	resp, err := httpClient(specClient).Post(baseURL+"/api/v1/password/change", "application/json", bytes.NewReader(payload))
+	resp, err := httpClient(specClient).Post(baseURL+path, "application/json", bytes.NewReader(payload))
 	Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
@@ -133,6 +134,12 @@ func changePassword(body map[string]string) apiAnswer {
 	out := apiAnswer{Status: resp.StatusCode}
 	Expect(json.Unmarshal(raw, &out.Body)).To(Succeed(), string(raw))
 	return out
+}
+
+// changePassword calls POST /api/v1/password/change as this spec's client.
+func changePassword(body map[string]string) apiAnswer {
+	GinkgoHelper()
+	return postJSON("/api/v1/password/change", body, "currentPassword", "newPassword")
 }
 
 func passwordVerifies(ns, member, password string) bool {
@@ -394,17 +401,7 @@ var _ = Describe("administrator annotations", func() {
 // changeEmail calls POST /api/v1/email/change as this spec's client.
 func changeEmail(body map[string]string) apiAnswer {
 	GinkgoHelper()
-	seen = append(seen, body["password"])
-	payload, err := json.Marshal(body)
-	Expect(err).NotTo(HaveOccurred())
-	resp, err := httpClient(specClient).Post(baseURL+"/api/v1/email/change", "application/json", bytes.NewReader(payload))
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(resp.Body)
-	Expect(err).NotTo(HaveOccurred())
-	out := apiAnswer{Status: resp.StatusCode}
-	Expect(json.Unmarshal(raw, &out.Body)).To(Succeed(), string(raw))
-	return out
+	return postJSON("/api/v1/email/change", body, "password")
 }
 
 const (

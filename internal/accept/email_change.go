@@ -59,20 +59,8 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in, "store, email, password and newEmail") {
 		return
 	}
-	key, now := accountKey(in.Store, in.Email), s.Clock.Now()
-	if !s.logins.available(key, now) {
-		w.Header().Set("Retry-After", "60")
-		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
-		return
-	}
-	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	if !s.passwordMatches(acct, in.Password) {
-		s.logins.allow(key, now)
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Message: "the store, email or password is wrong"})
+	acct, _ := s.login(w, r, in.Store, in.Email, in.Password, "the store, email or password is wrong")
+	if acct == nil {
 		return
 	}
 	if len(in.NewEmail) > 254 || !emailRule.MatchString(in.NewEmail) {
@@ -88,7 +76,7 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, apiError{Error: "conflict", Field: "newEmail", Message: conflict})
 		return
 	}
-	expires := now.Add(s.resetTTL()).UTC().Truncate(time.Second)
+	expires := s.Clock.Now().Add(s.resetTTL()).UTC().Truncate(time.Second)
 	tok, secret, err := accounttoken.Issue(r.Context(), s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
 		membershipv1alpha1.PurposeEmailChange, expires, membershipv1alpha1.NewEmailAnnotation, in.NewEmail)
 	if err != nil {
@@ -151,18 +139,8 @@ func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmai
 // showConfirmEmail answers GET /email/confirm?token=...: a page with one button, so a mail
 // scanner following the link does not confirm it.
 func (s *Server) showConfirmEmail(w http.ResponseWriter, r *http.Request) {
-	raw := r.URL.Query().Get("token")
-	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
-		s.renderProblem(w, "en", OutcomeRateLimited)
-		return
-	}
-	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeEmailChange)
-	if err != nil {
-		s.Log.Error(err, "resolving an email confirmation link")
-		outcome = OutcomeInternalError
-	}
-	if outcome != OutcomeAccepted {
-		s.renderResetProblem(w, "en", outcome)
+	raw, acct, secret := s.openAccountLink(w, r, membershipv1alpha1.PurposeEmailChange)
+	if acct == nil {
 		return
 	}
 	locale := localeOf(acct.store)
@@ -177,13 +155,8 @@ func (s *Server) showConfirmEmail(w http.ResponseWriter, r *http.Request) {
 // checking again that the address is free and the email is not declared in Git; the previous
 // address is told.
 func (s *Server) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.renderResetProblem(w, "en", OutcomeBadInput)
-		return
-	}
-	raw := r.PostForm.Get("token")
-	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
-		s.renderResetProblem(w, "en", OutcomeRateLimited)
+	raw, ok := s.postedLink(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()

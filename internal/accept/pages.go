@@ -65,11 +65,17 @@ func parseForLimit(raw string) (string, error) {
 	return tok.ID, nil
 }
 
+// linkOverLimit applies the per-link rate limit to a presented token (by its public ID).
+func (s *Server) linkOverLimit(raw string) bool {
+	id, err := parseForLimit(raw)
+	return err == nil && !s.tokens.allow(id, s.Clock.Now())
+}
+
 // showForm answers GET /invitations/accept?token=...: the form, in the Store's language, or a
 // page saying why the link cannot be used.
 func (s *Server) showForm(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("token")
-	if id, err := parseForLimit(raw); err == nil && !s.tokens.allow(id, s.Clock.Now()) {
+	if s.linkOverLimit(raw) {
 		s.renderProblem(w, "en", OutcomeRateLimited)
 		return
 	}

@@ -329,7 +329,7 @@ func (s *Server) process(r *http.Request, in acceptance) (*accepted, *link, Outc
 }
 
 func (s *Server) tryAccept(r *http.Request, in acceptance) (*accepted, *link, Outcome, *FieldError) {
-	if tok, err := parseForLimit(in.Token); err == nil && !s.tokens.allow(tok, s.Clock.Now()) {
+	if s.linkOverLimit(in.Token) {
 		return nil, nil, OutcomeRateLimited, nil
 	}
 	l, outcome, err := s.resolve(r.Context(), in.Token)

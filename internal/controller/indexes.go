@@ -21,6 +21,7 @@ import (
 	"errors"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -48,6 +49,10 @@ const (
 	// (every send round): the acceptance server tells a rotated link (410) from a made-up one
 	// (404) without scanning. The IDs are derived from the token key, never stored.
 	InvitationTokenIDIndex = "invitation.tokenIDs"
+	// SecretTokenForIndex finds a Member's account link Secrets (the TokenForLabel's value),
+	// which the Member controller checks for expiry on every reconcile: an index, not a scan of
+	// every Secret in the namespace.
+	SecretTokenForIndex = "secret.tokenFor"
 )
 
 // NormalizeEmail is the one comparison form of an address: lower-cased. Plus-aliases are kept:
@@ -91,6 +96,12 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error 
 		}},
 		{&membershipv1alpha1.Invitation{}, InvitationTokenIDIndex, func(o client.Object) []string {
 			return InvitationTokenIDs(o.(*membershipv1alpha1.Invitation), tokenKey)
+		}},
+		{&corev1.Secret{}, SecretTokenForIndex, func(o client.Object) []string {
+			if member := o.GetLabels()[membershipv1alpha1.TokenForLabel]; member != "" {
+				return []string{member}
+			}
+			return nil
 		}},
 	} {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.extract); err != nil {

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,7 +223,9 @@ func (o *options) annotate(ctx context.Context, obj client.Object, name, key, do
 	return err
 }
 
-func (o *options) members(ctx context.Context, storeName string) error {
+// listOf lists the objects of list in the namespace after checking that the Store exists (an
+// unknown store is exit 3, not an empty table).
+func (o *options) listOf(ctx context.Context, storeName string, list client.ObjectList) error {
 	c, ns, err := o.client()
 	if err != nil {
 		return err
@@ -230,17 +233,15 @@ func (o *options) members(ctx context.Context, storeName string) error {
 	if _, err := o.store(ctx, c, ns, storeName); err != nil {
 		return err
 	}
+	return c.List(ctx, list, client.InNamespace(ns))
+}
+
+func (o *options) members(ctx context.Context, storeName string) error {
 	var list membershipv1alpha1.MemberList
-	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+	if err := o.listOf(ctx, storeName, &list); err != nil {
 		return err
 	}
-	items := list.Items[:0]
-	for _, m := range list.Items {
-		if m.Spec.StoreRef.Name == storeName {
-			items = append(items, m)
-		}
-	}
-	list.Items = items
+	list.Items = slices.DeleteFunc(list.Items, func(m membershipv1alpha1.Member) bool { return m.Spec.StoreRef.Name != storeName })
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	if o.output != "" {
 		list.SetGroupVersionKind(membershipv1alpha1.GroupVersion.WithKind("MemberList"))
@@ -249,42 +250,22 @@ func (o *options) members(ctx context.Context, storeName string) error {
 	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
 	_, _ = fmt.Fprintln(w, "NAME\tEMAIL\tROLES\tPHASE\t2FA\tJOINED")
 	for _, m := range list.Items {
-		roles := make([]string, 0, len(m.Spec.Roles))
-		for _, r := range m.Spec.Roles {
-			roles = append(roles, string(r))
-		}
 		twoFactor := "off"
 		if m.Spec.TwoFactor.Required || membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
 			twoFactor = "on"
 		}
-		joined := "-"
-		if m.Status.JoinedAt != nil {
-			joined = m.Status.JoinedAt.UTC().Format(time.RFC3339)
-		}
-		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Spec.Email, strings.Join(roles, ","), orDash(string(m.Status.Phase)), twoFactor, joined)
+		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Spec.Email, roleNames(m.Spec.Roles),
+			orDash(string(m.Status.Phase)), twoFactor, timeOrDash(m.Status.JoinedAt))
 	}
 	return w.Flush()
 }
 
 func (o *options) invitations(ctx context.Context, storeName string) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	if _, err := o.store(ctx, c, ns, storeName); err != nil {
-		return err
-	}
 	var list membershipv1alpha1.InvitationList
-	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+	if err := o.listOf(ctx, storeName, &list); err != nil {
 		return err
 	}
-	items := list.Items[:0]
-	for _, inv := range list.Items {
-		if inv.Spec.StoreRef.Name == storeName {
-			items = append(items, inv)
-		}
-	}
-	list.Items = items
+	list.Items = slices.DeleteFunc(list.Items, func(inv membershipv1alpha1.Invitation) bool { return inv.Spec.StoreRef.Name != storeName })
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	if o.output != "" {
 		list.SetGroupVersionKind(membershipv1alpha1.GroupVersion.WithKind("InvitationList"))
@@ -293,17 +274,25 @@ func (o *options) invitations(ctx context.Context, storeName string) error {
 	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
 	_, _ = fmt.Fprintln(w, "NAME\tEMAIL\tROLES\tPHASE\tEXPIRES")
 	for _, inv := range list.Items {
-		roles := make([]string, 0, len(inv.Spec.Roles))
-		for _, r := range inv.Spec.Roles {
-			roles = append(roles, string(r))
-		}
-		expires := "-"
-		if inv.Status.ExpiresAt != nil {
-			expires = inv.Status.ExpiresAt.UTC().Format(time.RFC3339)
-		}
-		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", inv.Name, inv.Spec.Email, strings.Join(roles, ","), orDash(string(inv.Status.Phase)), expires)
+		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", inv.Name, inv.Spec.Email, roleNames(inv.Spec.Roles),
+			orDash(string(inv.Status.Phase)), timeOrDash(inv.Status.ExpiresAt))
 	}
 	return w.Flush()
+}
+
+func roleNames(roles []membershipv1alpha1.Role) string {
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		names = append(names, string(r))
+	}
+	return strings.Join(names, ",")
+}
+
+func timeOrDash(t *metav1.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func (o *options) setDisabled(ctx context.Context, name string, disabled bool) error {

@@ -62,7 +62,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1al
 func (r *Reconciler) expireAccountTokens(ctx context.Context, member *membershipv1alpha1.Member, all bool) (time.Duration, error) {
 	var secrets corev1.SecretList
 	if err := r.List(ctx, &secrets, client.InNamespace(member.Namespace),
-		client.MatchingLabels{membershipv1alpha1.TokenForLabel: member.Name}); err != nil {
+		client.MatchingFields{controller.SecretTokenForIndex: member.Name}); err != nil {
 		return 0, err
 	}
 	owned := secrets.Items[:0]
