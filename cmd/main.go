@@ -124,11 +124,14 @@ func main() {
 			func(c *tls.Config) { c.GetCertificate = metricsCertWatcher.GetCertificate })
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS, restConfig.Burst = float32(opts.KubeAPIQPS), opts.KubeAPIBurst
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsServerOptions,
 		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts, Port: opts.WebhookPort}),
 		HealthProbeBindAddress: opts.ProbeAddr,
+		PprofBindAddress:       opts.PprofAddr,
 		LeaderElection:         opts.EnableLeaderElection,
 		LeaderElectionID:       "member-operator.membership.storeops.io",
 		// The process exits right after the manager stops, so the next leader need not wait for
@@ -175,6 +178,8 @@ func main() {
 		Clock:      clock.RealClock{},
 		Mail:       sender,
 		MailDomain: sender.FromDomain(),
+
+		MaxConcurrentReconciles: opts.StoreConcurrency,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Store")
 		os.Exit(1)
@@ -193,6 +198,8 @@ func main() {
 		PasswordSecretResync: opts.PasswordSecretResync,
 		PublicURL:            opts.PublicURL,
 		PasswordResetTTL:     opts.PasswordResetTTL,
+
+		MaxConcurrentReconciles: opts.MemberConcurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Member")
 		os.Exit(1)
@@ -208,6 +215,8 @@ func main() {
 		PublicURL:           opts.PublicURL,
 		ExclusiveMembership: opts.ExclusiveMembership,
 		Retention:           opts.InvitationRetention,
+
+		MaxConcurrentReconciles: opts.InvitationConcurrency,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "Invitation")
 		os.Exit(1)

@@ -64,6 +64,18 @@ const (
 	MaxBcryptCost = 16
 	// DefaultInvitationRetention: finished Invitations are deleted after this.
 	DefaultInvitationRetention = invitation.DefaultRetention
+	// DefaultKubeAPIQPS and DefaultKubeAPIBurst bound the manager's requests to the API server.
+	// client-go's 20/30 would make issuing a thousand Members' credentials (four writes each) wait
+	// on the client's rate limiter rather than on the work; see docs/benchmarks.md.
+	DefaultKubeAPIQPS   = 100
+	DefaultKubeAPIBurst = 200
+	// Default concurrent reconciles per controller. Members are CPU-bound (bcrypt), Invitations
+	// wait on the SMTP server, Stores do little.
+	DefaultStoreConcurrency      = 2
+	DefaultMemberConcurrency     = 4
+	DefaultInvitationConcurrency = 8
+	// MaxConcurrency bounds the concurrency flags.
+	MaxConcurrency = 64
 	// DefaultTokenKeySecret is the name of the Secret holding the invitation token key.
 	DefaultTokenKeySecret = "member-operator-token-key"
 	// fallbackNamespace is used for the token key when neither the flag nor $POD_NAMESPACE says.
@@ -78,6 +90,15 @@ type Options struct {
 	ProbeAddr            string
 	EnableLeaderElection bool
 	EnableHTTP2          bool
+	// PprofAddr serves net/http/pprof when not "0" (for profiling; off by default).
+	PprofAddr string
+	// KubeAPIQPS and KubeAPIBurst are the manager's client-side rate limit towards the API server.
+	KubeAPIQPS   float64
+	KubeAPIBurst int
+	// Concurrent reconciles per controller.
+	StoreConcurrency      int
+	MemberConcurrency     int
+	InvitationConcurrency int
 	// EnableWebhooks serves the validating admission webhooks; WebhookPort is where.
 	EnableWebhooks  bool
 	WebhookPort     int
@@ -133,6 +154,20 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"Enable leader election for controller manager. Enabling this will ensure there is only one active controller manager.")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers (off by default: CVE-2023-44487, CVE-2023-39325).")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0",
+		"The address net/http/pprof is served on, e.g. 127.0.0.1:8083; 0 disables it. Profiles show code paths, "+
+			"never Secret data, but keep it off networks others reach.")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", DefaultKubeAPIQPS,
+		"The manager's sustained requests per second to the API server (client-side limit).")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", DefaultKubeAPIBurst,
+		"The manager's burst of requests to the API server above --kube-api-qps.")
+	fs.IntVar(&o.StoreConcurrency, "store-concurrency", DefaultStoreConcurrency,
+		"How many Stores are reconciled at once.")
+	fs.IntVar(&o.MemberConcurrency, "member-concurrency", DefaultMemberConcurrency,
+		"How many Members are reconciled at once; issuing credentials hashes a password, so about the number of CPUs "+
+			"the manager may use, or a few more.")
+	fs.IntVar(&o.InvitationConcurrency, "invitation-concurrency", DefaultInvitationConcurrency,
+		"How many Invitations are reconciled at once; each send waits on the SMTP server.")
 	fs.BoolVar(&o.EnableWebhooks, "enable-webhooks", true,
 		"Serve the validating admission webhooks for Members and Invitations (the controllers re-check everything "+
 			"they refuse, so running without them is safe, only later to report).")
@@ -210,6 +245,24 @@ func (o *Options) Complete(getenv func(string) string) error {
 	}
 	if o.PasswordSecretResync < time.Second || o.PasswordSecretResync > time.Hour {
 		errs = append(errs, fmt.Errorf("--password-secret-resync %s must be between 1s and 1h", o.PasswordSecretResync))
+	}
+	if o.KubeAPIQPS <= 0 || o.KubeAPIQPS > 10000 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps %g must be above 0 and at most 10000", o.KubeAPIQPS))
+	}
+	if o.KubeAPIBurst < 1 || o.KubeAPIBurst > 20000 {
+		errs = append(errs, fmt.Errorf("--kube-api-burst %d must be between 1 and 20000", o.KubeAPIBurst))
+	}
+	for _, c := range []struct {
+		flag  string
+		value int
+	}{
+		{"--store-concurrency", o.StoreConcurrency},
+		{"--member-concurrency", o.MemberConcurrency},
+		{"--invitation-concurrency", o.InvitationConcurrency},
+	} {
+		if c.value < 1 || c.value > MaxConcurrency {
+			errs = append(errs, fmt.Errorf("%s %d must be between 1 and %d", c.flag, c.value, MaxConcurrency))
+		}
 	}
 	if o.AcceptBindAddress == "" {
 		errs = append(errs, errors.New("--accept-bind-address must not be empty"))

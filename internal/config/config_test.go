@@ -52,6 +52,10 @@ func TestDefaults(t *testing.T) {
 	g.Expect(o.InvitationRetention).To(Equal(720 * time.Hour))
 	g.Expect(o.TokenKeyNamespace).To(Equal("default"))
 	g.Expect(o.TokenKeyName).To(Equal("member-operator-token-key"))
+	g.Expect(o.PprofAddr).To(Equal("0"), "pprof is off unless asked for")
+	g.Expect(o.KubeAPIQPS).To(BeNumerically("==", 100))
+	g.Expect(o.KubeAPIBurst).To(Equal(200))
+	g.Expect([]int{o.StoreConcurrency, o.MemberConcurrency, o.InvitationConcurrency}).To(Equal([]int{2, 4, 8}))
 }
 
 func TestTokenKeySecretNamespace(t *testing.T) {
@@ -107,6 +111,11 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"bad trusted proxy", append(minimal, "--accept-trusted-proxies=10.0.0.0/8,ingress"), "--accept-trusted-proxies: \"ingress\" is not a network"},
 		{"retention too short", append(minimal, "--invitation-retention=10s"), "--invitation-retention 10s must be at least 1m"},
 		{"bad token key name", append(minimal, "--token-key-secret=Not_A_Name"), "--token-key-secret \"Not_A_Name\": the name"},
+		{"qps zero", append(minimal, "--kube-api-qps=0"), "--kube-api-qps 0 must be above 0"},
+		{"burst zero", append(minimal, "--kube-api-burst=0"), "--kube-api-burst 0 must be between 1 and 20000"},
+		{"member concurrency zero", append(minimal, "--member-concurrency=0"), "--member-concurrency 0 must be between 1 and 64"},
+		{"invitation concurrency too high", append(minimal, "--invitation-concurrency=65"), "--invitation-concurrency 65 must be between 1 and 64"},
+		{"store concurrency negative", append(minimal, "--store-concurrency=-1"), "--store-concurrency -1 must be between 1 and 64"},
 		{"bad token key namespace", append(minimal, "--token-key-secret=a/b/c"), "--token-key-secret \"a/b/c\": the name"},
 	}
 	for _, tc := range cases {

@@ -34,6 +34,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -78,6 +79,9 @@ type Reconciler struct {
 	ExclusiveMembership bool
 	// Retention is how long finished (Accepted, Expired, Revoked) Invitations are kept.
 	Retention time.Duration
+	// MaxConcurrentReconciles is how many Invitations are reconciled at once
+	// (--invitation-concurrency): sending waits on the SMTP server. 0 means 1.
+	MaxConcurrentReconciles int
 }
 
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;update;patch;delete
@@ -91,7 +95,8 @@ type Reconciler struct {
 // Reconcile brings one Invitation forward: get, revoke on deletion, ensure the finalizer, run the
 // phases, and write status at the end when it changed. The one extra status write is the delivery
 // attempt, recorded before the email is handed to the SMTP server.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	defer func() { result, retErr = controller.Outcome(ctx, result, retErr) }()
 	inv := &membershipv1alpha1.Invitation{}
 	if err := r.Get(ctx, req.NamespacedName, inv); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -177,6 +182,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// An invitation finishing or going away may free a seat for one refused by the limit.
 		Watches(&membershipv1alpha1.Invitation{}, handler.EnqueueRequestsFromMapFunc(r.waitingForSeat)).
 		Named("invitation").
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
 }
 

@@ -92,6 +92,9 @@ type Reconciler struct {
 	// it is not watched (that would cache every Secret in the cluster), so a change is picked up
 	// within this interval.
 	PasswordSecretResync time.Duration
+	// MaxConcurrentReconciles is how many Members are reconciled at once (--member-concurrency):
+	// issuing credentials is a bcrypt hash, so this is what uses the CPUs. 0 means 1.
+	MaxConcurrentReconciles int
 }
 
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;update;patch
@@ -103,7 +106,8 @@ type Reconciler struct {
 
 // Reconcile brings one Member to its spec: get, handle deletion, ensure the finalizer, run the
 // phases, and write status once at the end, only when it changed.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	defer func() { result, retErr = controller.Outcome(ctx, result, retErr) }()
 	member := &membershipv1alpha1.Member{}
 	if err := r.Get(ctx, req.NamespacedName, member); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -157,6 +161,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		// now hold it (on an update both the old and the new email are mapped).
 		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.sameEmailPeers)).
 		Named("member").
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
 }
 

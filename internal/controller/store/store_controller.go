@@ -75,6 +75,9 @@ type Reconciler struct {
 	Mail mail.Sender
 	// MailDomain is the domain of Message-IDs (the From address's domain).
 	MailDomain string
+	// MaxConcurrentReconciles is how many Stores are reconciled at once (--store-concurrency);
+	// 0 means 1.
+	MaxConcurrentReconciles int
 }
 
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores,verbs=get;list;watch;update;patch
@@ -88,7 +91,8 @@ type Reconciler struct {
 
 // Reconcile: get, cascade on deletion, ensure the finalizer, then compute the status and write it
 // once, only when it changed.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	defer func() { result, retErr = controller.Outcome(ctx, result, retErr) }()
 	store := &membershipv1alpha1.Store{}
 	if err := r.Get(ctx, req.NamespacedName, store); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -119,7 +123,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, err
 	}
 	store.Status.Members, store.Status.PendingInvitations = counts(members, invitations)
-	result, err := r.reconcileOwner(ctx, store, members, invitations)
+	result, err = r.reconcileOwner(ctx, store, members, invitations)
 	if err == nil {
 		store.Status.ObservedGeneration = store.Generation
 		progress, reason, message := storeProgress(store)
