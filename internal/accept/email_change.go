@@ -105,7 +105,12 @@ func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmai
 		return fmt.Sprintf("Member %q is the owner of Store %q: its email is the Store's spec.owner.email; "+
 			"changing that hands the store over (an ownership transfer)", acct.member.Name, acct.store.Name), nil
 	}
-	if manager := emailManager(acct.member); manager != "" {
+	// The cache keeps no managedFields (see controller.CacheOptions): ask the API server.
+	declared := &membershipv1alpha1.Member{}
+	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(acct.member), declared); err != nil {
+		return "", err
+	}
+	if manager := emailManager(declared); manager != "" {
 		return fmt.Sprintf("Member %q's spec.email is managed by %q (declared in Git or applied with kubectl): "+
 			"change it there instead, so the operator never fights your pipeline", acct.member.Name, manager), nil
 	}

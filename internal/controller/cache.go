@@ -36,8 +36,13 @@ func ManagedSecretSelector() labels.Selector {
 // CacheOptions keeps only the operator's own Secrets in the informer cache. A cluster may hold
 // tens of thousands of unrelated Secrets; caching them would cost memory in proportion to all of
 // them. Secrets the operator does not own (a Member's spec.passwordSecretRef) are read uncached.
+//
+// Cached objects are kept without metadata.managedFields, often the larger part of a small object:
+// nothing the controllers decide reads it, and the one reader (self-service email change asks who
+// manages spec.email) gets the Member from the API server.
 func CacheOptions() cache.Options {
 	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: ManagedSecretSelector()},
 		},

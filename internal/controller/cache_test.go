@@ -88,6 +88,12 @@ var _ = Describe("the manager's cache", func() {
 			names = append(names, s.Name)
 		}
 		Expect(names).To(ConsistOf("managed-0", "managed-1", "managed-2"))
+		for _, s := range cached.Items {
+			Expect(s.ManagedFields).To(BeEmpty(), "kept without managedFields: memory the controllers never read")
+		}
+		stored := &corev1.Secret{}
+		Expect(c.Get(ctx, client.ObjectKey{Namespace: "default", Name: "managed-0"}, stored)).To(Succeed())
+		Expect(stored.ManagedFields).NotTo(BeEmpty(), "the API server still has them (the email-change check reads them there)")
 
 		err = informers.Get(ctx, client.ObjectKey{Namespace: "default", Name: "unrelated-0"}, &corev1.Secret{})
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(),

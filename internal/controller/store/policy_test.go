@@ -23,6 +23,7 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
@@ -162,4 +163,36 @@ func TestStoreProgress(t *testing.T) {
 	store.Status.Conditions[0].Reason = ReasonOwnerMemberConflict
 	got, _, _ = storeProgress(store)
 	g.Expect(got).To(Equal(controller.Stalled))
+}
+
+func TestOnlyOwnerChildrenWakeTheStoreAtOnce(t *testing.T) {
+	ref := membershipv1alpha1.StoreReference{Name: "acme"}
+	member := func(name string, roles ...membershipv1alpha1.Role) *membershipv1alpha1.Member {
+		return &membershipv1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: membershipv1alpha1.MemberSpec{StoreRef: ref, Roles: roles}}
+	}
+	invitation := func(annotations map[string]string, roles ...membershipv1alpha1.Role) *membershipv1alpha1.Invitation {
+		return &membershipv1alpha1.Invitation{ObjectMeta: metav1.ObjectMeta{Name: "inv", Annotations: annotations},
+			Spec: membershipv1alpha1.InvitationSpec{StoreRef: ref, Roles: roles}}
+	}
+	cases := []struct {
+		name      string
+		obj       client.Object
+		wantOwner bool
+	}{
+		{"a staff Member only changes counts", member("bob", membershipv1alpha1.RoleStaff), false},
+		{"the owner Member", member("acme-owner", membershipv1alpha1.RoleOwner), true},
+		{"a hand-made owner-role Member (refused, and the Store says so at once)", member("eve", membershipv1alpha1.RoleOwner), true},
+		{"an ordinary Invitation", invitation(nil, membershipv1alpha1.RoleStaff), false},
+		{"an owner activation", invitation(map[string]string{membershipv1alpha1.OwnerInvitationAnnotation: membershipv1alpha1.OwnerActivation},
+			membershipv1alpha1.RoleOwner), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			store, owner := storeOfChild(tc.obj)
+			g.Expect(store).To(Equal("acme"))
+			g.Expect(owner).To(Equal(tc.wantOwner))
+		})
+	}
 }

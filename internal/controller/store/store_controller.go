@@ -30,11 +30,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -189,21 +192,61 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, store *membershipv1alp
 	return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, store, client.MergeFrom(base)))
 }
 
+// childCountsDelay is how long a change of an ordinary Member or Invitation waits before it wakes
+// its Store: changes within it cost the Store one reconcile and one status write.
+const childCountsDelay = time.Second
+
+// childEvents brings back the Store of a changed Member or Invitation. What concerns the owner
+// (the owner Member, owner invitations) wakes the Store at once: a person waits on it. Any other
+// child only changes the Store's counts, so it wakes the Store after delay, and a burst of a
+// thousand new Members costs the Store a few status writes instead of a thousand (measured in
+// docs/benchmarks.md).
+func childEvents(delay time.Duration) handler.EventHandler {
+	enqueue := func(obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		store, urgent := storeOfChild(obj)
+		if store == "" {
+			return
+		}
+		req := reconcile.Request{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: store}}
+		if urgent {
+			q.Add(req)
+			return
+		}
+		q.AddAfter(req, delay)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.ObjectOld, q) // a changed storeRef concerns the Store it left too
+			enqueue(e.ObjectNew, q)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+	}
+}
+
+// storeOfChild names the Store a Member or Invitation belongs to and whether it concerns the owner.
+func storeOfChild(obj client.Object) (store string, owner bool) {
+	switch o := obj.(type) {
+	case *membershipv1alpha1.Member:
+		return o.Spec.StoreRef.Name, o.Name == membershipv1alpha1.OwnerMemberName(o.Spec.StoreRef.Name) ||
+			membershipv1alpha1.HasOwnerRole(o.Spec.Roles)
+	case *membershipv1alpha1.Invitation:
+		_, isOwner := o.Annotations[membershipv1alpha1.OwnerInvitationAnnotation]
+		return o.Spec.StoreRef.Name, isOwner || membershipv1alpha1.HasOwnerRole(o.Spec.Roles)
+	}
+	return "", false
+}
+
 // SetupWithManager registers the controller; Members and Invitations bring back their Store. It
 // reads the field indexes that controller.SetupIndexes registers.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	toStore := func(_ context.Context, obj client.Object) []reconcile.Request {
-		var name string
-		switch o := obj.(type) {
-		case *membershipv1alpha1.Member:
-			name = o.Spec.StoreRef.Name
-		case *membershipv1alpha1.Invitation:
-			name = o.Spec.StoreRef.Name
-		default:
-			return nil
-		}
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
-	}
 	// The owner's credential Secret and a transfer's new-owner Secret carry the Store's label.
 	labelledSecret := func(_ context.Context, obj client.Object) []reconcile.Request {
 		name := obj.GetLabels()[membershipv1alpha1.StoreLabel]
@@ -214,8 +257,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Store{}).
-		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(toStore)).
-		Watches(&membershipv1alpha1.Invitation{}, handler.EnqueueRequestsFromMapFunc(toStore)).
+		Watches(&membershipv1alpha1.Member{}, childEvents(childCountsDelay)).
+		Watches(&membershipv1alpha1.Invitation{}, childEvents(childCountsDelay)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(labelledSecret),
 			builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool {
 				labels := obj.GetLabels()
@@ -224,5 +267,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 					inv != "" && obj.GetName() == membershipv1alpha1.NewOwnerCredentialsSecretName(inv))
 			}))).
 		Named("store").
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
 }
