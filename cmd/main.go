@@ -49,6 +49,7 @@ import (
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/logging"
+	"github.com/storeops/member-operator/internal/memlimit"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/tokenkey"
@@ -78,6 +79,9 @@ func main() {
 	if err := opts.Complete(os.Getenv); err != nil {
 		setupLog.Error(err, "invalid flags")
 		os.Exit(2)
+	}
+	if limit := memlimit.Set(); limit > 0 {
+		setupLog.Info("Go soft memory limit set from the container's", "bytes", limit, "fraction", memlimit.Fraction)
 	}
 
 	var tlsOpts []func(*tls.Config)

@@ -1,0 +1,66 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package memlimit gives the Go runtime a soft memory limit below the container's: by default
+// Go lets the heap grow to twice what is live before collecting, which with tens of thousands of
+// cached Members crosses a container limit the live data is far from, and the kernel kills the
+// process. With the soft limit the collector works harder near it instead.
+package memlimit
+
+import (
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// Fraction of the container's limit given to Go as its soft limit: the rest is for what the Go
+// runtime does not count (thread stacks outside the heap, fragmentation, cgroup page cache).
+const Fraction = 0.8
+
+// cgroupMemoryMax is where cgroup v2 shows the container's memory limit.
+const cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
+
+// Set gives the runtime Fraction of the container's memory limit as its soft limit, unless
+// GOMEMLIMIT says otherwise or there is no limit. It returns the limit set (0 when none was).
+func Set() int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return 0 // the operator of the operator decided
+	}
+	data, err := os.ReadFile(cgroupMemoryMax)
+	if err != nil {
+		return 0 // not in a cgroup v2 container
+	}
+	limit := SoftLimit(string(data))
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	return limit
+}
+
+// SoftLimit is Fraction of the limit in a cgroup v2 memory.max file's content, or 0 for "max"
+// (unlimited) and anything unreadable.
+func SoftLimit(memoryMax string) int64 {
+	v := strings.TrimSpace(memoryMax)
+	if v == "" || v == "max" {
+		return 0
+	}
+	limit, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || limit <= 0 {
+		return 0
+	}
+	return int64(float64(limit) * Fraction)
+}
