@@ -55,6 +55,15 @@ GO_TEST_FLAGS ?= -p 1 -timeout 30m
 test: manifests generate fmt vet setup-envtest kustomize helm chromium ## Run all tests: unit, envtest suites, browser and e2e, and the Helm chart's lint and render check.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" HELM="$(HELM)" CHROMIUM="$(CHROMIUM)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 
+# bench: the benchmarks of docs/benchmarks.md on a local control plane with the real manager binary
+# as its own process (about 15 minutes on 2 cores). Pass flags with BENCH_ARGS=, e.g.
+# BENCH_ARGS="--members=200 --memory-members=1000 --unrelated-secrets=2000" for a quick look.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: manifests generate setup-envtest ## Run the benchmarks and print their table (also written to bin/bench/results.md).
+	go build -o "$(LOCALBIN)/manager" ./cmd/main.go
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./test/bench --manager "$(LOCALBIN)/manager" --dir "$(LOCALBIN)/bench" $(BENCH_ARGS)
+
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no control plane.
 	go test -short ./...

@@ -65,6 +65,11 @@ type Options struct {
 	WebhookConfig string
 	// ManagerBinary is the built manager; when empty no manager is started.
 	ManagerBinary string
+	// DeferManager prepares the manager (its user, RBAC and flags) without starting it: call
+	// StartManager. Benchmarks use it to measure a floor first, and startup itself.
+	DeferManager bool
+	// APIServerFlags are added to kube-apiserver's (e.g. an audit policy).
+	APIServerFlags map[string]string
 	// ManagerArgs are added to the manager's flags (later ones win).
 	ManagerArgs []string
 	// ManagerOutput receives the manager's log; defaults to os.Stderr.
@@ -92,10 +97,13 @@ type Env struct {
 	AcceptURL string
 	// ProbeURL is the base URL of the manager's health probes.
 	ProbeURL string
-	// Manager is the manager process, when one was started.
+	// Manager is the manager process, when one is running (or ran last).
 	Manager *exec.Cmd
 
 	controlPlane  *envtest.Environment
+	managerBinary string
+	managerArgs   []string
+	managerOutput io.Writer
 	managerExited chan struct{} // closed when the manager process ends
 	managerErr    error         // how it ended; read after managerExited is closed
 }
@@ -149,6 +157,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	// its command line and can be found (and is known to be gone) by that.
 	env.controlPlane.ControlPlane.GetAPIServer().CertDir = filepath.Join(opts.Dir, "apiserver")
 	env.controlPlane.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(opts.Dir, "etcd")}
+	for flag, value := range opts.APIServerFlags {
+		env.controlPlane.ControlPlane.GetAPIServer().Configure().Set(flag, value)
+	}
 	if env.Config, err = env.controlPlane.Start(); err != nil {
 		return nil, fmt.Errorf("start control plane (kube-apiserver and etcd from %s): %w", opts.BinaryAssetsDir, err)
 	}
@@ -188,29 +199,66 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		"--bcrypt-cost=10",
 		"--zap-encoder=console",
 	)
-	if hook := env.controlPlane.WebhookInstallOptions; hook.LocalServingPort != 0 {
+	// envtest picks a serving port even when it installs no webhooks: only a WebhookConfig says.
+	if hook := env.controlPlane.WebhookInstallOptions; opts.WebhookConfig != "" && hook.LocalServingPort != 0 {
 		args = append(args, "--webhook-port="+strconv.Itoa(hook.LocalServingPort), "--webhook-cert-path="+hook.LocalServingCertDir)
 	} else {
 		args = append(args, "--enable-webhooks=false")
 	}
-	args = append(args, opts.ManagerArgs...)
-	env.Manager = exec.Command(opts.ManagerBinary, args...)
-	env.Manager.Stdout = opts.ManagerOutput
-	env.Manager.Stderr = opts.ManagerOutput
-	// If this process dies without cleaning up, the kernel stops the manager too.
-	env.Manager.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := env.Manager.Start(); err != nil {
-		return nil, fmt.Errorf("start manager %s: %w", opts.ManagerBinary, err)
+	env.managerBinary, env.managerArgs, env.managerOutput = opts.ManagerBinary, append(args, opts.ManagerArgs...), opts.ManagerOutput
+	if opts.DeferManager {
+		return env, nil
 	}
-	env.managerExited = make(chan struct{})
-	go func() {
-		env.managerErr = env.Manager.Wait()
-		close(env.managerExited)
-	}()
-	if err := env.waitForManager(ctx); err != nil {
+	if err := env.StartManager(ctx); err != nil {
 		return nil, err
 	}
 	return env, nil
+}
+
+// StartManager starts the manager process and returns once it answers its readiness probe. It
+// is an error while a manager started here is still running.
+func (e *Env) StartManager(ctx context.Context) error {
+	if e.managerBinary == "" {
+		return errors.New("devenv: no manager binary was given")
+	}
+	if e.managerExited != nil {
+		select {
+		case <-e.managerExited:
+		default:
+			return errors.New("devenv: the manager is already running")
+		}
+	}
+	e.Manager = exec.Command(e.managerBinary, e.managerArgs...)
+	e.Manager.Stdout = e.managerOutput
+	e.Manager.Stderr = e.managerOutput
+	// If this process dies without cleaning up, the kernel stops the manager too.
+	e.Manager.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := e.Manager.Start(); err != nil {
+		return fmt.Errorf("start manager %s: %w", e.managerBinary, err)
+	}
+	exited := make(chan struct{})
+	e.managerExited = exited
+	cmd := e.Manager
+	go func() {
+		e.managerErr = cmd.Wait()
+		close(exited)
+	}()
+	return e.waitForManager(ctx)
+}
+
+// StopManager ends the manager as Kubernetes would: SIGTERM, then SIGKILL after 15 s. It
+// returns once the process is gone; without a running manager it does nothing.
+func (e *Env) StopManager() {
+	if e.managerExited == nil {
+		return
+	}
+	_ = e.Manager.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.managerExited:
+	case <-time.After(15 * time.Second):
+		_ = e.Manager.Process.Kill()
+		<-e.managerExited
+	}
 }
 
 // waitForManager returns once the manager answers its readiness probe.
@@ -249,15 +297,7 @@ func (e *Env) ManagerErr() error { return e.managerErr }
 // plane, in that order. It is safe to call more than once.
 func (e *Env) Stop() error {
 	var errs []error
-	if e.managerExited != nil {
-		_ = e.Manager.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-e.managerExited:
-		case <-time.After(15 * time.Second):
-			_ = e.Manager.Process.Kill()
-			<-e.managerExited
-		}
-	}
+	e.StopManager()
 	if e.Mail != nil {
 		errs = append(errs, e.Mail.Close())
 		e.Mail = nil

@@ -1,0 +1,377 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command bench measures the operator on a local control plane (the envtest binaries), a real SMTP
+// server and the real manager binary as a separate process, and prints a markdown table: the
+// convergence of Members and the sending of Invitations against floors measured in the same run,
+// the manager's memory beside many unrelated Secrets, its API writes when nothing changes, how late
+// Invitations expire, and how long it takes to start. `make bench` runs it; docs/benchmarks.md
+// keeps the latest table.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/config"
+	"github.com/storeops/member-operator/test/devenv"
+)
+
+type options struct {
+	dir, manager, out string
+	managerArgs       string
+
+	stores, members, creators      int
+	invitations                    int
+	memoryMembers, unrelated       int
+	quietWindow                    time.Duration
+	expiryInvitations              int
+	expiryTTL                      time.Duration
+	bcryptCost                     int
+	memberWorkers, invitationWorkers int
+	scenarios                        string
+}
+
+// scenarios, in the order they run.
+var scenarioNames = []string{"convergence", "invitations", "expiry", "memory"}
+
+func main() {
+	var o options
+	flag.StringVar(&o.dir, "dir", "bin/bench", "Directory for the control plane's data, the manager's log, profiles and results.")
+	flag.StringVar(&o.manager, "manager", "bin/manager", "The manager binary.")
+	flag.StringVar(&o.out, "out", "", "Also write the results (markdown) here; default <dir>/results.md.")
+	flag.StringVar(&o.managerArgs, "manager-args", "", "Extra manager flags, space-separated (e.g. --member-concurrency=8).")
+	flag.IntVar(&o.stores, "stores", 10, "Stores per scenario namespace.")
+	flag.IntVar(&o.members, "members", 1000, "Members in the convergence scenario.")
+	flag.IntVar(&o.creators, "creators", 16, "Goroutines creating objects (the load generator, for operator and floor alike).")
+	flag.IntVar(&o.invitations, "invitations", 500, "Invitations in the throughput scenario.")
+	flag.IntVar(&o.memoryMembers, "memory-members", 10000, "Members present in the memory, quiescence and startup scenarios.")
+	flag.IntVar(&o.unrelated, "unrelated-secrets", 20000, "Unrelated Secrets present in the memory scenario.")
+	flag.DurationVar(&o.quietWindow, "quiet-window", time.Minute, "How long API writes are counted after a restart.")
+	flag.IntVar(&o.expiryInvitations, "expiry-invitations", 100, "Invitations in the expiry scenario.")
+	flag.DurationVar(&o.expiryTTL, "expiry-ttl", time.Minute, "The Store's invitationTTL in the expiry scenario (the API allows 1m at least).")
+	flag.IntVar(&o.bcryptCost, "bcrypt-cost", config.MinBcryptCost, "bcrypt cost, for the manager and the floor.")
+	flag.IntVar(&o.memberWorkers, "member-concurrency", config.DefaultMemberConcurrency,
+		"The manager's --member-concurrency, and the floor's parallelism.")
+	flag.IntVar(&o.invitationWorkers, "invitation-concurrency", config.DefaultInvitationConcurrency,
+		"The manager's --invitation-concurrency, and the floor's parallelism.")
+	flag.StringVar(&o.scenarios, "scenarios", strings.Join(scenarioNames, ","),
+		"Comma-separated scenarios to run (memory includes quiescence and startup); the floors run with theirs.")
+	flag.Parse()
+	if o.out == "" {
+		o.out = filepath.Join(o.dir, "results.md")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// bench is one run: the environment and the figures gathered so far.
+type bench struct {
+	o          options
+	env        *devenv.Env
+	c          client.WithWatch
+	log        *logWatch
+	metricsURL string
+	pprofURL   string
+	auditLog   string
+	rows       []row
+	profiles   []string
+	notes      []string
+
+	floorMembers, floorInvitations time.Duration
+}
+
+// row is one line of the results table.
+type row struct {
+	scenario, operator, floor, figure, target string
+	met                                       bool
+	noTarget                                  bool
+}
+
+func run(ctx context.Context, o options) error {
+	if err := os.MkdirAll(o.dir, 0o750); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(o.dir)
+	if err != nil {
+		return err
+	}
+	b := &bench{o: o, auditLog: filepath.Join(dir, "audit.log")}
+	policy := filepath.Join(dir, "audit-policy.yaml")
+	if err := os.WriteFile(policy, []byte(auditPolicy(devenv.ManagerUser)), 0o600); err != nil {
+		return err
+	}
+	_ = os.Remove(b.auditLog)
+	managerLog, err := os.Create(filepath.Join(dir, "manager.log"))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = managerLog.Close() }()
+	b.log = newLogWatch(managerLog)
+
+	metricsAddr, err := devenv.FreeLoopbackAddr()
+	if err != nil {
+		return err
+	}
+	pprofAddr, err := devenv.FreeLoopbackAddr()
+	if err != nil {
+		return err
+	}
+	b.metricsURL, b.pprofURL = "http://"+metricsAddr, "http://"+pprofAddr
+	args := []string{
+		"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--pprof-bind-address=" + pprofAddr,
+		fmt.Sprintf("--bcrypt-cost=%d", o.bcryptCost),
+		fmt.Sprintf("--member-concurrency=%d", o.memberWorkers),
+		fmt.Sprintf("--invitation-concurrency=%d", o.invitationWorkers),
+		"--zap-encoder=json",
+	}
+	args = append(args, strings.Fields(o.managerArgs)...)
+
+	fmt.Println("Starting the control plane (etcd, kube-apiserver with an audit log of the manager's Secret reads) and the SMTP server...")
+	b.env, err = devenv.Start(ctx, devenv.Options{
+		Dir:            dir,
+		CRDDir:         "config/crd/bases",
+		RBACRole:       "config/rbac/role.yaml",
+		ManagerBinary:  o.manager,
+		ManagerArgs:    args,
+		ManagerOutput:  b.log,
+		DeferManager:   true,
+		APIServerFlags: map[string]string{"audit-policy-file": policy, "audit-log-path": b.auditLog},
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = b.env.Stop() }()
+
+	cfg := rest.CopyConfig(b.env.Config)
+	cfg.QPS, cfg.Burst = -1, 0 // the load generator and the floors are never throttled on the client
+	scheme := clientgoscheme.Scheme
+	if err := membershipv1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if b.c, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+
+	started := time.Now()
+	wanted := map[string]bool{}
+	for _, s := range strings.Split(o.scenarios, ",") {
+		if !slices.Contains(scenarioNames, s) {
+			return fmt.Errorf("--scenarios: unknown scenario %q (known: %s)", s, strings.Join(scenarioNames, ", "))
+		}
+		wanted[s] = true
+	}
+	for _, step := range []struct {
+		name string
+		fn   func(context.Context) error
+		run  bool
+	}{
+		{"floors", b.floors, wanted["convergence"] || wanted["invitations"]},
+		{"convergence", b.convergence, wanted["convergence"]},
+		{"invitations", b.invitationThroughput, wanted["invitations"]},
+		{"expiry", b.expiry, wanted["expiry"]},
+		{"memory, startup and quiescence", b.memoryStartupQuiescence, wanted["memory"]},
+	} {
+		if !step.run {
+			continue
+		}
+		if step.name != "floors" && b.env.Manager == nil {
+			// The manager first starts after the floors, on an empty cluster.
+			firstStart, err := b.startManager(ctx)
+			if err != nil {
+				return err
+			}
+			b.notes = append(b.notes, fmt.Sprintf("First start, empty cluster: controllers started %s after the process.",
+				firstStart.Round(time.Millisecond)))
+		}
+		fmt.Printf("\n== %s (%s into the run)\n", step.name, time.Since(started).Round(time.Second))
+		if err := step.fn(ctx); err != nil {
+			return fmt.Errorf("%s: %w", step.name, err)
+		}
+	}
+	return b.report(time.Since(started))
+}
+
+func (b *bench) startManager(ctx context.Context) (time.Duration, error) {
+	b.log.reset()
+	start := time.Now()
+	if err := b.env.StartManager(ctx); err != nil {
+		return 0, err
+	}
+	var synced time.Time
+	err := waitFor(ctx, 5*time.Minute, 20*time.Millisecond, "controllers started", func(context.Context) (bool, error) {
+		var ok bool
+		synced, ok = b.log.allStarted()
+		return ok, nil
+	})
+	return synced.Sub(start), err
+}
+
+func (b *bench) report(total time.Duration) error {
+	var sb strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&sb, "Machine: %s, %d CPUs (%s), %s; %s; %s. Run took %s.\n\n", host, runtime.NumCPU(), cpuModel(),
+		memTotal(), runtime.Version(), apiServerVersion(b.env.Config), total.Round(time.Second))
+	fmt.Fprintf(&sb, "Manager flags: %s", strings.Join(managerFlags(b.o), " "))
+	if limit := os.Getenv("GOMEMLIMIT"); limit != "" {
+		fmt.Fprintf(&sb, "; environment GOMEMLIMIT=%s", limit)
+	}
+	sb.WriteString("\n\n")
+	sb.WriteString("| # | Scenario | Operator | Floor | Figure | Target | Met |\n|---|---|---|---|---|---|---|\n")
+	for i, r := range b.rows {
+		met := "no"
+		switch {
+		case r.noTarget:
+			met = "—"
+		case r.met:
+			met = "yes"
+		}
+		fmt.Fprintf(&sb, "| %d | %s | %s | %s | %s | %s | %s |\n", i+1, r.scenario, r.operator, r.floor, r.figure, r.target, met)
+	}
+	if len(b.notes) > 0 {
+		sb.WriteString("\n")
+		for _, n := range b.notes {
+			fmt.Fprintf(&sb, "- %s\n", n)
+		}
+	}
+	for _, p := range b.profiles {
+		fmt.Fprintf(&sb, "\n```\n%s```\n", p)
+	}
+	fmt.Println()
+	fmt.Print(sb.String())
+	if err := os.MkdirAll(filepath.Dir(b.o.out), 0o750); err != nil {
+		return err
+	}
+	if err := os.WriteFile(b.o.out, []byte(sb.String()), 0o600); err != nil {
+		return err
+	}
+	fmt.Printf("\nWritten to %s\n", b.o.out)
+	for _, r := range b.rows {
+		if !r.noTarget && !r.met {
+			fmt.Println("Some targets were missed; docs/benchmarks.md says by how much and why.")
+			break
+		}
+	}
+	return nil
+}
+
+func managerFlags(o options) []string {
+	return append([]string{fmt.Sprintf("--bcrypt-cost=%d", o.bcryptCost), fmt.Sprintf("--member-concurrency=%d", o.memberWorkers),
+		fmt.Sprintf("--invitation-concurrency=%d", o.invitationWorkers)}, strings.Fields(o.managerArgs)...)
+}
+
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return "unknown CPU"
+}
+
+func memTotal() string {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "unknown memory"
+	}
+	var kb int
+	_, _ = fmt.Sscanf(strings.SplitN(string(data), "\n", 2)[0], "MemTotal: %d kB", &kb)
+	return fmt.Sprintf("%.0f GiB RAM", float64(kb)/1024/1024)
+}
+
+func apiServerVersion(cfg *rest.Config) string {
+	c, err := rest.UnversionedRESTClientFor(withVersionDefaults(cfg))
+	if err != nil {
+		return "kube-apiserver ?"
+	}
+	body, err := c.Get().AbsPath("/version").DoRaw(context.Background())
+	if err != nil {
+		return "kube-apiserver ?"
+	}
+	if _, v, ok := strings.Cut(string(body), `"gitVersion": "`); ok {
+		return "kube-apiserver " + strings.SplitN(v, `"`, 2)[0]
+	}
+	return "kube-apiserver ?"
+}
+
+func withVersionDefaults(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.GroupVersion = &schema.GroupVersion{}
+	c.NegotiatedSerializer = clientgoscheme.Codecs.WithoutConversion()
+	return c
+}
+
+// pprofTop summarises a profile with `go tool pprof -top`.
+func pprofTop(binary, profile string, extra ...string) string {
+	args := append([]string{"tool", "pprof", "-top", "-nodecount=25"}, extra...)
+	args = append(args, binary, profile)
+	out, err := exec.Command("go", args...).CombinedOutput() //nolint:gosec // our own paths
+	if err != nil {
+		return fmt.Sprintf("go tool pprof %s: %v\n%s", profile, err, out)
+	}
+	return string(out)
+}
+
+// download saves url's body to path.
+func download(ctx context.Context, url, path string) error {
+	req, err := newGet(ctx, url)
+	if err != nil {
+		return err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path) //nolint:gosec // our own path
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

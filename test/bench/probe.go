@@ -1,0 +1,343 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The figures the bench reads from the manager: its Prometheus endpoint (client request counts,
+// reconciles, Go heap), /proc (resident memory), its log (when the controllers start their workers)
+// and the API server's audit log (which Secret lists and watches it made).
+
+// scrapeMetrics reads every sample of the manager's metrics endpoint into name{labels} -> value.
+func scrapeMetrics(ctx context.Context, baseURL string) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("metrics: %s", resp.Status)
+	}
+	samples := map[string]float64{}
+	scanner := bufio.NewScanner(resp.Body)
+	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		samples[line[:i]] = v
+	}
+	return samples, scanner.Err()
+}
+
+// sumMatching adds the samples of metric name whose labels contain every one of labels
+// (e.g. `method="POST"`).
+func sumMatching(samples map[string]float64, name string, labels ...string) float64 {
+	var total float64
+	for key, v := range samples {
+		if key != name && !strings.HasPrefix(key, name+"{") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			if !strings.Contains(key, l) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			total += v
+		}
+	}
+	return total
+}
+
+// writeRequests is the number of API requests that change something, by HTTP method.
+func writeRequests(samples map[string]float64) (total float64, byMethod map[string]float64) {
+	byMethod = map[string]float64{}
+	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		byMethod[m] = sumMatching(samples, "rest_client_requests_total", `method="`+m+`"`)
+		total += byMethod[m]
+	}
+	return total, byMethod
+}
+
+// procStatus reads VmRSS and VmHWM (peak resident set) of a process, in bytes.
+func procStatus(pid int) (rss, peak uint64, err error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		field, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch field {
+		case "VmRSS":
+			rss = kb * 1024
+		case "VmHWM":
+			peak = kb * 1024
+		}
+	}
+	return rss, peak, nil
+}
+
+// heapSampler polls the manager's Go heap (go_memstats_heap_inuse_bytes) and keeps the largest.
+type heapSampler struct {
+	mu   sync.Mutex
+	peak float64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func sampleHeap(ctx context.Context, metricsURL string, every time.Duration) *heapSampler {
+	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		for {
+			if samples, err := scrapeMetrics(ctx, metricsURL); err == nil {
+				h.mu.Lock()
+				h.peak = max(h.peak, samples["go_memstats_heap_inuse_bytes"])
+				h.mu.Unlock()
+			}
+			select {
+			case <-h.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	return h
+}
+
+// Stop ends the sampling and returns the largest heap seen.
+func (h *heapSampler) Stop() float64 {
+	close(h.stop)
+	<-h.done
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peak
+}
+
+// logWatch copies the manager's log to a file and notes when each controller starts its workers,
+// which controller-runtime does once that controller's caches have synced.
+type logWatch struct {
+	out io.Writer
+
+	mu      sync.Mutex
+	partial []byte
+	started map[string]time.Time // controller -> when "Starting workers" was logged
+}
+
+func newLogWatch(out io.Writer) *logWatch {
+	return &logWatch{out: out, started: map[string]time.Time{}}
+}
+
+func (w *logWatch) Write(p []byte) (int, error) {
+	now := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(w.partial[:i])
+		w.partial = w.partial[i+1:]
+		if !strings.Contains(line, "Starting workers") {
+			continue
+		}
+		for _, name := range controllerNames {
+			if strings.Contains(line, `"controller": "`+name+`"`) || strings.Contains(line, `"controller":"`+name+`"`) {
+				w.started[name] = now
+			}
+		}
+	}
+	return w.out.Write(p)
+}
+
+// reset forgets what was seen, before a (re)start.
+func (w *logWatch) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.started = map[string]time.Time{}
+}
+
+// allStarted returns when the last controller started its workers, once all have.
+func (w *logWatch) allStarted() (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var last time.Time
+	for _, name := range controllerNames {
+		t, ok := w.started[name]
+		if !ok {
+			return time.Time{}, false
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last, true
+}
+
+var controllerNames = []string{"store", "member", "invitation"}
+
+// auditPolicy records the manager's reads of Secrets and all its writes, nothing else.
+func auditPolicy(user string) string {
+	return `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+  users: ["` + user + `"]
+  verbs: ["get", "list", "watch"]
+  resources:
+  - group: ""
+    resources: ["secrets"]
+- level: Metadata
+  users: ["` + user + `"]
+  verbs: ["create", "update", "patch", "delete", "deletecollection"]
+- level: None
+`
+}
+
+// auditRecord is what the bench reads of an audit event.
+type auditRecord struct {
+	AuditID    string `json:"auditID"`
+	Verb       string `json:"verb"`
+	RequestURI string `json:"requestURI"`
+	ObjectRef  struct {
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+	} `json:"objectRef"`
+	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+}
+
+// audited summarises the manager's requests in the audit log: its lists and watches of Secrets
+// with and without the operator's label selector, its single Secret GETs, and its writes.
+type audited struct {
+	ListWatchSelected   int
+	ListWatchUnselected []string // request URIs
+	Gets                int
+	writes              []auditRecord
+}
+
+func readAudit(path, labelSelector string) (audited, error) {
+	var out audited
+	f, err := os.Open(path) //nolint:gosec // the bench's own file
+	if err != nil {
+		return out, err
+	}
+	defer func() { _ = f.Close() }()
+	seen := map[string]bool{}
+	scanner := bufio.NewScanner(f)
+	scanner.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
+	for scanner.Scan() {
+		var event auditRecord
+		if err := json.Unmarshal(scanner.Bytes(), &event); err != nil {
+			return out, err
+		}
+		if seen[event.AuditID] {
+			continue // a watch is logged when it starts and when it ends
+		}
+		seen[event.AuditID] = true
+		switch event.Verb {
+		case "get":
+			out.Gets++
+		case "list", "watch":
+			if strings.Contains(event.RequestURI, "labelSelector="+labelSelector) {
+				out.ListWatchSelected++
+			} else {
+				out.ListWatchUnselected = append(out.ListWatchUnselected, event.RequestURI)
+			}
+		default:
+			out.writes = append(out.writes, event)
+		}
+	}
+	return out, scanner.Err()
+}
+
+// writesSince counts the writes received at or after t, by verb and resource.
+func (a audited) writesSince(t time.Time) (int, string) {
+	counts := map[string]int{}
+	n := 0
+	for _, w := range a.writes {
+		if w.RequestReceivedTimestamp.Before(t) {
+			continue
+		}
+		n++
+		what := w.Verb + " " + w.ObjectRef.Resource
+		if w.ObjectRef.Subresource != "" {
+			what += "/" + w.ObjectRef.Subresource
+		}
+		counts[what]++
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, counts[k]))
+	}
+	return n, strings.Join(parts, ", ")
+}
+
+// httpClient has no overall timeout: a CPU profile takes as long as it was asked to.
+var httpClient = &http.Client{}
+
+func newGet(ctx context.Context, url string) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+}
