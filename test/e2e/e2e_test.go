@@ -100,6 +100,44 @@ func scrape(names ...string) map[string]float64 {
 	return out
 }
 
+// scrapeSum adds up the samples of metric name whose labels contain every one of labels (e.g.
+// `controller="member"`), from the manager's metrics endpoint.
+func scrapeSum(name string, labels ...string) float64 {
+	GinkgoHelper()
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	var total float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		key, value, _ := strings.Cut(line, " ")
+		matches := true
+		for _, l := range labels {
+			matches = matches && strings.Contains(key, l)
+		}
+		if matches {
+			v, err := strconv.ParseFloat(value, 64)
+			Expect(err).NotTo(HaveOccurred(), line)
+			total += v
+		}
+	}
+	return total
+}
+
+// managerWrites is how many requests that change something the manager has sent the API server.
+func managerWrites() float64 {
+	GinkgoHelper()
+	var total float64
+	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		total += scrapeSum("rest_client_requests_total", `method="`+method+`"`)
+	}
+	return total
+}
+
 var _ = Describe("the operator on a local control plane", Ordered, func() {
 	It("accepts config/samples/ from the real kubectl and prints the columns users rely on", func() {
 		out, _, err := kubectl(env.Kubeconfig, "", "apply", "-f", "config/samples/")
@@ -202,6 +240,35 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			Expect(after.Metadata.Generation).To(Equal(before.Metadata.Generation), "%s %s: no spec write", before.Kind, before.Metadata.Name)
 			Expect(after.Spec).To(MatchJSON(before.Spec), "%s %s", before.Kind, before.Metadata.Name)
 		}
+	})
+
+	It("writes nothing when it reconciles objects that need nothing (quiescence; docs/benchmarks.md has it at scale)", func() {
+		By("waiting until the manager's writes stop (the samples converged in the specs before)")
+		var settled float64
+		Eventually(func(g Gomega) {
+			settled = managerWrites()
+			g.Consistently(managerWrites).WithTimeout(3 * time.Second).WithPolling(500 * time.Millisecond).Should(Equal(settled))
+		}).WithTimeout(time.Minute).Should(Succeed())
+
+		By("making every controller reconcile converged objects again: an annotation nobody reads")
+		reconciles := func(controller string) float64 {
+			return scrapeSum("controller_runtime_reconcile_total", `controller="`+controller+`"`)
+		}
+		before := map[string]float64{"store": reconciles("store"), "member": reconciles("member"), "invitation": reconciles("invitation")}
+		_, _, err := kubectl(env.Kubeconfig, "", "annotate", "-n", "spec-check", "--overwrite",
+			"store/acme-shop", "member/bob", "member/carol", "invitation/invite-dave", "example.com/poked=1")
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			g.Expect(reconciles("store")).To(BeNumerically(">=", before["store"]+1))
+			g.Expect(reconciles("member")).To(BeNumerically(">=", before["member"]+2), "bob and carol")
+			g.Expect(reconciles("invitation")).To(BeNumerically(">=", before["invitation"]+1), "invite-dave")
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+
+		By("counting the manager's API writes since: none")
+		Consistently(managerWrites).WithTimeout(3*time.Second).WithPolling(500*time.Millisecond).Should(Equal(settled),
+			"a reconcile that changes nothing writes nothing: no patch, no event, no Secret update")
+		AddReportEntry("reconciles of converged objects", fmt.Sprintf("store %.0f, member %.0f, invitation %.0f; writes 0",
+			reconciles("store")-before["store"], reconciles("member")-before["member"], reconciles("invitation")-before["invitation"]))
 	})
 
 	It("issues the sample Members' credentials and emails a removed Member, as the restricted manager user", func() {
