@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -165,6 +166,9 @@ func main() {
 		setupLog.Error(err, "unable to register cache indexes")
 		os.Exit(1)
 	}
+	// How long API requests take, and how long they wait on the client-side rate limiter
+	// (--kube-api-qps): the first thing to look at when reconciles are slow.
+	crmetrics.RegisterRESTClientMetrics(crmetrics.MetricRequestLatency, crmetrics.MetricRateLimiterLatency)
 	if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
 		setupLog.Error(err, "unable to register the members metric")
 		os.Exit(1)

@@ -53,8 +53,8 @@ func TestDefaults(t *testing.T) {
 	g.Expect(o.TokenKeyNamespace).To(Equal("default"))
 	g.Expect(o.TokenKeyName).To(Equal("member-operator-token-key"))
 	g.Expect(o.PprofAddr).To(Equal("0"), "pprof is off unless asked for")
-	g.Expect(o.KubeAPIQPS).To(BeNumerically("==", 100))
-	g.Expect(o.KubeAPIBurst).To(Equal(200))
+	g.Expect(o.KubeAPIQPS).To(BeNumerically("==", 200))
+	g.Expect(o.KubeAPIBurst).To(Equal(400))
 	g.Expect([]int{o.StoreConcurrency, o.MemberConcurrency, o.InvitationConcurrency}).To(Equal([]int{2, 4, 8}))
 }
 

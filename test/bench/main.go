@@ -114,6 +114,7 @@ type bench struct {
 	notes      []string
 
 	floorMembers, floorInvitations time.Duration
+	wanted                         map[string]bool
 }
 
 // row is one line of the results table.
@@ -190,6 +191,7 @@ func run(ctx context.Context, o options) error {
 
 	started := time.Now()
 	wanted := map[string]bool{}
+	b.wanted = wanted
 	for _, s := range strings.Split(o.scenarios, ",") {
 		if !slices.Contains(scenarioNames, s) {
 			return fmt.Errorf("--scenarios: unknown scenario %q (known: %s)", s, strings.Join(scenarioNames, ", "))
