@@ -41,7 +41,8 @@ import (
 // floorConvergence creates the Members as the operator scenario does and, on workers goroutines,
 // does the least the operator must do for each: generate and bcrypt a password, create the
 // credential Secret, write the Member's status.
-func floorConvergence(ctx context.Context, c client.Client, namespace string, members, stores, creators, workers, cost int) (time.Duration, error) {
+func floorConvergence(ctx context.Context, c client.Client, namespace string,
+	members, stores, creators, workers, cost int) (time.Duration, error) {
 	if err := ensureNamespace(ctx, c, namespace); err != nil {
 		return 0, err
 	}
@@ -95,7 +96,8 @@ func floorConvergence(ctx context.Context, c client.Client, namespace string, me
 
 // floorInvitations creates the Invitations as the operator scenario does and, on workers
 // goroutines, renders the same email, hands it to the same SMTP server and writes the status.
-func floorInvitations(ctx context.Context, c client.Client, sender mail.Sender, namespace string, invitations, stores, creators, workers int,
+func floorInvitations(ctx context.Context, c client.Client, sender mail.Sender, namespace string,
+	invitations, stores, creators, workers int,
 	received func(addresses map[string]bool) int) (time.Duration, error) {
 	if err := ensureNamespace(ctx, c, namespace); err != nil {
 		return 0, err

@@ -51,13 +51,13 @@ type options struct {
 	dir, manager, out string
 	managerArgs       string
 
-	stores, members, creators      int
-	invitations                    int
-	memoryMembers, unrelated       int
-	quietWindow                    time.Duration
-	expiryInvitations              int
-	expiryTTL                      time.Duration
-	bcryptCost                     int
+	stores, members, creators        int
+	invitations                      int
+	memoryMembers, unrelated         int
+	quietWindow                      time.Duration
+	expiryInvitations                int
+	expiryTTL                        time.Duration
+	bcryptCost                       int
 	memberWorkers, invitationWorkers int
 	scenarios                        string
 }
@@ -138,7 +138,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	_ = os.Remove(b.auditLog)
-	managerLog, err := os.Create(filepath.Join(dir, "manager.log"))
+	managerLog, err := os.Create(filepath.Join(dir, "manager.log")) //nolint:gosec // the bench's own directory
 	if err != nil {
 		return err
 	}
@@ -154,13 +154,14 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	b.metricsURL, b.pprofURL = "http://"+metricsAddr, "http://"+pprofAddr
-	args := []string{
-		"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--pprof-bind-address=" + pprofAddr,
+	args := make([]string, 0, 8+len(strings.Fields(o.managerArgs)))
+	args = append(args,
+		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--pprof-bind-address="+pprofAddr,
 		fmt.Sprintf("--bcrypt-cost=%d", o.bcryptCost),
 		fmt.Sprintf("--member-concurrency=%d", o.memberWorkers),
 		fmt.Sprintf("--invitation-concurrency=%d", o.invitationWorkers),
 		"--zap-encoder=json",
-	}
+	)
 	args = append(args, strings.Fields(o.managerArgs)...)
 
 	fmt.Println("Starting the control plane (etcd, kube-apiserver with an audit log of the manager's Secret reads) and the SMTP server...")
@@ -320,19 +321,21 @@ func memTotal() string {
 	return fmt.Sprintf("%.0f GiB RAM", float64(kb)/1024/1024)
 }
 
+const unknownVersion = "kube-apiserver ?"
+
 func apiServerVersion(cfg *rest.Config) string {
 	c, err := rest.UnversionedRESTClientFor(withVersionDefaults(cfg))
 	if err != nil {
-		return "kube-apiserver ?"
+		return unknownVersion
 	}
 	body, err := c.Get().AbsPath("/version").DoRaw(context.Background())
 	if err != nil {
-		return "kube-apiserver ?"
+		return unknownVersion
 	}
 	if _, v, ok := strings.Cut(string(body), `"gitVersion": "`); ok {
 		return "kube-apiserver " + strings.SplitN(v, `"`, 2)[0]
 	}
-	return "kube-apiserver ?"
+	return unknownVersion
 }
 
 func withVersionDefaults(cfg *rest.Config) *rest.Config {

@@ -61,7 +61,8 @@ func (b *bench) floors(ctx context.Context) error {
 func (b *bench) floorOfConvergence(ctx context.Context) error {
 	o := b.o
 	var err error
-	if b.floorMembers, err = floorConvergence(ctx, b.c, "floor-members", o.members, o.stores, o.creators, o.memberWorkers, o.bcryptCost); err != nil {
+	b.floorMembers, err = floorConvergence(ctx, b.c, "floor-members", o.members, o.stores, o.creators, o.memberWorkers, o.bcryptCost)
+	if err != nil {
 		return err
 	}
 	fmt.Printf("floor: %d Members to credentials in %s\n", o.members, b.floorMembers.Round(time.Millisecond))
@@ -353,7 +354,8 @@ func (b *bench) expiry(ctx context.Context) error {
 	median, largest := values[len(values)/2], values[len(values)-1]
 	fmt.Printf("operator: %d Invitations expired; lateness median %s, largest %s\n", len(values), median, largest)
 	b.rows = append(b.rows, row{
-		scenario: fmt.Sprintf("Expiry: %d Invitations with invitationTTL %s, lateness of Expired after expiresAt", o.expiryInvitations, o.expiryTTL),
+		scenario: fmt.Sprintf("Expiry: %d Invitations with invitationTTL %s, lateness of Expired after expiresAt",
+			o.expiryInvitations, o.expiryTTL),
 		operator: fmt.Sprintf("largest %s, median %s", seconds3(largest), seconds3(median)), floor: "—",
 		figure: "largest " + seconds3(largest), target: "≤ " + seconds3(targetLateness), met: largest <= targetLateness,
 	})
