@@ -64,6 +64,17 @@ bench: manifests generate setup-envtest ## Run the benchmarks and print their ta
 	go build -o "$(LOCALBIN)/manager" ./cmd/main.go
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./test/bench --manager "$(LOCALBIN)/manager" --dir "$(LOCALBIN)/bench" $(BENCH_ARGS)
 
+# fuzz: each fuzz target for FUZZTIME (go test runs only one -fuzz target at a time). Their seed
+# corpora (f.Add and testdata/fuzz) also run as ordinary tests in make test.
+FUZZTIME ?= 15s
+FUZZ_TARGETS = ./internal/credentials:FuzzParseToken ./internal/mail:FuzzRenderInvitation
+.PHONY: fuzz
+fuzz: ## Fuzz the token parser and the email rendering for FUZZTIME each.
+	@for t in $(FUZZ_TARGETS); do \
+		echo "go test $${t%%:*} -fuzz $${t##*:} -fuzztime $(FUZZTIME)"; \
+		go test "$${t%%:*}" -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no control plane.
 	go test -short ./...
