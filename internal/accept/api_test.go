@@ -378,6 +378,32 @@ var _ = Describe("the JSON API", func() {
 			"another client is served meanwhile")
 	})
 
+	It("limits a brute force of 1,000 wrong tokens from one client while another client's correct token succeeds", func() {
+		ns := newNamespace()
+		createStore(ns, "en")
+		inv, token := invite(ns, "invite-fay", "fay@example.com")
+
+		By("one client trying 1,000 well-formed tokens that are not the invitation's")
+		answers := map[int]int{}
+		for range 1000 {
+			guess, err := credentials.NewToken(rand.Reader)
+			Expect(err).NotTo(HaveOccurred())
+			seen = append(seen, guess.String())
+			answers[postAcceptFrom("127.0.0.6", guess.String(), "a long and careful passphrase", "").Status]++
+		}
+		_, _ = fmt.Fprintf(GinkgoWriter, "brute force answers by status: %v\n", answers)
+		AddReportEntry("brute force: answers by status to 1,000 wrong tokens from one client", fmt.Sprint(answers))
+		Expect(answers[http.StatusCreated]).To(BeZero(), "no guess is accepted")
+		Expect(answers[http.StatusTooManyRequests]).To(Equal(1000-clientBurst),
+			"all but the client's burst are turned away (the limiter's clock is the suite's fake one: nothing refills)")
+		Expect(answers[http.StatusNotFound]).To(Equal(clientBurst), "the burst is answered: unknown link")
+		Expect(getInvitation(inv).Status.Phase).To(Equal(membershipv1alpha1.InvitationSent), "nothing was accepted")
+
+		By("another client's correct token meanwhile")
+		answer := postAcceptFrom("127.0.0.7", token, "a long and careful passphrase", "Fay")
+		Expect(answer.Status).To(Equal(http.StatusCreated), "%v", answer.Body)
+	})
+
 	It("refuses a cross-origin form post and sets the security headers", func() {
 		req, err := http.NewRequest(http.MethodPost, baseURL+"/invitations/accept", strings.NewReader("token=x"))
 		Expect(err).NotTo(HaveOccurred())

@@ -49,6 +49,10 @@ import (
 // manager, against a real kube-apiserver, with real SMTP; the pages are driven in a real headless
 // Chromium. Time is a fake clock shared by the controllers and the server.
 
+// clientBurst is the acceptance server's per-client burst in this suite. Its limiter runs on the
+// suite's fake clock, so within a spec nothing refills.
+const clientBurst = 40
+
 var (
 	ctx          context.Context
 	cancel       context.CancelFunc
@@ -120,7 +124,7 @@ var _ = BeforeSuite(func() {
 		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept"),
 		// Room for the browser specs, which all come from 127.0.0.1; the rate-limit spec uses
 		// its own addresses and sends more than this.
-		ClientRate: 5, ClientBurst: 40,
+		ClientRate: 5, ClientBurst: clientBurst,
 		PublicURL: baseURL, PasswordResetTTL: resetTTL,
 	})).To(Succeed())
 
