@@ -21,6 +21,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,13 +83,17 @@ var _ = BeforeSuite(func() {
 		RBACRole:      filepath.Join(rootDir, "config", "rbac", "role.yaml"),
 		WebhookConfig: filepath.Join(rootDir, "config", "webhook", "manifests.yaml"),
 		ManagerBinary: managerBinary,
-		ManagerOutput: GinkgoWriter,
+		ManagerOutput: io.MultiWriter(GinkgoWriter, managerLog),
 		Log:           GinkgoWriter,
 	})
 	Expect(err).NotTo(HaveOccurred())
 })
 
 var _ = AfterSuite(func() {
+	if env != nil {
+		By("searching everything the run wrote for the secrets it issued")
+		expectNoLeaks()
+	}
 	if env != nil {
 		Expect(env.Stop()).To(Succeed())
 	}
