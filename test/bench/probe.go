@@ -30,80 +30,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/storeops/member-operator/test/devenv"
 )
 
-// The figures the bench reads from the manager: its Prometheus endpoint (client request counts,
-// reconciles, Go heap), /proc (resident memory), its log (when the controllers start their workers)
+// The figures the bench reads from the manager: its Prometheus endpoint (devenv.ScrapeMetrics:
+// client request counts, reconciles, Go heap), /proc (resident memory), its log (when the controllers start their workers)
 // and the API server's audit log (which Secret lists and watches it made).
-
-// scrapeMetrics reads every sample of the manager's metrics endpoint into name{labels} -> value.
-func scrapeMetrics(ctx context.Context, baseURL string) (map[string]float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("metrics: %s", resp.Status)
-	}
-	samples := map[string]float64{}
-	scanner := bufio.NewScanner(resp.Body)
-	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for scanner.Scan() {
-		line := scanner.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		samples[line[:i]] = v
-	}
-	return samples, scanner.Err()
-}
-
-// sumMatching adds the samples of metric name whose labels contain every one of labels
-// (e.g. `method="POST"`).
-func sumMatching(samples map[string]float64, name string, labels ...string) float64 {
-	var total float64
-	for key, v := range samples {
-		if key != name && !strings.HasPrefix(key, name+"{") {
-			continue
-		}
-		ok := true
-		for _, l := range labels {
-			if !strings.Contains(key, l) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			total += v
-		}
-	}
-	return total
-}
-
-// writeRequests is the number of API requests that change something, by HTTP method.
-func writeRequests(samples map[string]float64) (total float64, byMethod map[string]float64) {
-	byMethod = map[string]float64{}
-	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		byMethod[m] = sumMatching(samples, "rest_client_requests_total", `method="`+m+`"`)
-		total += byMethod[m]
-	}
-	return total, byMethod
-}
 
 // procStatus reads VmRSS and VmHWM (peak resident set) of a process, in bytes.
 func procStatus(pid int) (rss, peak uint64, err error) {
@@ -143,7 +76,7 @@ func sampleHeap(ctx context.Context, metricsURL string, every time.Duration) *he
 	go func() {
 		defer close(h.done)
 		for {
-			if samples, err := scrapeMetrics(ctx, metricsURL); err == nil {
+			if samples, err := devenv.ScrapeMetrics(ctx, metricsURL); err == nil {
 				h.mu.Lock()
 				h.peak = max(h.peak, samples["go_memstats_heap_inuse_bytes"])
 				h.mu.Unlock()

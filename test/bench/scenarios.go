@@ -34,6 +34,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/test/devenv"
 )
 
 const mib = 1024 * 1024
@@ -108,11 +109,11 @@ func (b *bench) createStores(ctx context.Context, namespace string, ttl time.Dur
 // activeMembers reads, from the manager's own members gauge, how many Members of namespace are
 // Active. It is cheap to poll; the scenarios confirm the end state against the API server.
 func (b *bench) activeMembers(ctx context.Context, namespace string) (int, error) {
-	samples, err := scrapeMetrics(ctx, b.metricsURL)
+	samples, err := devenv.ScrapeMetrics(ctx, b.metricsURL)
 	if err != nil {
 		return 0, err
 	}
-	return int(sumMatching(samples, "member_operator_members", `namespace="`+namespace+`"`, `phase="Active"`)), nil
+	return int(samples.Sum("member_operator_members", `namespace="`+namespace+`"`, `phase="Active"`)), nil
 }
 
 // confirmMembers checks against the API server that the n bench Members of namespace are Active
@@ -179,7 +180,7 @@ func (b *bench) convergence(ctx context.Context) error {
 	if err := b.createStores(ctx, namespace, 0); err != nil {
 		return err
 	}
-	before, err := scrapeMetrics(ctx, b.metricsURL)
+	before, err := devenv.ScrapeMetrics(ctx, b.metricsURL)
 	if err != nil {
 		return err
 	}
@@ -204,15 +205,15 @@ func (b *bench) convergence(ctx context.Context) error {
 	if err := b.confirmMembers(ctx, namespace, o.members); err != nil {
 		return err
 	}
-	after, err := scrapeMetrics(ctx, b.metricsURL)
+	after, err := devenv.ScrapeMetrics(ctx, b.metricsURL)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("operator: %d Members Active with credentials in %s\n", o.members, took.Round(time.Millisecond))
-	writesBefore, _ := writeRequests(before)
-	writesAfter, byMethod := writeRequests(after)
-	throttled := sumMatching(after, "rest_client_rate_limiter_duration_seconds_sum") -
-		sumMatching(before, "rest_client_rate_limiter_duration_seconds_sum")
+	writesBefore, _ := before.APIWrites()
+	writesAfter, byMethod := after.APIWrites()
+	throttled := after.Sum("rest_client_rate_limiter_duration_seconds_sum") -
+		before.Sum("rest_client_rate_limiter_duration_seconds_sum")
 	b.notes = append(b.notes, fmt.Sprintf("Convergence: %.2f API writes per Member (POST %.0f, PATCH %.0f, PUT %.0f, DELETE %.0f in total "+
 		"since start, the 10 Stores' owners included); the floor makes 2. Requests waited %.1f s in all on the client-side rate limiter.",
 		(writesAfter-writesBefore)/float64(o.members), byMethod["POST"], byMethod["PATCH"], byMethod["PUT"], byMethod["DELETE"], throttled))
@@ -258,13 +259,13 @@ func (b *bench) invitationThroughput(ctx context.Context) error {
 	// Let late duplicates (if any) arrive before counting them.
 	time.Sleep(5 * time.Second)
 	dups, sameID := b.duplicates(addresses)
-	after, err := scrapeMetrics(ctx, b.metricsURL)
+	after, err := devenv.ScrapeMetrics(ctx, b.metricsURL)
 	if err != nil {
 		return err
 	}
 	b.notes = append(b.notes, fmt.Sprintf("Invitations: %d duplicate emails (%d of them with the same Message-ID); "+
 		"the manager's requests waited %.1f s in all on its client-side rate limiter since it started.", dups, sameID,
-		sumMatching(after, "rest_client_rate_limiter_duration_seconds_sum")))
+		after.Sum("rest_client_rate_limiter_duration_seconds_sum")))
 	if err := profiled(); err != nil {
 		return err
 	}
@@ -458,11 +459,11 @@ func (b *bench) memoryStartupQuiescence(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	samples, err := scrapeMetrics(ctx, b.metricsURL)
+	samples, err := devenv.ScrapeMetrics(ctx, b.metricsURL)
 	if err != nil {
 		return err
 	}
-	writes, byMethod := writeRequests(samples)
+	writes, byMethod := samples.APIWrites()
 	audit, err := readAudit(b.auditLog, "")
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
@@ -470,7 +471,7 @@ func (b *bench) memoryStartupQuiescence(ctx context.Context) error {
 	if n, what := audit.writesSince(restarted); n > 0 {
 		b.notes = append(b.notes, fmt.Sprintf("Writes after the restart, from the audit log: %s.", what))
 	}
-	reconciles := sumMatching(samples, "controller_runtime_reconcile_total")
+	reconciles := samples.Sum("controller_runtime_reconcile_total")
 	rss, _, err := procStatus(b.env.Manager.Process.Pid)
 	if err != nil {
 		return err

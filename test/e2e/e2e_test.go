@@ -73,68 +73,30 @@ func table(out string) ([]string, []map[string]string) {
 	return header, rows
 }
 
-// scrape reads the manager's metrics endpoint and returns the value of each sample whose line
-// starts with name (a metric name with its labels, e.g. `x_total{namespace="default"}`); absent
-// samples read as 0.
-func scrape(names ...string) map[string]float64 {
+// metrics reads the manager's metrics endpoint.
+func metrics() devenv.Metrics {
 	GinkgoHelper()
-	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	samples, err := devenv.ScrapeMetrics(ctx, "http://"+metricsAddr)
 	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	Expect(resp.StatusCode).To(Equal(http.StatusOK))
-	body, err := io.ReadAll(resp.Body)
-	Expect(err).NotTo(HaveOccurred())
-	out := map[string]float64{}
-	for _, name := range names {
-		out[name] = 0
-	}
-	for _, line := range strings.Split(string(body), "\n") {
-		for _, name := range names {
-			if value, ok := strings.CutPrefix(line, name+" "); ok {
-				v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-				Expect(err).NotTo(HaveOccurred(), line)
-				out[name] = v
-			}
-		}
-	}
-	return out
+	return samples
 }
 
-// scrapeSum adds up the samples of metric name whose labels contain every one of labels (e.g.
-// `controller="member"`), from the manager's metrics endpoint.
-func scrapeSum(name string, labels ...string) float64 {
+// scrape returns the value of each named sample (a metric name with its labels, e.g.
+// `x_total{namespace="default"}`); absent samples read as 0.
+func scrape(names ...string) map[string]float64 {
 	GinkgoHelper()
-	resp, err := http.Get("http://" + metricsAddr + "/metrics")
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	Expect(err).NotTo(HaveOccurred())
-	var total float64
-	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
-			continue
-		}
-		key, value, _ := strings.Cut(line, " ")
-		matches := true
-		for _, l := range labels {
-			matches = matches && strings.Contains(key, l)
-		}
-		if matches {
-			v, err := strconv.ParseFloat(value, 64)
-			Expect(err).NotTo(HaveOccurred(), line)
-			total += v
-		}
+	samples := metrics()
+	out := map[string]float64{}
+	for _, name := range names {
+		out[name] = samples[name]
 	}
-	return total
+	return out
 }
 
 // managerWrites is how many requests that change something the manager has sent the API server.
 func managerWrites() float64 {
 	GinkgoHelper()
-	var total float64
-	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		total += scrapeSum("rest_client_requests_total", `method="`+method+`"`)
-	}
+	total, _ := metrics().APIWrites()
 	return total
 }
 
@@ -252,7 +214,7 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 
 		By("making every controller reconcile converged objects again: an annotation nobody reads")
 		reconciles := func(controller string) float64 {
-			return scrapeSum("controller_runtime_reconcile_total", `controller="`+controller+`"`)
+			return metrics().Sum("controller_runtime_reconcile_total", `controller="`+controller+`"`)
 		}
 		before := map[string]float64{"store": reconciles("store"), "member": reconciles("member"), "invitation": reconciles("invitation")}
 		_, _, err := kubectl(env.Kubeconfig, "", "annotate", "-n", "spec-check", "--overwrite",

@@ -17,37 +17,20 @@ limitations under the License.
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/storeops/member-operator/test/logcapture"
 )
 
 // managerLog keeps everything the manager process wrote, for the secret-leak search.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var managerLog = &lockedBuffer{}
+var managerLog = &logcapture.Buffer{}
 
 var linkToken = regexp.MustCompile(`[?&]token=([^&\s"'<>]+)`)
 

@@ -1,0 +1,98 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package devenv
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Metrics are the samples of the manager's Prometheus endpoint, keyed as exposed:
+// `name{label="value",...}`, or `name` for a sample without labels.
+type Metrics map[string]float64
+
+// ScrapeMetrics reads every sample of the Prometheus text endpoint at baseURL/metrics.
+func ScrapeMetrics(ctx context.Context, baseURL string) (Metrics, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("metrics: %s", resp.Status)
+	}
+	samples := Metrics{}
+	scanner := bufio.NewScanner(resp.Body)
+	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("metrics: %q: %w", line, err)
+		}
+		samples[line[:i]] = v
+	}
+	return samples, scanner.Err()
+}
+
+// Sum adds up the samples of metric name whose labels contain every one of labels (each written
+// as in the exposition, e.g. `method="POST"`).
+func (m Metrics) Sum(name string, labels ...string) float64 {
+	var total float64
+	for key, v := range m {
+		if key != name && !strings.HasPrefix(key, name+"{") {
+			continue
+		}
+		matches := true
+		for _, l := range labels {
+			matches = matches && strings.Contains(key, l)
+		}
+		if matches {
+			total += v
+		}
+	}
+	return total
+}
+
+// APIWrites is the number of API requests that change something the manager has made since it
+// started (client-go's rest_client_requests_total), in all and by HTTP method.
+func (m Metrics) APIWrites() (total float64, byMethod map[string]float64) {
+	byMethod = map[string]float64{}
+	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		byMethod[method] = m.Sum("rest_client_requests_total", `method="`+method+`"`)
+		total += byMethod[method]
+	}
+	return total, byMethod
+}
