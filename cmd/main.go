@@ -132,13 +132,14 @@ func main() {
 	restConfig := ctrl.GetConfigOrDie()
 	restConfig.QPS, restConfig.Burst = float32(opts.KubeAPIQPS), opts.KubeAPIBurst
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsServerOptions,
-		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts, Port: opts.WebhookPort}),
-		HealthProbeBindAddress: opts.ProbeAddr,
-		PprofBindAddress:       opts.PprofAddr,
-		LeaderElection:         opts.EnableLeaderElection,
-		LeaderElectionID:       "member-operator.membership.storeops.io",
+		Scheme:                  scheme,
+		Metrics:                 metricsServerOptions,
+		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts, Port: opts.WebhookPort}),
+		HealthProbeBindAddress:  opts.ProbeAddr,
+		PprofBindAddress:        opts.PprofAddr,
+		LeaderElection:          opts.EnableLeaderElection,
+		LeaderElectionID:        "member-operator.membership.storeops.io",
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		// The process exits right after the manager stops, so the next leader need not wait for
 		// the lease to expire.
 		LeaderElectionReleaseOnCancel: true,

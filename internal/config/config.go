@@ -90,7 +90,10 @@ type Options struct {
 	SecureMetrics        bool
 	ProbeAddr            string
 	EnableLeaderElection bool
-	EnableHTTP2          bool
+	// LeaderElectionNamespace holds the Lease; empty means the Pod's own namespace, which only
+	// exists in a cluster (a manager run from a workstation with --leader-elect must set it).
+	LeaderElectionNamespace string
+	EnableHTTP2             bool
 	// PprofAddr serves net/http/pprof when not "0" (for profiling; off by default).
 	PprofAddr string
 	// KubeAPIQPS and KubeAPIBurst are the manager's client-side rate limit towards the API server.
@@ -153,6 +156,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
 	fs.BoolVar(&o.EnableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager. Enabling this will ensure there is only one active controller manager.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease; empty uses the Pod's namespace (required with --leader-elect outside a cluster).")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers (off by default: CVE-2023-44487, CVE-2023-39325).")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0",

@@ -100,12 +100,12 @@ type Env struct {
 	// Manager is the manager process, when one is running (or ran last).
 	Manager *exec.Cmd
 
-	controlPlane  *envtest.Environment
-	managerBinary string
-	managerArgs   []string
-	managerOutput io.Writer
-	managerExited chan struct{} // closed when the manager process ends
-	managerErr    error         // how it ended; read after managerExited is closed
+	controlPlane *envtest.Environment
+	primary      *ManagerProcess   // the manager of Options.ManagerBinary; nil without one
+	replicas     []*ManagerProcess // started by StartReplica
+	// replicaArgs are the flags every manager shares; each adds its own addresses after them.
+	replicaArgs     []string
+	webhooksEnabled bool
 }
 
 // Start brings the environment up. On error, whatever was started is stopped again.
@@ -187,25 +187,32 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := grantManagerRBAC(ctx, env.Config, opts.RBACRole); err != nil {
 		return nil, err
 	}
-	args := make([]string, 0, 16+len(opts.ManagerArgs))
-	args = append(args,
-		"--kubeconfig="+managerKubeconfig,
-		"--smtp-url="+env.Mail.URL(),
+	shared := []string{
+		"--kubeconfig=" + managerKubeconfig,
+		"--smtp-url=" + env.Mail.URL(),
 		"--mail-from=Store Team <no-reply@storeops.example>",
-		"--public-url="+env.AcceptURL,
-		"--accept-bind-address="+opts.AcceptAddr,
-		"--health-probe-bind-address="+opts.ProbeAddr,
+		"--public-url=" + env.AcceptURL,
 		"--metrics-bind-address=0",
 		"--bcrypt-cost=10",
 		"--zap-encoder=console",
-	)
+	}
 	// envtest picks a serving port even when it installs no webhooks: only a WebhookConfig says.
 	if hook := env.controlPlane.WebhookInstallOptions; opts.WebhookConfig != "" && hook.LocalServingPort != 0 {
-		args = append(args, "--webhook-port="+strconv.Itoa(hook.LocalServingPort), "--webhook-cert-path="+hook.LocalServingCertDir)
+		env.webhooksEnabled = true
+		shared = append(shared, "--webhook-port="+strconv.Itoa(hook.LocalServingPort), "--webhook-cert-path="+hook.LocalServingCertDir)
 	} else {
-		args = append(args, "--enable-webhooks=false")
+		shared = append(shared, "--enable-webhooks=false")
 	}
-	env.managerBinary, env.managerArgs, env.managerOutput = opts.ManagerBinary, append(args, opts.ManagerArgs...), opts.ManagerOutput
+	env.replicaArgs = append(shared, opts.ManagerArgs...)
+	env.primary = &ManagerProcess{
+		AcceptURL: env.AcceptURL,
+		ProbeURL:  env.ProbeURL,
+		binary:    opts.ManagerBinary,
+		// Its own addresses before ManagerArgs, so that those can still override them.
+		args: append(append(shared[:len(shared):len(shared)],
+			"--accept-bind-address="+opts.AcceptAddr, "--health-probe-bind-address="+opts.ProbeAddr), opts.ManagerArgs...),
+		output: opts.ManagerOutput,
+	}
 	if opts.DeferManager {
 		return env, nil
 	}
@@ -218,55 +225,165 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 // StartManager starts the manager process and returns once it answers its readiness probe. It
 // is an error while a manager started here is still running.
 func (e *Env) StartManager(ctx context.Context) error {
-	if e.managerBinary == "" {
+	if e.primary == nil {
 		return errors.New("devenv: no manager binary was given")
 	}
-	if e.managerExited != nil {
-		select {
-		case <-e.managerExited:
-		default:
-			return errors.New("devenv: the manager is already running")
-		}
+	if err := e.primary.Start(ctx); err != nil {
+		return err
 	}
-	e.Manager = exec.Command(e.managerBinary, e.managerArgs...)
-	e.Manager.Stdout = e.managerOutput
-	e.Manager.Stderr = e.managerOutput
-	// If this process dies without cleaning up, the kernel stops the manager too.
-	e.Manager.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := e.Manager.Start(); err != nil {
-		return fmt.Errorf("start manager %s: %w", e.managerBinary, err)
-	}
-	exited := make(chan struct{})
-	e.managerExited = exited
-	cmd := e.Manager
-	go func() {
-		e.managerErr = cmd.Wait()
-		close(exited)
-	}()
-	return e.waitForManager(ctx)
+	e.Manager = e.primary.Cmd
+	return nil
 }
 
 // StopManager ends the manager as Kubernetes would: SIGTERM, then SIGKILL after 15 s. It
 // returns once the process is gone; without a running manager it does nothing.
 func (e *Env) StopManager() {
-	if e.managerExited == nil {
-		return
-	}
-	_ = e.Manager.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-e.managerExited:
-	case <-time.After(15 * time.Second):
-		_ = e.Manager.Process.Kill()
-		<-e.managerExited
+	if e.primary != nil {
+		e.primary.Stop()
 	}
 }
 
-// waitForManager returns once the manager answers its readiness probe.
-func (e *Env) waitForManager(ctx context.Context) error {
+// KillManager ends the manager with SIGKILL, as the kernel's OOM killer or a node failure would:
+// no deferred work, no lease release. It returns once the process is gone.
+func (e *Env) KillManager() {
+	if e.primary != nil {
+		e.primary.Kill()
+	}
+}
+
+// ManagerExited is closed when the manager process ends; it is nil (never ready) when no manager
+// was started.
+func (e *Env) ManagerExited() <-chan struct{} {
+	if e.primary == nil {
+		return nil
+	}
+	return e.primary.Exited()
+}
+
+// ManagerErr is how the manager process ended; valid once ManagerExited is closed.
+func (e *Env) ManagerErr() error { return e.primary.Err() }
+
+// StartReplica starts one more manager process with the same flags as the first (and args after
+// them), on its own acceptance and probe addresses, and returns once it is ready. With
+// --leader-elect the replicas share the work as they would in a Deployment. Replicas cannot share
+// the webhook port, so an environment with webhooks has none.
+func (e *Env) StartReplica(ctx context.Context, args ...string) (*ManagerProcess, error) {
+	if e.primary == nil {
+		return nil, errors.New("devenv: no manager binary was given")
+	}
+	if e.webhooksEnabled {
+		return nil, errors.New("devenv: replicas cannot share the webhook port; start the environment without WebhookConfig")
+	}
+	acceptAddr, err := FreeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	probeAddr, err := FreeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	p := &ManagerProcess{
+		AcceptURL: "http://" + acceptAddr,
+		ProbeURL:  "http://" + probeAddr,
+		binary:    e.primary.binary,
+		args: append(append(e.replicaArgs[:len(e.replicaArgs):len(e.replicaArgs)],
+			"--accept-bind-address="+acceptAddr, "--health-probe-bind-address="+probeAddr, "--metrics-bind-address=0"), args...),
+		output: e.primary.output,
+	}
+	e.replicas = append(e.replicas, p)
+	return p, p.Start(ctx)
+}
+
+// StopAPIServer stops kube-apiserver (etcd keeps running), as an upgrade or a crash of the
+// control plane would; StartAPIServer brings it back on the same address with the same
+// certificates, so clients reconnect without being reconfigured.
+func (e *Env) StopAPIServer() error {
+	return e.controlPlane.ControlPlane.GetAPIServer().Stop()
+}
+
+// StartAPIServer starts kube-apiserver again after StopAPIServer and returns once it is healthy.
+func (e *Env) StartAPIServer() error {
+	return e.controlPlane.ControlPlane.GetAPIServer().Start()
+}
+
+// ManagerProcess is one manager process: its flags, its addresses and how it ended.
+type ManagerProcess struct {
+	// AcceptURL and ProbeURL are this process's acceptance server and health probes.
+	AcceptURL, ProbeURL string
+	// Cmd is the running (or last) process.
+	Cmd *exec.Cmd
+
+	binary string
+	args   []string
+	output io.Writer
+	exited chan struct{} // closed when the process ends
+	err    error         // how it ended; read after exited is closed
+}
+
+// Start starts the process and returns once it answers its readiness probe. It is an error while
+// the process is still running.
+func (p *ManagerProcess) Start(ctx context.Context) error {
+	if p.exited != nil {
+		select {
+		case <-p.exited:
+		default:
+			return errors.New("devenv: the manager is already running")
+		}
+	}
+	p.Cmd = exec.Command(p.binary, p.args...)
+	p.Cmd.Stdout = p.output
+	p.Cmd.Stderr = p.output
+	// If this process dies without cleaning up, the kernel stops the manager too.
+	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := p.Cmd.Start(); err != nil {
+		return fmt.Errorf("start manager %s: %w", p.binary, err)
+	}
+	exited := make(chan struct{})
+	p.exited = exited
+	cmd := p.Cmd
+	go func() {
+		p.err = cmd.Wait()
+		close(exited)
+	}()
+	return p.waitReady(ctx)
+}
+
+// Stop ends the process as Kubernetes would: SIGTERM, then SIGKILL after 15 s. It returns once
+// the process is gone; without a running process it does nothing.
+func (p *ManagerProcess) Stop() {
+	if p.exited == nil {
+		return
+	}
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		_ = p.Cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// Kill ends the process with SIGKILL and returns once it is gone.
+func (p *ManagerProcess) Kill() {
+	if p.exited == nil {
+		return
+	}
+	_ = p.Cmd.Process.Kill()
+	<-p.exited
+}
+
+// Exited is closed when the process ends; nil before it was started.
+func (p *ManagerProcess) Exited() <-chan struct{} { return p.exited }
+
+// Err is how the process ended; valid once Exited is closed.
+func (p *ManagerProcess) Err() error { return p.err }
+
+// waitReady returns once the process answers its readiness probe.
+func (p *ManagerProcess) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.ProbeURL+"/readyz", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.ProbeURL+"/readyz", nil)
 		if err != nil {
 			return err
 		}
@@ -277,27 +394,23 @@ func (e *Env) waitForManager(ctx context.Context) error {
 			}
 		}
 		select {
-		case <-e.managerExited:
-			return fmt.Errorf("manager exited before it was ready: %v", e.managerErr)
+		case <-p.exited:
+			return fmt.Errorf("manager exited before it was ready: %v", p.err)
 		case <-ctx.Done():
-			return fmt.Errorf("manager not ready at %s/readyz: %w", e.ProbeURL, ctx.Err())
+			return fmt.Errorf("manager not ready at %s/readyz: %w", p.ProbeURL, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
 
-// ManagerExited is closed when the manager process ends; it is nil (never ready) when no manager
-// was started.
-func (e *Env) ManagerExited() <-chan struct{} { return e.managerExited }
-
-// ManagerErr is how the manager process ended; valid once ManagerExited is closed.
-func (e *Env) ManagerErr() error { return e.managerErr }
-
-// Stop ends the manager (SIGTERM, then SIGKILL after 15 s), the mail catcher and the control
+// Stop ends the managers (SIGTERM, then SIGKILL after 15 s), the mail catcher and the control
 // plane, in that order. It is safe to call more than once.
 func (e *Env) Stop() error {
 	var errs []error
 	e.StopManager()
+	for _, r := range e.replicas {
+		r.Stop()
+	}
 	if e.Mail != nil {
 		errs = append(errs, e.Mail.Close())
 		e.Mail = nil

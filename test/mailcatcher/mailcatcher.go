@@ -99,14 +99,16 @@ type Options struct {
 	ShowLinks bool
 }
 
-// Catcher is a running SMTP server that keeps what it receives.
+// Catcher is a running SMTP server that keeps what it receives. It can be taken down and brought
+// back on the same address (Suspend, Resume), as an SMTP relay's outage.
 type Catcher struct {
-	server   *smtp.Server
-	listener net.Listener
-	opts     Options
-	done     chan struct{}
+	opts Options
+	addr string // the resolved listening address, kept across Suspend and Resume
 
 	mu       sync.Mutex
+	server   *smtp.Server  // nil while suspended
+	listener net.Listener  // nil while suspended
+	done     chan struct{} // closed when the current server's Serve returns
 	messages []Message
 	changed  chan struct{} // closed and replaced whenever a message arrives
 }
@@ -116,45 +118,93 @@ func Start(opts Options) (*Catcher, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
+	if opts.ImplicitTLS && opts.TLSConfig == nil {
+		return nil, errors.New("ImplicitTLS needs a TLSConfig")
+	}
 	if opts.Dir != "" {
 		if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 			return nil, fmt.Errorf("mail directory: %w", err)
 		}
 	}
-	l, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen for SMTP on %s: %w", opts.Addr, err)
+	c := &Catcher{opts: opts, addr: opts.Addr, changed: make(chan struct{})}
+	if err := c.serve(); err != nil {
+		return nil, err
 	}
-	if opts.ImplicitTLS {
-		if opts.TLSConfig == nil {
-			_ = l.Close()
-			return nil, errors.New("ImplicitTLS needs a TLSConfig")
-		}
-		l = tls.NewListener(l, opts.TLSConfig)
-	}
-	c := &Catcher{listener: l, opts: opts, done: make(chan struct{}), changed: make(chan struct{})}
-	c.server = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &session{catcher: c}, nil
-	}))
-	c.server.Domain = "mailcatcher.local"
-	c.server.MaxMessageBytes = MaxMessageBytes
-	c.server.MaxRecipients = 50
-	c.server.ReadTimeout = time.Minute
-	c.server.WriteTimeout = time.Minute
-	if !opts.ImplicitTLS {
-		c.server.TLSConfig = opts.TLSConfig // go-smtp offers STARTTLS when set
-	}
-	// Without TLS the catcher is a local test fixture: allow AUTH over plain text there.
-	c.server.AllowInsecureAuth = opts.TLSConfig == nil
-	go func() {
-		defer close(c.done)
-		_ = c.server.Serve(l)
-	}()
 	return c, nil
 }
 
+// serve listens on c.addr and serves until the server is closed. Called with c.mu not held.
+func (c *Catcher) serve() error {
+	l, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen for SMTP on %s: %w", c.addr, err)
+	}
+	if c.opts.ImplicitTLS {
+		l = tls.NewListener(l, c.opts.TLSConfig)
+	}
+	server := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &session{catcher: c}, nil
+	}))
+	server.Domain = "mailcatcher.local"
+	server.MaxMessageBytes = MaxMessageBytes
+	server.MaxRecipients = 50
+	server.ReadTimeout = time.Minute
+	server.WriteTimeout = time.Minute
+	if !c.opts.ImplicitTLS {
+		server.TLSConfig = c.opts.TLSConfig // go-smtp offers STARTTLS when set
+	}
+	// Without TLS the catcher is a local test fixture: allow AUTH over plain text there.
+	server.AllowInsecureAuth = c.opts.TLSConfig == nil
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = server.Serve(l)
+	}()
+	c.mu.Lock()
+	c.server, c.listener, c.done, c.addr = server, l, done, l.Addr().String()
+	c.mu.Unlock()
+	return nil
+}
+
+// Suspend takes the server down as an outage would: the listener closes (new connections are
+// refused) and open sessions are cut. Messages received so far are kept. Suspending a suspended
+// catcher does nothing.
+func (c *Catcher) Suspend() error {
+	c.mu.Lock()
+	server, l, done := c.server, c.listener, c.done
+	c.server, c.listener = nil, nil
+	c.mu.Unlock()
+	if server == nil {
+		return nil
+	}
+	err := server.Close()
+	// go-smtp closes only the listeners Serve has registered; one closed right after Start may not
+	// be yet, so close ours too or Serve would accept forever.
+	_ = l.Close()
+	<-done
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Resume serves again on the same address after Suspend; it does nothing while serving.
+func (c *Catcher) Resume() error {
+	c.mu.Lock()
+	serving := c.server != nil
+	c.mu.Unlock()
+	if serving {
+		return nil
+	}
+	return c.serve()
+}
+
 // Addr is the address the catcher listens on, such as 127.0.0.1:41234.
-func (c *Catcher) Addr() string { return c.listener.Addr().String() }
+func (c *Catcher) Addr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.addr
+}
 
 // URL is an SMTP URL for the catcher, suitable for the operator's --smtp-url: smtps:// with
 // implicit TLS, smtp:// with STARTTLS, or smtp://...?tls=none without TLS. It carries the user
@@ -175,17 +225,7 @@ func (c *Catcher) URL() string {
 }
 
 // Close stops the server and waits for it to finish.
-func (c *Catcher) Close() error {
-	err := c.server.Close()
-	// go-smtp closes only the listeners Serve has registered; one closed right after Start may not
-	// be yet, so close ours too or Serve would accept forever.
-	_ = c.listener.Close()
-	<-c.done
-	if errors.Is(err, smtp.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
+func (c *Catcher) Close() error { return c.Suspend() }
 
 // Messages returns a copy of every message received so far, oldest first.
 func (c *Catcher) Messages() []Message {

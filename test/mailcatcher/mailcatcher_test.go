@@ -88,3 +88,27 @@ func TestWaitForReturnsOnArrivalAndHonoursContext(t *testing.T) {
 	_, err = c.WaitFor(ctx, func(mailcatcher.Message) bool { return false })
 	g.Expect(err).To(MatchError(context.Canceled))
 }
+
+func TestSuspendRefusesConnectionsAndResumeServesOnTheSameAddress(t *testing.T) {
+	g := NewWithT(t)
+	c, err := mailcatcher.Start(mailcatcher.Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = c.Close() }()
+	addr := c.Addr()
+	send(t, addr, "a@example.com", "before@example.com", "before")
+
+	g.Expect(c.Suspend()).To(Succeed())
+	g.Expect(c.Suspend()).To(Succeed(), "suspending twice is harmless")
+	err = smtp.SendMail(addr, nil, "a@example.com", []string{"during@example.com"}, []byte("Subject: during\r\n\r\nx\r\n"))
+	g.Expect(err).To(MatchError(ContainSubstring("connection refused")))
+
+	g.Expect(c.Resume()).To(Succeed())
+	g.Expect(c.Resume()).To(Succeed(), "resuming a running catcher is harmless")
+	g.Expect(c.Addr()).To(Equal(addr))
+	send(t, addr, "a@example.com", "after@example.com", "after")
+	subjects := []string{}
+	for _, m := range c.Messages() {
+		subjects = append(subjects, m.Subject())
+	}
+	g.Expect(subjects).To(Equal([]string{"before", "after"}), "what arrived before the outage is kept")
+}
