@@ -18,6 +18,7 @@ package member_test
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -410,6 +411,49 @@ var _ = Describe("Member controller", Ordered, func() {
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(m), &membershipv1alpha1.Member{}))
 		}).Should(BeTrue())
+	})
+
+	It("sends one access-removed email per deletion, even when a reconcile reads the Member from a cache that lags", func() {
+		ns := newNamespace()
+		createStore(ns, "shop", membershipv1alpha1.LocaleEnglish)
+		const count = 10
+		members := make([]*membershipv1alpha1.Member, count)
+		for i := range members {
+			members[i] = newMember(ns, fmt.Sprintf("gone-%d", i), fmt.Sprintf("gone-%d@example.com", i), membershipv1alpha1.RoleStaff)
+			Expect(k8sClient.Create(ctx, members[i])).To(Succeed())
+		}
+		uids := make([]string, count)
+		for i, m := range members {
+			Eventually(getMember(m)).Should(phase(membershipv1alpha1.MemberActive))
+			uids[i] = string(getMember(m)(Default).UID)
+		}
+		// Deleting the credential Secret wakes the Member again before its finalizer is gone: the
+		// second reconcile must not send the email a second time.
+		for _, m := range members {
+			Expect(k8sClient.Delete(ctx, m)).To(Succeed())
+		}
+		for _, m := range members {
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(m), &membershipv1alpha1.Member{}))
+			}).Should(BeTrue())
+		}
+		copies := func() map[string]int {
+			out := map[string]int{}
+			for _, msg := range catcher.Messages() {
+				for _, uid := range uids {
+					if strings.Contains(string(msg.Data), "<"+uid+".access-removed@") {
+						out[uid]++
+					}
+				}
+			}
+			return out
+		}
+		want := map[string]int{}
+		for _, uid := range uids {
+			want[uid] = 1
+		}
+		Eventually(copies).Should(Equal(want))
+		Consistently(copies).WithTimeout(2 * time.Second).Should(Equal(want))
 	})
 
 	It("still removes the Member within the bounded time when SMTP is down, with a Warning saying why", func() {

@@ -459,6 +459,12 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, member *membershipv1al
 	// Only someone who had access is told it was removed, and not someone whose address became
 	// the store's owner (an ownership transfer to a Member).
 	if member.Status.JoinedAt != nil && member.Annotations[membershipv1alpha1.SupersededByAnnotation] == "" {
+		// Deleting the Secrets above wakes this Member again; if the previous reconcile has sent
+		// the email and removed the finalizer, a cache that has not seen that yet would send it
+		// twice. The API server knows: one uncached read per deletion.
+		if finished, err := r.finalizerGone(ctx, member); err != nil || finished {
+			return ctrl.Result{}, err
+		}
 		if err := r.sendRemovalNotice(ctx, member); err != nil {
 			giveUp, retryAfter := removalNoticeRetry(*member.DeletionTimestamp, r.Clock.Now(), r.RemovalNoticeTimeout)
 			if !giveUp {
@@ -478,6 +484,19 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, member *membershipv1al
 	base := member.DeepCopy()
 	controllerutil.RemoveFinalizer(member, membershipv1alpha1.MemberFinalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, member, client.MergeFrom(base)))
+}
+
+// finalizerGone reports whether the API server no longer holds member with the operator's
+// finalizer (it is gone, or the finalizer was removed), when the cache may still say it does.
+func (r *Reconciler) finalizerGone(ctx context.Context, member *membershipv1alpha1.Member) (bool, error) {
+	live := &membershipv1alpha1.Member{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(member), live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	return live.UID != member.UID || !controllerutil.ContainsFinalizer(live, membershipv1alpha1.MemberFinalizer), nil
 }
 
 func (r *Reconciler) sendRemovalNotice(ctx context.Context, member *membershipv1alpha1.Member) error {
