@@ -1,0 +1,161 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package leakcheck searches what a run wrote where people and tools read it (the manager's log,
+// events, the operator's objects with their status) for the secrets the run issued: passwords,
+// bcrypt hashes, TOTP secrets, token hashes and every link token that was emailed.
+package leakcheck
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/test/mailcatcher"
+)
+
+// notSecretKeys are data keys of the operator's Secrets that hold public facts, not secrets.
+var notSecretKeys = map[string]bool{"username": true, "roles": true, "permissions": true}
+
+// minLength: shorter values (a role name, a count) would match by accident.
+const minLength = 8
+
+var linkToken = regexp.MustCompile(`[?&]token=([^&\s"'<>]+)`)
+
+// Secrets is a set of secret values; Add them as they are issued (Secrets are deleted with the
+// Members they belong to, so a run collects them before it deletes).
+type Secrets map[string]bool
+
+// AddCluster adds the data values of every Secret the operator manages, in all namespaces.
+func (s Secrets) AddCluster(ctx context.Context, c client.Reader) error {
+	var list corev1.SecretList
+	if err := c.List(ctx, &list, client.MatchingLabels{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue}); err != nil {
+		return fmt.Errorf("list the operator's Secrets: %w", err)
+	}
+	for _, secret := range list.Items {
+		for key, value := range secret.Data {
+			if len(value) >= minLength && !notSecretKeys[key] {
+				s[string(value)] = true
+			}
+		}
+	}
+	return nil
+}
+
+// AddMail adds the token of every link in every message, and its secret half.
+func (s Secrets) AddMail(messages []mailcatcher.Message) error {
+	for _, m := range messages {
+		body, err := m.Body()
+		if err != nil {
+			return err
+		}
+		for _, match := range linkToken.FindAllStringSubmatch(body.Text, -1) {
+			token, err := url.QueryUnescape(match[1])
+			if err != nil {
+				return err
+			}
+			s[token] = true
+			if _, secret, ok := strings.Cut(token, "."); ok && len(secret) >= minLength {
+				s[secret] = true
+			}
+		}
+	}
+	return nil
+}
+
+// Report is what Search found.
+type Report struct {
+	Secrets int            // how many secrets were searched for
+	Bytes   map[string]int // the size of each haystack
+	Leaks   []string       // "a secret of N characters in <where>", one per finding
+}
+
+func (r Report) String() string {
+	names := make([]string, 0, len(r.Bytes))
+	for name := range r.Bytes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s (%d bytes)", name, r.Bytes[name]))
+	}
+	return fmt.Sprintf("%d secrets searched in %s: %d found", r.Secrets, strings.Join(parts, ", "), len(r.Leaks))
+}
+
+// Search looks for every secret in every haystack. A finding names the haystack and the secret's
+// length, never the secret.
+func Search(secrets Secrets, haystacks map[string]string) Report {
+	r := Report{Secrets: len(secrets), Bytes: map[string]int{}}
+	for where, text := range haystacks {
+		r.Bytes[where] = len(text)
+		for secret := range secrets {
+			if strings.Contains(text, secret) {
+				r.Leaks = append(r.Leaks, fmt.Sprintf("a secret of %d characters in the %s", len(secret), where))
+			}
+		}
+	}
+	sort.Strings(r.Leaks)
+	return r
+}
+
+// NewClient is a client for Secrets, events and the operator's kinds.
+func NewClient(cfg *rest.Config) (client.Client, error) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, eventsv1.AddToScheme, membershipv1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			return nil, err
+		}
+	}
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
+// ClusterText is every event (core and events.k8s.io) and every Store, Member and Invitation
+// (status included), as JSON.
+func ClusterText(ctx context.Context, c client.Reader) (events, objects string, err error) {
+	var coreEvents corev1.EventList
+	var newEvents eventsv1.EventList
+	var stores membershipv1alpha1.StoreList
+	var members membershipv1alpha1.MemberList
+	var invitations membershipv1alpha1.InvitationList
+	var eventText, objectText strings.Builder
+	for _, step := range []struct {
+		list client.ObjectList
+		into *strings.Builder
+	}{{&coreEvents, &eventText}, {&newEvents, &eventText}, {&stores, &objectText}, {&members, &objectText}, {&invitations, &objectText}} {
+		if err := c.List(ctx, step.list); err != nil {
+			return "", "", err
+		}
+		data, err := json.Marshal(step.list)
+		if err != nil {
+			return "", "", err
+		}
+		step.into.Write(data)
+		step.into.WriteByte('\n')
+	}
+	return eventText.String(), objectText.String(), nil
+}
