@@ -111,6 +111,12 @@ type InvitationStatus struct {
 	// +optional
 	DeliveryAttempts int32 `json:"deliveryAttempts,omitempty"`
 
+	// nextAttemptAt is when the next delivery attempt is due after a failed one (1s, 2s, 4s, ...
+	// at most 5m apart); changes to the invitation or its Store do not bring it forward. Unset
+	// once the email is delivered.
+	// +optional
+	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
+
 	// resends counts the resend requests acted on; each one rotated the link.
 	// +optional
 	Resends int32 `json:"resends,omitempty"`

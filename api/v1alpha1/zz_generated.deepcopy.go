@@ -146,6 +146,10 @@ func (in *InvitationStatus) DeepCopyInto(out *InvitationStatus) {
 		in, out := &in.RevokedAt, &out.RevokedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.NextAttemptAt != nil {
+		in, out := &in.NextAttemptAt, &out.NextAttemptAt
+		*out = (*in).DeepCopy()
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))

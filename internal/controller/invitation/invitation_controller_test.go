@@ -19,7 +19,9 @@ package invitation_test
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,6 +92,14 @@ func createInvitation(ns, name, store, email string, mutate ...func(*membershipv
 	}
 	Expect(k8sClient.Create(ctx, inv)).To(Succeed())
 	return inv
+}
+
+// annotate sets an annotation on the invitation (a change that is not a spec change), with a
+// merge patch that needs no resourceVersion.
+func annotate(inv *membershipv1alpha1.Invitation, value string) {
+	GinkgoHelper()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{"example.com/poke":%q}}}`, value)
+	Expect(k8sClient.Patch(ctx, inv.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(patch)))).To(Succeed())
 }
 
 func get(inv *membershipv1alpha1.Invitation) func(Gomega) *membershipv1alpha1.Invitation {
@@ -515,25 +525,45 @@ var _ = Describe("Invitation controller", func() {
 		linkToken(msg)
 	})
 
-	It("shows Delivered=False with attempts counting while SMTP is down, and delivers once when it returns", func() {
+	It("shows Delivered=False while SMTP is down, retries on its backoff and not on every change, and delivers once it returns", func() {
 		Expect(currentCatcher().Close()).To(Succeed())
 		ns := newNamespace()
 		createStore(ns, "shop")
 		inv := createInvitation(ns, "outage", "shop", "outage@example.com")
+		attempts := func(i *membershipv1alpha1.Invitation) int32 { return i.Status.DeliveryAttempts }
 		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(And(
 			inPhase(membershipv1alpha1.InvitationPending),
 			WithTransform(conditionReason(membershipv1alpha1.ConditionDelivered), Equal("False/DeliveryFailed")),
 			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/DeliveryFailed")),
-			WithTransform(func(i *membershipv1alpha1.Invitation) int32 { return i.Status.DeliveryAttempts }, BeNumerically(">=", 3)),
+			WithTransform(attempts, Equal(int32(1))),
+			WithTransform(func(i *membershipv1alpha1.Invitation) bool { return i.Status.NextAttemptAt != nil }, BeTrue()),
 		))
 		Expect(eventsFor(inv)()).To(ContainElement(HavePrefix("Warning InvitationDeliveryFailed")))
+
+		By("changing the invitation and its Store while the next attempt is not due on the (fake) clock")
+		for i := range 3 {
+			annotate(inv, fmt.Sprintf("poke-%d", i))
+			store := &membershipv1alpha1.Store{}
+			Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, store)).To(Succeed())
+			store.Annotations = map[string]string{"poke": strconv.Itoa(i)}
+			Expect(k8sClient.Update(ctx, store)).To(Succeed())
+		}
+		Consistently(get(inv)).WithTimeout(3*time.Second).Should(WithTransform(attempts, Equal(int32(1))), "no attempt before it is due")
+
+		By("letting the backoff pass: the next attempt runs, and fails again")
+		fakeClock.Step(2 * time.Second)
+		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(WithTransform(attempts, Equal(int32(2))))
+		fakeClock.Step(3 * time.Second)
+		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(WithTransform(attempts, Equal(int32(3))))
 
 		restarted, err := mailcatcher.Start(mailcatcher.Options{Addr: smtpAddr, Log: GinkgoWriter})
 		Expect(err).NotTo(HaveOccurred())
 		catcherM.Lock()
 		catcher = restarted
 		catcherM.Unlock()
+		fakeClock.Step(5 * time.Second)
 		Eventually(get(inv)).WithTimeout(30 * time.Second).Should(inPhase(membershipv1alpha1.InvitationSent))
+		Expect(get(inv)(Default).Status.NextAttemptAt).To(BeNil())
 		linkToken(oneEmailTo("outage@example.com"))
 		Expect(conditionReason(membershipv1alpha1.ConditionDelivered)(get(inv)(Default))).To(Equal("True/Sent"))
 	})

@@ -92,6 +92,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	if reason != "" {
 		return ctrl.Result{}, r.refuse(ctx, inv, reason, message)
 	}
+	if wait := deliveryWait(inv, now); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
 	return r.deliver(ctx, inv, store, status)
 }
 
@@ -118,7 +121,7 @@ func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.I
 	inv.Status.Resends++
 	inv.Status.Phase = membershipv1alpha1.InvitationPending
 	inv.Status.DeliveryAttempts = 0
-	inv.Status.SentAt, inv.Status.ExpiresAt = nil, nil
+	inv.Status.SentAt, inv.Status.ExpiresAt, inv.Status.NextAttemptAt = nil, nil, nil
 	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
 	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationResent, "Resend",
 		"Resend requested: the previous link no longer works; a new one is being sent to %s", inv.Spec.Email)
@@ -135,6 +138,7 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 		r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
 	}
 	inv.Status.Phase = membershipv1alpha1.InvitationFailed
+	inv.Status.NextAttemptAt = nil
 	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
 	return nil
@@ -209,6 +213,8 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	if sendErr != nil {
 		metrics.InvitationDeliveryFailures.WithLabelValues(inv.Namespace).Inc()
 		backoff := deliveryBackoff(attempt)
+		next := metav1.NewTime(now.Add(backoff))
+		inv.Status.NextAttemptAt = &next
 		msg := fmt.Sprintf("Attempt %d failed, next in %s: %v", attempt, backoff, sendErr)
 		setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionFalse, membershipv1alpha1.ReasonDeliveryFailed, msg)
 		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonDeliveryFailed, msg)
@@ -223,7 +229,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	sentAt := metav1.NewTime(now.Truncate(time.Second))
 	expiresAt := metav1.NewTime(sentAt.Add(lifetime))
 	inv.Status.Phase = membershipv1alpha1.InvitationSent
-	inv.Status.SentAt, inv.Status.ExpiresAt = &sentAt, &expiresAt
+	inv.Status.SentAt, inv.Status.ExpiresAt, inv.Status.NextAttemptAt = &sentAt, &expiresAt, nil
 	msg = fmt.Sprintf("Invitation email accepted by the SMTP server (attempt %d); the link works until %s",
 		attempt, expiresAt.UTC().Format(time.RFC3339))
 	setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionTrue, membershipv1alpha1.ReasonSent, msg)

@@ -54,6 +54,16 @@ func expiry(inv *membershipv1alpha1.Invitation, now time.Time) (expired bool, re
 	return false, left
 }
 
+// deliveryWait is how long an unsent invitation must still wait for its next delivery attempt
+// at now: zero when one is due. Without it every event (its own status write, a change to its
+// Store or the Store's Members) would be a new attempt, and an SMTP outage a retry storm.
+func deliveryWait(inv *membershipv1alpha1.Invitation, now time.Time) time.Duration {
+	if inv.Status.NextAttemptAt == nil {
+		return 0
+	}
+	return max(inv.Status.NextAttemptAt.Sub(now), 0)
+}
+
 // deliveryBackoff is how long to wait after the attempts-th failed delivery: 1s, 2s, 4s, ...
 // capped at five minutes.
 func deliveryBackoff(attempts int32) time.Duration {

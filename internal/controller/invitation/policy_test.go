@@ -104,6 +104,29 @@ func TestDeliveryBackoffDoublesAndIsCapped(t *testing.T) {
 	g.Expect(deliveryBackoff(1<<30)).To(Equal(5*time.Minute), "no overflow however long it fails")
 }
 
+func TestDeliveryWaitHoldsTheNextAttemptUntilItIsDue(t *testing.T) {
+	next := metav1.NewTime(t0.Add(4 * time.Second))
+	for _, tc := range []struct {
+		name string
+		next *metav1.Time
+		now  time.Time
+		want time.Duration
+	}{
+		{"never failed", nil, t0, 0},
+		{"failed, next attempt in 4 s", &next, t0, 4 * time.Second},
+		{"an event a second later waits the rest", &next, t0.Add(time.Second), 3 * time.Second},
+		{"due", &next, t0.Add(4 * time.Second), 0},
+		{"overdue", &next, t0.Add(time.Hour), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			inv := &membershipv1alpha1.Invitation{}
+			inv.Status.NextAttemptAt = tc.next
+			g.Expect(deliveryWait(inv, tc.now)).To(Equal(tc.want))
+		})
+	}
+}
+
 func TestTTLFollowsTheStore(t *testing.T) {
 	g := NewWithT(t)
 	store := &membershipv1alpha1.Store{}
