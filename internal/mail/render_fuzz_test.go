@@ -24,7 +24,8 @@ import (
 
 // FuzzRenderInvitation renders the invitation email with hostile values in every field a person
 // writes (store name, inviter, message, address) in every locale: rendering never panics, the
-// HTML part never carries a tag from the input, and the link is in both parts unchanged.
+// HTML part never carries a tag from the input, the subject never a line break, and the link is in
+// both parts unchanged.
 func FuzzRenderInvitation(f *testing.F) {
 	f.Add("Acme Shop", "Alice", "Welcome!", "dave@example.com")
 	f.Add("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</p><a href='javascript:x'>", "a@b.c")
@@ -41,6 +42,9 @@ func FuzzRenderInvitation(f *testing.F) {
 				Roles: []string{"staff"}, Message: message, AcceptURL: link, ExpiresAt: time.Unix(1_800_000_000, 0)})
 			if err != nil {
 				t.Fatalf("%s: %v", locale, err)
+			}
+			if strings.ContainsAny(content.Subject, "\r\n") {
+				t.Fatalf("%s: the subject carries a line break (a header could follow)", locale)
 			}
 			if strings.Contains(content.HTML, "<zq") {
 				t.Fatalf("%s: the HTML part carries a value unescaped", locale)
