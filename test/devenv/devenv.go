@@ -30,8 +30,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -59,6 +61,11 @@ type Options struct {
 	CRDDir string
 	// RBACRole is config/rbac/role.yaml, the ClusterRole granted to the manager.
 	RBACRole string
+	// LeaderElectionRole is config/rbac/leader_election_role.yaml. When set, the manager runs with
+	// --leader-elect, holding its Lease in LeaderElectionNamespace ("default" when empty), and
+	// that Role is granted there, as config/rbac binds it in the operator's namespace.
+	LeaderElectionRole      string
+	LeaderElectionNamespace string
 	// WebhookConfig is config/webhook/manifests.yaml: the validating webhooks are installed,
 	// pointed at the manager on a local port with a generated certificate. Empty runs the manager
 	// with --enable-webhooks=false.
@@ -149,6 +156,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		CRDDirectoryPaths:     []string{opts.CRDDir},
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: opts.BinaryAssetsDir,
+		// kube-apiserver drains its clients' requests before it exits; with a manager connected
+		// that takes longer than envtest's default 20 s.
+		ControlPlaneStopTimeout: 2 * time.Minute,
 	}
 	if opts.WebhookConfig != "" && opts.ManagerBinary != "" {
 		env.controlPlane.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{opts.WebhookConfig}}
@@ -187,6 +197,16 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := grantManagerRBAC(ctx, env.Config, opts.RBACRole); err != nil {
 		return nil, err
 	}
+	leaderElection := []string{}
+	if opts.LeaderElectionRole != "" {
+		if opts.LeaderElectionNamespace == "" {
+			opts.LeaderElectionNamespace = "default"
+		}
+		if err := grantLeaderElectionRBAC(ctx, env.Config, opts.LeaderElectionRole, opts.LeaderElectionNamespace); err != nil {
+			return nil, err
+		}
+		leaderElection = append(leaderElection, "--leader-elect", "--leader-election-namespace="+opts.LeaderElectionNamespace)
+	}
 	shared := []string{
 		"--kubeconfig=" + managerKubeconfig,
 		"--smtp-url=" + env.Mail.URL(),
@@ -196,6 +216,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		"--bcrypt-cost=10",
 		"--zap-encoder=console",
 	}
+	shared = append(shared, leaderElection...)
 	// envtest picks a serving port even when it installs no webhooks: only a WebhookConfig says.
 	if hook := env.controlPlane.WebhookInstallOptions; opts.WebhookConfig != "" && hook.LocalServingPort != 0 {
 		env.webhooksEnabled = true
@@ -294,14 +315,44 @@ func (e *Env) StartReplica(ctx context.Context, args ...string) (*ManagerProcess
 	return p, p.Start(ctx)
 }
 
-// StopAPIServer stops kube-apiserver (etcd keeps running), as an upgrade or a crash of the
+// KillAPIServer stops kube-apiserver at once with SIGKILL (etcd keeps running), as a crash of the
 // control plane would; StartAPIServer brings it back on the same address with the same
-// certificates, so clients reconnect without being reconfigured.
-func (e *Env) StopAPIServer() error {
-	return e.controlPlane.ControlPlane.GetAPIServer().Stop()
+// certificates, so clients reconnect without being reconfigured. (A SIGTERM would do too, but
+// kube-apiserver then spends up to its 60 s request timeout draining connections it no longer
+// serves, which makes the outage's length the server's choice, not the test's.)
+func (e *Env) KillAPIServer() error {
+	apiServer := e.controlPlane.ControlPlane.GetAPIServer()
+	pid, err := findProcess("kube-apiserver", "--cert-dir="+apiServer.CertDir)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill kube-apiserver (pid %d): %w", pid, err)
+	}
+	// envtest's Stop sees the process gone, and forgets it so that Start can run it again.
+	return apiServer.Stop()
 }
 
-// StartAPIServer starts kube-apiserver again after StopAPIServer and returns once it is healthy.
+// findProcess is the pid of the process running a binary named name with arg on its command line.
+func findProcess(name, arg string) (int, error) {
+	cmdlines, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		return 0, err
+	}
+	for _, path := range cmdlines {
+		data, err := os.ReadFile(path) //nolint:gosec // /proc
+		if err != nil {
+			continue // gone meanwhile
+		}
+		args := strings.Split(string(data), "\x00")
+		if filepath.Base(args[0]) == name && slices.Contains(args, arg) {
+			return strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		}
+	}
+	return 0, fmt.Errorf("no %s process with %s", name, arg)
+}
+
+// StartAPIServer starts kube-apiserver again after KillAPIServer and returns once it is healthy.
 func (e *Env) StartAPIServer() error {
 	return e.controlPlane.ControlPlane.GetAPIServer().Start()
 }
@@ -443,16 +494,8 @@ func grantManagerRBAC(ctx context.Context, cfg *rest.Config, rolePath string) er
 	if rolePath == "" {
 		return errors.New("devenv: RBACRole is required when a manager is started")
 	}
-	data, err := os.ReadFile(rolePath) //nolint:gosec // a path from our own configuration
-	if err != nil {
-		return fmt.Errorf("read manager role: %w", err)
-	}
 	var role rbacv1.ClusterRole
-	if err := yaml.UnmarshalStrict(data, &role); err != nil {
-		return fmt.Errorf("parse %s: %w", rolePath, err)
-	}
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
+	if err := readManifest(rolePath, &role); err != nil {
 		return err
 	}
 	binding := &rbacv1.ClusterRoleBinding{
@@ -460,11 +503,45 @@ func grantManagerRBAC(ctx context.Context, cfg *rest.Config, rolePath string) er
 		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: ManagerUser}},
 	}
 	binding.Name = role.Name + "-binding"
-	if err := c.Create(ctx, &role); err != nil {
-		return fmt.Errorf("create manager ClusterRole: %w", err)
+	return createAll(ctx, cfg, &role, binding)
+}
+
+// grantLeaderElectionRBAC creates the leader election Role in namespace and binds it to
+// ManagerUser.
+func grantLeaderElectionRBAC(ctx context.Context, cfg *rest.Config, rolePath, namespace string) error {
+	var role rbacv1.Role
+	if err := readManifest(rolePath, &role); err != nil {
+		return err
 	}
-	if err := c.Create(ctx, binding); err != nil {
-		return fmt.Errorf("bind manager ClusterRole: %w", err)
+	role.Namespace = namespace
+	binding := &rbacv1.RoleBinding{
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: ManagerUser}},
+	}
+	binding.Namespace, binding.Name = namespace, role.Name+"-binding"
+	return createAll(ctx, cfg, &role, binding)
+}
+
+func readManifest(path string, into any) error {
+	data, err := os.ReadFile(path) //nolint:gosec // a path from our own configuration
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := yaml.UnmarshalStrict(data, into); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
+	}
+	return nil
+}
+
+func createAll(ctx context.Context, cfg *rest.Config, objs ...client.Object) error {
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+		}
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/storeops/member-operator/test/devenv"
+	"github.com/storeops/member-operator/test/leakcheck"
 )
 
 var (
@@ -86,6 +87,8 @@ var _ = BeforeSuite(func() {
 		ManagerOutput: io.MultiWriter(GinkgoWriter, managerLog),
 		Log:           GinkgoWriter,
 	})
+	Expect(err).NotTo(HaveOccurred())
+	issued, err = leakcheck.Watch(ctx, env.Config)
 	Expect(err).NotTo(HaveOccurred())
 })
 

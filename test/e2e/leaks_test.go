@@ -24,16 +24,20 @@ import (
 	"github.com/storeops/member-operator/test/logcapture"
 )
 
-// managerLog keeps everything the manager process wrote, for the secret-leak search.
-var managerLog = &logcapture.Buffer{}
+var (
+	// managerLog keeps everything the manager process wrote, for the secret-leak search.
+	managerLog = &logcapture.Buffer{}
+	// issued collects every operator Secret the run made, deleted ones too.
+	issued *leakcheck.Collector
+)
 
 // expectNoLeaks searches the manager's whole log, every event and every Store, Member and
-// Invitation (status included) for every secret the run issued that still exists or was emailed.
+// Invitation (status included) for every secret the run issued (deleted ones too) or emailed.
 func expectNoLeaks() {
 	GinkgoHelper()
 	c, err := leakcheck.NewClient(env.Config)
 	Expect(err).NotTo(HaveOccurred())
-	secrets := leakcheck.Secrets{}
+	secrets := issued.Secrets()
 	Expect(secrets.AddCluster(ctx, c)).To(Succeed())
 	Expect(secrets.AddMail(env.Mail.Messages())).To(Succeed())
 	Expect(secrets).NotTo(BeEmpty(), "the run issued credentials and links")

@@ -23,10 +23,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -57,13 +60,17 @@ func (s Secrets) AddCluster(ctx context.Context, c client.Reader) error {
 		return fmt.Errorf("list the operator's Secrets: %w", err)
 	}
 	for _, secret := range list.Items {
-		for key, value := range secret.Data {
-			if len(value) >= minLength && !notSecretKeys[key] {
-				s[string(value)] = true
-			}
-		}
+		s.addSecret(&secret)
 	}
 	return nil
+}
+
+func (s Secrets) addSecret(secret *corev1.Secret) {
+	for key, value := range secret.Data {
+		if len(value) >= minLength && !notSecretKeys[key] {
+			s[string(value)] = true
+		}
+	}
 }
 
 // AddMail adds the token of every link in every message, and its secret half.
@@ -85,6 +92,80 @@ func (s Secrets) AddMail(messages []mailcatcher.Message) error {
 		}
 	}
 	return nil
+}
+
+// Collector keeps the data values of every operator Secret it has seen since Watch, including
+// those deleted since (a deleted Member's password was issued all the same).
+type Collector struct {
+	mu      sync.Mutex
+	secrets Secrets
+}
+
+// Watch collects the operator's Secrets in all namespaces until ctx ends.
+func Watch(ctx context.Context, cfg *rest.Config) (*Collector, error) {
+	c, err := client.NewWithWatch(cfg, client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	col := &Collector{secrets: Secrets{}}
+	selector := client.MatchingLabels{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue}
+	watch := func() (<-chan watchEvent, func(), error) {
+		w, err := c.Watch(ctx, &corev1.SecretList{}, selector)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make(chan watchEvent)
+		go func() {
+			defer close(out)
+			for e := range w.ResultChan() {
+				if secret, ok := e.Object.(*corev1.Secret); ok {
+					out <- watchEvent{secret}
+				}
+			}
+		}()
+		return out, w.Stop, nil
+	}
+	events, stop, err := watch()
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		for {
+			for e := range events {
+				col.add(e.secret)
+			}
+			stop()
+			// The server ends watches now and then; start again (from now: a Secret made and
+			// deleted in the gap would be missed, which the final AddCluster cannot make up).
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				if events, stop, err = watch(); err == nil {
+					break
+				}
+				time.Sleep(time.Second)
+			}
+		}
+	}()
+	return col, nil
+}
+
+type watchEvent struct{ secret *corev1.Secret }
+
+func (c *Collector) add(secret *corev1.Secret) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.secrets.addSecret(secret)
+}
+
+// Secrets is a copy of what was collected so far.
+func (c *Collector) Secrets() Secrets {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(Secrets, len(c.secrets))
+	maps.Copy(out, c.secrets)
+	return out
 }
 
 // Report is what Search found.

@@ -38,6 +38,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
@@ -483,7 +484,7 @@ var _ = Describe("Member controller", Ordered, func() {
 		Eventually(eventsFor(m)).Should(ContainElement(HavePrefix("Warning AccessRemovedEmailAbandoned")))
 	})
 
-	It("never puts a password, hash or TOTP secret in logs or events", func() {
+	It("never puts a password, hash or TOTP secret in logs, events or status", func() {
 		Expect(secretsSeen).NotTo(BeEmpty())
 		var all eventsv1.EventList
 		Expect(k8sClient.List(ctx, &all)).To(Succeed())
@@ -498,9 +499,12 @@ var _ = Describe("Member controller", Ordered, func() {
 		// client-go dumps protobuf bodies as hex at high verbosity, which would split a secret
 		// across lines: search the decoded bytes too.
 		logText += decodeHexDumps(logText)
+		_, objects, err := leakcheck.ClusterText(ctx, k8sClient)
+		Expect(err).NotTo(HaveOccurred())
 		for _, s := range secretsSeen {
 			Expect(logText).NotTo(ContainSubstring(s))
 			Expect(eventText).NotTo(ContainSubstring(s))
+			Expect(objects).NotTo(ContainSubstring(s))
 		}
 	})
 })

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/testenv"
 )
@@ -43,6 +44,7 @@ var (
 	k8sClient client.Client
 	catcher   *testenv.Mailbox
 	logs      = &logcapture.Buffer{}
+	issued    *leakcheck.Collector // every operator Secret the suite saw, for the leak search
 	// baseURL is the acceptance server's, and the base of the links in emails.
 	baseURL string
 )
@@ -65,10 +67,22 @@ var _ = BeforeSuite(func() {
 	env, err = testenv.Start(ctx, testenv.Options{MailLog: GinkgoWriter})
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient, catcher, baseURL = env.Client, env.Mailbox, env.AcceptURL
+	issued, err = leakcheck.Watch(ctx, env.Config)
+	Expect(err).NotTo(HaveOccurred())
 })
 
 var _ = AfterSuite(func() {
 	if env != nil {
+		By("searching the suite's log, events and objects for every secret it issued")
+		secrets := issued.Secrets()
+		Expect(secrets.AddCluster(ctx, k8sClient)).To(Succeed())
+		Expect(secrets.AddMail(catcher.Messages())).To(Succeed())
+		Expect(secrets).NotTo(BeEmpty(), "owners' passwords and links were issued")
+		events, objects, err := leakcheck.ClusterText(ctx, k8sClient)
+		Expect(err).NotTo(HaveOccurred())
+		report := leakcheck.Search(secrets, map[string]string{"log": logs.String(), "events": events, "objects": objects})
+		AddReportEntry("secret-leak search", report.String())
+		Expect(report.Leaks).To(BeEmpty())
 		Expect(env.Stop()).To(Succeed())
 	}
 	cancel()
