@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -546,14 +547,38 @@ func createAll(ctx context.Context, cfg *rest.Config, objs ...client.Object) err
 	return nil
 }
 
-// FreeLoopbackAddr returns 127.0.0.1:<port> for a port that was free a moment ago.
+// FreeLoopbackAddr returns 127.0.0.1:<port> for a port that was free a moment ago. The port is
+// below the kernel's ephemeral range, so no outgoing connection (of the manager, kube-apiserver or
+// the test) can take it as its source port before the server that asked for it binds it.
 func FreeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	low := ephemeralLow()
+	for range 100 {
+		port := 10000 + mathrand.IntN(max(low-10000, 1)) //nolint:gosec // a port number, not a secret
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue // in use
+		}
+		_ = l.Close()
+		return "127.0.0.1:" + strconv.Itoa(port), nil
 	}
-	defer func() { _ = l.Close() }()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+	return "", errors.New("no free loopback port below the ephemeral range")
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768 when it cannot be read).
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 32768
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil || low <= 10000 {
+		return 32768
+	}
+	return low
 }
 
 // BinaryAssetsDir finds the envtest binaries: $KUBEBUILDER_ASSETS when set (the Makefile sets it),

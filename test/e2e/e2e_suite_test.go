@@ -97,6 +97,9 @@ var _ = AfterSuite(func() {
 		By("searching everything the run wrote for the secrets it issued")
 		expectNoLeaks()
 	}
+	if issued != nil {
+		issued.Stop()
+	}
 	if env != nil {
 		Expect(env.Stop()).To(Succeed())
 	}

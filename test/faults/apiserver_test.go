@@ -54,7 +54,9 @@ var _ = Describe("a kube-apiserver restart", func() {
 		By("creating 30 more invitations after the restart: the manager's watches must be back")
 		f.createInvitations(ns, before, after, 0)
 		restarted := time.Now()
-		Eventually(func() []string { return takeCensus(f.Mail.Messages(), invitationEvent).missing([]string{invitee(ns, before)}) }).
+		Eventually(func() []string {
+			return takeCensus(f.Mail.Messages(), invitationEvent).missing([]string{invitee(ns, before)})
+		}).
 			WithTimeout(3 * time.Minute).WithPolling(100 * time.Millisecond).Should(BeEmpty())
 		firstNew := time.Since(restarted)
 		want := invitees(ns, before+after)

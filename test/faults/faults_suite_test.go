@@ -116,10 +116,9 @@ func startEnv(opts devenv.Options) *faultEnv {
 	DeferCleanup(func() { Expect(f.Stop()).To(Succeed()) })
 	f.c, err = client.New(f.Config, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
-	watchCtx, stopWatching := context.WithCancel(ctx)
-	DeferCleanup(stopWatching)
-	f.collector, err = leakcheck.Watch(watchCtx, f.Config)
+	f.collector, err = leakcheck.Watch(ctx, f.Config)
 	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(f.collector.Stop) // before f.Stop: kube-apiserver would wait for the watch
 	return f
 }
 

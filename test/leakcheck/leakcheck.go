@@ -99,15 +99,19 @@ func (s Secrets) AddMail(messages []mailcatcher.Message) error {
 type Collector struct {
 	mu      sync.Mutex
 	secrets Secrets
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
-// Watch collects the operator's Secrets in all namespaces until ctx ends.
+// Watch collects the operator's Secrets in all namespaces until Stop (or until ctx ends). Stop it
+// before stopping kube-apiserver, which otherwise waits for the open watch to drain.
 func Watch(ctx context.Context, cfg *rest.Config) (*Collector, error) {
 	c, err := client.NewWithWatch(cfg, client.Options{})
 	if err != nil {
 		return nil, err
 	}
-	col := &Collector{secrets: Secrets{}}
+	ctx, cancel := context.WithCancel(ctx)
+	col := &Collector{secrets: Secrets{}, stop: cancel, done: make(chan struct{})}
 	selector := client.MatchingLabels{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue}
 	watch := func() (<-chan watchEvent, func(), error) {
 		w, err := c.Watch(ctx, &corev1.SecretList{}, selector)
@@ -127,9 +131,11 @@ func Watch(ctx context.Context, cfg *rest.Config) (*Collector, error) {
 	}
 	events, stop, err := watch()
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	go func() {
+		defer close(col.done)
 		for {
 			for e := range events {
 				col.add(e.secret)
@@ -149,6 +155,12 @@ func Watch(ctx context.Context, cfg *rest.Config) (*Collector, error) {
 		}
 	}()
 	return col, nil
+}
+
+// Stop ends the watch and returns once it is closed.
+func (c *Collector) Stop() {
+	c.stop()
+	<-c.done
 }
 
 type watchEvent struct{ secret *corev1.Secret }

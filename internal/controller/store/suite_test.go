@@ -83,6 +83,7 @@ var _ = AfterSuite(func() {
 		report := leakcheck.Search(secrets, map[string]string{"log": logs.String(), "events": events, "objects": objects})
 		AddReportEntry("secret-leak search", report.String())
 		Expect(report.Leaks).To(BeEmpty())
+		issued.Stop()
 		Expect(env.Stop()).To(Succeed())
 	}
 	cancel()
