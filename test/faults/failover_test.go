@@ -35,8 +35,6 @@ import (
 	"github.com/storeops/member-operator/test/devenv"
 )
 
-const leaseNamespace = "default"
-
 var _ = Describe("two replicas with leader election", func() {
 	It("fails over when the leader is killed mid-run, and the survivor's acceptance server never stops answering", func() {
 		const ns, early, run = "failover", 10, 100
@@ -49,13 +47,13 @@ var _ = Describe("two replicas with leader election", func() {
 		By("starting the first replica and waiting for it to lead")
 		Expect(f.StartManager(ctx)).To(Succeed())
 		var leader string
-		Eventually(func() string { leader = f.leaseHolder(leaseNamespace); return leader }).
+		Eventually(func() string { leader = f.leaseHolder(); return leader }).
 			WithTimeout(time.Minute).ShouldNot(BeEmpty())
 
 		By("starting the second replica")
 		survivor, err := f.StartReplica(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		Consistently(func() string { return f.leaseHolder(leaseNamespace) }).WithTimeout(2*time.Second).Should(Equal(leader),
+		Consistently(func() string { return f.leaseHolder() }).WithTimeout(2*time.Second).Should(Equal(leader),
 			"the second replica waits")
 
 		f.createStore(ns)
@@ -121,18 +119,20 @@ var _ = Describe("two replicas with leader election", func() {
 		killed := time.Now()
 
 		By("accepting an invitation on the survivor while nobody leads")
-		payload, err := json.Marshal(map[string]string{"token": links[invitee(ns, 0)], "password": "correct horse battery staple 7", "displayName": "Early Bird"})
+		payload, err := json.Marshal(map[string]string{
+			"token": links[invitee(ns, 0)], "password": "correct horse battery staple 7", "displayName": "Early Bird",
+		})
 		Expect(err).NotTo(HaveOccurred())
 		f.secrets["correct horse battery staple 7"] = true
 		resp, err := http.Post(survivor.AcceptURL+"/api/v1/invitations/accept", "application/json", bytes.NewReader(payload)) //nolint:noctx
 		Expect(err).NotTo(HaveOccurred())
 		_ = resp.Body.Close()
 		Expect(resp.StatusCode).To(Equal(http.StatusCreated))
-		Expect(f.leaseHolder(leaseNamespace)).To(Equal(leader), "accepted before the survivor took the lease")
+		Expect(f.leaseHolder()).To(Equal(leader), "accepted before the survivor took the lease")
 		acceptedAfter := time.Since(killed)
 
 		By("waiting for the survivor to take the lease and finish")
-		Eventually(func() string { return f.leaseHolder(leaseNamespace) }).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).
+		Eventually(func() string { return f.leaseHolder() }).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).
 			ShouldNot(Or(BeEmpty(), Equal(leader)))
 		takeover := time.Since(killed)
 		<-created

@@ -123,7 +123,7 @@ func startEnv(opts devenv.Options) *faultEnv {
 }
 
 // createStore creates namespace ns and a Store named shop in it.
-func (f *faultEnv) createStore(ns string) *membershipv1alpha1.Store {
+func (f *faultEnv) createStore(ns string) {
 	GinkgoHelper()
 	Expect(f.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	store := &membershipv1alpha1.Store{
@@ -134,7 +134,6 @@ func (f *faultEnv) createStore(ns string) *membershipv1alpha1.Store {
 		},
 	}
 	Expect(f.c.Create(ctx, store)).To(Succeed())
-	return store
 }
 
 func invitee(ns string, i int) string { return fmt.Sprintf("invitee-%03d@%s.example", i, ns) }
@@ -147,19 +146,6 @@ func newInvitation(ns string, i int) *membershipv1alpha1.Invitation {
 			Email:     membershipv1alpha1.EmailAddress(invitee(ns, i)),
 			Roles:     []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff},
 			InvitedBy: "Owner",
-		},
-	}
-}
-
-func memberEmail(ns string, i int) string { return fmt.Sprintf("member-%03d@%s.example", i, ns) }
-
-func newMember(ns string, i int) *membershipv1alpha1.Member {
-	return &membershipv1alpha1.Member{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("m-%03d", i)},
-		Spec: membershipv1alpha1.MemberSpec{
-			StoreRef: membershipv1alpha1.StoreReference{Name: "shop"},
-			Email:    membershipv1alpha1.EmailAddress(memberEmail(ns, i)),
-			Roles:    []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff},
 		},
 	}
 }
@@ -272,10 +258,13 @@ func (f *faultEnv) expectNoLeaks() {
 	Expect(report.Leaks).To(BeEmpty())
 }
 
-// leaseHolder is who holds the manager's leader election Lease in namespace, "" when nobody.
-func (f *faultEnv) leaseHolder(namespace string) string {
+// leaseNamespace holds the leader election Lease (devenv's default).
+const leaseNamespace = "default"
+
+// leaseHolder is who holds the manager's leader election Lease, "" when nobody.
+func (f *faultEnv) leaseHolder() string {
 	var lease coordinationv1.Lease
-	err := f.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "member-operator.membership.storeops.io"}, &lease)
+	err := f.c.Get(ctx, client.ObjectKey{Namespace: leaseNamespace, Name: "member-operator.membership.storeops.io"}, &lease)
 	if err != nil || lease.Spec.HolderIdentity == nil {
 		return ""
 	}

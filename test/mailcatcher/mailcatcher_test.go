@@ -106,7 +106,7 @@ func TestSuspendRefusesConnectionsAndResumeServesOnTheSameAddress(t *testing.T) 
 	g.Expect(c.Resume()).To(Succeed(), "resuming a running catcher is harmless")
 	g.Expect(c.Addr()).To(Equal(addr))
 	send(t, addr, "a@example.com", "after@example.com", "after")
-	subjects := []string{}
+	subjects := make([]string, 0, 2)
 	for _, m := range c.Messages() {
 		subjects = append(subjects, m.Subject())
 	}
