@@ -110,6 +110,8 @@ func startEnv(opts devenv.Options) *faultEnv {
 	opts.RBACRole = filepath.Join(rootDir, "config", "rbac", "role.yaml")
 	opts.ManagerBinary = managerBinary
 	opts.ManagerOutput = io.MultiWriter(GinkgoWriter, f.log)
+	// Every verbosity the manager has, so that the leak search reads everything it could print.
+	opts.ManagerArgs = append([]string{"--zap-log-level=10"}, opts.ManagerArgs...)
 	var err error
 	f.Env, err = devenv.Start(ctx, opts)
 	Expect(err).NotTo(HaveOccurred())
