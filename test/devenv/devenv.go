@@ -283,7 +283,12 @@ func (e *Env) ManagerExited() <-chan struct{} {
 }
 
 // ManagerErr is how the manager process ended; valid once ManagerExited is closed.
-func (e *Env) ManagerErr() error { return e.primary.Err() }
+func (e *Env) ManagerErr() error {
+	if e.primary == nil {
+		return nil
+	}
+	return e.primary.Err()
+}
 
 // StartReplica starts one more manager process with the same flags as the first (and args after
 // them), on its own acceptance and probe addresses, and returns once it is ready. With
