@@ -33,6 +33,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/plugin"
+	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
@@ -48,6 +49,7 @@ func TestKubectlStore(t *testing.T) {
 	env, err := testenv.Start(ctx, testenv.Options{})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { g.Expect(env.Stop()).To(Succeed()) })
+	leakcheck.Cleanup(t, env.Config, env.Client, env.Mailbox.Messages, nil)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	g.Expect(env.WriteKubeconfig("platform-engineer", kubeconfig)).To(Succeed())
 

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
@@ -48,6 +49,7 @@ func TestAnInviteeBecomesAnActiveMember(t *testing.T) {
 	env, err := testenv.Start(ctx, testenv.Options{})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { g.Expect(env.Stop()).To(Succeed()) })
+	leakcheck.Cleanup(t, env.Config, env.Client, env.Mailbox.Messages, nil)
 
 	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Store{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "acme"},
@@ -100,6 +102,7 @@ func TestAnAdminApplicationLogsAMemberInWithTheCredentialSecret(t *testing.T) {
 	env, err := testenv.Start(ctx, testenv.Options{})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { g.Expect(env.Stop()).To(Succeed()) })
+	leakcheck.Cleanup(t, env.Config, env.Client, env.Mailbox.Messages, nil)
 
 	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Store{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "acme"},

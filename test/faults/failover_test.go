@@ -123,7 +123,7 @@ var _ = Describe("two replicas with leader election", func() {
 			"token": links[invitee(ns, 0)], "password": "correct horse battery staple 7", "displayName": "Early Bird",
 		})
 		Expect(err).NotTo(HaveOccurred())
-		f.secrets["correct horse battery staple 7"] = true
+		f.chosen = append(f.chosen, "correct horse battery staple 7")
 		resp, err := http.Post(survivor.AcceptURL+"/api/v1/invitations/accept", "application/json", bytes.NewReader(payload)) //nolint:noctx
 		Expect(err).NotTo(HaveOccurred())
 		_ = resp.Body.Close()

@@ -25,7 +25,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,7 +95,7 @@ type faultEnv struct {
 	c         client.Client
 	log       *logcapture.Buffer
 	collector *leakcheck.Collector // every operator Secret seen, deleted ones too
-	secrets   leakcheck.Secrets    // secrets the test itself chose (a password it typed)
+	chosen    []string             // secrets the test itself chose (a password it typed)
 }
 
 // startEnv starts a fresh environment for one scenario, stopped when the spec ends. Webhooks are
@@ -104,7 +103,7 @@ type faultEnv struct {
 // would refuse the test's own writes while it is down.
 func startEnv(opts devenv.Options) *faultEnv {
 	GinkgoHelper()
-	f := &faultEnv{log: &logcapture.Buffer{}, secrets: leakcheck.Secrets{}}
+	f := &faultEnv{log: &logcapture.Buffer{}}
 	opts.Dir = GinkgoT().TempDir()
 	opts.CRDDir = filepath.Join(rootDir, "config", "crd", "bases")
 	opts.RBACRole = filepath.Join(rootDir, "config", "rbac", "role.yaml")
@@ -247,14 +246,8 @@ func invitees(ns string, n int) []string {
 // scenario issued (deleted ones too) and every link it emailed.
 func (f *faultEnv) expectNoLeaks() {
 	GinkgoHelper()
-	secrets := f.collector.Secrets()
-	maps.Copy(secrets, f.secrets)
-	Expect(secrets.AddCluster(ctx, f.c)).To(Succeed())
-	Expect(secrets.AddMail(f.Mail.Messages())).To(Succeed())
-	Expect(secrets).NotTo(BeEmpty())
-	events, objects, err := leakcheck.ClusterText(ctx, f.c)
+	report, err := f.collector.Search(ctx, f.c, f.Mail.Messages(), map[string]string{"manager log": f.log.String()}, f.chosen...)
 	Expect(err).NotTo(HaveOccurred())
-	report := leakcheck.Search(secrets, map[string]string{"manager log": f.log.String(), "events": events, "objects": objects})
 	AddReportEntry("secret-leak search", report.String())
 	_, _ = fmt.Fprintln(os.Stdout, "FIGURE: secret-leak search: "+report.String())
 	Expect(report.Leaks).To(BeEmpty())

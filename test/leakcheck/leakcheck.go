@@ -22,6 +22,7 @@ package leakcheck
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -29,6 +30,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -163,6 +165,32 @@ func (c *Collector) Stop() {
 	<-c.done
 }
 
+// Search looks for every secret collected, every one still stored, every emailed link token and
+// extra in the given logs (name -> text) and in every event and object of the cluster.
+func (c *Collector) Search(ctx context.Context, r client.Reader, mails []mailcatcher.Message, logs map[string]string,
+	extra ...string) (Report, error) {
+	secrets := c.Secrets()
+	for _, e := range extra {
+		secrets[e] = true
+	}
+	if err := secrets.AddCluster(ctx, r); err != nil {
+		return Report{}, err
+	}
+	if err := secrets.AddMail(mails); err != nil {
+		return Report{}, err
+	}
+	if len(secrets) == 0 {
+		return Report{}, errors.New("no secret was issued: nothing to search for")
+	}
+	events, objects, err := ClusterText(ctx, r)
+	if err != nil {
+		return Report{}, err
+	}
+	haystacks := map[string]string{"events": events, "objects": objects}
+	maps.Copy(haystacks, logs)
+	return Search(secrets, haystacks), nil
+}
+
 type watchEvent struct{ secret *corev1.Secret }
 
 func (c *Collector) add(secret *corev1.Secret) {
@@ -251,4 +279,34 @@ func ClusterText(ctx context.Context, c client.Reader) (events, objects string, 
 		step.into.WriteByte('\n')
 	}
 	return eventText.String(), objectText.String(), nil
+}
+
+// Cleanup collects from now on and, when t ends, searches every event and object (and the logs
+// logs returns, if any) for every secret the test issued, failing t on a finding. Call it after
+// registering the cleanup that stops the control plane, so that it runs before that one.
+func Cleanup(t testing.TB, cfg *rest.Config, r client.Reader, mails func() []mailcatcher.Message,
+	logs func() map[string]string) {
+	t.Helper()
+	col, err := Watch(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("leak check: %v", err)
+	}
+	t.Cleanup(func() {
+		defer col.Stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var haystacks map[string]string
+		if logs != nil {
+			haystacks = logs()
+		}
+		report, err := col.Search(ctx, r, mails(), haystacks)
+		if err != nil {
+			t.Errorf("leak check: %v", err)
+			return
+		}
+		t.Log("secret-leak search: " + report.String())
+		for _, leak := range report.Leaks {
+			t.Errorf("leak: %s", leak)
+		}
+	})
 }

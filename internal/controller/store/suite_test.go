@@ -74,13 +74,8 @@ var _ = BeforeSuite(func() {
 var _ = AfterSuite(func() {
 	if env != nil {
 		By("searching the suite's log, events and objects for every secret it issued")
-		secrets := issued.Secrets()
-		Expect(secrets.AddCluster(ctx, k8sClient)).To(Succeed())
-		Expect(secrets.AddMail(catcher.Messages())).To(Succeed())
-		Expect(secrets).NotTo(BeEmpty(), "owners' passwords and links were issued")
-		events, objects, err := leakcheck.ClusterText(ctx, k8sClient)
-		Expect(err).NotTo(HaveOccurred())
-		report := leakcheck.Search(secrets, map[string]string{"log": logs.String(), "events": events, "objects": objects})
+		report, err := issued.Search(ctx, k8sClient, catcher.Messages(), map[string]string{"log": logs.String()})
+		Expect(err).NotTo(HaveOccurred(), "owners' passwords and links were issued")
 		AddReportEntry("secret-leak search", report.String())
 		Expect(report.Leaks).To(BeEmpty())
 		issued.Stop()
