@@ -179,7 +179,8 @@ func (f *faultEnv) invitationPhases(ns string) (phases map[membershipv1alpha1.In
 	return phases, attempts
 }
 
-// mailEvent is the event part of the operator's Message-IDs (<uid>.<event>@<domain>).
+// The event parts of the operator's Message-IDs (<uid>.<event>@<domain>) that the scenarios count:
+// the first round of an invitation, and the email to a removed Member.
 const (
 	invitationEvent    = ".invitation-0@"
 	accessRemovedEvent = ".access-removed@"
