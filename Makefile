@@ -79,7 +79,7 @@ fuzz: ## Fuzz token parsing, address validation and normalization, and email and
 
 # test-faults: only the fault suite (docs/reliability.md): an SMTP outage, SIGKILLed managers, a
 # leader failover and a kube-apiserver restart against the real manager binary, printing the
-# figures it saw (about 8 minutes on 2 cores). make test runs it too.
+# figures it saw (about 6 minutes on 2 cores). make test runs it too.
 .PHONY: test-faults
 test-faults: manifests generate setup-envtest ## Run the fault-injection suite and print its figures.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/faults -count=1 -timeout 30m -v
