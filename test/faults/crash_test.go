@@ -19,7 +19,9 @@ package faults
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,7 +67,13 @@ var _ = Describe("a manager SIGKILLed again and again", func() {
 	It("loses no invitation, removal or revocation when killed at 10 random moments", func() {
 		const ns = crashNamespace
 		var figures report
+		// FAULT_SEED=<seed> replays a run's schedule (operations and kill moments).
 		seed := uint64(time.Now().UnixNano())
+		if replay := os.Getenv("FAULT_SEED"); replay != "" {
+			var err error
+			seed, err = strconv.ParseUint(replay, 10, 64)
+			Expect(err).NotTo(HaveOccurred(), "FAULT_SEED")
+		}
 		// Seeded and printed, so that a failing schedule can be replayed; not for secrets.
 		random := rand.New(rand.NewPCG(seed, seed>>1)) //nolint:gosec // a test schedule
 		figures.add("random seed %d", seed)
