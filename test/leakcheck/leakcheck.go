@@ -115,23 +115,7 @@ func Watch(ctx context.Context, cfg *rest.Config) (*Collector, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	col := &Collector{secrets: Secrets{}, stop: cancel, done: make(chan struct{})}
 	selector := client.MatchingLabels{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue}
-	watch := func() (<-chan watchEvent, func(), error) {
-		w, err := c.Watch(ctx, &corev1.SecretList{}, selector)
-		if err != nil {
-			return nil, nil, err
-		}
-		out := make(chan watchEvent)
-		go func() {
-			defer close(out)
-			for e := range w.ResultChan() {
-				if secret, ok := e.Object.(*corev1.Secret); ok {
-					out <- watchEvent{secret}
-				}
-			}
-		}()
-		return out, w.Stop, nil
-	}
-	events, stop, err := watch()
+	w, err := c.Watch(ctx, &corev1.SecretList{}, selector)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -139,17 +123,19 @@ func Watch(ctx context.Context, cfg *rest.Config) (*Collector, error) {
 	go func() {
 		defer close(col.done)
 		for {
-			for e := range events {
-				col.add(e.secret)
+			for e := range w.ResultChan() {
+				if secret, ok := e.Object.(*corev1.Secret); ok {
+					col.add(secret)
+				}
 			}
-			stop()
+			w.Stop()
 			// The server ends watches now and then; start again (from now: a Secret made and
 			// deleted in the gap would be missed, which the final AddCluster cannot make up).
 			for {
 				if ctx.Err() != nil {
 					return
 				}
-				if events, stop, err = watch(); err == nil {
+				if w, err = c.Watch(ctx, &corev1.SecretList{}, selector); err == nil {
 					break
 				}
 				time.Sleep(time.Second)
@@ -190,8 +176,6 @@ func (c *Collector) Search(ctx context.Context, r client.Reader, mails []mailcat
 	maps.Copy(haystacks, logs)
 	return Search(secrets, haystacks), nil
 }
-
-type watchEvent struct{ secret *corev1.Secret }
 
 func (c *Collector) add(secret *corev1.Secret) {
 	c.mu.Lock()
