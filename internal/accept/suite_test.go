@@ -80,6 +80,8 @@ func TestAcceptanceServer(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
+	SetDefaultEventuallyTimeout(20 * time.Second)
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
 	artifacts = os.Getenv("ARTIFACTS")

@@ -575,12 +575,16 @@ var _ = Describe("Invitation controller", func() {
 		stopped := manager
 		sender.setAfterSend(func(m mail.Message) {
 			if m.To == email {
-				stopped.stop() // the status write that follows fails: as if the process died here
+				// The process dies here: the status write that follows fails before it is sent
+				// (injected, so no PATCH already on the wire can land), then the manager stops.
+				failStatusWrites.Store(true)
+				stopped.stop()
 			}
 		})
 		inv := createInvitation(ns, "crash", "shop", email)
 		Eventually(stopped.stopped).WithTimeout(time.Minute).Should(BeClosed())
 		sender.setAfterSend(nil)
+		failStatusWrites.Store(false)
 		Expect(messagesTo(email)()).To(HaveLen(1))
 		Expect(get(inv)(Default)).To(inPhase(membershipv1alpha1.InvitationPending), "the send was not recorded as done")
 

@@ -19,7 +19,9 @@ package invitation_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,7 +61,37 @@ var (
 	catcher  *mailcatcher.Catcher
 	sender   *hookedSender
 	manager  *runningManager
+	// failStatusWrites makes every status write of the manager's client fail before it reaches
+	// the API server, as if the process had died: a spec arms it instead of racing a cancel
+	// against a PATCH already on the wire.
+	failStatusWrites atomic.Bool
 )
+
+// errInjectedCrash is the status write failure failStatusWrites injects.
+var errInjectedCrash = errors.New("injected: the process died before this status write")
+
+// crashableClient is the manager's client whose status writes fail while failStatusWrites is set.
+type crashableClient struct{ client.Client }
+
+func (c crashableClient) Status() client.SubResourceWriter {
+	return crashableStatus{SubResourceWriter: c.Client.Status()}
+}
+
+type crashableStatus struct{ client.SubResourceWriter }
+
+func (w crashableStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if failStatusWrites.Load() {
+		return errInjectedCrash
+	}
+	return w.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+}
+
+func (w crashableStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	if failStatusWrites.Load() {
+		return errInjectedCrash
+	}
+	return w.SubResourceWriter.Update(ctx, obj, opts...)
+}
 
 // currentCatcher is the SMTP server now running (a spec may replace it).
 func currentCatcher() *mailcatcher.Catcher {
@@ -107,7 +139,7 @@ func startManager() *runningManager {
 	mgr, err := controlPlane.NewManager(mgrCtx, tokenKey)
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&invitation.Reconciler{
-		Client:              mgr.GetClient(),
+		Client:              crashableClient{Client: mgr.GetClient()},
 		Scheme:              mgr.GetScheme(),
 		Recorder:            mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
 		Clock:               fakeClock,
@@ -137,6 +169,8 @@ func TestInvitationController(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
+	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
+	SetDefaultEventuallyTimeout(20 * time.Second)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	controlPlane, err = testenv.StartControlPlane()

@@ -139,16 +139,29 @@ func eventsFor(obj client.Object) func() []string {
 }
 
 func reconcileCount() float64 {
+	return memberControllerMetric("controller_runtime_reconcile_total", "controller")
+}
+
+// memberControllerIdle tells whether the Member controller has nothing queued and nothing running:
+// what "the events of creation have settled" means, observed instead of slept for.
+func memberControllerIdle() bool {
+	return memberControllerMetric("workqueue_depth", "name") == 0 &&
+		memberControllerMetric("controller_runtime_active_workers", "controller") == 0
+}
+
+// memberControllerMetric sums a counter or gauge of controller-runtime's registry over the series
+// whose label (controller or name) is the Member controller's.
+func memberControllerMetric(family, label string) float64 {
 	families, err := ctrlmetrics.Registry.Gather()
 	Expect(err).NotTo(HaveOccurred())
 	total := 0.0
 	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
+		if f.GetName() != family {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			if hasLabel(m, "controller", "member") {
-				total += m.GetCounter().GetValue()
+			if hasLabel(m, label, "member") {
+				total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 			}
 		}
 	}
@@ -372,7 +385,7 @@ var _ = Describe("Member controller", Ordered, func() {
 		Expect(k8sClient.Create(ctx, m)).To(Succeed())
 		credentialsOf(m)
 		Eventually(getMember(m)).Should(phase(membershipv1alpha1.MemberActive))
-		time.Sleep(time.Second) // let the events of creation settle
+		Eventually(memberControllerIdle).Should(BeTrue(), "the reconciles of creation settle")
 		memberRV := getMember(m)(Default).ResourceVersion
 		secretRV := credentialsOf(m).ResourceVersion
 

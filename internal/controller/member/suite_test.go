@@ -63,6 +63,8 @@ func TestMemberController(t *testing.T) {
 var _ = BeforeSuite(func() {
 	// Every verbosity level, to the spec output and to the buffer the leak check reads.
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
+	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
+	SetDefaultEventuallyTimeout(20 * time.Second)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
