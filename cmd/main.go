@@ -174,7 +174,8 @@ func main() {
 		setupLog.Error(err, "unable to register the members metric")
 		os.Exit(1)
 	}
-	sender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom})
+	sender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom,
+		AllowInsecure: opts.SMTPAllowInsecure})
 	if err != nil {
 		setupLog.Error(err, "invalid mail settings")
 		os.Exit(2)

@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	netmail "net/mail"
+	"os"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -79,8 +80,9 @@ const (
 	MaxConcurrency = 64
 	// DefaultTokenKeySecret is the name of the Secret holding the invitation token key.
 	DefaultTokenKeySecret = "member-operator-token-key"
-	// fallbackNamespace is used for the token key when neither the flag nor $POD_NAMESPACE says.
-	fallbackNamespace = "default"
+	// ServiceAccountNamespaceFile is where a Pod reads its own namespace: the operator's namespace
+	// when $POD_NAMESPACE is not set.
+	ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace" //nolint:gosec // a path, not a credential
 )
 
 // Options are the operator's settings.
@@ -118,6 +120,8 @@ type Options struct {
 	SMTPURL string
 	// SMTPPassword overrides the password in SMTPURL; read from SMTP_PASSWORD.
 	SMTPPassword string
+	// SMTPAllowInsecure lets ?tls=none or ?tls=opportunistic reach a host that is not loopback.
+	SMTPAllowInsecure bool
 	// MailFrom is the From header of every email, e.g. "Store Team <no-reply@example.com>".
 	MailFrom string
 	// PublicURL is the base URL of links in emails, e.g. https://members.example.com.
@@ -145,6 +149,9 @@ type Options struct {
 	TokenKeySecret    string
 	TokenKeyNamespace string
 	TokenKeyName      string
+
+	// namespaceFile is ServiceAccountNamespaceFile unless a test points elsewhere.
+	namespaceFile string
 }
 
 // BindFlags registers every flag on fs with its default.
@@ -189,6 +196,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.SMTPURL, "smtp-url", "",
 		"SMTP server: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS). "+
 			"Falls back to $"+EnvSMTPURL+"; the password may come from $"+EnvSMTPPassword+".")
+	fs.BoolVar(&o.SMTPAllowInsecure, "smtp-allow-insecure", false,
+		"Allow --smtp-url with ?tls=none or ?tls=opportunistic to a host that is not loopback. The emails carry "+
+			"invitation and reset links, which are credentials: only for a relay on a network nobody else can read.")
 	fs.StringVar(&o.MailFrom, "mail-from", "", `The From address of every email, e.g. "Store Team <no-reply@example.com>".`)
 	fs.StringVar(&o.PublicURL, "public-url", "",
 		"Base URL for links in emails, e.g. https://members.example.com: where users reach the acceptance server.")
@@ -206,13 +216,15 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.PasswordSecretResync, "password-secret-resync", DefaultPasswordSecretResync,
 		"How often a Member's spec.passwordSecretRef Secret is re-read; a changed password is picked up within this.")
 	fs.StringVar(&o.AcceptTrustedProxies, "accept-trusted-proxies", "",
-		"Comma-separated networks (CIDR) of the reverse proxies in front of the acceptance server, e.g. the ingress's "+
-			"10.0.0.0/8. Requests from them are rate-limited by the client in X-Forwarded-For; empty trusts no header.")
+		"Comma-separated networks (CIDR) of the reverse proxies in front of the acceptance server: the ingress "+
+			"controller's Pods only, e.g. 10.42.7.0/24, never a whole cluster range (any Pod in it could then name any "+
+			"client in X-Forwarded-For and dodge or aim the rate limits). Empty trusts no header.")
 	fs.DurationVar(&o.InvitationRetention, "invitation-retention", DefaultInvitationRetention,
 		"How long Accepted, Expired and Revoked Invitations are kept before they are deleted.")
 	fs.StringVar(&o.TokenKeySecret, "token-key-secret", DefaultTokenKeySecret,
 		"[namespace/]name of the Secret holding the key invitation link tokens are derived from; made at first start. "+
-			"The namespace defaults to $"+EnvPodNamespace+", else \"default\".")
+			"The namespace defaults to the operator's own ($"+EnvPodNamespace+", else the service account's namespace "+
+			"file); without either the manager refuses to start.")
 }
 
 // Complete fills settings that were not given as flags from the environment (getenv is os.Getenv
@@ -227,7 +239,7 @@ func (o *Options) Complete(getenv func(string) string) error {
 	}
 
 	var errs []error
-	if err := validateSMTPURL(o.SMTPURL); err != nil {
+	if err := validateSMTPURL(o.SMTPURL, o.SMTPPassword, o.SMTPAllowInsecure); err != nil {
 		errs = append(errs, err)
 	}
 	if o.MailFrom == "" {
@@ -282,7 +294,7 @@ func (o *Options) Complete(getenv func(string) string) error {
 		}
 		prefix, err := netip.ParsePrefix(cidr)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--accept-trusted-proxies: %q is not a network in CIDR notation, e.g. 10.0.0.0/8", cidr))
+			errs = append(errs, fmt.Errorf("--accept-trusted-proxies: %q is not a network in CIDR notation, e.g. 10.42.7.0/24", cidr))
 			continue
 		}
 		o.TrustedProxies = append(o.TrustedProxies, prefix.Masked())
@@ -296,19 +308,45 @@ func (o *Options) Complete(getenv func(string) string) error {
 func (o *Options) resolveTokenKeySecret(getenv func(string) string) error {
 	namespace, name, found := strings.Cut(o.TokenKeySecret, "/")
 	if !found {
-		namespace, name = getenv(EnvPodNamespace), o.TokenKeySecret
-		if namespace == "" {
-			namespace = fallbackNamespace
-		}
+		name = o.TokenKeySecret
 	}
 	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
 		return fmt.Errorf("--token-key-secret %q: the name %s", o.TokenKeySecret, strings.Join(msgs, "; "))
+	}
+	if !found {
+		if namespace = o.ownNamespace(getenv); namespace == "" {
+			// Not "default": the key signs every link, and a namespace its tenants share is no
+			// place for it.
+			return fmt.Errorf("--token-key-secret %q: the operator's namespace is unknown (no $%s and no %s); "+
+				"set $%s from the downward API or name the namespace, e.g. --token-key-secret=member-operator-system/%s",
+				o.TokenKeySecret, EnvPodNamespace, o.serviceAccountNamespaceFile(), EnvPodNamespace, o.TokenKeySecret)
+		}
 	}
 	if msgs := validation.IsDNS1123Label(namespace); len(msgs) > 0 {
 		return fmt.Errorf("--token-key-secret %q: the namespace %s", o.TokenKeySecret, strings.Join(msgs, "; "))
 	}
 	o.TokenKeyNamespace, o.TokenKeyName = namespace, name
 	return nil
+}
+
+// ownNamespace is the operator's namespace: $POD_NAMESPACE, else the one in the service account's
+// namespace file (every Pod has it); "" outside a Pod without the variable.
+func (o *Options) ownNamespace(getenv func(string) string) string {
+	if ns := getenv(EnvPodNamespace); ns != "" {
+		return ns
+	}
+	data, err := os.ReadFile(o.serviceAccountNamespaceFile())
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+func (o *Options) serviceAccountNamespaceFile() string {
+	if o.namespaceFile != "" {
+		return o.namespaceFile
+	}
+	return ServiceAccountNamespaceFile
 }
 
 // RedactedSMTPURL is the SMTP URL with any password replaced, safe for logs.
@@ -320,11 +358,18 @@ func (o *Options) RedactedSMTPURL() string {
 	return u.Redacted()
 }
 
-func validateSMTPURL(raw string) error {
+func validateSMTPURL(raw, password string, allowInsecure bool) error {
 	if raw == "" {
 		return errors.New("--smtp-url (or $" + EnvSMTPURL + ") is required, e.g. smtp://user@mail.example.com:587")
 	}
-	if _, err := mail.ParseSMTPURL(raw); err != nil {
+	ep, err := mail.ParseSMTPURL(raw)
+	if err != nil {
+		return fmt.Errorf("--smtp-url: %w", err)
+	}
+	if password != "" {
+		ep.Password = password
+	}
+	if err := ep.CheckTransport(allowInsecure); err != nil {
 		return fmt.Errorf("--smtp-url: %w", err)
 	}
 	return nil

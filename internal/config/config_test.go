@@ -18,6 +18,8 @@ package config
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,7 +28,13 @@ import (
 
 func parse(t *testing.T, args []string, env map[string]string) (*Options, error) {
 	t.Helper()
-	var o Options
+	return parseIn(t, args, env, filepath.Join(t.TempDir(), "no-namespace-file"))
+}
+
+// parseIn parses with the service account's namespace file at namespaceFile.
+func parseIn(t *testing.T, args []string, env map[string]string, namespaceFile string) (*Options, error) {
+	t.Helper()
+	o := Options{namespaceFile: namespaceFile}
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	o.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -36,7 +44,10 @@ func parse(t *testing.T, args []string, env map[string]string) (*Options, error)
 }
 
 var minimal = []string{"--smtp-url=smtp://mail.example.com:587", "--mail-from=Store Team <no-reply@example.com>",
-	"--public-url=https://members.example.com"}
+	"--public-url=https://members.example.com", "--token-key-secret=member-operator-system/member-operator-token-key"}
+
+// minimalInPod is minimal with the token key in the operator's own namespace, as deployed.
+var minimalInPod = minimal[:3:3]
 
 func TestDefaults(t *testing.T) {
 	g := NewWithT(t)
@@ -50,8 +61,9 @@ func TestDefaults(t *testing.T) {
 	g.Expect(o.EnableLeaderElection).To(BeFalse())
 	g.Expect(o.WebhookCertName).To(Equal("tls.crt"))
 	g.Expect(o.InvitationRetention).To(Equal(720 * time.Hour))
-	g.Expect(o.TokenKeyNamespace).To(Equal("default"))
+	g.Expect(o.TokenKeyNamespace).To(Equal("member-operator-system"))
 	g.Expect(o.TokenKeyName).To(Equal("member-operator-token-key"))
+	g.Expect(o.SMTPAllowInsecure).To(BeFalse())
 	g.Expect(o.PprofAddr).To(Equal("0"), "pprof is off unless asked for")
 	g.Expect(o.KubeAPIQPS).To(BeNumerically("==", 200))
 	g.Expect(o.KubeAPIBurst).To(Equal(400))
@@ -60,11 +72,21 @@ func TestDefaults(t *testing.T) {
 
 func TestTokenKeySecretNamespace(t *testing.T) {
 	g := NewWithT(t)
-	o, err := parse(t, minimal, map[string]string{EnvPodNamespace: "member-operator-system"})
+	o, err := parse(t, minimalInPod, map[string]string{EnvPodNamespace: "member-operator-system"})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(o.TokenKeyNamespace).To(Equal("member-operator-system"), "the pod's namespace, from the downward API")
 
-	o, err = parse(t, append(minimal, "--token-key-secret=ops/links-key"), map[string]string{EnvPodNamespace: "ignored"})
+	file := filepath.Join(t.TempDir(), "namespace")
+	g.Expect(os.WriteFile(file, []byte("ops-members\n"), 0o600)).To(Succeed())
+	o, err = parseIn(t, minimalInPod, nil, file)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.TokenKeyNamespace).To(Equal("ops-members"), "the service account's namespace file, without $POD_NAMESPACE")
+
+	_, err = parse(t, minimalInPod, nil)
+	g.Expect(err).To(MatchError(ContainSubstring("the operator's namespace is unknown")),
+		"never the shared \"default\" namespace for the link-signing key")
+
+	o, err = parse(t, append(minimalInPod, "--token-key-secret=ops/links-key"), map[string]string{EnvPodNamespace: "ignored"})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect([]string{o.TokenKeyNamespace, o.TokenKeyName}).To(Equal([]string{"ops", "links-key"}))
 }
@@ -85,7 +107,7 @@ func TestEnvironmentFallbacks(t *testing.T) {
 
 func TestPublicURLTrailingSlashIsTrimmed(t *testing.T) {
 	g := NewWithT(t)
-	o, err := parse(t, append(minimal[:2:2], "--public-url=https://members.example.com/stores/"), nil)
+	o, err := parse(t, append(minimal[:2:2], minimal[3], "--public-url=https://members.example.com/stores/"), nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(o.PublicURL).To(Equal("https://members.example.com/stores"))
 }
@@ -117,6 +139,9 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"invitation concurrency too high", append(minimal, "--invitation-concurrency=65"), "--invitation-concurrency 65 must be between 1 and 64"},
 		{"store concurrency negative", append(minimal, "--store-concurrency=-1"), "--store-concurrency -1 must be between 1 and 64"},
 		{"bad token key namespace", append(minimal, "--token-key-secret=a/b/c"), "--token-key-secret \"a/b/c\": the name"},
+		{"plain text smtp to a network host", append(minimal[1:], "--smtp-url=smtp://mail.example.com:25?tls=none"), "--smtp-allow-insecure"},
+		{"opportunistic smtp to a network host", append(minimal[1:], "--smtp-url=smtp://mail.example.com:25?tls=opportunistic"), "--smtp-allow-insecure"},
+		{"smtp password in plain text even when allowed", append(minimal[1:], "--smtp-url=smtp://u:hunter2hunter2@mail.example.com:25?tls=none", "--smtp-allow-insecure"), "password unencrypted"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,4 +167,13 @@ func TestTrustedProxies(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(o.TrustedProxies).To(HaveLen(2))
 	g.Expect(o.TrustedProxies[1].String()).To(Equal("192.168.1.0/24"))
+}
+
+func TestInsecureSMTPOnlyWhenAskedFor(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, append(minimal[1:], "--smtp-url=smtp://relay.internal:25?tls=none", "--smtp-allow-insecure"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.SMTPAllowInsecure).To(BeTrue())
+	_, err = parse(t, append(minimal[1:], "--smtp-url=smtp://127.0.0.1:1025?tls=none"), nil)
+	g.Expect(err).NotTo(HaveOccurred(), "a loopback catcher needs no flag")
 }

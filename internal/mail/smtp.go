@@ -38,8 +38,8 @@ const DefaultTimeout = 30 * time.Second
 type SMTPConfig struct {
 	// URL is smtp://[user@]host[:port] (STARTTLS required, port 587 by default) or
 	// smtps://[user@]host[:port] (implicit TLS, port 465 by default). For a local catcher without
-	// TLS, add ?tls=none (plain text, refused with credentials unless the host is loopback) or
-	// ?tls=opportunistic (STARTTLS when offered).
+	// TLS, add ?tls=none (plain text) or ?tls=opportunistic (STARTTLS when offered): both only
+	// for a loopback host, unless AllowInsecure (and never with a password).
 	URL string
 	// Password, when set, replaces the password in URL (it comes from $SMTP_PASSWORD).
 	Password string
@@ -50,6 +50,10 @@ type SMTPConfig struct {
 	// TLSConfig overrides the TLS settings (tests use it to trust their own CA); by default the
 	// system roots verify the server's name.
 	TLSConfig *tls.Config
+	// AllowInsecure lets tls=none or tls=opportunistic reach a host that is not loopback
+	// (--smtp-allow-insecure). Without it such a URL is refused: the emails carry links that
+	// are credentials, and plain text (or a STARTTLS an attacker can strip) exposes them.
+	AllowInsecure bool
 }
 
 // TLS policies of an SMTP endpoint.
@@ -119,6 +123,23 @@ func ParseSMTPURL(raw string) (SMTPEndpoint, error) {
 	return ep, nil
 }
 
+// CheckTransport refuses an endpoint that would carry mail in plain text over a network: tls=none
+// or tls=opportunistic to a host that is not loopback, unless allowInsecure. A password never goes
+// out unencrypted to such a host, allowed or not. The errors name the host, never the password.
+func (ep SMTPEndpoint) CheckTransport(allowInsecure bool) error {
+	if ep.TLSPolicy == TLSMandatory || isLoopback(ep.Host) {
+		return nil
+	}
+	if ep.Password != "" {
+		return fmt.Errorf("tls=%s would send the SMTP password unencrypted to %s", ep.TLSPolicy, ep.Host)
+	}
+	if !allowInsecure {
+		return fmt.Errorf("tls=%s would send invitation and reset links (credentials) unencrypted to %s, "+
+			"which is not loopback; use STARTTLS or smtps, or accept the risk with --smtp-allow-insecure", ep.TLSPolicy, ep.Host)
+	}
+	return nil
+}
+
 // SMTPSender sends over SMTP with go-mail, one connection per message.
 type SMTPSender struct {
 	endpoint SMTPEndpoint
@@ -142,8 +163,8 @@ func NewSMTPSender(cfg SMTPConfig) (*SMTPSender, error) {
 	if ep.Password != "" && ep.Username == "" {
 		return nil, errors.New("smtp url: a password was given but no user name")
 	}
-	if ep.Username != "" && ep.TLSPolicy != TLSMandatory && !isLoopback(ep.Host) {
-		return nil, fmt.Errorf("smtp url: tls=%s would send the SMTP password unencrypted to %s", ep.TLSPolicy, ep.Host)
+	if err := ep.CheckTransport(cfg.AllowInsecure); err != nil {
+		return nil, fmt.Errorf("smtp url: %w", err)
 	}
 	if _, err := mail.ParseAddress(cfg.From); err != nil {
 		return nil, fmt.Errorf("mail from %q: %w", cfg.From, err)

@@ -195,3 +195,34 @@ func TestNewSMTPSenderRefusesUnsafeSettings(t *testing.T) {
 	_, err = mail.NewSMTPSender(mail.SMTPConfig{URL: "smtp://relay@127.0.0.1:1025?tls=none", Password: "pw", From: from})
 	g.Expect(err).NotTo(HaveOccurred(), "plain text to a loopback catcher is allowed")
 }
+
+// Links in emails are credentials: plain text or strippable STARTTLS to a host across a network
+// is refused unless asked for by name, and never with a password.
+func TestNewSMTPSenderRefusesPlaintextOverANetwork(t *testing.T) {
+	for _, tc := range []struct {
+		url, password string
+		allowInsecure bool
+		wantErr       string
+	}{
+		{url: "smtp://mail.example.com:25?tls=none", wantErr: "--smtp-allow-insecure"},
+		{url: "smtp://mail.example.com:25?tls=opportunistic", wantErr: "--smtp-allow-insecure"},
+		{url: "smtp://10.1.2.3:25?tls=none", wantErr: "unencrypted to 10.1.2.3"},
+		{url: "smtp://mail.example.com:25?tls=none", allowInsecure: true},
+		{url: "smtp://mail.example.com:25?tls=opportunistic", allowInsecure: true},
+		{url: "smtp://relay@mail.example.com:25?tls=opportunistic", password: "pw", allowInsecure: true,
+			wantErr: "would send the SMTP password unencrypted"},
+		{url: "smtp://localhost:1025?tls=none"},
+		{url: "smtp://[::1]:1025?tls=opportunistic"},
+		{url: "smtp://mail.example.com:587"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			g := NewWithT(t)
+			_, err := mail.NewSMTPSender(mail.SMTPConfig{URL: tc.url, Password: tc.password, From: from, AllowInsecure: tc.allowInsecure})
+			if tc.wantErr == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			g.Expect(err).To(MatchError(ContainSubstring(tc.wantErr)))
+		})
+	}
+}

@@ -38,7 +38,9 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -50,7 +52,11 @@ import (
 // ManagerUser is the identity the manager authenticates as. It is bound to the ClusterRole in
 // config/rbac/role.yaml and nothing else, so a missing RBAC marker fails here as it would in a
 // cluster.
-const ManagerUser = "system:serviceaccount:member-operator-system:member-operator-controller-manager"
+const ManagerUser = "system:serviceaccount:" + ManagerNamespace + ":member-operator-controller-manager"
+
+// ManagerNamespace is the operator's own namespace, as config/default deploys it: the manager gets
+// it as $POD_NAMESPACE and keeps its token key Secret there.
+const ManagerNamespace = "member-operator-system"
 
 // Options configure Start. Zero values pick free loopback ports and skip the manager.
 type Options struct {
@@ -196,6 +202,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	if err := grantManagerRBAC(ctx, env.Config, opts.RBACRole); err != nil {
+		return nil, err
+	}
+	if err := createAll(ctx, env.Config, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ManagerNamespace}}); err != nil {
 		return nil, err
 	}
 	leaderElection := []string{}
@@ -390,6 +399,8 @@ func (p *ManagerProcess) Start(ctx context.Context) error {
 	p.Cmd = exec.Command(p.binary, p.args...)
 	p.Cmd.Stdout = p.output
 	p.Cmd.Stderr = p.output
+	// As the Deployment's downward API does: the manager refuses to guess its namespace.
+	p.Cmd.Env = append(os.Environ(), "POD_NAMESPACE="+ManagerNamespace)
 	// If this process dies without cleaning up, the kernel stops the manager too.
 	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := p.Cmd.Start(); err != nil {
