@@ -133,6 +133,11 @@ const (
 	// acceptance claimed it. A second submission of the same link while it is fresh gets 409; an
 	// acceptance interrupted before it finished may be completed by a retry after a minute.
 	AcceptClaimAnnotation = "membership.storeops.io/accept-claimed-at"
+	// TOTPLastStepAnnotation on a credential Secret records the last TOTP time step (Unix seconds
+	// / 30) the operator's endpoints accepted for it. A code of that step or an earlier one is
+	// refused, so a code seen over someone's shoulder or in a proxy log cannot be replayed, on any
+	// replica: the record is written with the Secret's resourceVersion as precondition.
+	TOTPLastStepAnnotation = "membership.storeops.io/totp-last-step"
 	// RetainedForLabel marks the Secret that keeps a disabled Member's credentials (hash, TOTP
 	// secret) so that enabling restores them. It deliberately lacks MemberLabel: it is no grant.
 	RetainedForLabel = "membership.storeops.io/retained-for"
@@ -166,6 +171,9 @@ const (
 	PurposePasswordReset = "password-reset"
 	// PurposeEmailChange: the link, sent to the new address, makes it the Member's login email.
 	PurposeEmailChange = "email-change"
+	// PurposeEmailChangeCancel: the link, sent to the current address when a change is asked
+	// for, stops it (revokes the email-change link) until the change is confirmed.
+	PurposeEmailChangeCancel = "email-change-cancel"
 	// NewEmailAnnotation on an email-change token Secret holds the address being confirmed.
 	NewEmailAnnotation = "membership.storeops.io/new-email"
 	// PurposeTwoFactorEnrolment: the link shows a Member's new TOTP secret once, after an

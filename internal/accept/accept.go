@@ -188,7 +188,7 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 func (s *Server) acceptTransfer(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
 	password string, now time.Time) (*accepted, Outcome, *FieldError, error) {
 	owner := membershipv1alpha1.OwnerMemberName(store.Name)
-	hash, err := credentials.HashPassword(password, s.BcryptCost)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return nil, OutcomeInternalError, nil, err
 	}
@@ -313,7 +313,7 @@ func (s *Server) takeOver(ctx context.Context, inv *membershipv1alpha1.Invitatio
 // and, when 2FA is required, a new TOTP secret shown once on the success page.
 func (s *Server) writeCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
 	password string, result *accepted) error {
-	hash, err := credentials.HashPassword(password, s.BcryptCost)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}

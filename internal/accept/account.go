@@ -108,16 +108,17 @@ func (s *Server) findAccount(ctx context.Context, storeRef, email string) (*acco
 	return nil, nil
 }
 
-// accountKey is an account's rate-limit bucket, whether or not it exists.
+// accountKey is the failure-limit bucket of a store and email that resolve to no account (one that
+// exists is keyed by its Member's UID), so probing unknown addresses is limited as well.
 func accountKey(storeRef, email string) string {
 	return strings.ToLower(storeRef) + "|" + controller.NormalizeEmail(membershipv1alpha1.EmailAddress(email))
 }
 
 // setPassword stores the hash of password in the account's credential Secret (the version read:
-// a concurrent write makes this fail rather than be undone), removes every outstanding reset link
-// of the Member, and tells the Member by email.
+// a concurrent write makes this fail rather than be undone), removes every outstanding link of
+// the Member, and tells the Member by email.
 func (s *Server) setPassword(ctx context.Context, acct *account, password string) error {
-	hash, err := credentials.HashPassword(password, s.BcryptCost)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -128,12 +129,14 @@ func (s *Server) setPassword(ctx context.Context, acct *account, password string
 	if err := s.Client.Update(ctx, updated); err != nil {
 		return err
 	}
-	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member, membershipv1alpha1.PurposePasswordReset); err != nil {
+	// A new password ends everything started with the old one: reset, email-change (and its
+	// cancel) and 2FA-enrolment links alike.
+	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member); err != nil {
 		return err
 	}
 	now := s.Clock.Now()
 	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventPasswordChanged, "ChangePassword",
-		"The password was changed by its Member; outstanding reset links were revoked")
+		"The password was changed by its Member; every outstanding reset, email-change and 2FA-enrolment link was revoked")
 	s.sendAsync(acct, mail.KindPasswordChanged, mail.PasswordChangedData{
 		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
 		Email: string(acct.member.Spec.Email), ChangedAt: now,

@@ -19,16 +19,22 @@ package accept
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/metrics"
 )
 
 // Rate limits of the self-service endpoints, per account (store and email), whether or not it
@@ -51,25 +57,16 @@ type passwordChange struct {
 
 // changePassword answers POST /api/v1/password/change: 200 with the Member, 401 for a wrong
 // email, password or 2FA code (the same answer whichever it was), 400 for a new password the
-// policy refuses, 429 after repeated failures for the account.
+// policy refuses, 429 after repeated failures for the account, 503 when bcrypt is saturated.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	var in passwordChange
 	if !decodeJSON(w, r, &in, "store, email, currentPassword, newPassword and totpCode") {
 		return
 	}
-	acct, unauthorized := s.login(w, r, in.Store, in.Email, in.CurrentPassword, "the store, email or current password is wrong")
+	acct := s.login(w, r, credentialsPresented{Store: in.Store, Email: in.Email, Password: in.CurrentPassword, TOTPCode: in.TOTPCode},
+		"the store, email or current password is wrong")
 	if acct == nil {
 		return
-	}
-	if totp := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]); totp != "" {
-		switch {
-		case in.TOTPCode == "":
-			unauthorized("totpCode", "required", "totpCode: this account has two-factor authentication; send the code from the authenticator app")
-			return
-		case !credentials.ValidateTOTP(totp, in.TOTPCode, s.Clock.Now()):
-			unauthorized("totpCode", "wrong", "totpCode: the code is wrong or too old")
-			return
-		}
 	}
 	if fe := checkPassword(in.NewPassword, "", false, in.Email); fe != nil {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput), Field: "newPassword", Code: fe.Code,
@@ -77,6 +74,10 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.setPassword(r.Context(), acct, in.NewPassword); err != nil {
+		if errors.Is(err, errBcryptBusy) {
+			s.busy(w, r)
+			return
+		}
 		s.internalError(w, r, err)
 		return
 	}
@@ -89,46 +90,129 @@ type memberAnswer struct {
 	Namespace string `json:"namespace"`
 }
 
-// login authenticates a self-service API request for the account of storeRef and email. When it
-// cannot, it answers itself (429 after repeated failures, checked before any bcrypt work; 401 for
-// a wrong store, email or password, spending one of the account's tries; 500) and returns nil.
-// unauthorized answers 401 for a later check (a 2FA code) and spends a try too.
-func (s *Server) login(w http.ResponseWriter, r *http.Request, storeRef, email, password, wrong string) (
-	acct *account, unauthorized func(field, code, message string)) {
-	key, now := accountKey(storeRef, email), s.Clock.Now()
-	unauthorized = func(field, code, message string) {
-		s.logins.allow(key, now)
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Field: field, Code: code, Message: message})
-	}
-	if !s.logins.available(key, now) {
-		w.Header().Set("Retry-After", "60")
-		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
-		return nil, nil
-	}
-	acct, err := s.findAccount(r.Context(), storeRef, email)
-	if err != nil {
-		s.internalError(w, r, err)
-		return nil, nil
-	}
-	if !s.passwordMatches(acct, password) {
-		unauthorized("", "", wrong)
-		return nil, nil
-	}
-	return acct, unauthorized
+// credentialsPresented is what a self-service request proves who it is with.
+type credentialsPresented struct {
+	Store, Email, Password, TOTPCode string
 }
 
-// passwordMatches checks password against the account's hash. Without an account it still spends
-// one bcrypt comparison, against a hash of the same cost, so the answer's timing does not tell
-// whether the store and email belong to an account.
-func (s *Server) passwordMatches(acct *account, password string) bool {
+// login authenticates a self-service API request: the password and, when the account has 2FA,
+// a code of a time step not used before. When it cannot, it answers itself and returns nil: 429
+// when the account's failure budget is spent, 401 for a wrong store, email, password or code
+// (wrong is the message for the first three), 503 when bcrypt is saturated, 500.
+//
+// The failure budget belongs to the account the request resolves to (its Member's UID, so every
+// spelling of the store is one bucket; an unknown account has one of its own). A try is taken
+// before the bcrypt comparison and given back only when everything matched, so concurrent
+// guesses cannot all pass a check made before any of them failed.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, in credentialsPresented, wrong string) *account {
+	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
+	if err != nil {
+		s.internalError(w, r, err)
+		return nil
+	}
+	key := accountKey(in.Store, in.Email)
+	if acct != nil {
+		key = string(acct.member.UID)
+	}
+	refund, ok := s.logins.reserve(key, s.Clock.Now())
+	if !ok {
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
+		return nil
+	}
+	unauthorized := func(field, code, message string) {
+		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Field: field, Code: code, Message: message})
+	}
+	matches, err := s.passwordMatches(r.Context(), acct, in.Password)
+	switch {
+	case errors.Is(err, errBcryptBusy):
+		refund() // nothing was tried
+		s.busy(w, r)
+		return nil
+	case err != nil:
+		s.internalError(w, r, err)
+		return nil
+	case !matches:
+		unauthorized("", "", wrong)
+		return nil
+	}
+	if key := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]); key != "" {
+		if in.TOTPCode == "" {
+			unauthorized("totpCode", "required", "totpCode: this account has two-factor authentication; send the code from the authenticator app")
+			return nil
+		}
+		used, err := s.useTOTPCode(r.Context(), acct, in.TOTPCode)
+		if err != nil {
+			s.internalError(w, r, err)
+			return nil
+		}
+		if !used {
+			unauthorized("totpCode", "wrong", "totpCode: the code is wrong, too old or already used; wait for the next one")
+			return nil
+		}
+	}
+	refund()
+	return acct
+}
+
+// useTOTPCode checks code against the account's 2FA key and spends its time step: the step is
+// recorded in the credential Secret (TOTPLastStepAnnotation) with the version read as the
+// precondition, so of two uses of one code, on this replica or another, at most one succeeds,
+// and a stale cache gets a conflict and reads the record again. It reports false for a wrong
+// code, or one whose step (or a later one) was already used.
+func (s *Server) useTOTPCode(ctx context.Context, acct *account, code string) (bool, error) {
+	key := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret])
+	step, ok := credentials.MatchTOTP(key, code, s.Clock.Now())
+	if !ok {
+		return false, nil
+	}
+	current := acct.credentials
+	for range 3 {
+		if !credentials.TOTPStepFresh(step, current.Annotations[membershipv1alpha1.TOTPLastStepAnnotation]) {
+			return false, nil
+		}
+		updated := current.DeepCopy()
+		if updated.Annotations == nil {
+			updated.Annotations = map[string]string{}
+		}
+		updated.Annotations[membershipv1alpha1.TOTPLastStepAnnotation] = strconv.FormatInt(step, 10)
+		err := s.Client.Update(ctx, updated)
+		if err == nil {
+			acct.credentials = updated
+			return true, nil
+		}
+		if !apierrors.IsConflict(err) {
+			return false, err
+		}
+		fresh := &corev1.Secret{}
+		if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(current), fresh); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		if !metav1.IsControlledBy(fresh, acct.member) || string(fresh.Data[membershipv1alpha1.CredentialTOTPSecret]) != key {
+			return false, nil // no longer this account's, or its 2FA key was reset meanwhile
+		}
+		current = fresh
+	}
+	return false, errors.New("recording the used 2FA time step: the credential Secret kept changing")
+}
+
+// passwordMatches checks password against the account's hash, holding a bcrypt slot. Without an
+// account it still spends a comparison against a dummy hash, so timing does not tell.
+func (s *Server) passwordMatches(ctx context.Context, acct *account, password string) (bool, error) {
+	release, err := s.acquireBcrypt(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	metrics.PasswordChecks.Inc()
 	if acct == nil {
 		s.dummyHashOnce.Do(func() {
 			s.dummyHash, _ = credentials.HashPassword("no account has this password", s.BcryptCost)
 		})
 		_ = credentials.VerifyPassword(s.dummyHash, password)
-		return false
+		return false, nil
 	}
-	return credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], password)
+	return credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], password), nil
 }
 
 // decodeJSON reads a JSON object with exactly the documented fields, or answers 415/400.
@@ -166,16 +250,15 @@ func (s *Server) submitForgot(w http.ResponseWriter, r *http.Request) {
 	}
 	storeRef, email := strings.TrimSpace(r.PostForm.Get("store")), strings.TrimSpace(r.PostForm.Get("email"))
 	render(w, http.StatusOK, forgotPage(requestLocale(r), storeRef, email, true))
-	if !s.forgots.allow(accountKey(storeRef, email), s.Clock.Now()) {
-		return // asked too often for this address: quietly nothing
-	}
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.requestTimeout())
 		defer cancel()
 		acct, err := s.findAccount(ctx, storeRef, email)
-		if err == nil && acct != nil {
+		// Per account (its Member's UID: every spelling of the store is one budget); over it,
+		// quietly nothing.
+		if err == nil && acct != nil && s.forgots.allow(string(acct.member.UID), s.Clock.Now()) {
 			err = s.issueReset(ctx, acct)
 		}
 		if err != nil {
@@ -189,7 +272,7 @@ func (s *Server) submitForgot(w http.ResponseWriter, r *http.Request) {
 // account.
 func (s *Server) openAccountLink(w http.ResponseWriter, r *http.Request, purpose string) (string, *account, *corev1.Secret) {
 	raw := r.URL.Query().Get("token")
-	if s.linkOverLimit(raw) {
+	if s.linkOverLimit(r.Context(), raw) {
 		s.renderProblem(w, "en", OutcomeRateLimited)
 		return raw, nil, nil
 	}
@@ -213,7 +296,7 @@ func (s *Server) postedLink(w http.ResponseWriter, r *http.Request) (string, boo
 		return "", false
 	}
 	raw := r.PostForm.Get("token")
-	if s.linkOverLimit(raw) {
+	if s.linkOverLimit(r.Context(), raw) {
 		s.renderResetProblem(w, "en", OutcomeRateLimited)
 		return "", false
 	}

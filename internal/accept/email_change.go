@@ -38,6 +38,7 @@ import (
 const (
 	EventEmailChangeRequested = "EmailChangeRequested"
 	EventEmailChanged         = "EmailChanged"
+	EventEmailChangeCancelled = "EmailChangeCancelled"
 )
 
 var emailRule = regexp.MustCompile(membershipv1alpha1.EmailPattern)
@@ -47,19 +48,28 @@ type emailChange struct {
 	Store    string `json:"store"`
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	TOTPCode string `json:"totpCode"`
 	NewEmail string `json:"newEmail"`
 }
 
+// Email-change requests per account: as the reset emails, three, then one per five minutes.
+const (
+	emailChangeRate  = forgotRate
+	emailChangeBurst = forgotBurst
+)
+
 // changeEmail answers POST /api/v1/email/change: 202 once a confirmation link is on its way to
-// the new address; 401 for a wrong store, email or password; 400 for a malformed new address;
-// 409 when the new address is taken or the Member's email is declared in Git; 429 after
-// repeated failures.
+// the new address and a notice with a cancel link to the current one; 401 for a wrong store,
+// email, password or 2FA code (as password change); 400 for a malformed new address; 409 when the
+// new address is taken or the Member's email is declared in Git; 429 after repeated failures or
+// too many requests for the account.
 func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 	var in emailChange
-	if !decodeJSON(w, r, &in, "store, email, password and newEmail") {
+	if !decodeJSON(w, r, &in, "store, email, password, totpCode and newEmail") {
 		return
 	}
-	acct, _ := s.login(w, r, in.Store, in.Email, in.Password, "the store, email or password is wrong")
+	acct := s.login(w, r, credentialsPresented{Store: in.Store, Email: in.Email, Password: in.Password, TOTPCode: in.TOTPCode},
+		"the store, email or password is wrong")
 	if acct == nil {
 		return
 	}
@@ -76,25 +86,57 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, apiError{Error: "conflict", Field: "newEmail", Message: conflict})
 		return
 	}
-	expires := s.Clock.Now().Add(s.resetTTL()).UTC().Truncate(time.Second)
-	tok, secret, err := accounttoken.Issue(r.Context(), s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
-		membershipv1alpha1.PurposeEmailChange, expires, membershipv1alpha1.NewEmailAnnotation, in.NewEmail)
-	if err != nil {
+	if !s.emailChanges.allow(string(acct.member.UID), s.Clock.Now()) {
+		w.Header().Set("Retry-After", "300")
+		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited),
+			Message: "too many email change requests for this account; try again later"})
+		return
+	}
+	if err := s.requestEmailChange(r.Context(), acct, in.NewEmail); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChangeRequested, "ChangeEmail",
-		"A confirmation link was emailed to %s; the login email changes when it is followed", in.NewEmail)
-	s.sendAsyncTo(acct, in.NewEmail, mail.KindEmailChangeConfirm, mail.EmailChangeData{
-		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
-		OldEmail: string(acct.member.Spec.Email), NewEmail: in.NewEmail, ExpiresAt: expires,
-		ConfirmURL: strings.TrimRight(s.PublicURL, "/") + "/email/confirm?token=" + url.QueryEscape(tok.String()),
-	}, mail.MessageID(secret.UID, string(mail.KindEmailChangeConfirm), s.MailDomain))
 	writeJSON(w, http.StatusAccepted, struct {
 		memberAnswer
 		Message string `json:"message"`
 	}{memberAnswer{Member: acct.member.Name, Namespace: acct.member.Namespace},
 		"a confirmation link was sent to " + in.NewEmail + "; the login email changes when it is followed"})
+}
+
+// requestEmailChange replaces any outstanding email change of the account (a Member has at most
+// one) with a new one: a confirmation link to newEmail, and at once a notice to the current
+// address saying to which address and with a link that stops it until it is confirmed.
+func (s *Server) requestEmailChange(ctx context.Context, acct *account, newEmail string) error {
+	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member,
+		membershipv1alpha1.PurposeEmailChange, membershipv1alpha1.PurposeEmailChangeCancel); err != nil {
+		return err
+	}
+	expires := s.Clock.Now().Add(s.resetTTL()).UTC().Truncate(time.Second)
+	confirm, confirmSecret, err := accounttoken.Issue(ctx, s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
+		membershipv1alpha1.PurposeEmailChange, expires, membershipv1alpha1.NewEmailAnnotation, newEmail)
+	if err != nil {
+		return err
+	}
+	cancel, cancelSecret, err := accounttoken.Issue(ctx, s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
+		membershipv1alpha1.PurposeEmailChangeCancel, expires, membershipv1alpha1.NewEmailAnnotation, newEmail)
+	if err != nil {
+		return err
+	}
+	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChangeRequested, "ChangeEmail",
+		"A confirmation link was emailed to %s and a notice with a cancel link to %s; the login email changes when the confirmation is followed",
+		newEmail, acct.member.Spec.Email)
+	base := strings.TrimRight(s.PublicURL, "/")
+	data := mail.EmailChangeData{
+		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
+		OldEmail: string(acct.member.Spec.Email), NewEmail: newEmail, ExpiresAt: expires,
+		ConfirmURL: base + "/email/confirm?token=" + url.QueryEscape(confirm.String()),
+		CancelURL:  base + "/email/cancel?token=" + url.QueryEscape(cancel.String()),
+	}
+	s.sendAsyncTo(acct, newEmail, mail.KindEmailChangeConfirm, data,
+		mail.MessageID(confirmSecret.UID, string(mail.KindEmailChangeConfirm), s.MailDomain))
+	s.sendAsyncTo(acct, string(acct.member.Spec.Email), mail.KindEmailChangeRequested, data,
+		mail.MessageID(cancelSecret.UID, string(mail.KindEmailChangeRequested), s.MailDomain))
+	return nil
 }
 
 // emailChangeConflict says why acct may not take newEmail ("" when it may): its email is declared
@@ -151,8 +193,67 @@ func (s *Server) showConfirmEmail(w http.ResponseWriter, r *http.Request) {
 	locale := localeOf(acct.store)
 	t := texts[locale]
 	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "confirm-email", Title: t["email.title"], Token: raw,
+		Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t["email.title"], Token: raw,
+		Action: "confirm", Submit: t["email.submit"],
 		Body: fmt.Sprintf(t["email.intro"], acct.store.Spec.DisplayName, secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email),
+	})
+}
+
+// showCancelEmail answers GET /email/cancel?token=...: the link in the notice to the current
+// address; a page with one button, so a mail scanner following the link does not spend it.
+func (s *Server) showCancelEmail(w http.ResponseWriter, r *http.Request) {
+	raw, acct, secret := s.openAccountLink(w, r, membershipv1alpha1.PurposeEmailChangeCancel)
+	if acct == nil {
+		return
+	}
+	locale := localeOf(acct.store)
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t["email.cancel.title"], Token: raw,
+		Action: "cancel", Submit: t["email.cancel.submit"],
+		Body: fmt.Sprintf(t["email.cancel.intro"], acct.store.Spec.DisplayName, acct.member.Spec.Email,
+			secret.Annotations[membershipv1alpha1.NewEmailAnnotation]),
+	})
+}
+
+// submitCancelEmail spends the cancel link and revokes the outstanding email change: its
+// confirmation link answers 410 from then on.
+func (s *Server) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
+	raw, ok := s.postedLink(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeEmailChangeCancel)
+	locale := "en"
+	if acct != nil {
+		locale = localeOf(acct.store)
+	}
+	if err == nil && outcome == OutcomeAccepted {
+		var used bool
+		if used, err = accounttoken.Use(ctx, s.Client, secret); err == nil && !used {
+			outcome = OutcomeAlreadyUsed
+		}
+	}
+	if err == nil && outcome == OutcomeAccepted {
+		err = accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member,
+			membershipv1alpha1.PurposeEmailChange, membershipv1alpha1.PurposeEmailChangeCancel)
+	}
+	if err != nil {
+		s.Log.Error(err, "email change cancellation failed")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		s.renderResetProblem(w, locale, outcome)
+		return
+	}
+	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChangeCancelled, "CancelEmailChange",
+		"The requested change of the login email to %s was stopped from the notice sent to %s",
+		secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email)
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["email.cancel.done.title"],
+		Body: fmt.Sprintf(t["email.cancel.done.body"], acct.member.Spec.Email),
 	})
 }
 
@@ -215,11 +316,10 @@ func (s *Server) applyEmailChange(ctx context.Context, acct *account, newEmail s
 		client.FieldOwner(membershipv1alpha1.OperatorFieldManager)); err != nil {
 		return err
 	}
-	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member, membershipv1alpha1.PurposeEmailChange); err != nil {
+	// Every other link of the Member goes: reset links were sent to the old address, and the
+	// cancel link works only until the change is confirmed.
+	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member); err != nil {
 		return err
-	}
-	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member, membershipv1alpha1.PurposePasswordReset); err != nil {
-		return err // reset links were sent to the old address
 	}
 	now := s.Clock.Now()
 	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChanged, "ChangeEmail",

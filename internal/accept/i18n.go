@@ -150,6 +150,11 @@ var accountTexts = map[string]map[string]string{
 		"email.done.title":               "Your login email was changed",
 		"email.done.body":                "From now on, log in to %s with %s.",
 		"email.problem.conflict":         "This address can no longer become your login email: it belongs to another account now, or your account is managed by your platform team.",
+		"email.cancel.title":             "Stop the change of your login email",
+		"email.cancel.intro":             "Keep logging in to %s with %s, and stop the change to %s?",
+		"email.cancel.submit":            "Stop this change",
+		"email.cancel.done.title":        "The change was stopped",
+		"email.cancel.done.body":         "You keep logging in with %s. If you did not ask for the change, change your password now: someone knows it.",
 	},
 	"nl": {
 		"forgot.title":                   "Wachtwoord vergeten?",
@@ -179,6 +184,11 @@ var accountTexts = map[string]map[string]string{
 		"email.done.title":               "Je inlogadres is gewijzigd",
 		"email.done.body":                "Log voortaan bij %s in met %s.",
 		"email.problem.conflict":         "Dit adres kan niet meer je inlogadres worden: het hoort nu bij een ander account, of je account wordt door je platformteam beheerd.",
+		"email.cancel.title":             "De wijziging van je inlogadres stoppen",
+		"email.cancel.intro":             "Blijf je bij %s inloggen met %s, en stop je de wijziging naar %s?",
+		"email.cancel.submit":            "Deze wijziging stoppen",
+		"email.cancel.done.title":        "De wijziging is gestopt",
+		"email.cancel.done.body":         "Je blijft inloggen met %s. Heb je niet om de wijziging gevraagd? Wijzig dan nu je wachtwoord: iemand anders kent het.",
 	},
 	"ja": {
 		"forgot.title":                   "パスワードをお忘れですか？",
@@ -208,6 +218,11 @@ var accountTexts = map[string]map[string]string{
 		"email.done.title":               "ログインメールアドレスを変更しました",
 		"email.done.body":                "今後は %s に %s でログインしてください。",
 		"email.problem.conflict":         "このアドレスはログインメールアドレスにできなくなりました。別のアカウントで使われているか、アカウントがプラットフォームチームによって管理されています。",
+		"email.cancel.title":             "ログインメールアドレスの変更を中止",
+		"email.cancel.intro":             "%s へのログインに引き続き %s を使い、%s への変更を中止しますか？",
+		"email.cancel.submit":            "この変更を中止",
+		"email.cancel.done.title":        "変更を中止しました",
+		"email.cancel.done.body":         "引き続き %s でログインします。変更を依頼していない場合は、すぐにパスワードを変更してください。他の人に知られています。",
 	},
 }
 

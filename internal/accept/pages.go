@@ -17,10 +17,16 @@ limitations under the License.
 package accept
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
@@ -52,9 +58,17 @@ type pageData struct {
 	TOTPSecret string
 	QR         template.HTML
 
+	// The one-button page (kindButton): where its form posts (relative to the page) and the
+	// button's text.
+	Action, Submit string
+
 	// The problem page.
 	Problem string
 }
+
+// kindButton is a page with one button that posts the link's token: a link that changes
+// something acts only on that POST, so a mail scanner following it spends nothing.
+const kindButton = "button"
 
 // parseForLimit is the key of a token's rate-limit bucket: its ID, when it has the shape of one.
 func parseForLimit(raw string) (string, error) {
@@ -65,17 +79,33 @@ func parseForLimit(raw string) (string, error) {
 	return tok.ID, nil
 }
 
-// linkOverLimit applies the per-link rate limit to a presented token (by its public ID).
-func (s *Server) linkOverLimit(raw string) bool {
+// linkOverLimit applies the per-link rate limit to a presented token (by its public ID). Only an
+// ID that belongs to a real link (an Invitation's, or an account link's Secret) is counted: made-up
+// IDs take no room in the limiter, so a flood of them cannot push real links' buckets out (they
+// are limited per client instead, and answer 404 at the cost of one cache lookup).
+func (s *Server) linkOverLimit(ctx context.Context, raw string) bool {
 	id, err := parseForLimit(raw)
-	return err == nil && !s.tokens.allow(id, s.Clock.Now())
+	return err == nil && s.linkExists(ctx, id) && !s.tokens.allow(id, s.Clock.Now())
+}
+
+// linkExists reports whether id is the public ID of an invitation or account link, from the cache.
+func (s *Server) linkExists(ctx context.Context, id string) bool {
+	var invitations membershipv1alpha1.InvitationList
+	if err := s.Client.List(ctx, &invitations, client.MatchingFields{controller.InvitationTokenIDIndex: id}); err != nil || len(invitations.Items) > 0 {
+		return true // an error counts, so it never turns the limit off
+	}
+	var secrets corev1.SecretList
+	if err := s.Client.List(ctx, &secrets, client.MatchingFields{controller.SecretTokenIDIndex: id}); err != nil || len(secrets.Items) > 0 {
+		return true
+	}
+	return false
 }
 
 // showForm answers GET /invitations/accept?token=...: the form, in the Store's language, or a
 // page saying why the link cannot be used.
 func (s *Server) showForm(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("token")
-	if s.linkOverLimit(raw) {
+	if s.linkOverLimit(r.Context(), raw) {
 		s.renderProblem(w, "en", OutcomeRateLimited)
 		return
 	}

@@ -119,6 +119,7 @@ const (
 	// Self-service outcomes.
 	OutcomeChanged      Outcome = "changed"      // 200: a password was set
 	OutcomeUnauthorized Outcome = "unauthorized" // 401: wrong store, email, password or 2FA code
+	OutcomeBusy         Outcome = "busy"         // 503: every bcrypt slot is in use
 )
 
 // linkState decides what a presented link is worth from its invitation alone: current says the

@@ -17,10 +17,13 @@ limitations under the License.
 package accept
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,7 +140,7 @@ func TestEveryLocaleHasEveryText(t *testing.T) {
 
 func TestKeyedLimiterRefusesOverTheBurstAndRefills(t *testing.T) {
 	g := NewWithT(t)
-	l := newKeyedLimiter(1, 3)
+	l := newKeyedLimiter(1, 3, 10)
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	for range 3 {
 		g.Expect(l.allow("a", now)).To(BeTrue())
@@ -145,9 +148,75 @@ func TestKeyedLimiterRefusesOverTheBurstAndRefills(t *testing.T) {
 	g.Expect(l.allow("a", now)).To(BeFalse())
 	g.Expect(l.allow("b", now)).To(BeTrue(), "another key has its own bucket")
 	g.Expect(l.allow("a", now.Add(time.Second))).To(BeTrue(), "refilled at the rate")
-	l.max = 2
-	g.Expect(l.allow("c", now.Add(time.Second))).To(BeFalse(), "bounded memory under a flood of keys")
-	g.Expect(l.allow("c", now.Add(time.Hour))).To(BeTrue(), "idle buckets are swept")
+	g.Expect(l.allow("a", now.Add(time.Second))).To(BeFalse())
+}
+
+// A flood of distinct keys evicts the least recently used ones: memory stays bounded and a new
+// key is never refused because the table is full.
+func TestKeyedLimiterEvictsTheLeastRecentlyUsedWhenFull(t *testing.T) {
+	g := NewWithT(t)
+	l := newKeyedLimiter(0.001, 2, 3)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	g.Expect(l.allow("busy", now)).To(BeTrue())
+	g.Expect(l.allow("busy", now)).To(BeTrue())
+	g.Expect(l.allow("busy", now)).To(BeFalse(), "busy is over its limit")
+	for i := range 1000 {
+		g.Expect(l.allow(fmt.Sprintf("flood-%d", i), now)).To(BeTrue(), "a full table refuses nobody")
+		g.Expect(l.len()).To(BeNumerically("<=", 3))
+	}
+	g.Expect(l.allow("legit", now)).To(BeTrue())
+	g.Expect(l.allow("busy", now)).To(BeTrue(), "busy was evicted and starts again full")
+
+	recent := newKeyedLimiter(0.001, 1, 2)
+	g.Expect(recent.allow("kept", now)).To(BeTrue())
+	g.Expect(recent.allow("other", now)).To(BeTrue())
+	g.Expect(recent.allow("kept", now)).To(BeFalse(), "touching kept makes it the most recently used")
+	g.Expect(recent.allow("third", now)).To(BeTrue(), "evicts other, not kept")
+	g.Expect(recent.allow("kept", now)).To(BeFalse(), "kept's spent bucket is still there")
+}
+
+// A failure budget is reserved before the costly check and given back on success: concurrent
+// attempts cannot all pass, and successes cost nothing.
+func TestKeyedLimiterReservesAndRefunds(t *testing.T) {
+	g := NewWithT(t)
+	l := newKeyedLimiter(0.001, 5, 10)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	var granted atomic.Int32
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok := l.reserve("account", now); ok {
+				granted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	g.Expect(granted.Load()).To(BeEquivalentTo(5), "200 at once: only the burst gets through")
+
+	fresh := newKeyedLimiter(0.001, 2, 10)
+	for range 10 {
+		refund, ok := fresh.reserve("account", now)
+		g.Expect(ok).To(BeTrue(), "every success is refunded")
+		refund()
+	}
+	_, ok := fresh.reserve("account", now)
+	g.Expect(ok).To(BeTrue())
+	_, ok = fresh.reserve("account", now)
+	g.Expect(ok).To(BeTrue())
+	_, ok = fresh.reserve("account", now)
+	g.Expect(ok).To(BeFalse(), "failures (not refunded) spend the budget")
+}
+
+func TestClientKeyBucketsIPv6ByItsSlash64(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(clientKey(netip.MustParseAddr("2001:db8:1:2:aaaa::1"))).To(Equal("2001:db8:1:2::/64"))
+	g.Expect(clientKey(netip.MustParseAddr("2001:db8:1:2:ffff:ffff:ffff:ffff"))).To(Equal("2001:db8:1:2::/64"),
+		"every address of one /64 is one client")
+	g.Expect(clientKey(netip.MustParseAddr("2001:db8:1:3::1"))).To(Equal("2001:db8:1:3::/64"))
+	g.Expect(clientKey(netip.MustParseAddr("203.0.113.7"))).To(Equal("203.0.113.7"))
+	g.Expect(clientKey(netip.MustParseAddr("::ffff:203.0.113.7"))).To(Equal("203.0.113.7"), "IPv4-mapped is IPv4")
 }
 
 func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
@@ -164,7 +233,8 @@ func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
 		{"a client-supplied hop before the real one is ignored", "10.1.2.3:5000", "1.1.1.1, 198.51.100.1", ingress, "198.51.100.1"},
 		{"two trusted hops", "10.1.2.3:5000", "198.51.100.1, 10.9.9.9", ingress, "198.51.100.1"},
 		{"garbled header", "10.1.2.3:5000", "not-an-ip", ingress, "10.1.2.3"},
-		{"IPv6 peer", "[2001:db8::1]:5000", "", ingress, "2001:db8::1"},
+		{"IPv6 peer", "[2001:db8::1]:5000", "", ingress, "2001:db8::/64"},
+		{"IPv6 client through the ingress", "10.1.2.3:5000", "2001:db8:7:7::42", ingress, "2001:db8:7:7::/64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

@@ -26,6 +26,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -112,6 +113,14 @@ type Server struct {
 	ClientBurst int
 	TokenRate   rate.Limit
 	TokenBurst  int
+	// LimiterSize bounds the keys each rate limiter remembers (least recently used evicted);
+	// 100,000 when zero.
+	LimiterSize int
+	// BcryptConcurrency bounds the bcrypt work in flight; the CPUs the process may use when zero.
+	BcryptConcurrency int
+	// BcryptWait is how long a request waits for a bcrypt slot before the answer is 503;
+	// DefaultBcryptWait when zero.
+	BcryptWait time.Duration
 
 	// PublicURL is the base of the links in self-service emails (--public-url).
 	PublicURL string
@@ -126,6 +135,10 @@ type Server struct {
 	// logins counts failed password checks per account; forgots, reset emails asked for.
 	logins  *keyedLimiter
 	forgots *keyedLimiter
+	// emailChanges counts email-change requests per account.
+	emailChanges *keyedLimiter
+	bcrypt       chan struct{}
+	bcryptOnce   sync.Once
 	// background is the work that outlives its request (emails); Start waits for it on shutdown.
 	background sync.WaitGroup
 	// dummyHash is compared against when there is no account, so timing does not tell.
@@ -177,10 +190,11 @@ func (s *Server) Handler() http.Handler {
 	if s.TokenRate == 0 {
 		s.TokenRate, s.TokenBurst = DefaultTokenRate, DefaultTokenBurst
 	}
-	s.clients = newKeyedLimiter(s.ClientRate, s.ClientBurst)
-	s.tokens = newKeyedLimiter(s.TokenRate, s.TokenBurst)
-	s.logins = newKeyedLimiter(loginFailureRate, loginFailureBurst)
-	s.forgots = newKeyedLimiter(forgotRate, forgotBurst)
+	s.clients = newKeyedLimiter(s.ClientRate, s.ClientBurst, s.LimiterSize)
+	s.tokens = newKeyedLimiter(s.TokenRate, s.TokenBurst, s.LimiterSize)
+	s.logins = newKeyedLimiter(loginFailureRate, loginFailureBurst, s.LimiterSize)
+	s.forgots = newKeyedLimiter(forgotRate, forgotBurst, s.LimiterSize)
+	s.emailChanges = newKeyedLimiter(emailChangeRate, emailChangeBurst, s.LimiterSize)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /invitations/accept", s.showForm)
@@ -194,6 +208,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/email/change", s.changeEmail)
 	mux.HandleFunc("GET /email/confirm", s.showConfirmEmail)
 	mux.HandleFunc("POST /email/confirm", s.submitConfirmEmail)
+	mux.HandleFunc("GET /email/cancel", s.showCancelEmail)
+	mux.HandleFunc("POST /email/cancel", s.submitCancelEmail)
 	mux.HandleFunc("GET /2fa/enrol", s.showEnrol)
 	mux.HandleFunc("POST /2fa/enrol", s.submitEnrol)
 	static, _ := fs.Sub(assets, "static")
@@ -232,8 +248,9 @@ func (s *Server) limited(next http.Handler) http.Handler {
 	})
 }
 
-// clientAddress is the address a request is attributed to: the peer's, or, when the peer is a
-// trusted proxy, the nearest address in X-Forwarded-For that is not a trusted proxy itself.
+// clientAddress is the rate-limit key of the client a request is attributed to (clientKey: an
+// IPv6 client's /64): the peer's, or, when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not a trusted proxy itself.
 func clientAddress(r *http.Request, trusted []netip.Prefix) string {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
@@ -241,7 +258,7 @@ func clientAddress(r *http.Request, trusted []netip.Prefix) string {
 	}
 	addr := peer.Addr().Unmap()
 	if !isTrusted(addr, trusted) {
-		return addr.String()
+		return clientKey(addr)
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -254,7 +271,7 @@ func clientAddress(r *http.Request, trusted []netip.Prefix) string {
 			break
 		}
 	}
-	return addr.String()
+	return clientKey(addr)
 }
 
 func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
@@ -308,6 +325,7 @@ var statusOf = map[Outcome]int{
 	OutcomeInternalError: http.StatusInternalServerError,
 	OutcomeChanged:       http.StatusOK,
 	OutcomeUnauthorized:  http.StatusUnauthorized,
+	OutcomeBusy:          http.StatusServiceUnavailable,
 }
 
 // apiMessages are the JSON API's explanations of each outcome.
@@ -318,6 +336,7 @@ var apiMessages = map[Outcome]string{
 	OutcomeNoLongerValid: "this invitation has expired or was revoked",
 	OutcomeRateLimited:   "too many requests; try again later",
 	OutcomeInternalError: "internal error; try again later",
+	OutcomeBusy:          "the server is busy checking passwords; try again in a few seconds",
 }
 
 // process resolves the token and, when the link is live, accepts. It applies the per-link rate
@@ -329,7 +348,7 @@ func (s *Server) process(r *http.Request, in acceptance) (*accepted, *link, Outc
 }
 
 func (s *Server) tryAccept(r *http.Request, in acceptance) (*accepted, *link, Outcome, *FieldError) {
-	if s.linkOverLimit(in.Token) {
+	if s.linkOverLimit(r.Context(), in.Token) {
 		return nil, nil, OutcomeRateLimited, nil
 	}
 	l, outcome, err := s.resolve(r.Context(), in.Token)
@@ -341,7 +360,10 @@ func (s *Server) tryAccept(r *http.Request, in acceptance) (*accepted, *link, Ou
 			return result, l, outcome, fe
 		}
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, errBcryptBusy):
+		outcome = OutcomeBusy
+	case err != nil:
 		s.Log.Error(err, "acceptance failed")
 		outcome = OutcomeInternalError
 	}
@@ -373,8 +395,11 @@ func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
 // failures other than field errors, as a page.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, outcome Outcome, result *accepted, fe *FieldError) {
 	status := statusOf[outcome]
-	if outcome == OutcomeRateLimited {
+	switch outcome {
+	case OutcomeRateLimited:
 		w.Header().Set("Retry-After", "60")
+	case OutcomeBusy:
+		w.Header().Set("Retry-After", "5")
 	}
 	if !strings.HasPrefix(r.URL.Path, "/api/") {
 		s.renderProblem(w, "en", outcome)

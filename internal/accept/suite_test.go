@@ -66,7 +66,40 @@ var (
 	baseURL string
 	// artifacts receives the browser's screenshots.
 	artifacts string
+	// replica is a second manager with its own cache and no controllers, as another replica (or
+	// the acceptance-only Deployment) would be; specs start acceptance servers on it.
+	replica  ctrl.Manager
+	sender   *mail.SMTPSender
+	tokenKey = bytes.Repeat([]byte("t"), 32)
 )
+
+// startReplicaServer starts an acceptance server on the replica manager, with the suite's
+// settings changed by configure, and returns its base URL once it answers.
+func startReplicaServer(configure func(*accept.Server)) string {
+	GinkgoHelper()
+	addr, err := devenv.FreeLoopbackAddr()
+	Expect(err).NotTo(HaveOccurred())
+	srv := &accept.Server{
+		Client: replica.GetClient(), APIReader: replica.GetAPIReader(), Scheme: replica.GetScheme(),
+		Recorder: replica.GetEventRecorder("membership.storeops.io/acceptance-server"),
+		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
+		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept-replica"),
+		ClientRate: 5, ClientBurst: clientBurst, PublicURL: baseURL, PasswordResetTTL: resetTTL,
+	}
+	if configure != nil {
+		configure(srv)
+	}
+	Expect(replica.Add(srv)).To(Succeed())
+	url := "http://" + addr
+	Eventually(func() error {
+		resp, err := httpClient("127.0.0.1").Get(url + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	return url
+}
 
 // resetTTL is how long the suite's password reset links work (on the fake clock).
 const resetTTL = time.Hour
@@ -97,14 +130,12 @@ var _ = BeforeSuite(func() {
 	scheme = controlPlane.Scheme
 	k8sClient = controlPlane.Client
 
-	var sender *mail.SMTPSender
 	catcher, sender, err = testenv.StartMail(GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(time.Now())
 	addr, err := devenv.FreeLoopbackAddr()
 	Expect(err).NotTo(HaveOccurred())
 	baseURL = "http://" + addr
-	tokenKey := bytes.Repeat([]byte("t"), 32)
 
 	mgr, err := controlPlane.NewManager(ctx, tokenKey)
 	Expect(err).NotTo(HaveOccurred())
@@ -133,6 +164,12 @@ var _ = BeforeSuite(func() {
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+	replica, err = controlPlane.NewManager(ctx, tokenKey)
+	Expect(err).NotTo(HaveOccurred())
+	go func() {
+		defer GinkgoRecover()
+		Expect(replica.Start(ctx)).To(Succeed())
 	}()
 	Eventually(func() error {
 		resp, err := httpClient("127.0.0.1").Get(baseURL + "/healthz")

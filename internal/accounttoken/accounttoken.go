@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package accounttoken issues, finds and revokes a Member's single-use account links (a
-// password reset, a 2FA enrolment): the token goes into an email, and only the SHA-256 of its
+// password reset, an email change and its cancellation, a 2FA enrolment): the token goes into an email, and only the SHA-256 of its
 // secret is kept, in a Secret the Member owns, labelled with the token's public ID and purpose
 // and annotated with when it expires. The acceptance server and the Member controller share it.
 package accounttoken
@@ -23,6 +23,7 @@ package accounttoken
 import (
 	"context"
 	"io"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -125,20 +126,23 @@ func Use(ctx context.Context, c client.Client, secret *corev1.Secret) (bool, err
 	return true, nil
 }
 
-// RevokeAll deletes every token of purpose that member holds, read from the API server (a
-// token just issued may not be in the cache yet).
-func RevokeAll(ctx context.Context, reader client.Reader, c client.Client, member *membershipv1alpha1.Member, purpose string) error {
+// RevokeAll deletes every token of member whose purpose is one of purposes, or every token of
+// member when none is named, read from the API server (a token just issued may not be in the
+// cache yet). Only Secrets the Member controls go, each with its UID as precondition.
+func RevokeAll(ctx context.Context, reader client.Reader, c client.Client, member *membershipv1alpha1.Member, purposes ...string) error {
 	var secrets corev1.SecretList
 	if err := reader.List(ctx, &secrets, client.InNamespace(member.Namespace), client.MatchingLabels{
-		membershipv1alpha1.TokenForLabel: member.Name, membershipv1alpha1.TokenPurposeLabel: purpose,
+		membershipv1alpha1.TokenForLabel: member.Name,
 	}); err != nil {
 		return err
 	}
 	for i := range secrets.Items {
-		if !metav1.IsControlledBy(&secrets.Items[i], member) {
+		secret := &secrets.Items[i]
+		if !metav1.IsControlledBy(secret, member) ||
+			len(purposes) > 0 && !slices.Contains(purposes, secret.Labels[membershipv1alpha1.TokenPurposeLabel]) {
 			continue
 		}
-		if err := c.Delete(ctx, &secrets.Items[i]); client.IgnoreNotFound(err) != nil {
+		if err := c.Delete(ctx, secret, client.Preconditions{UID: &secret.UID}); client.IgnoreNotFound(err) != nil && !apierrors.IsConflict(err) {
 			return err
 		}
 	}

@@ -53,6 +53,9 @@ const (
 	// which the Member controller checks for expiry on every reconcile: an index, not a scan of
 	// every Secret in the namespace.
 	SecretTokenForIndex = "secret.tokenFor"
+	// SecretTokenIDIndex finds an account link Secret by its token's public ID (TokenIDLabel):
+	// the acceptance server counts a link against its per-link limit only when the ID is real.
+	SecretTokenIDIndex = "secret.tokenID"
 )
 
 // NormalizeEmail is the one comparison form of an address: lower-cased. Plus-aliases are kept:
@@ -100,6 +103,12 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error 
 		{&corev1.Secret{}, SecretTokenForIndex, func(o client.Object) []string {
 			if member := o.GetLabels()[membershipv1alpha1.TokenForLabel]; member != "" {
 				return []string{member}
+			}
+			return nil
+		}},
+		{&corev1.Secret{}, SecretTokenIDIndex, func(o client.Object) []string {
+			if id := o.GetLabels()[membershipv1alpha1.TokenIDLabel]; id != "" && o.GetLabels()[membershipv1alpha1.TokenForLabel] != "" {
+				return []string{id}
 			}
 			return nil
 		}},

@@ -20,10 +20,12 @@ limitations under the License.
 package credentials
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,11 +145,39 @@ func TOTPURI(issuer, account, secret string) string {
 	return u.String()
 }
 
+// totpPeriod is the TOTP time step in seconds, as every authenticator app uses.
+const totpPeriod = 30
+
 // ValidateTOTP reports whether code is valid for secret at now, allowing one period of clock skew
 // either way.
 func ValidateTOTP(secret, code string, now time.Time) bool {
-	ok, err := totp.ValidateCustom(code, secret, now, totp.ValidateOpts{
-		Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
-	})
-	return err == nil && ok
+	_, ok := MatchTOTP(secret, code, now)
+	return ok
+}
+
+// MatchTOTP returns the time step (Unix seconds / 30) whose code for secret is code, allowing one
+// step of clock skew either way; ok is false when none matches. The step is what makes a code
+// single use: a caller records the last step used and refuses any step not after it.
+func MatchTOTP(secret, code string, now time.Time) (step int64, ok bool) {
+	if len(code) != int(otp.DigitsSix) {
+		return 0, false
+	}
+	current := now.Unix() / totpPeriod
+	for _, candidate := range []int64{current - 1, current, current + 1} {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(candidate*totpPeriod, 0).UTC(), totp.ValidateOpts{
+			Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+		})
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return candidate, true
+		}
+	}
+	return 0, false
+}
+
+// TOTPStepFresh reports whether a code of step may be accepted when lastUsed (empty when none)
+// records the last step already accepted: only a later step may. A garbled record refuses
+// nothing, so a broken annotation cannot lock anybody out.
+func TOTPStepFresh(step int64, lastUsed string) bool {
+	last, err := strconv.ParseInt(lastUsed, 10, 64)
+	return err != nil || step > last
 }

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +122,37 @@ func TestTOTP(t *testing.T) {
 	other, err := NewTOTP(rand.Reader, "Acme Shop", "bob@example.com")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(other.Secret).NotTo(Equal(enrolment.Secret))
+}
+
+func TestMatchTOTPNamesTheStepAndAStepIsUsedOnce(t *testing.T) {
+	g := NewWithT(t)
+	enrolment, err := NewTOTP(rand.Reader, "Acme Shop", "bob@example.com")
+	g.Expect(err).NotTo(HaveOccurred())
+	now := time.Date(2026, 12, 1, 12, 0, 10, 0, time.UTC)
+	code, err := totp.GenerateCode(enrolment.Secret, now)
+	g.Expect(err).NotTo(HaveOccurred())
+	step, ok := MatchTOTP(enrolment.Secret, code, now)
+	g.Expect(ok).To(BeTrue())
+	g.Expect(step).To(Equal(now.Unix() / 30))
+	later, ok := MatchTOTP(enrolment.Secret, code, now.Add(30*time.Second))
+	g.Expect(ok).To(BeTrue(), "one step of skew")
+	g.Expect(later).To(Equal(step), "the same code is the same step, whenever it is presented")
+	_, ok = MatchTOTP(enrolment.Secret, code, now.Add(2*time.Minute))
+	g.Expect(ok).To(BeFalse())
+	_, ok = MatchTOTP(enrolment.Secret, "12345", now)
+	g.Expect(ok).To(BeFalse())
+
+	for _, tc := range []struct {
+		step     int64
+		lastUsed string
+		fresh    bool
+	}{
+		{step, "", true},
+		{step, strconv.FormatInt(step-1, 10), true},
+		{step, strconv.FormatInt(step, 10), false},
+		{step, strconv.FormatInt(step+1, 10), false},
+		{step, "garbled", true},
+	} {
+		g.Expect(TOTPStepFresh(tc.step, tc.lastUsed)).To(Equal(tc.fresh), "last used %q", tc.lastUsed)
+	}
 }

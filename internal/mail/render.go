@@ -54,6 +54,9 @@ const (
 	KindTwoFactorReset Kind = "two-factor-reset"
 	// KindEmailChangeConfirm asks a Member to confirm a new login email, at that address.
 	KindEmailChangeConfirm Kind = "email-change-confirm"
+	// KindEmailChangeRequested tells the current address, at the moment a change is asked for,
+	// to which address and how to stop it (CancelURL).
+	KindEmailChangeRequested Kind = "email-change-requested"
 	// KindEmailChanged tells the previous address that the login email changed.
 	KindEmailChanged Kind = "email-changed"
 	// KindOwnershipTransferred tells the previous owner that the store was handed over and their
@@ -66,7 +69,8 @@ var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
 var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
-	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset, KindEmailChangeConfirm, KindEmailChanged}
+	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset, KindEmailChangeConfirm,
+	KindEmailChangeRequested, KindEmailChanged}
 
 //go:embed templates
 var templateFS embed.FS
@@ -139,9 +143,12 @@ type EmailChangeData struct {
 	MemberName string
 	OldEmail   string
 	NewEmail   string
-	// ConfirmURL and ExpiresAt: the confirmation's link (email-change-confirm).
+	// ConfirmURL and ExpiresAt: the confirmation's link (email-change-confirm) and how long it,
+	// and the cancel link, work.
 	ConfirmURL string
 	ExpiresAt  time.Time
+	// CancelURL stops the change until it is confirmed (email-change-requested).
+	CancelURL string
 	// ChangedAt: when the change took effect (email-changed).
 	ChangedAt time.Time
 }

@@ -43,6 +43,8 @@ var sampleData = map[Kind]any{
 		EnrolURL: "https://members.example.com/2fa/enrol?token=abc.def", ExpiresAt: removedAt},
 	KindEmailChangeConfirm: EmailChangeData{StoreName: "Acme", OldEmail: "dave@example.com", NewEmail: "d@example.org",
 		ConfirmURL: "https://members.example.com/email/confirm?token=abc.def", ExpiresAt: removedAt},
+	KindEmailChangeRequested: EmailChangeData{StoreName: "Acme", OldEmail: "dave@example.com", NewEmail: "d@example.org",
+		CancelURL: "https://members.example.com/email/cancel?token=abc.def", ExpiresAt: removedAt},
 	KindEmailChanged:    EmailChangeData{StoreName: "Acme", OldEmail: "dave@example.com", NewEmail: "d@example.org", ChangedAt: removedAt},
 	KindPasswordChanged: PasswordChangedData{StoreName: "Acme", Email: "dave@example.com", ChangedAt: removedAt},
 	KindOwnershipTransferred: OwnershipTransferredData{StoreName: "Acme", MemberName: "Olivia", Email: "olivia@example.com",

@@ -63,13 +63,25 @@ var (
 	AcceptanceRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: prefix, Name: "acceptance_requests_total",
 		Help: "Requests to accept an invitation (page, form and JSON API), by outcome: accepted, bad-input, " +
-			"unknown-token, already-accepted, no-longer-valid, rate-limited, internal-error.",
+			"unknown-token, already-accepted, no-longer-valid, rate-limited, busy, internal-error.",
 	}, []string{"outcome"})
+	// PasswordChecks counts the bcrypt comparisons the acceptance server ran for sign-ins (the
+	// self-service API), against an account's hash or the dummy one: what the per-account failure
+	// limit and the bcrypt slots bound.
+	PasswordChecks = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: prefix, Name: "password_checks_total",
+		Help: "bcrypt password comparisons run by the acceptance server's sign-ins.",
+	})
+	// AcceptanceBusy counts requests answered 503 because every bcrypt slot stayed in use.
+	AcceptanceBusy = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: prefix, Name: "acceptance_busy_total",
+		Help: "Requests the acceptance server answered 503 because every bcrypt slot stayed in use.",
+	})
 )
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(InvitationsSent, InvitationDeliveryFailures, InvitationsExpired,
-		InvitationsAccepted, AcceptanceRequests)
+		InvitationsAccepted, AcceptanceRequests, PasswordChecks, AcceptanceBusy)
 }
 
 var membersDesc = prometheus.NewDesc(prometheus.BuildFQName(prefix, "", "members"),
