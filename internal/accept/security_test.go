@@ -284,7 +284,7 @@ var _ = Describe("bcrypt work", func() {
 		wg.Wait()
 		_, _ = fmt.Fprintf(GinkgoWriter, "30 concurrent sign-ins, one bcrypt slot: %v\n", statuses)
 		Expect(statuses[http.StatusServiceUnavailable]).To(BeNumerically(">", 0), "%v", statuses)
-		Expect(statuses[http.StatusServiceUnavailable] + statuses[http.StatusUnauthorized]).To(Equal(30), "%v", statuses)
+		Expect(statuses[http.StatusServiceUnavailable]+statuses[http.StatusUnauthorized]).To(Equal(30), "%v", statuses)
 		Expect(retryAfter).To(BeTrue())
 		Expect(counter("member_operator_acceptance_busy_total") - busyBefore).To(BeNumerically("==", statuses[http.StatusServiceUnavailable]))
 	})
