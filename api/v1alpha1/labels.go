@@ -100,6 +100,9 @@ const (
 	// ReasonTokenSecretConflict: a Secret that is not the operator's has the name of the
 	// invitation's token Secret (<invitation>-token), so no link can be stored and nothing is sent.
 	ReasonTokenSecretConflict = "TokenSecretConflict"
+	// ReasonSecretConflict: a Secret a Member needs (<member>-credentials or -retained) exists
+	// and is not controlled by that Member; the operator leaves it exactly as it is.
+	ReasonSecretConflict = "SecretConflict"
 	// ReasonOwnerActive: the Store's owner has activated their account (set a password).
 	ReasonOwnerActive = "OwnerActive"
 	// ReasonAwaitingOwnerActivation: the owner's activation email is out (or being sent) and the

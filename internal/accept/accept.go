@@ -35,6 +35,7 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
+	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
 // link is a presented token resolved to its invitation.
@@ -287,14 +288,14 @@ func (s *Server) takeOver(ctx context.Context, inv *membershipv1alpha1.Invitatio
 	if existing.Annotations[membershipv1alpha1.InvitationAnnotation] != inv.Name || !existing.DeletionTimestamp.IsZero() {
 		return nil, OutcomeAlreadyUsed, nil // the address is already a Member of the Store
 	}
-	secret := &corev1.Secret{}
-	err := s.APIReader.Get(ctx, types.NamespacedName{Namespace: existing.Namespace, Name: membershipv1alpha1.CredentialsSecretName(existing.Name)}, secret)
+	secret, err := ownsecret.Get(ctx, s.APIReader, existing,
+		types.NamespacedName{Namespace: existing.Namespace, Name: membershipv1alpha1.CredentialsSecretName(existing.Name)})
 	switch {
-	case err == nil:
+	case err != nil:
+		return nil, OutcomeInternalError, err // a foreign Secret has the name: the Member is in Conflict
+	case secret != nil:
 		// The earlier acceptance stored its password; complete what it may have left undone.
 		return nil, OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
-	case !apierrors.IsNotFound(err):
-		return nil, OutcomeInternalError, err
 	}
 	if !claimIsStale(existing.Annotations[membershipv1alpha1.AcceptClaimAnnotation], now) {
 		return nil, OutcomeAlreadyUsed, nil // another submission is completing it right now
@@ -342,10 +343,7 @@ func (s *Server) writeCredentials(ctx context.Context, member *membershipv1alpha
 		Type: corev1.SecretTypeOpaque,
 		Data: data,
 	}
-	if err := controllerutil.SetControllerReference(member, secret, s.Scheme); err != nil {
-		return err
-	}
-	return s.Client.Create(ctx, secret)
+	return ownsecret.Create(ctx, s.Client, s.APIReader, s.Scheme, member, secret)
 }
 
 // finish marks the invitation Accepted and deletes its token Secret; both are idempotent.
@@ -364,8 +362,10 @@ func (s *Server) finish(ctx context.Context, inv *membershipv1alpha1.Invitation,
 			return err
 		}
 	}
-	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}}
-	return client.IgnoreNotFound(s.Client.Delete(ctx, token))
+	// Only the Invitation's own token Secret, never one that merely has the name.
+	_, err := ownsecret.Revoke(ctx, s.Client, s.Client, inv,
+		client.ObjectKey{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)})
+	return err
 }
 
 // notifyJoined tells the Store's notification address, in the Store's language. A failure does

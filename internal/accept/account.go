@@ -35,6 +35,7 @@ import (
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
 // Event reasons on Members.
@@ -95,10 +96,9 @@ func (s *Server) findAccount(ctx context.Context, storeRef, email string) (*acco
 			!strings.EqualFold(string(m.Spec.Email), email) {
 			continue
 		}
-		secret := &corev1.Secret{}
-		err := s.Client.Get(ctx, types.NamespacedName{Namespace: m.Namespace, Name: membershipv1alpha1.CredentialsSecretName(m.Name)}, secret)
-		if apierrors.IsNotFound(err) {
-			continue
+		secret, err := ownsecret.Get(ctx, s.Client, m, types.NamespacedName{Namespace: m.Namespace, Name: membershipv1alpha1.CredentialsSecretName(m.Name)})
+		if ownsecret.IsForeign(err) || err == nil && secret == nil {
+			continue // no credentials of its own: nobody to log in
 		}
 		if err != nil {
 			return nil, err

@@ -40,6 +40,7 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
+	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
 // errForeignTokenSecret: the name of an invitation's token Secret is taken by a Secret that is
@@ -362,14 +363,8 @@ func (r *Reconciler) deleteToken(ctx context.Context, inv *membershipv1alpha1.In
 
 // deleteOwnedSecret deletes the Secret name if the cache has it and inv controls it.
 func (r *Reconciler) deleteOwnedSecret(ctx context.Context, inv *membershipv1alpha1.Invitation, name string) error {
-	current := &corev1.Secret{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: name}, current); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if !metav1.IsControlledBy(current, inv) {
-		return nil // not ours: leave it
-	}
-	return client.IgnoreNotFound(r.Delete(ctx, current, client.Preconditions{UID: &current.UID}))
+	_, err := ownsecret.Revoke(ctx, r.Client, r.Client, inv, client.ObjectKey{Namespace: inv.Namespace, Name: name})
+	return err
 }
 
 func (r *Reconciler) getStore(ctx context.Context, inv *membershipv1alpha1.Invitation) (*membershipv1alpha1.Store, error) {

@@ -59,6 +59,7 @@ const (
 	EventOwnerRoleRefused         = "OwnerRoleRefused"
 	EventStoreNotFound            = "StoreNotFound"
 	EventPasswordSecretNotFound   = "PasswordSecretNotFound"
+	EventSecretConflict           = "SecretConflict"
 )
 
 // Defaults of the Reconciler's tunables.

@@ -34,9 +34,11 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
 // reconcileNormal expires the Member's account tokens (reset links), then runs the phases.
@@ -117,14 +119,8 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 	}
 	if holder := emailHolder(peers.Items, string(member.Spec.Email)); holder != nil && holder.UID != member.UID {
 		// A Member whose email moved onto another's loses the credentials it had.
-		granted, err := r.getSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name))
-		if err != nil {
+		if _, err := r.revokeOwnSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
 			return ctrl.Result{}, err
-		}
-		if granted != nil {
-			if _, err := r.deleteSecret(ctx, member.Namespace, granted.Name); err != nil {
-				return ctrl.Result{}, err
-			}
 		}
 		msg := fmt.Sprintf("Member %q of Store %q already has this email; one account per email per store", holder.Name, store.Name)
 		member.Status.Phase = membershipv1alpha1.MemberConflict
@@ -137,7 +133,7 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 	}
 
 	if msg := ownerRoleRefusal(member, store); msg != "" {
-		if _, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
+		if _, err := r.revokeOwnSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
 			return ctrl.Result{}, err
 		}
 		member.Status.Phase = membershipv1alpha1.MemberConflict
@@ -149,10 +145,22 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 		return ctrl.Result{}, nil
 	}
 
+	var result ctrl.Result
+	var err error
 	if member.Spec.Disabled {
-		return ctrl.Result{}, r.withholdCredentials(ctx, member)
+		err = r.withholdCredentials(ctx, member)
+	} else {
+		result, err = r.issueCredentials(ctx, member, store)
 	}
-	return r.issueCredentials(ctx, member, store)
+	if ownsecret.IsForeign(err) {
+		// No credentials while in Conflict: the Member's own credential Secret (if it has one)
+		// goes too; the foreign Secret stays exactly as it is.
+		if _, revokeErr := r.revokeOwnSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name)); revokeErr != nil {
+			return ctrl.Result{}, revokeErr
+		}
+		return r.secretConflict(member, err), nil
+	}
+	return result, err
 }
 
 // issueCredentials creates or updates the credential Secret so that it matches the spec. The
@@ -160,11 +168,11 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1alpha1.Member,
 	store *membershipv1alpha1.Store) (ctrl.Result, error) {
 	name := membershipv1alpha1.CredentialsSecretName(member.Name)
-	current, err := r.getSecret(ctx, member.Namespace, name)
+	current, err := r.ownSecret(ctx, member, name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	retained, err := r.getSecret(ctx, member.Namespace, membershipv1alpha1.RetainedSecretName(member.Name))
+	retained, err := r.ownSecret(ctx, member, membershipv1alpha1.RetainedSecretName(member.Name))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -213,6 +221,13 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	}
 	if err := r.writeCredentials(ctx, member, store, current, retained, data, source, rotated); err != nil {
 		return ctrl.Result{}, err
+	}
+	if current != nil && (rotated || !bytes.Equal(current.Data[membershipv1alpha1.CredentialUsername], data[membershipv1alpha1.CredentialUsername])) {
+		// A password from Git that changed, or a login email an administrator changed: every
+		// link started before (reset, email change, 2FA enrolment) ends now.
+		if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, member); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 
 	member.Status.Phase = membershipv1alpha1.MemberActive
@@ -272,10 +287,7 @@ func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1a
 		if source != "" {
 			secret.Annotations = map[string]string{membershipv1alpha1.PasswordSourceAnnotation: source}
 		}
-		if err := controllerutil.SetControllerReference(member, secret, r.Scheme); err != nil {
-			return err
-		}
-		if err := r.Create(ctx, secret); err != nil {
+		if err := r.createOwnSecret(ctx, member, secret); err != nil {
 			return err
 		}
 		if retained != nil {
@@ -311,7 +323,7 @@ func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1a
 		}
 	}
 	if retained != nil {
-		if _, err := r.deleteSecret(ctx, member.Namespace, retained.Name); err != nil {
+		if _, err := ownsecret.Delete(ctx, r.Client, retained); err != nil {
 			return err
 		}
 	}
@@ -370,7 +382,12 @@ func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, 
 // restores the same password and 2FA enrolment. Crash-safe: retained first, then the grant goes.
 func (r *Reconciler) withholdCredentials(ctx context.Context, member *membershipv1alpha1.Member) error {
 	name := membershipv1alpha1.CredentialsSecretName(member.Name)
-	current, err := r.getSecret(ctx, member.Namespace, name)
+	// Both names first: a foreign Secret under either is a Conflict on every reconcile, not only
+	// on the one that found it.
+	if _, err := r.ownSecret(ctx, member, membershipv1alpha1.RetainedSecretName(member.Name)); err != nil {
+		return err
+	}
+	current, err := r.ownSecret(ctx, member, name)
 	if err != nil {
 		return err
 	}
@@ -378,7 +395,7 @@ func (r *Reconciler) withholdCredentials(ctx context.Context, member *membership
 		if err := r.retain(ctx, member, current); err != nil {
 			return err
 		}
-		deleted, err := r.deleteSecret(ctx, member.Namespace, name)
+		deleted, err := ownsecret.Delete(ctx, r.Client, current)
 		if err != nil {
 			return err
 		}
@@ -403,7 +420,7 @@ func (r *Reconciler) withholdCredentials(ctx context.Context, member *membership
 // retain copies the credential Secret's data into the retained Secret.
 func (r *Reconciler) retain(ctx context.Context, member *membershipv1alpha1.Member, current *corev1.Secret) error {
 	name := membershipv1alpha1.RetainedSecretName(member.Name)
-	existing, err := r.getSecret(ctx, member.Namespace, name)
+	existing, err := r.ownSecret(ctx, member, name)
 	if err != nil {
 		return err
 	}
@@ -428,10 +445,7 @@ func (r *Reconciler) retain(ctx context.Context, member *membershipv1alpha1.Memb
 		Type: corev1.SecretTypeOpaque,
 		Data: maps.Clone(current.Data),
 	}
-	if err := controllerutil.SetControllerReference(member, retained, r.Scheme); err != nil {
-		return err
-	}
-	return r.Create(ctx, retained)
+	return r.createOwnSecret(ctx, member, retained)
 }
 
 // reconcileDelete revokes access first, always; then tells the person, in the Store's language;
@@ -441,11 +455,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, member *membershipv1al
 	if !controllerutil.ContainsFinalizer(member, membershipv1alpha1.MemberFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	revoked, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name))
+	revoked, err := r.revokeOwnSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if _, err := r.deleteSecret(ctx, member.Namespace, membershipv1alpha1.RetainedSecretName(member.Name)); err != nil {
+	if _, err := r.revokeOwnSecret(ctx, member, membershipv1alpha1.RetainedSecretName(member.Name)); err != nil {
 		return ctrl.Result{}, err
 	}
 	if _, err := r.expireAccountTokens(ctx, member, true); err != nil {
@@ -521,30 +535,6 @@ func (r *Reconciler) sendRemovalNotice(ctx context.Context, member *membershipv1
 		MessageID: mail.MessageID(member.UID, string(mail.KindAccessRemoved), r.MailDomain),
 		Content:   content,
 	})
-}
-
-// getSecret reads one of the operator's own Secrets from the cache; nil when it does not exist.
-func (r *Reconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
-	secret := &corev1.Secret{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return secret, nil
-}
-
-// deleteSecret deletes a Secret and reports whether it existed.
-func (r *Reconciler) deleteSecret(ctx context.Context, namespace, name string) (bool, error) {
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
-	if err := r.Delete(ctx, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
 }
 
 func sameData(a, b map[string][]byte) bool {

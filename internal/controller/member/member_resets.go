@@ -34,6 +34,7 @@ import (
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
 // Event reasons of the administrator annotations.
@@ -150,6 +151,13 @@ func (r *Reconciler) releaseReset(ctx context.Context, member *membershipv1alpha
 // sendPasswordReset emails the Member a single-use reset link; its current password keeps
 // working until the link is used.
 func (r *Reconciler) sendPasswordReset(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store) error {
+	// An administrator's reset means the password is in doubt: what was started with it (an
+	// email change and its cancel link, a 2FA enrolment) ends now. Earlier reset links stay
+	// until one of them is used, as for a reset the person asks for.
+	if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, member, membershipv1alpha1.PurposeEmailChange,
+		membershipv1alpha1.PurposeEmailChangeCancel, membershipv1alpha1.PurposeTwoFactorEnrolment); err != nil {
+		return err
+	}
 	expires := r.Clock.Now().Add(r.resetTTL()).UTC().Truncate(time.Second)
 	tok, secret, err := accounttoken.Issue(ctx, r.Client, r.Scheme, r.Random, member, store.Name, membershipv1alpha1.PurposePasswordReset, expires)
 	if err != nil {
@@ -170,7 +178,7 @@ func (r *Reconciler) sendPasswordReset(ctx context.Context, member *membershipv1
 // resetTwoFactor gives the Member a new TOTP secret (the old one stops validating with this
 // write) and emails a single-use link to enrol it.
 func (r *Reconciler) resetTwoFactor(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store) error {
-	current, err := r.getSecret(ctx, member.Namespace, membershipv1alpha1.CredentialsSecretName(member.Name))
+	current, err := r.ownSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name))
 	if err != nil || current == nil {
 		return err
 	}
@@ -216,7 +224,7 @@ func (r *Reconciler) sendAccountEmail(ctx context.Context, member *membershipv1a
 		})
 	}
 	if err != nil {
-		_, _ = r.deleteSecret(ctx, secret.Namespace, secret.Name)
+		_, _ = ownsecret.Delete(ctx, r.Client, secret)
 		return fmt.Errorf("%s email to the Member: %w", kind, err)
 	}
 	return nil

@@ -35,6 +35,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
 // ownerPoll is how soon a Store looks again when the owner Member it waits on is being deleted.
@@ -90,12 +91,13 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 			"Owner Member %s was edited (%s); put back: the Store manages its owner", name, strings.Join(drift, ", "))
 	}
 
-	credentials := &corev1.Secret{}
-	err := r.Get(ctx, types.NamespacedName{Namespace: store.Namespace, Name: membershipv1alpha1.CredentialsSecretName(name)}, credentials)
-	if err != nil && !apierrors.IsNotFound(err) {
+	// Only the owner Member's own credential Secret: one that merely has the name is never
+	// taken for an activated owner, nor written by a transfer.
+	credentials, err := ownsecret.Get(ctx, r.Client, owner, types.NamespacedName{Namespace: store.Namespace, Name: membershipv1alpha1.CredentialsSecretName(name)})
+	if err != nil && !ownsecret.IsForeign(err) {
 		return ctrl.Result{}, err
 	}
-	if apierrors.IsNotFound(err) {
+	if credentials == nil {
 		return ctrl.Result{}, r.awaitActivation(ctx, store, owner, owned)
 	}
 
