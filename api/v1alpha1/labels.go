@@ -124,6 +124,11 @@ const (
 	// InvitationFinalizer holds an Invitation until its token Secret is gone, so deleting a
 	// pending Invitation stops its link at once, with or without a garbage collector.
 	InvitationFinalizer = "membership.storeops.io/revoke-invitation"
+	// PasswordSourceLabel, set to "true", opts a Secret in as a Member's spec.passwordSecretRef.
+	// The operator reads no other Secret for a password: without the opt-in, a tenant who may
+	// edit Members but not read Secrets could point one at any Secret of the namespace and learn
+	// from the Member's status whether it exists, which keys it has, or log in with its value.
+	PasswordSourceLabel = "membership.storeops.io/password-source"
 	// PasswordSourceAnnotation on a credential Secret records which version (UID/resourceVersion)
 	// of the spec.passwordSecretRef Secret its hash was made from, so an unchanged source costs no
 	// bcrypt work.

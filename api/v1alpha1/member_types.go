@@ -113,8 +113,10 @@ type MemberSpec struct {
 	TwoFactor TwoFactorSpec `json:"twoFactor,omitempty,omitzero"`
 
 	// passwordSecretRef supplies the initial password from a Secret (for example a sealed or
-	// external secret in GitOps). A change of that Secret rotates the password. Without it, and
-	// without an invitation, the operator generates a password.
+	// external secret in GitOps) that carries the label
+	// membership.storeops.io/password-source: "true"; the operator reads no other Secret. A
+	// change of that Secret rotates the password. Without it, and without an invitation, the
+	// operator generates a password.
 	// +optional
 	PasswordSecretRef *SecretKeyReference `json:"passwordSecretRef,omitempty"`
 

@@ -441,3 +441,76 @@ var _ = Describe("a new password", func() {
 		Expect(observedMember(ns, member).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("max@example.com")))
 	})
 })
+
+var _ = Describe("an administrator's change", func() {
+	// openLinks requests a password reset and an email change for the Member with email in
+	// store ns/shop, and returns the reset link and the email change's two links.
+	openLinks := func(ns, email, password, newEmail string, n int) []string {
+		GinkgoHelper()
+		status, _ := forgot(ns, email)
+		Expect(status).To(Equal(http.StatusOK))
+		reset := linkFrom(email, resetSubject, "/password/reset", n)
+		answer := changeEmail(map[string]string{"store": ns + "/shop", "email": email, "password": password, "newEmail": newEmail})
+		Expect(answer.Status).To(Equal(http.StatusAccepted), "%v", answer.Body)
+		return []string{reset, linkFrom(newEmail, confirmSubject, "/email/confirm", 1),
+			linkFrom(email, requestedSubject, "/email/cancel", n)}
+	}
+	dead := func(links []string) {
+		GinkgoHelper()
+		for _, link := range links {
+			Eventually(func() int { return getFrom(baseURL, link[len(baseURL):], specClient, "") }).
+				ShouldNot(Equal(http.StatusOK), link[:len(baseURL)+16])
+		}
+	}
+
+	It("of spec.email revokes every outstanding link of the Member", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		member, _ := joined(ns, "ned@example.com", false)
+		links := openLinks(ns, "ned@example.com", firstPassword, "ned@example.org", 1)
+		Eventually(func() error {
+			m := observedMember(ns, member)
+			m.Spec.Email = "ned@example.net"
+			return k8sClient.Update(ctx, m)
+		}).Should(Succeed())
+		dead(links)
+	})
+
+	It("reset-password revokes the outstanding email-change links", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		member, _ := joined(ns, "ola@example.com", false)
+		links := openLinks(ns, "ola@example.com", firstPassword, "ola@example.org", 1)
+		annotate(ns, member, membershipv1alpha1.ResetPasswordAnnotation, "1")
+		linkFrom("ola@example.com", resetSubject, "/password/reset", 2)
+		dead(links[1:])
+	})
+
+	It("of the password in Git (spec.passwordSecretRef) revokes every outstanding link", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		source := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pia-password",
+				Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
+			Data: map[string][]byte{"password": []byte("the password from git")},
+		}
+		Expect(k8sClient.Create(ctx, source)).To(Succeed())
+		seen = append(seen, "the password from git", "the next password from git")
+		Expect(k8sClient.Create(ctx, &membershipv1alpha1.Member{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pia"},
+			Spec: membershipv1alpha1.MemberSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "shop"},
+				Email: "pia@example.com", Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff},
+				PasswordSecretRef: &membershipv1alpha1.SecretKeyReference{Name: "pia-password", Key: "password"}},
+		})).To(Succeed())
+		Eventually(func() membershipv1alpha1.MemberPhase { return observedMember(ns, "pia").Status.Phase }).
+			Should(Equal(membershipv1alpha1.MemberActive))
+		status, _ := forgot(ns, "pia@example.com")
+		Expect(status).To(Equal(http.StatusOK))
+		reset := linkFrom("pia@example.com", resetSubject, "/password/reset", 1)
+
+		source.Data["password"] = []byte("the next password from git")
+		Expect(k8sClient.Update(ctx, source)).To(Succeed())
+		annotate(ns, "pia", "touched", "now") // instead of waiting for --password-secret-resync
+		dead([]string{reset})
+	})
+})

@@ -230,9 +230,10 @@ var _ = Describe("Member controller", Ordered, func() {
 		Eventually(eventsFor(m)).Should(ContainElement(HavePrefix("Normal CredentialsIssued")))
 	})
 
-	It("hashes a password supplied in any Secret, stores no plaintext, and follows changes to it", func() {
+	It("hashes a password supplied in an opted-in Secret, stores no plaintext, and follows changes to it", func() {
 		source := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bob-initial-password"},
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bob-initial-password",
+				Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
 			StringData: map[string]string{"pw": "first-password-from-git"},
 		}
 		Expect(k8sClient.Create(ctx, source)).To(Succeed())
@@ -263,6 +264,43 @@ var _ = Describe("Member controller", Ordered, func() {
 		Expect(cond.Reason).To(Equal("PasswordSecretNotFound"))
 		Expect(cond.Message).To(ContainSubstring(`Secret "not-yet"`))
 		Expect(credentialsGone(m)()).To(BeTrue())
+	})
+
+	It("reads no Secret that did not opt in, and says the same whether it exists, lacks the key or lacks the label", func() {
+		tenant, err := controlPlane.NewUserClient("tenant")
+		Expect(err).NotTo(HaveOccurred())
+		app := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app-db"},
+			Data:       map[string][]byte{"password": []byte("the app's database password")},
+		}
+		Expect(k8sClient.Create(ctx, app)).To(Succeed())
+		optedIn := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "opted-in",
+				Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
+			Data: map[string][]byte{"pw": []byte("a password from git")},
+		}
+		Expect(k8sClient.Create(ctx, optedIn)).To(Succeed())
+		messages := map[string]string{}
+		for name, ref := range map[string]membershipv1alpha1.SecretKeyReference{
+			"probe-existing":     {Name: "app-db", Key: "password"}, // exists, has the key, not opted in
+			"probe-missing-key":  {Name: "app-db", Key: "other"},
+			"probe-absent":       {Name: "absent", Key: "password"},
+			"probe-opted-in-key": {Name: "opted-in", Key: "password"}, // opted in, no such key
+		} {
+			m := newMember(ns, name, name+"@example.com", membershipv1alpha1.RoleStaff)
+			m.Spec.PasswordSecretRef = &ref
+			Expect(tenant.Create(ctx, m)).To(Succeed())
+			Eventually(getMember(m)).Should(phase(membershipv1alpha1.MemberPending))
+			cond := meta.FindStatusCondition(getMember(m)(Default).Status.Conditions, "CredentialsReady")
+			Expect(cond.Reason).To(Equal("PasswordSecretNotFound"))
+			messages[name] = strings.NewReplacer(`"`+ref.Name+`"`, `"NAME"`, `"`+ref.Key+`"`, `"KEY"`).Replace(cond.Message)
+			Expect(credentialsGone(m)()).To(BeTrue(), "no credentials from a Secret that did not opt in")
+		}
+		Expect(messages).To(HaveLen(4))
+		for _, msg := range messages {
+			Expect(msg).To(Equal(messages["probe-absent"]), "the same message, names aside: %v", messages)
+		}
+		Expect(messages["probe-absent"]).To(ContainSubstring(membershipv1alpha1.PasswordSourceLabel + "=true"))
 	})
 
 	It("grants the union of the roles' permissions and follows role changes without touching the password", func() {

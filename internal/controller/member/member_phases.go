@@ -337,16 +337,15 @@ func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1a
 func (r *Reconciler) applySuppliedPassword(ctx context.Context, member *membershipv1alpha1.Member,
 	ref *membershipv1alpha1.SecretKeyReference, data map[string][]byte, source *string, rotated *bool) (bool, error) {
 	src := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: ref.Name}, src); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return false, err
-		}
-		r.pendingOnPasswordSecret(member, fmt.Sprintf("Secret %q (spec.passwordSecretRef) does not exist", ref.Name))
-		return true, nil
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: ref.Name}, src)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, err
 	}
 	password, ok := src.Data[ref.Key]
-	if !ok {
-		r.pendingOnPasswordSecret(member, fmt.Sprintf("Secret %q has no key %q (spec.passwordSecretRef)", ref.Name, ref.Key))
+	if err != nil || src.Labels[membershipv1alpha1.PasswordSourceLabel] != "true" || !ok {
+		// One message whatever is wrong, so that a Member cannot be used to learn whether some
+		// Secret exists or which keys it has.
+		r.pendingOnPasswordSecret(member, passwordSourceMissing(ref))
 		return true, nil
 	}
 	version := string(src.UID) + "/" + src.ResourceVersion
@@ -367,6 +366,13 @@ func (r *Reconciler) applySuppliedPassword(ctx context.Context, member *membersh
 	delete(data, membershipv1alpha1.CredentialPassword) // the operator did not generate it
 	*source = version
 	return false, nil
+}
+
+// passwordSourceMissing is the one message for a spec.passwordSecretRef that cannot be read: no
+// such Secret, not opted in, or no such key.
+func passwordSourceMissing(ref *membershipv1alpha1.SecretKeyReference) string {
+	return fmt.Sprintf("no Secret %q labelled %s=true with key %q (spec.passwordSecretRef)",
+		ref.Name, membershipv1alpha1.PasswordSourceLabel, ref.Key)
 }
 
 func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, msg string) {
