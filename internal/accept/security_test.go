@@ -455,11 +455,29 @@ var _ = Describe("an administrator's change", func() {
 		return []string{reset, linkFrom(newEmail, confirmSubject, "/email/confirm", 1),
 			linkFrom(email, requestedSubject, "/email/cancel", n)}
 	}
-	dead := func(links []string) {
+	// dead waits until the links' Secrets are gone (observed, not slept for), then finds that no
+	// link opens any more.
+	dead := func(ns string, links []string) {
 		GinkgoHelper()
+		ids := map[string]bool{}
 		for _, link := range links {
-			Eventually(func() int { return getFrom(baseURL, link[len(baseURL):], specClient, "") }).
-				ShouldNot(Equal(http.StatusOK), link[:len(baseURL)+16])
+			tok, err := credentials.ParseToken(tokenOf(link))
+			Expect(err).NotTo(HaveOccurred())
+			ids[tok.ID] = true
+		}
+		Eventually(func(g Gomega) []string {
+			var secrets corev1.SecretList
+			g.Expect(k8sClient.List(ctx, &secrets, client.InNamespace(ns))).To(Succeed())
+			var alive []string
+			for _, s := range secrets.Items {
+				if ids[s.Labels[membershipv1alpha1.TokenIDLabel]] {
+					alive = append(alive, s.Name)
+				}
+			}
+			return alive
+		}).Should(BeEmpty(), "the links' Secrets are revoked")
+		for _, link := range links {
+			Expect(getFrom(baseURL, link[len(baseURL):], specClient, "")).NotTo(Equal(http.StatusOK), link[:len(baseURL)+16])
 		}
 	}
 
@@ -473,7 +491,7 @@ var _ = Describe("an administrator's change", func() {
 			m.Spec.Email = "ned@example.net"
 			return k8sClient.Update(ctx, m)
 		}).Should(Succeed())
-		dead(links)
+		dead(ns, links)
 	})
 
 	It("reset-password revokes the outstanding email-change links", func() {
@@ -483,7 +501,7 @@ var _ = Describe("an administrator's change", func() {
 		links := openLinks(ns, "ola@example.com", firstPassword, "ola@example.org", 1)
 		annotate(ns, member, membershipv1alpha1.ResetPasswordAnnotation, "1")
 		linkFrom("ola@example.com", resetSubject, "/password/reset", 2)
-		dead(links[1:])
+		dead(ns, links[1:])
 	})
 
 	It("of the password in Git (spec.passwordSecretRef) revokes every outstanding link", func() {
@@ -511,6 +529,6 @@ var _ = Describe("an administrator's change", func() {
 		source.Data["password"] = []byte("the next password from git")
 		Expect(k8sClient.Update(ctx, source)).To(Succeed())
 		annotate(ns, "pia", "touched", "now") // instead of waiting for --password-secret-resync
-		dead([]string{reset})
+		dead(ns, []string{reset})
 	})
 })
