@@ -22,6 +22,9 @@ import (
 	"strings"
 )
 
+// GroupPrefix starts every label and annotation key of the operator's own.
+const GroupPrefix = "membership.storeops.io/"
+
 // Condition types. Reasons are added with the behaviour that sets them.
 const (
 	// ConditionReady is True when the object is in its desired state.

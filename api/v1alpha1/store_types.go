@@ -18,6 +18,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Locale is the language of every email and page of a store.
@@ -113,6 +114,16 @@ type StoreStatus struct {
 	// ownerMember is the name of the Member that holds the owner role.
 	// +optional
 	OwnerMember string `json:"ownerMember,omitempty"`
+
+	// ownerMemberUID is the UID of that Member: which Member is the owner is decided by the
+	// Store, not by an owner reference anybody who may edit Members can change.
+	// +optional
+	OwnerMemberUID types.UID `json:"ownerMemberUID,omitempty"`
+
+	// ownerEmail is the login email of the owner who activated or to whom the store was last
+	// handed over; the owner Member's spec.email is put back to it if someone else changes it.
+	// +optional
+	OwnerEmail EmailAddress `json:"ownerEmail,omitempty"`
 
 	// members counts the store's Members, active and disabled, the owner excluded.
 	// +optional

@@ -96,6 +96,10 @@ func (s *Server) findAccount(ctx context.Context, storeRef, email string) (*acco
 			!strings.EqualFold(string(m.Spec.Email), email) {
 			continue
 		}
+		if membershipv1alpha1.HasOwnerRole(m.Spec.Roles) && store.Status.OwnerEmail != "" &&
+			!strings.EqualFold(string(store.Status.OwnerEmail), email) {
+			continue // an owner email the Store did not record: an edit it is putting back
+		}
 		secret, err := ownsecret.Get(ctx, s.Client, m, types.NamespacedName{Namespace: m.Namespace, Name: membershipv1alpha1.CredentialsSecretName(m.Name)})
 		if ownsecret.IsForeign(err) || err == nil && secret == nil {
 			continue // no credentials of its own: nobody to log in

@@ -22,6 +22,8 @@ package webhook
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,6 +78,8 @@ func ValidateMember(op Operation, byOperator bool, old, obj *membershipv1alpha1.
 			errs = append(errs, field.Forbidden(specPath, fmt.Sprintf(
 				"Member %q is the owner of Store %q and the operator manages it: change the Store's spec.owner instead",
 				obj.Name, obj.Spec.StoreRef.Name)))
+		case wasOwner && !byOperator:
+			errs = append(errs, ownerMetadataChanges(old, obj)...)
 		}
 	case Delete:
 		if membershipv1alpha1.HasOwnerRole(old.Spec.Roles) && !byOperator && store != nil && store.DeletionTimestamp.IsZero() &&
@@ -86,6 +90,52 @@ func ValidateMember(op Operation, byOperator bool, old, obj *membershipv1alpha1.
 		}
 	}
 	return errs
+}
+
+var metadataPath = field.NewPath("metadata")
+
+// ownerMetadataChanges refuses a person's change to what makes the owner Member the owner and
+// keeps it working: its owner references, its finalizers, and the operator's labels and
+// annotations (membership.storeops.io/*, including reset-password and reset-2fa: the owner resets
+// through the Store's flow or the self-service pages). Other labels and annotations are theirs.
+func ownerMetadataChanges(old, obj *membershipv1alpha1.Member) field.ErrorList {
+	var errs field.ErrorList
+	forbid := func(path *field.Path, what string) {
+		errs = append(errs, field.Forbidden(path, fmt.Sprintf(
+			"Member %q is the owner of Store %q and the operator manages its %s", obj.Name, obj.Spec.StoreRef.Name, what)))
+	}
+	if !equality.Semantic.DeepEqual(old.OwnerReferences, obj.OwnerReferences) {
+		forbid(metadataPath.Child("ownerReferences"), "owner references")
+	}
+	if !slices.Equal(old.Finalizers, obj.Finalizers) {
+		forbid(metadataPath.Child("finalizers"), "finalizers")
+	}
+	for _, m := range []struct {
+		name     string
+		old, obj map[string]string
+	}{{"labels", old.Labels, obj.Labels}, {"annotations", old.Annotations, obj.Annotations}} {
+		for _, key := range changedOperatorKeys(m.old, m.obj) {
+			forbid(metadataPath.Child(m.name).Key(key), m.name+" under "+membershipv1alpha1.GroupPrefix)
+		}
+	}
+	return errs
+}
+
+// changedOperatorKeys lists, sorted, the membership.storeops.io/ keys added, removed or changed
+// between old and obj.
+func changedOperatorKeys(old, obj map[string]string) []string {
+	var keys []string
+	for _, m := range []map[string]string{old, obj} {
+		for k := range m {
+			was, inOld := old[k]
+			is, inObj := obj[k]
+			if strings.HasPrefix(k, membershipv1alpha1.GroupPrefix) && (was != is || inOld != inObj) && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // ValidateInvitationRoles decides the owner role on an Invitation create or update: only the

@@ -43,6 +43,23 @@ func TestValidateMember(t *testing.T) {
 	renamed.Spec.Email = "new@example.com"
 	labelled := owner.DeepCopy()
 	labelled.Labels = map[string]string{"team": "a"}
+	owner.Finalizers = []string{membershipv1alpha1.MemberFinalizer}
+	owner.Annotations = map[string]string{membershipv1alpha1.InvitationAnnotation: "shop-owner-activation-1"}
+	labelled = owner.DeepCopy()
+	labelled.Labels = map[string]string{"team": "a"}
+	stripped := owner.DeepCopy()
+	stripped.OwnerReferences = nil
+	unfinalized := owner.DeepCopy()
+	unfinalized.Finalizers = nil
+	resetAsked := owner.DeepCopy()
+	resetAsked.Annotations = map[string]string{membershipv1alpha1.InvitationAnnotation: "shop-owner-activation-1",
+		membershipv1alpha1.ResetPasswordAnnotation: "now"}
+	unannotated := owner.DeepCopy()
+	unannotated.Annotations = nil
+	storeRelabelled := owner.DeepCopy()
+	storeRelabelled.Labels = map[string]string{membershipv1alpha1.StoreLabel: "other"}
+	noted := owner.DeepCopy()
+	noted.Annotations = map[string]string{membershipv1alpha1.InvitationAnnotation: "shop-owner-activation-1", "note": "hi"}
 	deleting := store.DeepCopy()
 	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 	staff, admin := member("bob", membershipv1alpha1.RoleStaff), member("bob", membershipv1alpha1.RoleAdmin)
@@ -64,6 +81,16 @@ func TestValidateMember(t *testing.T) {
 		{"even the operator cannot flip owner to admin", Update, true, owner, member("shop-owner", membershipv1alpha1.RoleAdmin), nil, "spec.roles"},
 		{"a person edits the owner's spec", Update, false, owner, renamed, nil, "spec"},
 		{"a person labels the owner", Update, false, owner, labelled, nil, ""},
+		{"a person annotates the owner with their own key", Update, false, owner, noted, nil, ""},
+		{"a person strips the owner's owner references", Update, false, owner, stripped, nil, "metadata.ownerReferences"},
+		{"a person removes the owner's finalizer", Update, false, owner, unfinalized, nil, "metadata.finalizers"},
+		{"a person asks for the owner's password reset", Update, false, owner, resetAsked, nil,
+			"metadata.annotations[membership.storeops.io/reset-password]"},
+		{"a person removes the operator's annotation", Update, false, owner, unannotated, nil,
+			"metadata.annotations[membership.storeops.io/invitation]"},
+		{"a person sets the operator's store label", Update, false, owner, storeRelabelled, nil,
+			"metadata.labels[membership.storeops.io/store]"},
+		{"the operator puts the owner references back", Update, true, stripped, owner, nil, ""},
 		{"the operator edits the owner's spec", Update, true, owner, renamed, nil, ""},
 		{"a person changes staff to admin", Update, false, staff, admin, nil, ""},
 		{"a person deletes the owner of a standing Store", Delete, false, owner, nil, store, "spec.roles"},

@@ -136,12 +136,36 @@ var _ = Describe("Member webhook", func() {
 		Expect(person.Create(ctx, newInvitation(ns, "invite-mallory", "shop", "mallory@example.com", membershipv1alpha1.RoleOwner))).To(
 			refusedWith("spec.roles: Forbidden: the owner role is given only by the operator"))
 
-		By("labelling the owner is fine, and nothing was changed by the refused requests")
-		Expect(updateMember(ns, owner.Name, func(m *membershipv1alpha1.Member) { m.Labels = map[string]string{"team": "platform"} })).To(Succeed())
+		By("stripping the owner's owner reference, so the Store would no longer recognise it")
+		Expect(updateMember(ns, owner.Name, func(m *membershipv1alpha1.Member) { m.OwnerReferences = nil })).To(
+			refusedWith(`metadata.ownerReferences: Forbidden: Member "shop-owner" is the owner of Store "shop"`))
+
+		By("removing the owner's finalizer")
+		Expect(updateMember(ns, owner.Name, func(m *membershipv1alpha1.Member) { m.Finalizers = nil })).To(
+			refusedWith("metadata.finalizers: Forbidden"))
+
+		By("asking for the owner's password or 2FA reset through the administrator annotations")
+		for _, key := range []string{membershipv1alpha1.ResetPasswordAnnotation, membershipv1alpha1.ResetTwoFactorAnnotation} {
+			Expect(updateMember(ns, owner.Name, func(m *membershipv1alpha1.Member) {
+				if m.Annotations == nil {
+					m.Annotations = map[string]string{}
+				}
+				m.Annotations[key] = "now"
+			})).To(refusedWith("metadata.annotations[" + key + "]: Forbidden"))
+		}
+
+		By("moving the owner to another Store by its label")
+		Expect(updateMember(ns, owner.Name, func(m *membershipv1alpha1.Member) { m.Labels[membershipv1alpha1.StoreLabel] = "other" })).To(
+			refusedWith("metadata.labels[membership.storeops.io/store]: Forbidden"))
+
+		By("labelling the owner with a label of one's own is fine, and nothing was changed by the refused requests")
+		Expect(updateMember(ns, owner.Name, func(m *membershipv1alpha1.Member) { m.Labels["team"] = "platform" })).To(Succeed())
 		latest := ownerMember(ns, "shop")
 		Expect(latest.Spec.Roles).To(ConsistOf(membershipv1alpha1.RoleOwner))
 		Expect(latest.Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("owner-a@example.com")))
 		Expect(latest.DeletionTimestamp).To(BeNil())
+		Expect(latest.OwnerReferences).To(Equal(owner.OwnerReferences))
+		Expect(latest.Annotations).NotTo(HaveKey(membershipv1alpha1.ResetPasswordAnnotation))
 		Expect(person.Get(ctx, client.ObjectKey{Namespace: ns, Name: "mallory"}, &membershipv1alpha1.Member{})).To(
 			WithTransform(apierrors.IsNotFound, BeTrue()))
 	})

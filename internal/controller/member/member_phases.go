@@ -145,6 +145,12 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 		return ctrl.Result{}, nil
 	}
 
+	if ownerEmailUnsanctioned(member, store) {
+		// Someone changed the owner's login email (webhooks off); the Store puts it back. Until
+		// then the credential Secret does not follow: no login and no reset link for an address
+		// the owner never had.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	var result ctrl.Result
 	var err error
 	if member.Spec.Disabled {

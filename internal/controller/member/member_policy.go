@@ -104,6 +104,12 @@ func isOwnerMember(m *membershipv1alpha1.Member) bool {
 	return membershipv1alpha1.HasOwnerRole(m.Spec.Roles) && m.Name == membershipv1alpha1.OwnerMemberName(m.Spec.StoreRef.Name)
 }
 
+// ownerEmailUnsanctioned reports whether m is the Store's activated owner with a login email the
+// Store did not record (status.ownerEmail): an edit the Store is about to put back.
+func ownerEmailUnsanctioned(m *membershipv1alpha1.Member, store *membershipv1alpha1.Store) bool {
+	return isOwnerMember(m) && store.Status.OwnerEmail != "" && !strings.EqualFold(string(m.Spec.Email), string(store.Status.OwnerEmail))
+}
+
 // ownerRoleRefusal says why m may not hold the owner role, or "" when it may: only the Member
 // that its Store created and controls (<store>-owner) is the owner. The admission webhook refuses
 // anyone else's owner role at apply time; this holds when the webhook was bypassed or down.
@@ -111,7 +117,9 @@ func ownerRoleRefusal(m *membershipv1alpha1.Member, store *membershipv1alpha1.St
 	if !membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
 		return ""
 	}
-	if isOwnerMember(m) && metav1.IsControlledBy(m, store) {
+	// The Store decides who its owner is (its status records the owner Member's UID); an owner
+	// reference can be edited by anybody who may edit Members.
+	if isOwnerMember(m) && (metav1.IsControlledBy(m, store) || store.Status.OwnerMemberUID != "" && store.Status.OwnerMemberUID == m.UID) {
 		return ""
 	}
 	return fmt.Sprintf("spec.roles: owner is held only by Member %q, which Store %q manages; "+

@@ -82,6 +82,17 @@ func (r *Reconciler) handleResets(ctx context.Context, member *membershipv1alpha
 	if err := r.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: member.Spec.StoreRef.Name}, store); err != nil {
 		return client.IgnoreNotFound(err) // the phases report the missing Store; act when it is back
 	}
+	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
+		// The owner resets through the self-service pages (or hands the store over); an
+		// annotation anybody who may edit Members can set must not email the owner links.
+		if !firstReconcile {
+			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventResetIgnored, "Reset",
+				"The owner's password and 2FA are not reset by annotation: the owner uses the self-service pages")
+		}
+		member.Status.ObservedResetPassword = member.Annotations[membershipv1alpha1.ResetPasswordAnnotation]
+		member.Status.ObservedResetTwoFactor = member.Annotations[membershipv1alpha1.ResetTwoFactorAnnotation]
+		return nil
+	}
 	active := member.Status.Phase == membershipv1alpha1.MemberActive
 	value := member.Annotations[membershipv1alpha1.ResetPasswordAnnotation]
 	switch resetRequest(value, member.Status.ObservedResetPassword, firstReconcile, active) {

@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +61,13 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 			owner = &members[i]
 		}
 	}
+	if owner != nil && !metav1.IsControlledBy(owner, store) && isRecordedOwner(store, owner) {
+		// The Store's own owner, whose metadata someone edited: put it back, never treat it as
+		// a stranger (that would withhold the owner's credentials).
+		if err := r.restoreOwnerMetadata(ctx, store, owner); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	if owner != nil && !metav1.IsControlledBy(owner, store) {
 		msg := fmt.Sprintf("Member %s exists and is not this Store's; delete or rename it so the Store can manage its owner", name)
 		if !meta.IsStatusConditionPresentAndEqual(store.Status.Conditions, membershipv1alpha1.ConditionReady, metav1.ConditionFalse) ||
@@ -76,6 +84,7 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 		}
 		owner = created
 	}
+	store.Status.OwnerMemberUID = owner.UID
 	if !owner.DeletionTimestamp.IsZero() {
 		setReady(store, metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation,
 			fmt.Sprintf("The owner Member %s is being deleted; a new one and a new activation email follow", name))
@@ -109,6 +118,20 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
 	members []membershipv1alpha1.Member, owned []*membershipv1alpha1.Invitation, credentials *corev1.Secret) (ctrl.Result, error) {
 	name, want := owner.Name, store.Spec.Owner.Email
+	if store.Status.OwnerEmail == "" {
+		store.Status.OwnerEmail = owner.Spec.Email // activated: the address it was activated for
+	}
+	if !strings.EqualFold(string(owner.Spec.Email), string(store.Status.OwnerEmail)) {
+		// Someone changed the active owner's login email (webhooks off): put it back before
+		// anything else reads it, so no reset link can go to an address the owner never had.
+		base := owner.DeepCopy()
+		owner.Spec.Email = store.Status.OwnerEmail
+		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			return ctrl.Result{}, err
+		}
+		r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, membershipv1alpha1.ReasonOwnerManagedByStore, "Reconcile",
+			"Owner Member %s's email was edited; put back to %s: the Store manages its owner", name, store.Status.OwnerEmail)
+	}
 	if owner.Spec.DisplayName != store.Spec.Owner.DisplayName && strings.EqualFold(string(owner.Spec.Email), string(want)) {
 		base := owner.DeepCopy()
 		owner.Spec.DisplayName = store.Spec.Owner.DisplayName
@@ -185,6 +208,34 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 	return ctrl.Result{}, nil
 }
 
+// isRecordedOwner reports whether m is the owner Member the Store recorded (by UID).
+func isRecordedOwner(store *membershipv1alpha1.Store, m *membershipv1alpha1.Member) bool {
+	return store.Status.OwnerMemberUID != "" && m.UID == store.Status.OwnerMemberUID
+}
+
+// restoreOwnerMetadata puts back the Store's controller reference and the operator's labels on
+// its owner Member after someone removed them (webhooks off).
+func (r *Reconciler) restoreOwnerMetadata(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member) error {
+	base := owner.DeepCopy()
+	owner.OwnerReferences = slices.DeleteFunc(owner.OwnerReferences, func(ref metav1.OwnerReference) bool {
+		return ref.Controller != nil && *ref.Controller
+	})
+	if err := controllerutil.SetControllerReference(store, owner, r.Scheme); err != nil {
+		return err
+	}
+	if owner.Labels == nil {
+		owner.Labels = map[string]string{}
+	}
+	owner.Labels[membershipv1alpha1.ManagedByLabel] = membershipv1alpha1.ManagedByValue
+	owner.Labels[membershipv1alpha1.StoreLabel] = store.Name
+	if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, membershipv1alpha1.ReasonOwnerManagedByStore, "Reconcile",
+		"Owner Member %s's owner reference or labels were edited; put back: the Store manages its owner", owner.Name)
+	return nil
+}
+
 // createOwner creates the owner Member, without credentials, naming the activation Invitation
 // that awaitActivation then creates.
 func (r *Reconciler) createOwner(ctx context.Context, store *membershipv1alpha1.Store) (*membershipv1alpha1.Member, error) {
@@ -227,6 +278,18 @@ func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alp
 			inv = o
 		}
 	}
+	if usableActivation(inv, want) && !strings.EqualFold(string(owner.Spec.Email), string(want)) {
+		// Someone changed the email of the owner Member (webhooks off): put it back, so the
+		// activation's credentials are for the address the Store names.
+		base := owner.DeepCopy()
+		owner.Spec.Email = want
+		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			return err
+		}
+		r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, membershipv1alpha1.ReasonOwnerManagedByStore, "Reconcile",
+			"Owner Member %s's email was edited; put back to %s: the Store manages its owner", owner.Name, want)
+	}
+	store.Status.OwnerEmail = ""
 	if !usableActivation(inv, want) {
 		current = ownerInvitationName(store.Name, membershipv1alpha1.OwnerActivation, want, owner.UID, store.Generation)
 		// The Member names the invitation first: an acceptance arriving in between must find it.
@@ -392,6 +455,15 @@ func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1al
 			r.Recorder.Eventf(store, inv, corev1.EventTypeWarning, EventOwnershipNoticeFailed, "Transfer",
 				"Could not tell the previous owner %s (retrying): %v", previous, err)
 			return fmt.Errorf("ownership-transferred email: %w", err)
+		}
+	}
+	// The new address is the owner's from now on: recorded before the staged Secret (the mark of
+	// a transfer under way) goes, so a crash in between cannot put the previous address back.
+	if !strings.EqualFold(string(store.Status.OwnerEmail), string(inv.Spec.Email)) {
+		base := store.DeepCopy()
+		store.Status.OwnerEmail = inv.Spec.Email
+		if err := r.Status().Patch(ctx, store, client.MergeFrom(base)); err != nil {
+			return err
 		}
 	}
 	if err := r.Delete(ctx, staged, client.Preconditions{UID: &staged.UID}); client.IgnoreNotFound(err) != nil {

@@ -28,6 +28,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
+	"github.com/pquerna/otp/totp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -161,8 +162,10 @@ var _ = Describe("Store owner", func() {
 		Expect(status).To(Equal(http.StatusConflict), "the activation link is single use")
 
 		By("the owner's login email changes only through the Store, not through self-service")
+		code, err := totp.GenerateCode(string(ownerCredentials(ns)(Default).Data[membershipv1alpha1.CredentialTOTPSecret]), time.Now())
+		Expect(err).NotTo(HaveOccurred())
 		payload, err := json.Marshal(map[string]string{"store": ns + "/shop", "email": "olivia@example.com",
-			"password": "correct horse battery", "newEmail": "olivia@example.org"})
+			"password": "correct horse battery", "totpCode": code, "newEmail": "olivia@example.org"})
 		Expect(err).NotTo(HaveOccurred())
 		resp, err := http.Post(baseURL+"/api/v1/email/change", "application/json", bytes.NewReader(payload))
 		Expect(err).NotTo(HaveOccurred())
@@ -285,5 +288,51 @@ var _ = Describe("Store owner", func() {
 			return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "mallory-credentials"}, &corev1.Secret{}) == nil
 		}).WithTimeout(time.Second).Should(BeFalse())
 		Expect(strings.Join(names(&corev1.SecretList{}, ns)(), ",")).NotTo(ContainSubstring("mallory"))
+	})
+})
+
+// With the webhooks down, someone who may edit Members strips the active owner Member's owner
+// reference and labels, sets its email to their own and asks for a password reset by annotation:
+// the Store decides who its owner is by the UID it recorded, puts everything back, and the
+// owner's credentials are never withdrawn nor re-addressed.
+var _ = Describe("Store owner stripped through metadata", func() {
+	It("is still the owner: references, labels and email put back, credentials kept, no reset emailed", func() {
+		ns := newNamespace()
+		createStore(ns, "shop", "vic@example.com")
+		activateOwner(ns, "shop", "vic@example.com", "the owner's own passphrase")
+		before := ownerCredentials(ns)(Default)
+		Eventually(func(g Gomega) string {
+			store := &membershipv1alpha1.Store{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, store)).To(Succeed())
+			return string(store.Status.OwnerMemberUID) + "/" + string(store.Status.OwnerEmail)
+		}).Should(Equal(string(getMember(ns, "shop-owner")(Default).UID)+"/vic@example.com"), "the Store records its owner")
+
+		tenant, err := env.NewUserClient("tenant")
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() error {
+			m := getMember(ns, "shop-owner")(Default)
+			m.OwnerReferences = nil
+			delete(m.Labels, membershipv1alpha1.StoreLabel)
+			m.Spec.Email = "mallory@example.com"
+			m.Annotations[membershipv1alpha1.ResetPasswordAnnotation] = "now"
+			return tenant.Update(ctx, m)
+		}).Should(Succeed())
+
+		Eventually(getMember(ns, "shop-owner")).Should(And(
+			WithTransform(func(m *membershipv1alpha1.Member) bool {
+				store := &membershipv1alpha1.Store{}
+				Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, store)).To(Succeed())
+				return metav1.IsControlledBy(m, store)
+			}, BeTrue()),
+			HaveField("Labels", HaveKeyWithValue(membershipv1alpha1.StoreLabel, "shop")),
+			HaveField("Spec.Email", membershipv1alpha1.EmailAddress("vic@example.com"))))
+		Eventually(getMember(ns, "shop-owner")).Should(HaveField("Status.Phase", membershipv1alpha1.MemberActive))
+		Consistently(func(g Gomega) string {
+			s := ownerCredentials(ns)(g)
+			return string(s.UID) + "/" + string(s.Data[membershipv1alpha1.CredentialPasswordHash]) + "/" + string(s.Data[membershipv1alpha1.CredentialUsername])
+		}).WithTimeout(2*time.Second).Should(Equal(string(before.UID)+"/"+string(before.Data[membershipv1alpha1.CredentialPasswordHash])+"/vic@example.com"),
+			"the owner's credentials were never withdrawn nor re-addressed")
+		Expect(mailTo("mallory@example.com", "Reset your password for Acme Shop")).To(BeEmpty())
+		Expect(mailTo("vic@example.com", "Reset your password for Acme Shop")).To(BeEmpty(), "no reset by annotation for the owner")
 	})
 })
