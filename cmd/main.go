@@ -208,6 +208,7 @@ func main() {
 		PasswordSecretResync: opts.PasswordSecretResync,
 		PublicURL:            opts.PublicURL,
 		PasswordResetTTL:     opts.PasswordResetTTL,
+		ExclusiveMembership:  opts.ExclusiveMembership,
 
 		MaxConcurrentReconciles: opts.MemberConcurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {

@@ -140,6 +140,10 @@ const (
 	// server. Such a Member gets its password from the invitee, never a generated one: the
 	// controller waits for the credential Secret the acceptance server writes.
 	InvitationAnnotation = "membership.storeops.io/invitation"
+	// SeatSinceAnnotation on a Member created by the acceptance server holds when (RFC 3339) its
+	// Invitation was created: the Member's place in line for a seat under spec.memberLimit is its
+	// invitation's, not the moment it was accepted.
+	SeatSinceAnnotation = "membership.storeops.io/seat-since"
 	// AcceptClaimAnnotation on a Member created by the acceptance server holds when (RFC 3339) an
 	// acceptance claimed it. A second submission of the same link while it is fresh gets 409; an
 	// acceptance interrupted before it finished may be completed by a retry after a minute.

@@ -36,6 +36,7 @@ import (
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/ownsecret"
+	"github.com/storeops/member-operator/internal/seats"
 )
 
 // link is a presented token resolved to its invitation.
@@ -161,6 +162,11 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	if err != nil || outcome != OutcomeAccepted {
 		return nil, outcome, nil, err
 	}
+	if purpose == "" {
+		if outcome, err := s.keepSeat(ctx, member, store); err != nil || outcome != OutcomeAccepted {
+			return nil, outcome, nil, err
+		}
+	}
 
 	result := &accepted{Member: member.Name, Namespace: member.Namespace}
 	if err := s.writeCredentials(ctx, member, store, in.Password, result); err != nil {
@@ -179,6 +185,28 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 		s.notifyJoined(ctx, inv, store, member, now)
 	}
 	return result, OutcomeAccepted, nil, nil
+}
+
+// keepSeat checks, after the claim and against the API server (the Store's limit included), that
+// member may have access under its Store's limits (internal/seats: memberLimit, --exclusive-membership). Of two acceptances
+// racing for the last seat, each reads after its own claim, so the later one always sees the
+// earlier and gives way: its Member is deleted (it never had credentials) and it answers 409.
+func (s *Server) keepSeat(ctx context.Context, member *membershipv1alpha1.Member, cached *membershipv1alpha1.Store) (Outcome, error) {
+	store := &membershipv1alpha1.Store{}
+	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(cached), store); err != nil {
+		return OutcomeInternalError, client.IgnoreNotFound(err) // a Store gone meanwhile: its Members go too
+	}
+	reason, _, err := seats.CheckLive(ctx, s.APIReader, member, store, s.ExclusiveMembership)
+	if err != nil {
+		return OutcomeInternalError, err
+	}
+	if reason == "" {
+		return OutcomeAccepted, nil
+	}
+	if err := s.Client.Delete(ctx, member, client.Preconditions{UID: &member.UID}); client.IgnoreNotFound(err) != nil {
+		return OutcomeInternalError, err
+	}
+	return OutcomeNoSeat, nil
 }
 
 // acceptTransfer records the new owner's password hash and TOTP secret in a Secret of the
@@ -245,6 +273,8 @@ func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, 
 			Annotations: map[string]string{
 				membershipv1alpha1.InvitationAnnotation:  inv.Name,
 				membershipv1alpha1.AcceptClaimAnnotation: now.UTC().Format(time.RFC3339),
+				// Its place in line for a seat is the invitation's.
+				membershipv1alpha1.SeatSinceAnnotation: inv.CreationTimestamp.UTC().Format(time.RFC3339),
 			},
 		},
 		Spec: membershipv1alpha1.MemberSpec{

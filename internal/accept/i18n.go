@@ -53,6 +53,8 @@ var texts = map[string]map[string]string{
 		"problem.rate-limited":     "Too many attempts. Wait a minute and try again.",
 		"problem.bad-input":        "This link is not complete. Open the link from the email again.",
 		"problem.internal-error":   "Something went wrong on our side. Try again in a few minutes.",
+		"problem.busy":             "We are busy right now. Try again in a few seconds.",
+		"problem.no-seat":          "The store has no seat left for this invitation. Ask the store's owner to make room or raise its member limit.",
 	},
 	"nl": {
 		"title":                    "Word lid van %s",
@@ -84,6 +86,8 @@ var texts = map[string]map[string]string{
 		"problem.rate-limited":     "Te veel pogingen. Wacht een minuut en probeer het opnieuw.",
 		"problem.bad-input":        "Deze link is niet volledig. Open de link uit de e-mail opnieuw.",
 		"problem.internal-error":   "Er ging bij ons iets mis. Probeer het over een paar minuten opnieuw.",
+		"problem.busy":             "Het is nu erg druk. Probeer het over een paar seconden opnieuw.",
+		"problem.no-seat":          "De winkel heeft geen plaats meer voor deze uitnodiging. Vraag de eigenaar van de winkel om ruimte te maken of de limiet te verhogen.",
 	},
 	"ja": {
 		"title":                    "%s に参加",
@@ -115,6 +119,8 @@ var texts = map[string]map[string]string{
 		"problem.rate-limited":     "試行回数が多すぎます。1分ほど待ってから再度お試しください。",
 		"problem.bad-input":        "このリンクは不完全です。メールのリンクをもう一度開いてください。",
 		"problem.internal-error":   "問題が発生しました。数分後にもう一度お試しください。",
+		"problem.busy":             "ただいま混み合っています。数秒後にもう一度お試しください。",
+		"problem.no-seat":          "このストアにはこの招待のための空きがありません。ストアのオーナーに、空きを作るか上限を引き上げるよう依頼してください。",
 	},
 }
 

@@ -120,6 +120,7 @@ const (
 	OutcomeChanged      Outcome = "changed"      // 200: a password was set
 	OutcomeUnauthorized Outcome = "unauthorized" // 401: wrong store, email, password or 2FA code
 	OutcomeBusy         Outcome = "busy"         // 503: every bcrypt slot is in use
+	OutcomeNoSeat       Outcome = "no-seat"      // 409: the Store's limits leave no seat for this invitation
 )
 
 // linkState decides what a presented link is worth from its invitation alone: current says the

@@ -435,8 +435,12 @@ var _ = Describe("a new password", func() {
 			"currentPassword": firstPassword, "newPassword": "second secret phrase", "totpCode": code})
 		Expect(changed.Status).To(Equal(http.StatusOK), "%v", changed.Body)
 
+		By("using each link (its POST, which spends it against the API server) does nothing now")
 		for _, link := range []string{confirm, cancel, enrol} {
-			Expect(getFrom(baseURL, link[len(baseURL):], specClient, "")).NotTo(Equal(http.StatusOK), link[:len(baseURL)+14])
+			u, err := url.Parse(link)
+			Expect(err).NotTo(HaveOccurred())
+			status, _ := postForm(u.Path, url.Values{"token": {tokenOf(link)}})
+			Expect(status).NotTo(Equal(http.StatusOK), u.Path)
 		}
 		Expect(observedMember(ns, member).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("max@example.com")))
 	})
@@ -530,5 +534,47 @@ var _ = Describe("an administrator's change", func() {
 		Expect(k8sClient.Update(ctx, source)).To(Succeed())
 		annotate(ns, "pia", "touched", "now") // instead of waiting for --password-secret-resync
 		dead(ns, []string{reset})
+	})
+})
+
+var _ = Describe("the last seat", func() {
+	It("goes to exactly one of two invitees accepting at once: the one invited first", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		_, first := invite(ns, "invite-quin", "quin@example.com")
+		_, second := invite(ns, "invite-rae", "rae@example.com")
+		By("the Store's limit is lowered to one seat after both invitations went out")
+		Eventually(func() error {
+			store := &membershipv1alpha1.Store{}
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, store); err != nil {
+				return err
+			}
+			store.Spec.MemberLimit = 1
+			return k8sClient.Update(ctx, store)
+		}).Should(Succeed())
+
+		statuses := make([]int, 2)
+		var wg sync.WaitGroup
+		for i, token := range []string{first, second} {
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				statuses[i] = postAcceptFrom(fmt.Sprintf("127.0.8.%d", i+1), token, "a long and careful passphrase", "").Status
+			}()
+		}
+		wg.Wait()
+		Expect(statuses).To(Equal([]int{http.StatusCreated, http.StatusConflict}), "the first invited gets the seat")
+		Eventually(func() []string {
+			var names []string
+			for _, m := range membersOf(ns) {
+				names = append(names, string(m.Spec.Email))
+			}
+			return names
+		}).Should(Equal([]string{"quin@example.com"}), "the refused claim is gone, not only going")
+		status, _, body := call(baseURL, "/api/v1/invitations/accept", "127.0.8.9", "",
+			map[string]string{"token": second, "password": "a long and careful passphrase", "displayName": ""})
+		Expect(status).To(Equal(http.StatusConflict), "and stays refused: %v", body)
+		Expect(body).To(HaveKeyWithValue("error", "no-seat"))
 	})
 })

@@ -326,6 +326,7 @@ var statusOf = map[Outcome]int{
 	OutcomeChanged:       http.StatusOK,
 	OutcomeUnauthorized:  http.StatusUnauthorized,
 	OutcomeBusy:          http.StatusServiceUnavailable,
+	OutcomeNoSeat:        http.StatusConflict,
 }
 
 // apiMessages are the JSON API's explanations of each outcome.
@@ -337,6 +338,7 @@ var apiMessages = map[Outcome]string{
 	OutcomeRateLimited:   "too many requests; try again later",
 	OutcomeInternalError: "internal error; try again later",
 	OutcomeBusy:          "the server is busy checking passwords; try again in a few seconds",
+	OutcomeNoSeat:        "the store has no seat left for this invitation (its member limit); ask the store's owner",
 }
 
 // process resolves the token and, when the link is live, accepts. It applies the per-link rate

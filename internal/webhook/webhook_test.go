@@ -171,6 +171,28 @@ var _ = Describe("Member webhook", func() {
 	})
 })
 
+var _ = Describe("Member webhook and the Store's limits", func() {
+	It("refuses at apply time a Member past the memberLimit, and one with another Store's address", func() {
+		ns := newNamespace()
+		createStore(ns, "seated", "owner-s@example.com", 1)
+		createStore(ns, "elsewhere", "owner-e@example.com", 0)
+		Expect(person.Create(ctx, newMember(ns, "amy", "seated", "amy@example.com", membershipv1alpha1.RoleStaff))).To(Succeed())
+
+		By("the one seat is taken")
+		Eventually(func() error {
+			return person.Create(ctx, newMember(ns, "bea", "seated", "bea@example.com", membershipv1alpha1.RoleStaff), client.DryRunAll)
+		}).Should(refusedWith(`Member.membership.storeops.io "bea" is invalid`,
+			`spec.storeRef.name: Forbidden: Store "seated" has memberLimit 1 and 1 seats were taken`, "raise the Store's spec.memberLimit"))
+
+		By("amy's address in another Store, with --exclusive-membership")
+		Eventually(func() error {
+			return person.Create(ctx, newMember(ns, "amy-too", "elsewhere", "Amy@example.com", membershipv1alpha1.RoleStaff), client.DryRunAll)
+		}).Should(refusedWith(`spec.email: Forbidden: Amy@example.com already belongs to another Store`))
+		Expect(person.Create(ctx, newMember(ns, "amy-plus", "elsewhere", "amy+elsewhere@example.com", membershipv1alpha1.RoleStaff))).
+			To(Succeed(), "a plus-alias is another address")
+	})
+})
+
 var _ = Describe("Invitation webhook", func() {
 	It("refuses at apply time an address that is already a Member, one past the member limit, and one of another Store", func() {
 		ns := newNamespace()

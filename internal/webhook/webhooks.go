@@ -36,6 +36,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/seats"
 )
 
 var (
@@ -66,7 +67,7 @@ func Setup(mgr ctrl.Manager, operator string, exclusive bool) error {
 	if operator == "" {
 		return errors.New("webhooks: the operator's identity is required")
 	}
-	members := &MemberValidator{Reader: mgr.GetClient(), Operator: operator}
+	members := &MemberValidator{Reader: mgr.GetClient(), Operator: operator, ExclusiveMembership: exclusive, Clock: clock.RealClock{}}
 	if err := ctrl.NewWebhookManagedBy(mgr, &membershipv1alpha1.Member{}).WithValidator(members).Complete(); err != nil {
 		return err
 	}
@@ -76,17 +77,37 @@ func Setup(mgr ctrl.Manager, operator string, exclusive bool) error {
 
 // +kubebuilder:webhook:path=/validate-membership-storeops-io-v1alpha1-member,mutating=false,failurePolicy=fail,sideEffects=None,groups=membership.storeops.io,resources=members,verbs=create;update;delete,versions=v1alpha1,name=vmember-v1alpha1.membership.storeops.io,admissionReviewVersions=v1
 
-// MemberValidator guards the owner role on Members.
+// MemberValidator guards the owner role on Members, and refuses at apply time a Member past its
+// Store's memberLimit or (with --exclusive-membership) with another Store's address.
 type MemberValidator struct {
-	Reader   client.Reader
-	Operator string
+	Reader              client.Reader
+	Operator            string
+	ExclusiveMembership bool
+	Clock               clock.PassiveClock
 }
 
 var _ admission.Validator[*membershipv1alpha1.Member] = &MemberValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *MemberValidator) ValidateCreate(ctx context.Context, obj *membershipv1alpha1.Member) (admission.Warnings, error) {
-	return nil, asInvalid(memberKind, obj.Name, ValidateMember(Create, v.byOperator(ctx), nil, obj, nil))
+	errs := ValidateMember(Create, v.byOperator(ctx), nil, obj, nil)
+	if len(errs) == 0 && !membershipv1alpha1.HasOwnerRole(obj.Spec.Roles) {
+		store, err := getStore(ctx, v.Reader, obj.Namespace, obj.Spec.StoreRef.Name)
+		if err != nil {
+			return nil, err
+		}
+		if store != nil {
+			// It is being created now: every Member and Invitation already stored came before it.
+			candidate := obj.DeepCopy()
+			candidate.CreationTimestamp.Time = v.Clock.Now()
+			reason, message, err := seats.Check(ctx, v.Reader, candidate, store, v.ExclusiveMembership)
+			if err != nil {
+				return nil, err
+			}
+			errs = append(errs, InvitationRefusal(reason, message)...)
+		}
+	}
+	return nil, asInvalid(memberKind, obj.Name, errs)
 }
 
 // ValidateUpdate implements admission.Validator.

@@ -57,7 +57,7 @@ func (c Controllers) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
 		Clock:    c.Clock, Mail: c.Mail, MailDomain: c.Mail.FromDomain(), Random: rand.Reader, BcryptCost: 10,
-		PublicURL: c.PublicURL,
+		PublicURL: c.PublicURL, ExclusiveMembership: c.ExclusiveMembership,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return err
 	}

@@ -94,6 +94,9 @@ type Reconciler struct {
 	// it is not watched (that would cache every Secret in the cluster), so a change is picked up
 	// within this interval.
 	PasswordSecretResync time.Duration
+	// ExclusiveMembership refuses access to a Member whose address an earlier Member of another
+	// Store holds (--exclusive-membership).
+	ExclusiveMembership bool
 	// MaxConcurrentReconciles is how many Members are reconciled at once (--member-concurrency):
 	// issuing credentials is a bcrypt hash, so this is what uses the CPUs. 0 means 1.
 	MaxConcurrentReconciles int
@@ -103,6 +106,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members/finalizers,verbs=update
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores,verbs=get;list;watch
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -167,18 +171,32 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Complete(r)
 }
 
-// sameEmailPeers maps a Member to the other Members of its Store with the same email.
+// sameEmailPeers maps a Member to the other Members of its Store with the same email and, when
+// it is going away, to the Members it may have kept from access: those of its Store waiting for a
+// seat, and (--exclusive-membership) those with its address in other Stores.
 func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []reconcile.Request {
 	changed := obj.(*membershipv1alpha1.Member)
-	var members membershipv1alpha1.MemberList
-	if err := r.List(ctx, &members, client.InNamespace(changed.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}); err != nil {
-		return nil
+	peers := []client.MatchingFields{{controller.MemberStoreEmailIndex: controller.StoreEmailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}}
+	if !changed.DeletionTimestamp.IsZero() {
+		peers = append(peers, client.MatchingFields{controller.MemberStoreIndex: changed.Spec.StoreRef.Name})
+		if r.ExclusiveMembership {
+			peers = append(peers, client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(changed.Spec.Email)})
+		}
 	}
 	var requests []reconcile.Request
-	for _, m := range members.Items {
-		if m.Name != changed.Name {
-			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
+	for i, fields := range peers {
+		opts := []client.ListOption{client.UnsafeDisableDeepCopy, fields}
+		if i < 2 {
+			opts = append(opts, client.InNamespace(changed.Namespace))
+		}
+		var members membershipv1alpha1.MemberList
+		if err := r.List(ctx, &members, opts...); err != nil {
+			return nil
+		}
+		for _, m := range members.Items {
+			if m.UID != changed.UID && (i == 0 || m.Status.Phase == membershipv1alpha1.MemberConflict) {
+				requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
+			}
 		}
 	}
 	return requests

@@ -39,6 +39,7 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
+	"github.com/storeops/member-operator/internal/seats"
 )
 
 // reconcileNormal expires the Member's account tokens (reset links), then runs the phases.
@@ -145,6 +146,26 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 		return ctrl.Result{}, nil
 	}
 
+	if reason, msg, err := r.seatRefusal(ctx, member, store); err != nil || reason != "" {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		// Access is withheld as for a disabled Member: the data is retained, so a seat regained
+		// restores the same password (an invitee's was chosen once and is stored nowhere else).
+		if err := r.revokeRetaining(ctx, member); err != nil {
+			return ctrl.Result{}, err
+		}
+		member.Status.Phase = membershipv1alpha1.MemberConflict
+		member.Status.CredentialsSecret = ""
+		ready := meta.FindStatusCondition(member.Status.Conditions, membershipv1alpha1.ConditionReady)
+		setConditions(member, metav1.ConditionFalse, reason, msg)
+		if ready == nil || ready.Reason != reason {
+			r.Recorder.Eventf(member, store, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
+		}
+		// A seat frees when a Member or Invitation of the Store goes, which is not watched here:
+		// look again shortly (a change of the Store itself brings every Member back at once).
+		return ctrl.Result{RequeueAfter: seatRecheck}, nil
+	}
 	if ownerEmailUnsanctioned(member, store) {
 		// Someone changed the owner's login email (webhooks off); the Store puts it back. Until
 		// then the credential Secret does not follow: no login and no reset link for an address
@@ -389,32 +410,30 @@ func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, 
 	setPending(member, membershipv1alpha1.ReasonPasswordSecretNotFound, msg)
 }
 
+// seatRecheck is how soon a Member refused a seat looks again.
+const seatRecheck = 30 * time.Second
+
+// seatRefusal asks internal/seats whether member may have access under its Store's limits, from
+// the cache; before a refusal takes away credentials the Member has, the API server confirms it
+// (a cache that still holds a Member already gone must not cost anyone their access).
+func (r *Reconciler) seatRefusal(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store) (string, string, error) {
+	reason, message, err := seats.Check(ctx, r.Client, member, store, r.ExclusiveMembership)
+	if err != nil || reason == "" {
+		return reason, message, err
+	}
+	granted, err := r.ownSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name))
+	if err != nil || granted == nil {
+		return reason, message, client.IgnoreNotFound(err)
+	}
+	return seats.CheckLive(ctx, r.APIReader, member, store, r.ExclusiveMembership)
+}
+
 // withholdCredentials revokes a disabled Member's access: the credential Secret goes, after its
 // data is kept in the retained Secret (which the admin application does not read) so that enabling
 // restores the same password and 2FA enrolment. Crash-safe: retained first, then the grant goes.
 func (r *Reconciler) withholdCredentials(ctx context.Context, member *membershipv1alpha1.Member) error {
-	name := membershipv1alpha1.CredentialsSecretName(member.Name)
-	// Both names first: a foreign Secret under either is a Conflict on every reconcile, not only
-	// on the one that found it.
-	if _, err := r.ownSecret(ctx, member, membershipv1alpha1.RetainedSecretName(member.Name)); err != nil {
+	if err := r.revokeRetaining(ctx, member); err != nil {
 		return err
-	}
-	current, err := r.ownSecret(ctx, member, name)
-	if err != nil {
-		return err
-	}
-	if current != nil {
-		if err := r.retain(ctx, member, current); err != nil {
-			return err
-		}
-		deleted, err := ownsecret.Delete(ctx, r.Client, current)
-		if err != nil {
-			return err
-		}
-		if deleted {
-			r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventAccessRevoked, "Disable",
-				"Access revoked: Secret %s deleted because the Member is disabled", name)
-		}
 	}
 	member.Status.Phase = membershipv1alpha1.MemberDisabled
 	member.Status.CredentialsSecret = ""
@@ -427,6 +446,42 @@ func (r *Reconciler) withholdCredentials(ctx context.Context, member *membership
 		Reason: membershipv1alpha1.ReasonDisabled, Message: "The Member is disabled and has no access", ObservedGeneration: member.Generation,
 	})
 	return nil
+}
+
+// revokeRetaining deletes the Member's credential Secret after keeping its data in the retained
+// Secret (which the admin application does not read), so that access given back restores the same
+// password and 2FA enrolment. Crash-safe: retained first, then the grant goes.
+func (r *Reconciler) revokeRetaining(ctx context.Context, member *membershipv1alpha1.Member) error {
+	name := membershipv1alpha1.CredentialsSecretName(member.Name)
+	// Both names first: a foreign Secret under either is a Conflict on every reconcile, not only
+	// on the one that found it.
+	if _, err := r.ownSecret(ctx, member, membershipv1alpha1.RetainedSecretName(member.Name)); err != nil {
+		return err
+	}
+	current, err := r.ownSecret(ctx, member, name)
+	if err != nil || current == nil {
+		return err
+	}
+	if err := r.retain(ctx, member, current); err != nil {
+		return err
+	}
+	deleted, err := ownsecret.Delete(ctx, r.Client, current)
+	if err != nil {
+		return err
+	}
+	if deleted {
+		r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventAccessRevoked, "Revoke",
+			"Access revoked: Secret %s deleted (%s); its data is kept to restore it", name, revokeCause(member))
+	}
+	return nil
+}
+
+// revokeCause says in an event why access was withheld.
+func revokeCause(member *membershipv1alpha1.Member) string {
+	if member.Spec.Disabled {
+		return "the Member is disabled"
+	}
+	return "no seat under the Store's limits"
 }
 
 // retain copies the credential Secret's data into the retained Secret.

@@ -106,3 +106,39 @@ var _ = Describe("a Secret the Member does not control", func() {
 		unchanged(foreign)
 	})
 })
+
+// With the webhook down, Members applied directly past the Store's memberLimit: the later ones
+// get no credentials, first come, first served, and take a seat when one frees.
+var _ = Describe("memberLimit for Members applied directly", func() {
+	It("gives the Members past the limit Conflict, MemberLimitReached and no credentials, until a seat frees", func() {
+		ns := newNamespace()
+		store := &membershipv1alpha1.Store{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
+			Spec: membershipv1alpha1.StoreSpec{DisplayName: "Acme Shop", MemberLimit: 2,
+				Owner: membershipv1alpha1.StoreOwner{Email: "owner@example.com"}},
+		}
+		Expect(k8sClient.Create(ctx, store)).To(Succeed())
+		tenant, err := controlPlane.NewUserClient("tenant")
+		Expect(err).NotTo(HaveOccurred())
+		var members []*membershipv1alpha1.Member
+		for _, name := range []string{"a-ann", "b-ben", "c-cas"} {
+			m := newMember(ns, name, name+"@example.com", membershipv1alpha1.RoleStaff)
+			Expect(tenant.Create(ctx, m)).To(Succeed())
+			members = append(members, m)
+		}
+		credentialsOf(members[0])
+		credentialsOf(members[1])
+		Eventually(getMember(members[2])).Should(phase(membershipv1alpha1.MemberConflict))
+		ready := meta.FindStatusCondition(getMember(members[2])(Default).Status.Conditions, membershipv1alpha1.ConditionReady)
+		Expect(ready.Reason).To(Equal(membershipv1alpha1.ReasonMemberLimitReached))
+		Expect(ready.Message).To(ContainSubstring(`Store "shop" has memberLimit 2 and 2 seats were taken`))
+		Expect(credentialsGone(members[2])()).To(BeTrue())
+		Eventually(eventsFor(members[2])).Should(ContainElement(HavePrefix("Warning MemberLimitReached")))
+
+		By("a seat frees: the first Member goes, the waiting one gets credentials")
+		Expect(tenant.Delete(ctx, members[0])).To(Succeed())
+		credentialsOf(members[2])
+		Eventually(getMember(members[2])).Should(phase(membershipv1alpha1.MemberActive))
+		Expect(getMember(members[1])(Default).Status.Phase).To(Equal(membershipv1alpha1.MemberActive), "an earlier Member keeps its seat")
+	})
+})
