@@ -19,6 +19,7 @@ limitations under the License.
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"flag"
@@ -137,7 +138,7 @@ func main() {
 		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts, Port: opts.WebhookPort}),
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
-		LeaderElection:          opts.EnableLeaderElection,
+		LeaderElection:          opts.EnableLeaderElection && !opts.AcceptOnly,
 		LeaderElectionID:        "member-operator.membership.storeops.io",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		// The process exits right after the manager stops, so the next leader need not wait for
@@ -170,15 +171,51 @@ func main() {
 	// How long API requests take, and how long they wait on the client-side rate limiter
 	// (--kube-api-qps): the first thing to look at when reconciles are slow.
 	crmetrics.RegisterRESTClientMetrics(crmetrics.MetricRequestLatency, crmetrics.MetricRateLimiterLatency)
-	if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
-		setupLog.Error(err, "unable to register the members metric")
-		os.Exit(1)
-	}
 	sender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom,
 		AllowInsecure: opts.SMTPAllowInsecure})
 	if err != nil {
 		setupLog.Error(err, "invalid mail settings")
 		os.Exit(2)
+	}
+	if !opts.AcceptOnly {
+		setupControllers(ctx, mgr, &opts, sender, tokenKey)
+	}
+	if opts.ServesAcceptance() {
+		setupAcceptance(mgr, &opts, sender, tokenKey)
+	}
+	for _, w := range []*certwatcher.CertWatcher{webhookCertWatcher, metricsCertWatcher} {
+		if w != nil {
+			if err := mgr.Add(w); err != nil {
+				setupLog.Error(err, "unable to add certificate watcher to manager")
+				os.Exit(1)
+			}
+		}
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "unable to set up health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "unable to set up ready check")
+		os.Exit(1)
+	}
+
+	setupLog.Info("starting manager",
+		"smtpURL", opts.RedactedSMTPURL(), "mailFrom", opts.MailFrom, "publicURL", opts.PublicURL,
+		"acceptBindAddress", opts.AcceptBindAddress, "acceptOnly", opts.AcceptOnly, "exclusiveMembership", opts.ExclusiveMembership,
+		"invitationRetention", opts.InvitationRetention, "tokenKeySecret", opts.TokenKeyNamespace+"/"+opts.TokenKeyName)
+	if err := mgr.Start(ctx); err != nil {
+		setupLog.Error(err, "problem running manager")
+		os.Exit(1)
+	}
+}
+
+// setupControllers registers the Store, Member and Invitation controllers, the members metric
+// and, unless turned off, the validating webhooks: everything but the public server.
+func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, sender *mail.SMTPSender, tokenKey []byte) {
+	if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
+		setupLog.Error(err, "unable to register the members metric")
+		os.Exit(1)
 	}
 	if err := (&store.Reconciler{
 		Client:     mgr.GetClient(),
@@ -239,7 +276,11 @@ func main() {
 			setupLog.Error(err, "unable to set up the webhooks")
 			os.Exit(1)
 		}
-		if err := storewebhook.Setup(mgr, operator, opts.ExclusiveMembership); err != nil {
+		var alsoOperator []string
+		if accept := opts.AcceptIdentity(); accept != "" {
+			alsoOperator = append(alsoOperator, accept)
+		}
+		if err := storewebhook.Setup(mgr, operator, opts.ExclusiveMembership, alsoOperator...); err != nil {
 			setupLog.Error(err, "unable to set up the webhooks")
 			os.Exit(1)
 		}
@@ -252,7 +293,11 @@ func main() {
 		setupLog.Info("validating webhooks registered", "port", opts.WebhookPort, "operator", operator)
 	}
 
-	// The acceptance server runs on every replica, leader or not.
+}
+
+// setupAcceptance adds the acceptance server (the public pages and JSON API), which runs on every
+// replica, leader or not.
+func setupAcceptance(mgr ctrl.Manager, opts *config.Options, sender *mail.SMTPSender, tokenKey []byte) {
 	if err := mgr.Add(&accept.Server{
 		Client:              mgr.GetClient(),
 		APIReader:           mgr.GetAPIReader(),
@@ -275,29 +320,4 @@ func main() {
 		os.Exit(1)
 	}
 
-	for _, w := range []*certwatcher.CertWatcher{webhookCertWatcher, metricsCertWatcher} {
-		if w != nil {
-			if err := mgr.Add(w); err != nil {
-				setupLog.Error(err, "unable to add certificate watcher to manager")
-				os.Exit(1)
-			}
-		}
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		setupLog.Error(err, "unable to set up health check")
-		os.Exit(1)
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		setupLog.Error(err, "unable to set up ready check")
-		os.Exit(1)
-	}
-
-	setupLog.Info("starting manager",
-		"smtpURL", opts.RedactedSMTPURL(), "mailFrom", opts.MailFrom, "publicURL", opts.PublicURL,
-		"acceptBindAddress", opts.AcceptBindAddress, "exclusiveMembership", opts.ExclusiveMembership,
-		"invitationRetention", opts.InvitationRetention, "tokenKeySecret", opts.TokenKeyNamespace+"/"+opts.TokenKeyName)
-	if err := mgr.Start(ctx); err != nil {
-		setupLog.Error(err, "problem running manager")
-		os.Exit(1)
-	}
 }

@@ -78,6 +78,8 @@ const (
 	DefaultInvitationConcurrency = 8
 	// MaxConcurrency bounds the concurrency flags.
 	MaxConcurrency = 64
+	// DefaultAcceptServiceAccount is the acceptance-only Deployment's ServiceAccount (config/default).
+	DefaultAcceptServiceAccount = "member-operator-accept"
 	// DefaultTokenKeySecret is the name of the Secret holding the invitation token key.
 	DefaultTokenKeySecret = "member-operator-token-key"
 	// ServiceAccountNamespaceFile is where a Pod reads its own namespace: the operator's namespace
@@ -126,8 +128,18 @@ type Options struct {
 	MailFrom string
 	// PublicURL is the base URL of links in emails, e.g. https://members.example.com.
 	PublicURL string
-	// AcceptBindAddress is where the invitation acceptance server listens.
+	// AcceptBindAddress is where the invitation acceptance server listens; "0" serves none (the
+	// controller Deployment, when the public server runs as its own).
 	AcceptBindAddress string
+	// AcceptOnly runs only the acceptance server: no controllers, no webhooks, no leader
+	// election (the public server's own Deployment, with its own least-privilege role).
+	AcceptOnly bool
+	// AcceptServiceAccount is the ServiceAccount, in the operator's namespace, of the
+	// acceptance-only Deployment: the webhooks let it write the owner Member as the operator does.
+	AcceptServiceAccount string
+	// Namespace is the operator's own namespace ($POD_NAMESPACE, else the service account's
+	// namespace file); "" when neither says.
+	Namespace string
 	// ExclusiveMembership refuses an email that already belongs to a Member of another Store.
 	ExclusiveMembership bool
 	// PasswordResetTTL is how long a password reset link stays valid.
@@ -203,7 +215,12 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.PublicURL, "public-url", "",
 		"Base URL for links in emails, e.g. https://members.example.com: where users reach the acceptance server.")
 	fs.StringVar(&o.AcceptBindAddress, "accept-bind-address", DefaultAcceptBindAddress,
-		"The address the invitation acceptance server binds to.")
+		"The address the invitation acceptance server binds to; 0 serves none (when --accept-only processes serve it).")
+	fs.StringVar(&o.AcceptServiceAccount, "accept-service-account", DefaultAcceptServiceAccount,
+		"The ServiceAccount (in the operator's namespace) of the --accept-only Deployment, which the webhooks trust as the operator.")
+	fs.BoolVar(&o.AcceptOnly, "accept-only", false,
+		"Run only the acceptance server (the public pages and JSON API): no controllers, no webhooks, no leader election. "+
+			"For its own Deployment with its own least-privilege RBAC (config/rbac/accept_role.yaml).")
 	fs.BoolVar(&o.ExclusiveMembership, "exclusive-membership", false,
 		"Refuse to invite or add an email that already belongs to a Member of another Store.")
 	fs.DurationVar(&o.PasswordResetTTL, "password-reset-ttl", DefaultPasswordResetTTL,
@@ -285,6 +302,12 @@ func (o *Options) Complete(getenv func(string) string) error {
 	if o.AcceptBindAddress == "" {
 		errs = append(errs, errors.New("--accept-bind-address must not be empty"))
 	}
+	if o.AcceptOnly && !o.ServesAcceptance() {
+		errs = append(errs, errors.New("--accept-only serves only the acceptance server: --accept-bind-address must not be 0"))
+	}
+	if o.AcceptOnly && o.EnableLeaderElection {
+		errs = append(errs, errors.New("--accept-only runs no controllers and every replica serves: drop --leader-elect"))
+	}
 	if o.InvitationRetention < time.Minute {
 		errs = append(errs, fmt.Errorf("--invitation-retention %s must be at least 1m", o.InvitationRetention))
 	}
@@ -299,6 +322,7 @@ func (o *Options) Complete(getenv func(string) string) error {
 		}
 		o.TrustedProxies = append(o.TrustedProxies, prefix.Masked())
 	}
+	o.Namespace = o.ownNamespace(getenv)
 	if err := o.resolveTokenKeySecret(getenv); err != nil {
 		errs = append(errs, err)
 	}
@@ -328,6 +352,18 @@ func (o *Options) resolveTokenKeySecret(getenv func(string) string) error {
 	o.TokenKeyNamespace, o.TokenKeyName = namespace, name
 	return nil
 }
+
+// AcceptIdentity is the username of the acceptance-only Deployment's ServiceAccount; "" when the
+// operator's namespace is unknown.
+func (o *Options) AcceptIdentity() string {
+	if o.Namespace == "" || o.AcceptServiceAccount == "" {
+		return ""
+	}
+	return "system:serviceaccount:" + o.Namespace + ":" + o.AcceptServiceAccount
+}
+
+// ServesAcceptance reports whether this process serves the acceptance server.
+func (o *Options) ServesAcceptance() bool { return o.AcceptBindAddress != "0" }
 
 // ownNamespace is the operator's namespace: $POD_NAMESPACE, else the one in the service account's
 // namespace file (every Pod has it); "" outside a Pod without the variable.

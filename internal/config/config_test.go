@@ -81,6 +81,8 @@ func TestTokenKeySecretNamespace(t *testing.T) {
 	o, err = parseIn(t, minimalInPod, nil, file)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(o.TokenKeyNamespace).To(Equal("ops-members"), "the service account's namespace file, without $POD_NAMESPACE")
+	g.Expect(o.AcceptIdentity()).To(Equal("system:serviceaccount:ops-members:member-operator-accept"),
+		"the acceptance-only Deployment's ServiceAccount, which the webhooks trust")
 
 	_, err = parse(t, minimalInPod, nil)
 	g.Expect(err).To(MatchError(ContainSubstring("the operator's namespace is unknown")),
@@ -139,6 +141,8 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"invitation concurrency too high", append(minimal, "--invitation-concurrency=65"), "--invitation-concurrency 65 must be between 1 and 64"},
 		{"store concurrency negative", append(minimal, "--store-concurrency=-1"), "--store-concurrency -1 must be between 1 and 64"},
 		{"bad token key namespace", append(minimal, "--token-key-secret=a/b/c"), "--token-key-secret \"a/b/c\": the name"},
+		{"accept-only serving nothing", append(minimal, "--accept-only", "--accept-bind-address=0"), "--accept-bind-address must not be 0"},
+		{"accept-only with leader election", append(minimal, "--accept-only", "--leader-elect"), "drop --leader-elect"},
 		{"plain text smtp to a network host", append(minimal[1:], "--smtp-url=smtp://mail.example.com:25?tls=none"), "--smtp-allow-insecure"},
 		{"opportunistic smtp to a network host", append(minimal[1:], "--smtp-url=smtp://mail.example.com:25?tls=opportunistic"), "--smtp-allow-insecure"},
 		{"smtp password in plain text even when allowed", append(minimal[1:], "--smtp-url=smtp://u:hunter2hunter2@mail.example.com:25?tls=none", "--smtp-allow-insecure"), "password unencrypted"},
@@ -176,4 +180,18 @@ func TestInsecureSMTPOnlyWhenAskedFor(t *testing.T) {
 	g.Expect(o.SMTPAllowInsecure).To(BeTrue())
 	_, err = parse(t, append(minimal[1:], "--smtp-url=smtp://127.0.0.1:1025?tls=none"), nil)
 	g.Expect(err).NotTo(HaveOccurred(), "a loopback catcher needs no flag")
+}
+
+func TestAcceptOnlyAndNoAcceptanceServer(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, minimal, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.AcceptOnly).To(BeFalse())
+	g.Expect(o.ServesAcceptance()).To(BeTrue(), "by default one process does everything")
+	o, err = parse(t, append(minimal, "--accept-only"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.AcceptOnly && o.ServesAcceptance()).To(BeTrue())
+	o, err = parse(t, append(minimal, "--accept-bind-address=0"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.ServesAcceptance()).To(BeFalse(), "the controller Deployment beside an acceptance-only one")
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -62,16 +63,19 @@ func OperatorIdentity(ctx context.Context, cfg *rest.Config) (string, error) {
 }
 
 // Setup registers the Member and Invitation validating webhooks on mgr. reader is the manager's
-// cache (with the indexes of controller.SetupIndexes); operator is OperatorIdentity's answer.
-func Setup(mgr ctrl.Manager, operator string, exclusive bool) error {
+// cache (with the indexes of controller.SetupIndexes); operator is OperatorIdentity's answer, and
+// alsoOperator names the operator's other identities (the acceptance-only Deployment's
+// ServiceAccount), which write the owner Member too.
+func Setup(mgr ctrl.Manager, operator string, exclusive bool, alsoOperator ...string) error {
 	if operator == "" {
 		return errors.New("webhooks: the operator's identity is required")
 	}
-	members := &MemberValidator{Reader: mgr.GetClient(), Operator: operator, ExclusiveMembership: exclusive, Clock: clock.RealClock{}}
+	operators := append([]string{operator}, alsoOperator...)
+	members := &MemberValidator{Reader: mgr.GetClient(), Operators: operators, ExclusiveMembership: exclusive, Clock: clock.RealClock{}}
 	if err := ctrl.NewWebhookManagedBy(mgr, &membershipv1alpha1.Member{}).WithValidator(members).Complete(); err != nil {
 		return err
 	}
-	invitations := &InvitationValidator{Reader: mgr.GetClient(), Operator: operator, ExclusiveMembership: exclusive, Clock: clock.RealClock{}}
+	invitations := &InvitationValidator{Reader: mgr.GetClient(), Operators: operators, ExclusiveMembership: exclusive, Clock: clock.RealClock{}}
 	return ctrl.NewWebhookManagedBy(mgr, &membershipv1alpha1.Invitation{}).WithValidator(invitations).Complete()
 }
 
@@ -81,7 +85,7 @@ func Setup(mgr ctrl.Manager, operator string, exclusive bool) error {
 // Store's memberLimit or (with --exclusive-membership) with another Store's address.
 type MemberValidator struct {
 	Reader              client.Reader
-	Operator            string
+	Operators           []string
 	ExclusiveMembership bool
 	Clock               clock.PassiveClock
 }
@@ -127,7 +131,9 @@ func (v *MemberValidator) ValidateDelete(ctx context.Context, obj *membershipv1a
 	return nil, asInvalid(memberKind, obj.Name, ValidateMember(Delete, false, obj, nil, store))
 }
 
-func (v *MemberValidator) byOperator(ctx context.Context) bool { return requester(ctx) == v.Operator }
+func (v *MemberValidator) byOperator(ctx context.Context) bool {
+	return slices.Contains(v.Operators, requester(ctx))
+}
 
 // +kubebuilder:webhook:path=/validate-membership-storeops-io-v1alpha1-invitation,mutating=false,failurePolicy=fail,sideEffects=None,groups=membership.storeops.io,resources=invitations,verbs=create;update,versions=v1alpha1,name=vinvitation-v1alpha1.membership.storeops.io,admissionReviewVersions=v1
 
@@ -136,7 +142,7 @@ func (v *MemberValidator) byOperator(ctx context.Context) bool { return requeste
 // --exclusive-membership) an address of another Store.
 type InvitationValidator struct {
 	Reader              client.Reader
-	Operator            string
+	Operators           []string
 	ExclusiveMembership bool
 	Clock               clock.PassiveClock
 }
@@ -145,7 +151,7 @@ var _ admission.Validator[*membershipv1alpha1.Invitation] = &InvitationValidator
 
 // ValidateCreate implements admission.Validator.
 func (v *InvitationValidator) ValidateCreate(ctx context.Context, obj *membershipv1alpha1.Invitation) (admission.Warnings, error) {
-	errs := ValidateInvitationRoles(Create, requester(ctx) == v.Operator, nil, obj)
+	errs := ValidateInvitationRoles(Create, slices.Contains(v.Operators, requester(ctx)), nil, obj)
 	if len(errs) == 0 && !membershipv1alpha1.HasOwnerRole(obj.Spec.Roles) {
 		store, err := getStore(ctx, v.Reader, obj.Namespace, obj.Spec.StoreRef.Name)
 		if err != nil {
@@ -169,7 +175,7 @@ func (v *InvitationValidator) ValidateUpdate(ctx context.Context, old, obj *memb
 		return nil, nil // the operator's own status-adjacent writes (finalizers, annotations) pass
 	}
 	return nil, asInvalid(invitationKind, obj.Name,
-		ValidateInvitationRoles(Update, requester(ctx) == v.Operator, old, obj))
+		ValidateInvitationRoles(Update, slices.Contains(v.Operators, requester(ctx)), old, obj))
 }
 
 // ValidateDelete implements admission.Validator; deleting an Invitation revokes it, always allowed.

@@ -54,6 +54,10 @@ import (
 // cluster.
 const ManagerUser = "system:serviceaccount:" + ManagerNamespace + ":member-operator-controller-manager"
 
+// AcceptUser is the identity of an acceptance-only process (StartAcceptOnly), as the ServiceAccount
+// of config/manager/accept.yaml.
+const AcceptUser = "system:serviceaccount:" + ManagerNamespace + ":member-operator-accept"
+
 // ManagerNamespace is the operator's own namespace, as config/default deploys it: the manager gets
 // it as $POD_NAMESPACE and keeps its token key Secret there.
 const ManagerNamespace = "member-operator-system"
@@ -116,7 +120,8 @@ type Env struct {
 
 	controlPlane *envtest.Environment
 	primary      *ManagerProcess   // the manager of Options.ManagerBinary; nil without one
-	replicas     []*ManagerProcess // started by StartReplica
+	replicas     []*ManagerProcess // started by StartReplica and StartAcceptOnly
+	dir          string            // Options.Dir
 	// replicaArgs are the flags every manager shares; each adds its own addresses after them.
 	replicaArgs     []string
 	webhooksEnabled bool
@@ -152,7 +157,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 
-	env := &Env{}
+	env := &Env{dir: opts.Dir}
 	defer func() {
 		if err != nil {
 			_ = env.Stop()
@@ -324,6 +329,58 @@ func (e *Env) StartReplica(ctx context.Context, args ...string) (*ManagerProcess
 		binary:    e.primary.binary,
 		args: append(append(e.replicaArgs[:len(e.replicaArgs):len(e.replicaArgs)],
 			"--accept-bind-address="+acceptAddr, "--health-probe-bind-address="+probeAddr, "--metrics-bind-address=0"), args...),
+		output: e.primary.output,
+	}
+	e.replicas = append(e.replicas, p)
+	return p, p.Start(ctx)
+}
+
+// StartAcceptOnly starts an acceptance-only process (--accept-only) as its own user, AcceptUser,
+// with only the ClusterRole in rolePath (config/rbac/accept_role.yaml): the public server's own
+// Deployment, beside the manager. It returns once the process is ready.
+func (e *Env) StartAcceptOnly(ctx context.Context, rolePath string, args ...string) (*ManagerProcess, error) {
+	if e.primary == nil {
+		return nil, errors.New("devenv: no manager binary was given")
+	}
+	var role rbacv1.ClusterRole
+	if err := readManifest(rolePath, &role); err != nil {
+		return nil, err
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name + "-binding"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: AcceptUser}},
+	}
+	if err := createAll(ctx, e.Config, &role, binding); err != nil {
+		return nil, err
+	}
+	kubeconfig, err := writeKubeconfig(e.controlPlane, e.dir, "accept.kubeconfig", envtest.User{Name: AcceptUser})
+	if err != nil {
+		return nil, err
+	}
+	acceptAddr, err := FreeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	probeAddr, err := FreeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	// The manager's flags, less its identity, webhooks and leader election.
+	var shared []string
+	for _, arg := range e.replicaArgs {
+		if strings.HasPrefix(arg, "--kubeconfig=") || strings.HasPrefix(arg, "--webhook-") || strings.HasPrefix(arg, "--leader-elect") ||
+			arg == "--enable-webhooks=false" {
+			continue
+		}
+		shared = append(shared, arg)
+	}
+	p := &ManagerProcess{
+		AcceptURL: "http://" + acceptAddr,
+		ProbeURL:  "http://" + probeAddr,
+		binary:    e.primary.binary,
+		args: append(append(shared, "--kubeconfig="+kubeconfig, "--accept-only", "--accept-bind-address="+acceptAddr,
+			"--health-probe-bind-address="+probeAddr, "--metrics-bind-address=0"), args...),
 		output: e.primary.output,
 	}
 	e.replicas = append(e.replicas, p)

@@ -443,12 +443,76 @@ spec:
 		for _, object := range []string{
 			"namespace/member-operator-system",
 			"deployment.apps/member-operator-controller-manager",
+			"deployment.apps/member-operator-accept",
 			"clusterrole.rbac.authorization.k8s.io/member-operator-manager-role",
+			"clusterrole.rbac.authorization.k8s.io/member-operator-accept-role",
+			"serviceaccount/member-operator-accept",
 			"service/member-operator-accept",
 			"service/member-operator-webhook-service",
 			"customresourcedefinition.apiextensions.k8s.io/members.membership.storeops.io",
 		} {
 			Expect(out).To(ContainSubstring(object))
+		}
+	})
+
+	It("serves the public pages from an acceptance-only process with its own least-privilege identity", func() {
+		By("starting the manager binary with --accept-only, as " + devenv.AcceptUser + " with only config/rbac/accept_role.yaml")
+		public, err := env.StartAcceptOnly(ctx, filepath.Join(rootDir, "config", "rbac", "accept_role.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		defer public.Stop()
+
+		By("the manager sends an invitation; its invitee accepts through the acceptance-only process")
+		_, _, err = kubectl(env.Kubeconfig, `apiVersion: membership.storeops.io/v1alpha1
+kind: Invitation
+metadata:
+  name: invite-erin
+  namespace: default
+spec:
+  storeRef:
+    name: acme-shop
+  email: erin.public@example.com
+  roles: [finance]
+`, "apply", "-f", "-")
+		Expect(err).NotTo(HaveOccurred())
+		waitCtx, cancelWait := context.WithTimeout(ctx, time.Minute)
+		defer cancelWait()
+		msg, err := env.Mail.WaitFor(waitCtx, func(m mailcatcher.Message) bool {
+			return len(m.To) == 1 && m.To[0] == "erin.public@example.com"
+		})
+		Expect(err).NotTo(HaveOccurred())
+		body, err := msg.Body()
+		Expect(err).NotTo(HaveOccurred())
+		token := strings.TrimPrefix(body.Link("/invitations/accept?token="), env.AcceptURL+"/invitations/accept?token=")
+		Expect(token).NotTo(BeEmpty())
+		Eventually(func() string {
+			out, _, _ := kubectl(env.Kubeconfig, "", "get", "invitation", "invite-erin", "-o", "jsonpath={.status.phase}")
+			return out
+		}).WithTimeout(30 * time.Second).Should(Equal("Sent"))
+
+		var status int
+		var answer []byte
+		Eventually(func() int { // its cache may be a moment behind the manager's send
+			resp, err := http.Post(public.AcceptURL+"/api/v1/invitations/accept", "application/json",
+				strings.NewReader(`{"token":"`+token+`","password":"a long and careful passphrase","displayName":"Erin"}`))
+			Expect(err).NotTo(HaveOccurred())
+			answer, err = io.ReadAll(resp.Body)
+			Expect(err).NotTo(HaveOccurred())
+			_ = resp.Body.Close()
+			status = resp.StatusCode
+			return status
+		}).WithTimeout(30*time.Second).Should(Equal(http.StatusCreated), func() string { return string(answer) })
+		Eventually(func() string {
+			out, _, _ := kubectl(env.Kubeconfig, "", "get", "members", "-l", "membership.storeops.io/store=acme-shop",
+				"-o", `jsonpath={range .items[?(@.spec.email=="erin.public@example.com")]}{.status.phase}{end}`)
+			return out
+		}).WithTimeout(30*time.Second).Should(Equal("Active"), "the manager's controllers take over from what the public process wrote")
+
+		By("the acceptance-only identity cannot do what it does not need")
+		for _, request := range []string{"create leases.coordination.k8s.io", "update stores.membership.storeops.io --subresource=status",
+			"update members.membership.storeops.io --subresource=status", "create invitations.membership.storeops.io",
+			"delete stores.membership.storeops.io", "create validatingwebhookconfigurations.admissionregistration.k8s.io"} {
+			out, _, _ := kubectl(env.Kubeconfig, "", append([]string{"auth", "can-i", "--as", devenv.AcceptUser}, strings.Fields(request)...)...)
+			Expect(strings.TrimSpace(out)).To(Equal("no"), request)
 		}
 	})
 

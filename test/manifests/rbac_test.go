@@ -104,3 +104,25 @@ func TestPlatformTeamRolesAggregate(t *testing.T) {
 		})
 	}
 }
+
+// The public server's own role holds only what the acceptance server needs: test/e2e runs the
+// acceptance-only process with it and nothing more.
+func TestAcceptRoleIsNarrowerThanTheManagers(t *testing.T) {
+	g := NewWithT(t)
+	accept, manager := readRole(t, "accept_role.yaml"), readRole(t, "role.yaml")
+	for _, rule := range accept.Rules {
+		g.Expect(rule.Verbs).NotTo(ContainElement("*"))
+		g.Expect(rule.Resources).NotTo(ContainElement("*"))
+		for _, resource := range rule.Resources {
+			for _, group := range rule.APIGroups {
+				g.Expect(verbsOn(manager, group, resource)).To(ContainElements(rule.Verbs),
+					"the public server needs nothing the manager does not have: %s %s", group, resource)
+			}
+		}
+	}
+	g.Expect(verbsOn(accept, "coordination.k8s.io", "leases")).To(BeEmpty(), "it never leads")
+	g.Expect(verbsOn(accept, group, "stores")).To(Equal([]string{"get", "list", "watch"}))
+	g.Expect(verbsOn(accept, group, "stores/status")).To(BeEmpty())
+	g.Expect(verbsOn(accept, group, "members/status")).To(BeEmpty())
+	g.Expect(verbsOn(accept, group, "invitations")).To(Equal([]string{"get", "list", "watch"}))
+}
