@@ -225,6 +225,8 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Option
 		Clock:      clock.RealClock{},
 		Mail:       sender,
 		MailDomain: sender.FromDomain(),
+		PublicURL:  opts.PublicURL,
+		Random:     rand.Reader,
 
 		MaxConcurrentReconciles: opts.StoreConcurrency,
 	}).SetupWithManager(mgr); err != nil {

@@ -140,6 +140,13 @@ const (
 	// server. Such a Member gets its password from the invitee, never a generated one: the
 	// controller waits for the credential Secret the acceptance server writes.
 	InvitationAnnotation = "membership.storeops.io/invitation"
+	// OwnerNotifiedAnnotation on a transfer Invitation holds when (RFC 3339) the current owner was
+	// emailed about it, with the link that stops it.
+	OwnerNotifiedAnnotation = "membership.storeops.io/owner-notified"
+	// CancelledByOwnerAnnotation on a transfer Invitation holds when (RFC 3339) the current owner
+	// stopped it through that link. The Store revokes it, and starts no transfer to that address
+	// again while it exists.
+	CancelledByOwnerAnnotation = "membership.storeops.io/cancelled-by-owner"
 	// SeatSinceAnnotation on a Member created by the acceptance server holds when (RFC 3339) its
 	// Invitation was created: the Member's place in line for a seat under spec.memberLimit is its
 	// invitation's, not the moment it was accepted.
@@ -189,6 +196,9 @@ const (
 	// PurposeEmailChangeCancel: the link, sent to the current address when a change is asked
 	// for, stops it (revokes the email-change link) until the change is confirmed.
 	PurposeEmailChangeCancel = "email-change-cancel"
+	// PurposeTransferCancel: the link, sent to the current owner when a transfer starts, stops it
+	// until it is accepted. Its Secret names the transfer Invitation (InvitationAnnotation).
+	PurposeTransferCancel = "transfer-cancel"
 	// NewEmailAnnotation on an email-change token Secret holds the address being confirmed.
 	NewEmailAnnotation = "membership.storeops.io/new-email"
 	// PurposeTwoFactorEnrolment: the link shows a Member's new TOTP secret once, after an

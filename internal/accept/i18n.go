@@ -161,6 +161,11 @@ var accountTexts = map[string]map[string]string{
 		"email.cancel.submit":            "Stop this change",
 		"email.cancel.done.title":        "The change was stopped",
 		"email.cancel.done.body":         "You keep logging in with %s. If you did not ask for the change, change your password now: someone knows it.",
+		"transfer.cancel.title":          "Stop the hand-over of your store",
+		"transfer.cancel.intro":          "Stop handing %s over to %s? You remain its owner.",
+		"transfer.cancel.submit":         "Stop the hand-over",
+		"transfer.cancel.done.title":     "The hand-over was stopped",
+		"transfer.cancel.done.body":      "You remain the owner of %s. Tell your platform team that someone changed the store's owner in its configuration.",
 	},
 	"nl": {
 		"forgot.title":                   "Wachtwoord vergeten?",
@@ -195,6 +200,11 @@ var accountTexts = map[string]map[string]string{
 		"email.cancel.submit":            "Deze wijziging stoppen",
 		"email.cancel.done.title":        "De wijziging is gestopt",
 		"email.cancel.done.body":         "Je blijft inloggen met %s. Heb je niet om de wijziging gevraagd? Wijzig dan nu je wachtwoord: iemand anders kent het.",
+		"transfer.cancel.title":          "De overdracht van je winkel stoppen",
+		"transfer.cancel.intro":          "De overdracht van %s aan %s stoppen? Je blijft eigenaar.",
+		"transfer.cancel.submit":         "De overdracht stoppen",
+		"transfer.cancel.done.title":     "De overdracht is gestopt",
+		"transfer.cancel.done.body":      "Je blijft eigenaar van %s. Laat je platformteam weten dat iemand de eigenaar van de winkel in de configuratie heeft gewijzigd.",
 	},
 	"ja": {
 		"forgot.title":                   "パスワードをお忘れですか？",
@@ -229,6 +239,11 @@ var accountTexts = map[string]map[string]string{
 		"email.cancel.submit":            "この変更を中止",
 		"email.cancel.done.title":        "変更を中止しました",
 		"email.cancel.done.body":         "引き続き %s でログインします。変更を依頼していない場合は、すぐにパスワードを変更してください。他の人に知られています。",
+		"transfer.cancel.title":          "ストアの引き継ぎを中止",
+		"transfer.cancel.intro":          "%s の %s への引き継ぎを中止しますか？あなたはオーナーのままです。",
+		"transfer.cancel.submit":         "引き継ぎを中止",
+		"transfer.cancel.done.title":     "引き継ぎを中止しました",
+		"transfer.cancel.done.body":      "あなたは引き続き %s のオーナーです。誰かがストアの設定でオーナーを変更したことを、プラットフォームチームに伝えてください。",
 	},
 }
 

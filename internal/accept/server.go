@@ -80,6 +80,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 // The acceptance server creates the Member of an accepted invitation and its credential Secret,
 // marks the Invitation Accepted and deletes its token Secret.
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;create;update
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 
@@ -210,6 +211,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /email/confirm", s.submitConfirmEmail)
 	mux.HandleFunc("GET /email/cancel", s.showCancelEmail)
 	mux.HandleFunc("POST /email/cancel", s.submitCancelEmail)
+	mux.HandleFunc("GET /transfer/cancel", s.showCancelTransfer)
+	mux.HandleFunc("POST /transfer/cancel", s.submitCancelTransfer)
 	mux.HandleFunc("GET /2fa/enrol", s.showEnrol)
 	mux.HandleFunc("POST /2fa/enrol", s.submitEnrol)
 	static, _ := fs.Sub(assets, "static")

@@ -59,6 +59,9 @@ const (
 	KindEmailChangeRequested Kind = "email-change-requested"
 	// KindEmailChanged tells the previous address that the login email changed.
 	KindEmailChanged Kind = "email-changed"
+	// KindOwnershipTransferStarted tells the current owner, as soon as a transfer starts, to whom
+	// the store is being handed and how to stop it (OwnershipTransferData.CancelURL).
+	KindOwnershipTransferStarted Kind = "ownership-transfer-started"
 	// KindOwnershipTransferred tells the previous owner that the store was handed over and their
 	// owner credentials no longer work.
 	KindOwnershipTransferred Kind = "ownership-transferred"
@@ -69,7 +72,7 @@ var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
 var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
-	KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset, KindEmailChangeConfirm,
+	KindOwnershipTransferStarted, KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset, KindEmailChangeConfirm,
 	KindEmailChangeRequested, KindEmailChanged}
 
 //go:embed templates
@@ -115,6 +118,18 @@ type OwnershipTransferredData struct {
 	Email         string
 	NewOwnerEmail string
 	TransferredAt time.Time
+}
+
+// OwnershipTransferData fills the ownership-transfer-started email.
+type OwnershipTransferData struct {
+	StoreName string
+	// MemberName is the current owner's display name, Email their login address.
+	MemberName    string
+	Email         string
+	NewOwnerEmail string
+	// CancelURL stops the transfer until it is accepted; ExpiresAt is when the link ends at most.
+	CancelURL string
+	ExpiresAt time.Time
 }
 
 // PasswordResetData fills the password-reset email.

@@ -47,6 +47,8 @@ var sampleData = map[Kind]any{
 		CancelURL: "https://members.example.com/email/cancel?token=abc.def", ExpiresAt: removedAt},
 	KindEmailChanged:    EmailChangeData{StoreName: "Acme", OldEmail: "dave@example.com", NewEmail: "d@example.org", ChangedAt: removedAt},
 	KindPasswordChanged: PasswordChangedData{StoreName: "Acme", Email: "dave@example.com", ChangedAt: removedAt},
+	KindOwnershipTransferStarted: OwnershipTransferData{StoreName: "Acme", MemberName: "Olivia", Email: "olivia@example.com",
+		NewOwnerEmail: "nina@example.com", CancelURL: "https://members.example.com/transfer/cancel?token=abc.def", ExpiresAt: removedAt},
 	KindOwnershipTransferred: OwnershipTransferredData{StoreName: "Acme", MemberName: "Olivia", Email: "olivia@example.com",
 		NewOwnerEmail: "nina@example.com", TransferredAt: removedAt},
 }

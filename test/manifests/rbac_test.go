@@ -124,5 +124,6 @@ func TestAcceptRoleIsNarrowerThanTheManagers(t *testing.T) {
 	g.Expect(verbsOn(accept, group, "stores")).To(Equal([]string{"get", "list", "watch"}))
 	g.Expect(verbsOn(accept, group, "stores/status")).To(BeEmpty())
 	g.Expect(verbsOn(accept, group, "members/status")).To(BeEmpty())
-	g.Expect(verbsOn(accept, group, "invitations")).To(Equal([]string{"get", "list", "watch"}))
+	g.Expect(verbsOn(accept, group, "invitations")).To(Equal([]string{"get", "list", "patch", "watch"}),
+		"patch: the owner's link that stops a transfer marks its Invitation")
 }

@@ -49,7 +49,7 @@ func (c Controllers) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if err := (&store.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
-		Clock:    c.Clock, Mail: c.Mail, MailDomain: c.Mail.FromDomain(),
+		Clock:    c.Clock, Mail: c.Mail, MailDomain: c.Mail.FromDomain(), PublicURL: c.PublicURL, Random: rand.Reader,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -77,6 +77,9 @@ func deliveryBackoff(attempts int32) time.Duration {
 }
 
 // ttl is the Store's invitation time-to-live.
+// LinkTTL is how long a Store's invitation links work (spec.invitationTTL, 7 days by default).
+func LinkTTL(store *membershipv1alpha1.Store) time.Duration { return ttl(store) }
+
 func ttl(store *membershipv1alpha1.Store) time.Duration {
 	if store.Spec.InvitationTTL != nil && store.Spec.InvitationTTL.Duration > 0 {
 		return store.Spec.InvitationTTL.Duration

@@ -23,6 +23,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,6 +53,7 @@ const (
 	EventStoreRemoving          = "RemovingMembers"
 	EventOwnerCreated           = "OwnerCreated"
 	EventOwnerTransferStarted   = "OwnerTransferStarted"
+	EventOwnerTransferNotice    = "OwnerTransferNotice"
 	EventOwnerInvitationRevoked = "OwnerInvitationRevoked"
 	EventOwnershipTransferred   = "OwnershipTransferred"
 	EventOwnershipNoticeFailed  = "OwnershipNoticeFailed"
@@ -78,6 +80,10 @@ type Reconciler struct {
 	Mail mail.Sender
 	// MailDomain is the domain of Message-IDs (the From address's domain).
 	MailDomain string
+	// PublicURL is the base of the link that stops a transfer (--public-url).
+	PublicURL string
+	// Random is the source of that link's token: crypto/rand.Reader.
+	Random io.Reader
 	// MaxConcurrentReconciles is how many Stores are reconciled at once (--store-concurrency);
 	// 0 means 1.
 	MaxConcurrentReconciles int
@@ -87,9 +93,9 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores/finalizers,verbs=update
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;create;delete;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;update;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile: get, cascade on deletion, ensure the finalizer, then compute the status and write it

@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
+	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
@@ -152,7 +155,18 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 	if transfer != nil {
 		keep = transfer.Name
 	}
-	if err := r.revokeAll(ctx, store, toRevoke(owned, keep), "the Store's spec.owner.email no longer names this address"); err != nil {
+	var stopped, reverted []*membershipv1alpha1.Invitation
+	for _, inv := range toRevoke(owned, keep) {
+		if cancelledByOwner(inv) {
+			stopped = append(stopped, inv)
+		} else {
+			reverted = append(reverted, inv)
+		}
+	}
+	if err := r.revokeAll(ctx, store, stopped, "the owner stopped the hand-over through the link emailed to them"); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.revokeAll(ctx, store, reverted, "the Store's spec.owner.email no longer names this address"); err != nil {
 		return ctrl.Result{}, err
 	}
 	// A transfer accepted just as the spec was reverted holds a new owner's password that will
@@ -178,10 +192,17 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 		store.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{
 			Email: want, Since: transfer.CreationTimestamp, Invitation: transfer.Name,
 		}
+		if err := r.noticeTransfer(ctx, store, owner, transfer); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
-	if transfer == nil && !strings.EqualFold(string(owner.Spec.Email), string(want)) {
+	stoppedTransfer := cancelledTransferTo(owned, want)
+	if transfer == nil && stoppedTransfer == nil && !strings.EqualFold(string(owner.Spec.Email), string(want)) {
 		inv, created, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerTransfer)
 		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if err := r.noticeTransfer(ctx, store, owner, inv); err != nil {
 			return ctrl.Result{}, err
 		}
 		since := inv.CreationTimestamp
@@ -196,6 +217,10 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 	}
 
 	msg := fmt.Sprintf("The owner %s is active", owner.Spec.Email)
+	if transfer == nil && stoppedTransfer != nil {
+		msg += fmt.Sprintf("; the owner stopped the hand-over to %s (Invitation %s): delete that Invitation to start it again",
+			stoppedTransfer.Spec.Email, stoppedTransfer.Name)
+	}
 	if t := store.Status.OwnerTransfer; t != nil {
 		msg += fmt.Sprintf("; ownership transfer to %s pending (Invitation %s)", t.Email, t.Invitation)
 	}
@@ -206,6 +231,52 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 	}
 	setReady(store, metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive, msg)
 	return ctrl.Result{}, nil
+}
+
+// noticeTransfer emails the current owner, once per transfer Invitation, that the store is being
+// handed to its address, with a single-use link (a Secret the owner Member controls, naming the
+// Invitation) that stops it until it is accepted. The notice is recorded on the Invitation after
+// the send; a failed send drops the link and is retried with backoff, under the same Message-ID.
+func (r *Reconciler) noticeTransfer(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
+	inv *membershipv1alpha1.Invitation) error {
+	if inv.Annotations[membershipv1alpha1.OwnerNotifiedAnnotation] != "" || inv.UID == "" || inv.Status.Phase == membershipv1alpha1.InvitationAccepted {
+		return nil
+	}
+	expires := r.Clock.Now().Add(invitation.LinkTTL(store)).UTC().Truncate(time.Second)
+	tok, secret, err := accounttoken.Issue(ctx, r.Client, r.Scheme, r.Random, owner, store.Name, membershipv1alpha1.PurposeTransferCancel,
+		expires, membershipv1alpha1.InvitationAnnotation, inv.Name)
+	if err != nil {
+		return err
+	}
+	err = func() error {
+		content, err := mail.Render(mail.KindOwnershipTransferStarted, string(store.Spec.Locale), mail.OwnershipTransferData{
+			StoreName: string(store.Spec.DisplayName), MemberName: string(owner.Spec.DisplayName), Email: string(owner.Spec.Email),
+			NewOwnerEmail: string(inv.Spec.Email), ExpiresAt: expires,
+			CancelURL: strings.TrimRight(r.PublicURL, "/") + "/transfer/cancel?token=" + url.QueryEscape(tok.String()),
+		})
+		if err != nil {
+			return err
+		}
+		return r.Mail.Send(ctx, mail.Message{To: string(owner.Spec.Email), Content: content,
+			MessageID: mail.MessageID(inv.UID, string(mail.KindOwnershipTransferStarted), r.MailDomain)})
+	}()
+	if err != nil {
+		_, _ = ownsecret.Delete(ctx, r.Client, secret)
+		r.Recorder.Eventf(store, inv, corev1.EventTypeWarning, EventOwnershipNoticeFailed, "Transfer",
+			"Could not tell the owner %s about the hand-over to %s (retrying): %v", owner.Spec.Email, inv.Spec.Email, err)
+		return fmt.Errorf("ownership-transfer-started email: %w", err)
+	}
+	base := inv.DeepCopy()
+	if inv.Annotations == nil {
+		inv.Annotations = map[string]string{}
+	}
+	inv.Annotations[membershipv1alpha1.OwnerNotifiedAnnotation] = r.Clock.Now().UTC().Format(time.RFC3339)
+	if err := r.Patch(ctx, inv, client.MergeFrom(base)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.Recorder.Eventf(store, inv, corev1.EventTypeNormal, EventOwnerTransferNotice, "Transfer",
+		"The owner %s was told of the hand-over to %s, with a link to stop it", owner.Spec.Email, inv.Spec.Email)
+	return nil
 }
 
 // isRecordedOwner reports whether m is the owner Member the Store recorded (by UID).
@@ -466,6 +537,10 @@ func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1al
 			return err
 		}
 	}
+	// The previous owner's link that would have stopped the hand-over ends with it.
+	if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, owner, membershipv1alpha1.PurposeTransferCancel); err != nil {
+		return err
+	}
 	if err := r.Delete(ctx, staged, client.Preconditions{UID: &staged.UID}); client.IgnoreNotFound(err) != nil {
 		return err
 	}
@@ -499,8 +574,8 @@ func (r *Reconciler) notifyPreviousOwner(ctx context.Context, store *membershipv
 // again.
 func (r *Reconciler) revokeAll(ctx context.Context, store *membershipv1alpha1.Store, invs []*membershipv1alpha1.Invitation, why string) error {
 	for _, inv := range invs {
-		token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}}
-		if err := r.Delete(ctx, token); client.IgnoreNotFound(err) != nil {
+		if _, err := ownsecret.Revoke(ctx, r.Client, r.Client, inv,
+			client.ObjectKey{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}); err != nil {
 			return err
 		}
 		base := inv.DeepCopy()

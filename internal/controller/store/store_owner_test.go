@@ -336,3 +336,78 @@ var _ = Describe("Store owner stripped through metadata", func() {
 		Expect(mailTo("vic@example.com", "Reset your password for Acme Shop")).To(BeEmpty(), "no reset by annotation for the owner")
 	})
 })
+
+// Handing a store over is never silent: the current owner is told at once, with a link that
+// stops it, and the hand-over stops when they use it.
+var _ = Describe("Store owner told of a hand-over", func() {
+	It("is emailed at once with a cancel link (a button; POST) that revokes the transfer invitation", func() {
+		ns := newNamespace()
+		s := createStore(ns, "shop", "wes@example.com")
+		activateOwner(ns, "shop", "wes@example.com", "the owner's first phrase")
+		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "xia@example.com" })
+		token := tokenFromEmail("xia@example.com", transferSubject)
+		transfer := getStore(s)(Default).OwnerTransfer
+		Expect(transfer).NotTo(BeNil())
+
+		By("the current owner's notice names the new address and carries a link to stop it")
+		const startedSubject = "Acme Shop is being handed over to xia@example.com"
+		Eventually(func() []mailcatcher.Message { return mailTo("wes@example.com", startedSubject) }).Should(HaveLen(1))
+		notice, err := mailTo("wes@example.com", startedSubject)[0].Body()
+		Expect(err).NotTo(HaveOccurred())
+		link := notice.Link("/transfer/cancel")
+		Expect(link).To(HavePrefix(baseURL + "/transfer/cancel?token="))
+		u, err := url.Parse(link)
+		Expect(err).NotTo(HaveOccurred())
+		cancelToken := u.Query().Get("token")
+
+		By("opening the link changes nothing: a button")
+		resp, err := http.Get(link) //nolint:gosec // the link from the email under test, to the local server
+		Expect(err).NotTo(HaveOccurred())
+		page, err := io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(string(page)).To(And(ContainSubstring(`<form method="post" action="cancel">`), ContainSubstring("xia@example.com")))
+		Expect(getStore(s)(Default).OwnerTransfer).NotTo(BeNil())
+
+		By("its POST stops the hand-over: the transfer invitation is revoked and its link answers 410")
+		resp, err = http.PostForm(baseURL+"/transfer/cancel", url.Values{"token": {cancelToken}})
+		Expect(err).NotTo(HaveOccurred())
+		page, err = io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK), string(page))
+		Expect(string(page)).To(ContainSubstring("The hand-over was stopped"))
+		Eventually(func(g Gomega) membershipv1alpha1.InvitationPhase {
+			inv := &membershipv1alpha1.Invitation{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: transfer.Invitation}, inv)).To(Succeed())
+			return inv.Status.Phase
+		}).Should(Equal(membershipv1alpha1.InvitationRevoked))
+		status, body := postAccept(token, "the new owner's phrase")
+		Expect(status).To(Equal(http.StatusGone), "%v", body)
+		Eventually(getStore(s)).Should(HaveField("OwnerTransfer", BeNil()))
+		Eventually(getStore(s)).Should(HaveField("Conditions", ContainElement(HaveField("Message", ContainSubstring("the owner stopped the hand-over to xia@example.com")))))
+
+		By("no new transfer starts for that address while the stopped one exists; the owner is unchanged")
+		Consistently(func() []string {
+			var list membershipv1alpha1.InvitationList
+			Expect(k8sClient.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
+			var transfers []string
+			for _, inv := range list.Items {
+				if strings.HasPrefix(inv.Name, "shop-owner-transfer-") {
+					transfers = append(transfers, inv.Name)
+				}
+			}
+			return transfers
+		}).WithTimeout(2 * time.Second).Should(Equal([]string{transfer.Invitation}))
+		Expect(mailTo("xia@example.com", transferSubject)).To(HaveLen(1))
+		Expect(ownerCredentials(ns)(Default)).To(verifies("the owner's first phrase"))
+		Expect(getMember(ns, "shop-owner")(Default).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("wes@example.com")))
+
+		By("the link is single use")
+		resp, err = http.PostForm(baseURL+"/transfer/cancel", url.Values{"token": {cancelToken}})
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).NotTo(Equal(http.StatusOK))
+	})
+})

@@ -131,7 +131,7 @@ func transferFor(owned []*membershipv1alpha1.Invitation, email membershipv1alpha
 	var pick *membershipv1alpha1.Invitation
 	for _, inv := range owned {
 		if invitation.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer || !strings.EqualFold(string(inv.Spec.Email), string(email)) ||
-			!inv.DeletionTimestamp.IsZero() || inv.Status.Phase == membershipv1alpha1.InvitationRevoked {
+			!inv.DeletionTimestamp.IsZero() || inv.Status.Phase == membershipv1alpha1.InvitationRevoked || cancelledByOwner(inv) {
 			continue
 		}
 		if inv.Status.Phase == membershipv1alpha1.InvitationAccepted && !staged(inv) {
@@ -142,6 +142,23 @@ func transferFor(owned []*membershipv1alpha1.Invitation, email membershipv1alpha
 		}
 	}
 	return pick
+}
+
+// cancelledByOwner reports whether the current owner stopped this transfer Invitation.
+func cancelledByOwner(inv *membershipv1alpha1.Invitation) bool {
+	return inv.Annotations[membershipv1alpha1.CancelledByOwnerAnnotation] != ""
+}
+
+// cancelledTransferTo is a transfer to email that the owner stopped and that still exists: while it
+// does, the Store starts no new transfer to that address (the spec still names it).
+func cancelledTransferTo(owned []*membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress) *membershipv1alpha1.Invitation {
+	for _, inv := range owned {
+		if invitation.OwnerPurpose(inv) == membershipv1alpha1.OwnerTransfer && strings.EqualFold(string(inv.Spec.Email), string(email)) &&
+			inv.DeletionTimestamp.IsZero() && cancelledByOwner(inv) {
+			return inv
+		}
+	}
+	return nil
 }
 
 // toRevoke are the owner Invitations whose links must stop working: every live one except keep

@@ -1,0 +1,131 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
+	"github.com/storeops/member-operator/internal/controller/invitation"
+)
+
+// EventOwnerStoppedTransfer is the event on a transfer Invitation the current owner stopped.
+const EventOwnerStoppedTransfer = "OwnerStoppedTransfer"
+
+// The Store controller emails the current owner, when a transfer starts, a link to
+// /transfer/cancel. Opening it shows one button; its POST spends the link and marks the transfer
+// Invitation cancelled by the owner, which the Store then revokes (its link answers 410) and does
+// not start again for that address while the Invitation exists.
+
+// showCancelTransfer answers GET /transfer/cancel?token=...: a page with one button.
+func (s *Server) showCancelTransfer(w http.ResponseWriter, r *http.Request) {
+	raw, acct, secret := s.openAccountLink(w, r, membershipv1alpha1.PurposeTransferCancel)
+	if acct == nil {
+		return
+	}
+	locale := localeOf(acct.store)
+	inv, err := s.pendingTransfer(r.Context(), acct, secret)
+	if err != nil || inv == nil {
+		if err != nil {
+			s.Log.Error(err, "reading a transfer to stop")
+		}
+		s.renderResetProblem(w, locale, OutcomeNoLongerValid)
+		return
+	}
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t["transfer.cancel.title"], Token: raw,
+		Action: "cancel", Submit: t["transfer.cancel.submit"],
+		Body: fmt.Sprintf(t["transfer.cancel.intro"], acct.store.Spec.DisplayName, inv.Spec.Email),
+	})
+}
+
+// submitCancelTransfer spends the link and marks the transfer Invitation cancelled by the owner.
+func (s *Server) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
+	raw, ok := s.postedLink(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeTransferCancel)
+	locale := "en"
+	if acct != nil {
+		locale = localeOf(acct.store)
+	}
+	var inv *membershipv1alpha1.Invitation
+	if err == nil && outcome == OutcomeAccepted {
+		if inv, err = s.pendingTransfer(ctx, acct, secret); err == nil && inv == nil {
+			outcome = OutcomeNoLongerValid // accepted, revoked or gone meanwhile
+		}
+	}
+	if err == nil && outcome == OutcomeAccepted {
+		var used bool
+		if used, err = accounttoken.Use(ctx, s.Client, secret); err == nil && !used {
+			outcome = OutcomeAlreadyUsed
+		}
+	}
+	if err == nil && outcome == OutcomeAccepted {
+		base := inv.DeepCopy()
+		if inv.Annotations == nil {
+			inv.Annotations = map[string]string{}
+		}
+		inv.Annotations[membershipv1alpha1.CancelledByOwnerAnnotation] = s.Clock.Now().UTC().Format(time.RFC3339)
+		err = s.Client.Patch(ctx, inv, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	}
+	if err != nil {
+		s.Log.Error(err, "stopping a transfer failed")
+		outcome = OutcomeInternalError
+	}
+	if outcome != OutcomeAccepted {
+		s.renderResetProblem(w, locale, outcome)
+		return
+	}
+	s.Recorder.Eventf(inv, acct.member, corev1.EventTypeNormal, EventOwnerStoppedTransfer, "CancelTransfer",
+		"The owner %s stopped the hand-over of the store to %s", acct.member.Spec.Email, inv.Spec.Email)
+	t := texts[locale]
+	render(w, http.StatusOK, &pageData{
+		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["transfer.cancel.done.title"],
+		Body: fmt.Sprintf(t["transfer.cancel.done.body"], acct.store.Spec.DisplayName),
+	})
+}
+
+// pendingTransfer is the transfer Invitation a cancel link names, if it is still the Store's own,
+// a transfer, and not accepted, revoked or stopped yet; nil otherwise.
+func (s *Server) pendingTransfer(ctx context.Context, acct *account, secret *corev1.Secret) (*membershipv1alpha1.Invitation, error) {
+	inv := &membershipv1alpha1.Invitation{}
+	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: secret.Namespace, Name: secret.Annotations[membershipv1alpha1.InvitationAnnotation]}, inv); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(inv, acct.store) || invitation.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer ||
+		!inv.DeletionTimestamp.IsZero() || inv.Annotations[membershipv1alpha1.CancelledByOwnerAnnotation] != "" {
+		return nil, nil
+	}
+	switch inv.Status.Phase {
+	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired,
+		membershipv1alpha1.InvitationFailed:
+		return nil, nil
+	}
+	return inv, nil
+}
