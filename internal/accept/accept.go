@@ -27,7 +27,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/controller"
@@ -242,14 +241,13 @@ func (s *Server) acceptTransfer(ctx context.Context, inv *membershipv1alpha1.Inv
 			membershipv1alpha1.CredentialTOTPURI:      []byte(enrolment.URI),
 		},
 	}
-	if err := controllerutil.SetControllerReference(inv, staged, s.Scheme); err != nil {
-		return nil, OutcomeInternalError, nil, err
-	}
-	if err := s.Client.Create(ctx, staged); err != nil {
+	if err := ownsecret.Create(ctx, s.Client, s.APIReader, s.Scheme, inv, staged); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			// An earlier submission got here first; complete what it may have left undone.
 			return nil, OutcomeAlreadyUsed, nil, s.finish(ctx, inv, owner, now)
 		}
+		// A foreign Secret with the staged name is left alone, and the transfer is not marked
+		// accepted: the Store would take that for a transfer already completed.
 		return nil, OutcomeInternalError, nil, err
 	}
 	if err := s.finish(ctx, inv, owner, now); err != nil {

@@ -411,3 +411,33 @@ var _ = Describe("Store owner told of a hand-over", func() {
 		Expect(resp.StatusCode).NotTo(Equal(http.StatusOK))
 	})
 })
+
+var _ = Describe("Store owner transfer whose staged Secret name is taken", func() {
+	It("leaves the foreign Secret as it was and does not count the transfer as accepted", func() {
+		ns := newNamespace()
+		s := createStore(ns, "shop", "yan@example.com")
+		activateOwner(ns, "shop", "yan@example.com", "the owner's first phrase")
+		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "zed@example.com" })
+		token := tokenFromEmail("zed@example.com", transferSubject)
+		transfer := getStore(s)(Default).OwnerTransfer
+		Expect(transfer).NotTo(BeNil())
+		foreign := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: membershipv1alpha1.NewOwnerCredentialsSecretName(transfer.Invitation)},
+			Data:       map[string][]byte{"someone": []byte("else's")},
+		}
+		Expect(k8sClient.Create(ctx, foreign)).To(Succeed())
+
+		status, _ := postAccept(token, "the new owner's phrase")
+		Expect(status).NotTo(Equal(http.StatusCreated))
+		after := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(foreign), after)).To(Succeed())
+		Expect(after.ResourceVersion).To(Equal(foreign.ResourceVersion))
+		Expect(after.OwnerReferences).To(BeEmpty())
+		inv := &membershipv1alpha1.Invitation{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: transfer.Invitation}, inv)).To(Succeed())
+		Expect(inv.Status.Phase).NotTo(Equal(membershipv1alpha1.InvitationAccepted))
+		Consistently(func() membershipv1alpha1.EmailAddress { return getMember(ns, "shop-owner")(Default).Spec.Email }).
+			WithTimeout(time.Second).Should(Equal(membershipv1alpha1.EmailAddress("yan@example.com")))
+		Expect(ownerCredentials(ns)(Default)).To(verifies("the owner's first phrase"))
+	})
+})
