@@ -279,8 +279,8 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Option
 			os.Exit(1)
 		}
 		var alsoOperator []string
-		if accept := opts.AcceptIdentity(); accept != "" {
-			alsoOperator = append(alsoOperator, accept)
+		if identity := opts.AcceptIdentity(); identity != "" {
+			alsoOperator = append(alsoOperator, identity)
 		}
 		if err := storewebhook.Setup(mgr, operator, opts.ExclusiveMembership, alsoOperator...); err != nil {
 			setupLog.Error(err, "unable to set up the webhooks")

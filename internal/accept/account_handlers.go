@@ -342,7 +342,7 @@ func (s *Server) submitReset(w http.ResponseWriter, r *http.Request) {
 	locale := localeOf(acct.store)
 	t := texts[locale]
 	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["reset.done.title"],
+		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["reset.done.title"],
 		Body: fmt.Sprintf(t["reset.done.body"], acct.store.Spec.DisplayName, acct.member.Spec.Email),
 	})
 }

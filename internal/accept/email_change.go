@@ -252,7 +252,7 @@ func (s *Server) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
 		secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email)
 	t := texts[locale]
 	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["email.cancel.done.title"],
+		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["email.cancel.done.title"],
 		Body: fmt.Sprintf(t["email.cancel.done.body"], acct.member.Spec.Email),
 	})
 }
@@ -300,7 +300,7 @@ func (s *Server) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
 	}
 	t := texts[locale]
 	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["email.done.title"],
+		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["email.done.title"],
 		Body: fmt.Sprintf(t["email.done.body"], acct.store.Spec.DisplayName, newEmail),
 	})
 }

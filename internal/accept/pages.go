@@ -66,6 +66,10 @@ type pageData struct {
 	Problem string
 }
 
+// kindDone is the page saying a link did what it was for (a password set, an email change
+// confirmed or stopped, a transfer stopped).
+const kindDone = "reset-done"
+
 // kindButton is a page with one button that posts the link's token: a link that changes
 // something acts only on that POST, so a mail scanner following it spends nothing.
 const kindButton = "button"

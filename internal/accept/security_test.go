@@ -566,8 +566,9 @@ var _ = Describe("the last seat", func() {
 		wg.Wait()
 		Expect(statuses).To(Equal([]int{http.StatusCreated, http.StatusConflict}), "the first invited gets the seat")
 		Eventually(func() []string {
-			var names []string
-			for _, m := range membersOf(ns) {
+			members := membersOf(ns)
+			names := make([]string, 0, len(members))
+			for _, m := range members {
 				names = append(names, string(m.Spec.Email))
 			}
 			return names

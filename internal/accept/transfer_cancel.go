@@ -106,7 +106,7 @@ func (s *Server) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
 		"The owner %s stopped the hand-over of the store to %s", acct.member.Spec.Email, inv.Spec.Email)
 	t := texts[locale]
 	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "reset-done", Title: t["transfer.cancel.done.title"],
+		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["transfer.cancel.done.title"],
 		Body: fmt.Sprintf(t["transfer.cancel.done.body"], acct.store.Spec.DisplayName),
 	})
 }

@@ -299,15 +299,7 @@ func (o *Options) Complete(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("%s %d must be between 1 and %d", c.flag, c.value, MaxConcurrency))
 		}
 	}
-	if o.AcceptBindAddress == "" {
-		errs = append(errs, errors.New("--accept-bind-address must not be empty"))
-	}
-	if o.AcceptOnly && !o.ServesAcceptance() {
-		errs = append(errs, errors.New("--accept-only serves only the acceptance server: --accept-bind-address must not be 0"))
-	}
-	if o.AcceptOnly && o.EnableLeaderElection {
-		errs = append(errs, errors.New("--accept-only runs no controllers and every replica serves: drop --leader-elect"))
-	}
+	errs = append(errs, o.validateAcceptance()...)
 	if o.InvitationRetention < time.Minute {
 		errs = append(errs, fmt.Errorf("--invitation-retention %s must be at least 1m", o.InvitationRetention))
 	}
@@ -351,6 +343,21 @@ func (o *Options) resolveTokenKeySecret(getenv func(string) string) error {
 	}
 	o.TokenKeyNamespace, o.TokenKeyName = namespace, name
 	return nil
+}
+
+// validateAcceptance checks the flags of the acceptance server and of --accept-only.
+func (o *Options) validateAcceptance() []error {
+	var errs []error
+	if o.AcceptBindAddress == "" {
+		errs = append(errs, errors.New("--accept-bind-address must not be empty"))
+	}
+	if o.AcceptOnly && !o.ServesAcceptance() {
+		errs = append(errs, errors.New("--accept-only serves only the acceptance server: --accept-bind-address must not be 0"))
+	}
+	if o.AcceptOnly && o.EnableLeaderElection {
+		errs = append(errs, errors.New("--accept-only runs no controllers and every replica serves: drop --leader-elect"))
+	}
+	return errs
 }
 
 // AcceptIdentity is the username of the acceptance-only Deployment's ServiceAccount; "" when the

@@ -112,17 +112,21 @@ var _ = Describe("a Secret the Member does not control", func() {
 var _ = Describe("memberLimit for Members applied directly", func() {
 	It("gives the Members past the limit Conflict, MemberLimitReached and no credentials, until a seat frees", func() {
 		ns := newNamespace()
-		store := &membershipv1alpha1.Store{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
-			Spec: membershipv1alpha1.StoreSpec{DisplayName: "Acme Shop", MemberLimit: 2,
-				Owner: membershipv1alpha1.StoreOwner{Email: "owner@example.com"}},
-		}
-		Expect(k8sClient.Create(ctx, store)).To(Succeed())
+		createStore(ns, "limited", membershipv1alpha1.LocaleEnglish)
+		Eventually(func() error {
+			store := &membershipv1alpha1.Store{}
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "limited"}, store); err != nil {
+				return err
+			}
+			store.Spec.MemberLimit = 2
+			return k8sClient.Update(ctx, store)
+		}).Should(Succeed())
 		tenant, err := controlPlane.NewUserClient("tenant")
 		Expect(err).NotTo(HaveOccurred())
-		var members []*membershipv1alpha1.Member
+		members := make([]*membershipv1alpha1.Member, 0, 3)
 		for _, name := range []string{"a-ann", "b-ben", "c-cas"} {
 			m := newMember(ns, name, name+"@example.com", membershipv1alpha1.RoleStaff)
+			m.Spec.StoreRef.Name = "limited"
 			Expect(tenant.Create(ctx, m)).To(Succeed())
 			members = append(members, m)
 		}
@@ -131,7 +135,7 @@ var _ = Describe("memberLimit for Members applied directly", func() {
 		Eventually(getMember(members[2])).Should(phase(membershipv1alpha1.MemberConflict))
 		ready := meta.FindStatusCondition(getMember(members[2])(Default).Status.Conditions, membershipv1alpha1.ConditionReady)
 		Expect(ready.Reason).To(Equal(membershipv1alpha1.ReasonMemberLimitReached))
-		Expect(ready.Message).To(ContainSubstring(`Store "shop" has memberLimit 2 and 2 seats were taken`))
+		Expect(ready.Message).To(ContainSubstring(`Store "limited" has memberLimit 2 and 2 seats were taken`))
 		Expect(credentialsGone(members[2])()).To(BeTrue())
 		Eventually(eventsFor(members[2])).Should(ContainElement(HavePrefix("Warning MemberLimitReached")))
 

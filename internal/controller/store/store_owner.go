@@ -121,19 +121,8 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
 	members []membershipv1alpha1.Member, owned []*membershipv1alpha1.Invitation, credentials *corev1.Secret) (ctrl.Result, error) {
 	name, want := owner.Name, store.Spec.Owner.Email
-	if store.Status.OwnerEmail == "" {
-		store.Status.OwnerEmail = owner.Spec.Email // activated: the address it was activated for
-	}
-	if !strings.EqualFold(string(owner.Spec.Email), string(store.Status.OwnerEmail)) {
-		// Someone changed the active owner's login email (webhooks off): put it back before
-		// anything else reads it, so no reset link can go to an address the owner never had.
-		base := owner.DeepCopy()
-		owner.Spec.Email = store.Status.OwnerEmail
-		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
-			return ctrl.Result{}, err
-		}
-		r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, membershipv1alpha1.ReasonOwnerManagedByStore, "Reconcile",
-			"Owner Member %s's email was edited; put back to %s: the Store manages its owner", name, store.Status.OwnerEmail)
+	if err := r.keepOwnerEmail(ctx, store, owner); err != nil {
+		return ctrl.Result{}, err
 	}
 	if owner.Spec.DisplayName != store.Spec.Owner.DisplayName && strings.EqualFold(string(owner.Spec.Email), string(want)) {
 		base := owner.DeepCopy()
@@ -155,18 +144,7 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 	if transfer != nil {
 		keep = transfer.Name
 	}
-	var stopped, reverted []*membershipv1alpha1.Invitation
-	for _, inv := range toRevoke(owned, keep) {
-		if cancelledByOwner(inv) {
-			stopped = append(stopped, inv)
-		} else {
-			reverted = append(reverted, inv)
-		}
-	}
-	if err := r.revokeAll(ctx, store, stopped, "the owner stopped the hand-over through the link emailed to them"); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.revokeAll(ctx, store, reverted, "the Store's spec.owner.email no longer names this address"); err != nil {
+	if err := r.revokeOtherTransfers(ctx, store, owned, keep); err != nil {
 		return ctrl.Result{}, err
 	}
 	// A transfer accepted just as the spec was reverted holds a new owner's password that will
@@ -231,6 +209,43 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 	}
 	setReady(store, metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive, msg)
 	return ctrl.Result{}, nil
+}
+
+// keepOwnerEmail records the active owner's login email the first time (the address it was
+// activated for) and puts it back when someone else changed it (webhooks off), before anything
+// reads it, so no reset link can go to an address the owner never had.
+func (r *Reconciler) keepOwnerEmail(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member) error {
+	if store.Status.OwnerEmail == "" {
+		store.Status.OwnerEmail = owner.Spec.Email
+	}
+	if strings.EqualFold(string(owner.Spec.Email), string(store.Status.OwnerEmail)) {
+		return nil
+	}
+	base := owner.DeepCopy()
+	owner.Spec.Email = store.Status.OwnerEmail
+	if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, membershipv1alpha1.ReasonOwnerManagedByStore, "Reconcile",
+		"Owner Member %s's email was edited; put back to %s: the Store manages its owner", owner.Name, store.Status.OwnerEmail)
+	return nil
+}
+
+// revokeOtherTransfers revokes every live owner Invitation but keep, saying why: the owner
+// stopped it, or the spec no longer names its address.
+func (r *Reconciler) revokeOtherTransfers(ctx context.Context, store *membershipv1alpha1.Store, owned []*membershipv1alpha1.Invitation, keep string) error {
+	var stopped, reverted []*membershipv1alpha1.Invitation
+	for _, inv := range toRevoke(owned, keep) {
+		if cancelledByOwner(inv) {
+			stopped = append(stopped, inv)
+		} else {
+			reverted = append(reverted, inv)
+		}
+	}
+	if err := r.revokeAll(ctx, store, stopped, "the owner stopped the hand-over through the link emailed to them"); err != nil {
+		return err
+	}
+	return r.revokeAll(ctx, store, reverted, "the Store's spec.owner.email no longer names this address")
 }
 
 // noticeTransfer emails the current owner, once per transfer Invitation, that the store is being
