@@ -340,11 +340,7 @@ func (s *Server) submitReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	locale := localeOf(acct.store)
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["reset.done.title"],
-		Body: fmt.Sprintf(t["reset.done.body"], acct.store.Spec.DisplayName, acct.member.Spec.Email),
-	})
+	render(w, http.StatusOK, donePage(locale, "reset", acct.store.Spec.DisplayName, acct.member.Spec.Email))
 }
 
 func (s *Server) renderResetProblem(w http.ResponseWriter, locale string, outcome Outcome) {

@@ -190,13 +190,8 @@ func (s *Server) showConfirmEmail(w http.ResponseWriter, r *http.Request) {
 	if acct == nil {
 		return
 	}
-	locale := localeOf(acct.store)
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t["email.title"], Token: raw,
-		Action: "confirm", Submit: t["email.submit"],
-		Body: fmt.Sprintf(t["email.intro"], acct.store.Spec.DisplayName, secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email),
-	})
+	render(w, http.StatusOK, buttonPage(localeOf(acct.store), raw, "email", "confirm",
+		acct.store.Spec.DisplayName, secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email))
 }
 
 // showCancelEmail answers GET /email/cancel?token=...: the link in the notice to the current
@@ -206,14 +201,8 @@ func (s *Server) showCancelEmail(w http.ResponseWriter, r *http.Request) {
 	if acct == nil {
 		return
 	}
-	locale := localeOf(acct.store)
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t["email.cancel.title"], Token: raw,
-		Action: "cancel", Submit: t["email.cancel.submit"],
-		Body: fmt.Sprintf(t["email.cancel.intro"], acct.store.Spec.DisplayName, acct.member.Spec.Email,
-			secret.Annotations[membershipv1alpha1.NewEmailAnnotation]),
-	})
+	render(w, http.StatusOK, buttonPage(localeOf(acct.store), raw, "email.cancel", "cancel",
+		acct.store.Spec.DisplayName, acct.member.Spec.Email, secret.Annotations[membershipv1alpha1.NewEmailAnnotation]))
 }
 
 // submitCancelEmail spends the cancel link and revokes the outstanding email change: its
@@ -250,11 +239,7 @@ func (s *Server) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
 	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChangeCancelled, "CancelEmailChange",
 		"The requested change of the login email to %s was stopped from the notice sent to %s",
 		secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email)
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["email.cancel.done.title"],
-		Body: fmt.Sprintf(t["email.cancel.done.body"], acct.member.Spec.Email),
-	})
+	render(w, http.StatusOK, donePage(locale, "email.cancel", acct.member.Spec.Email))
 }
 
 // submitConfirmEmail spends the confirmation link and changes the Member's login email, after
@@ -298,11 +283,7 @@ func (s *Server) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
 		s.renderResetProblem(w, locale, outcome)
 		return
 	}
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["email.done.title"],
-		Body: fmt.Sprintf(t["email.done.body"], acct.store.Spec.DisplayName, newEmail),
-	})
+	render(w, http.StatusOK, donePage(locale, "email", acct.store.Spec.DisplayName, newEmail))
 }
 
 // applyEmailChange writes the new login email into the Member's spec as the operator's field

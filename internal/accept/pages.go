@@ -70,6 +70,22 @@ type pageData struct {
 // confirmed or stopped, a transfer stopped).
 const kindDone = "reset-done"
 
+// buttonPage is the one-button page of a link that acts only on its POST, in locale: its texts are
+// prefix+".title", ".submit" and ".intro" (formatted with args); the form posts to action.
+func buttonPage(locale, raw, prefix, action string, args ...any) *pageData {
+	t := texts[locale]
+	return &pageData{Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t[prefix+".title"], Token: raw,
+		Action: action, Submit: t[prefix+".submit"], Body: fmt.Sprintf(t[prefix+".intro"], args...)}
+}
+
+// donePage says, in locale, that a link did what it was for: prefix+".done.title" and
+// ".done.body" (formatted with args).
+func donePage(locale, prefix string, args ...any) *pageData {
+	t := texts[locale]
+	return &pageData{Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t[prefix+".done.title"],
+		Body: fmt.Sprintf(t[prefix+".done.body"], args...)}
+}
+
 // kindButton is a page with one button that posts the link's token: a link that changes
 // something acts only on that POST, so a mail scanner following it spends nothing.
 const kindButton = "button"

@@ -18,7 +18,6 @@ package accept
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -54,12 +53,7 @@ func (s *Server) showCancelTransfer(w http.ResponseWriter, r *http.Request) {
 		s.renderResetProblem(w, locale, OutcomeNoLongerValid)
 		return
 	}
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t["transfer.cancel.title"], Token: raw,
-		Action: "cancel", Submit: t["transfer.cancel.submit"],
-		Body: fmt.Sprintf(t["transfer.cancel.intro"], acct.store.Spec.DisplayName, inv.Spec.Email),
-	})
+	render(w, http.StatusOK, buttonPage(locale, raw, "transfer.cancel", "cancel", acct.store.Spec.DisplayName, inv.Spec.Email))
 }
 
 // submitCancelTransfer spends the link and marks the transfer Invitation cancelled by the owner.
@@ -104,11 +98,7 @@ func (s *Server) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Recorder.Eventf(inv, acct.member, corev1.EventTypeNormal, EventOwnerStoppedTransfer, "CancelTransfer",
 		"The owner %s stopped the hand-over of the store to %s", acct.member.Spec.Email, inv.Spec.Email)
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t["transfer.cancel.done.title"],
-		Body: fmt.Sprintf(t["transfer.cancel.done.body"], acct.store.Spec.DisplayName),
-	})
+	render(w, http.StatusOK, donePage(locale, "transfer.cancel", acct.store.Spec.DisplayName))
 }
 
 // pendingTransfer is the transfer Invitation a cancel link names, if it is still the Store's own,
