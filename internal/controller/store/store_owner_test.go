@@ -113,6 +113,14 @@ func verifies(password string) types.GomegaMatcher {
 	}, BeTrue())
 }
 
+// pendingTransfer waits for the Store's status to show the transfer under way (the transfer email
+// can arrive before the Store's status write) and returns it.
+func pendingTransfer(s *membershipv1alpha1.Store) *membershipv1alpha1.OwnerTransferStatus {
+	GinkgoHelper()
+	Eventually(getStore(s)).Should(HaveField("OwnerTransfer", Not(BeNil())))
+	return getStore(s)(Default).OwnerTransfer
+}
+
 // activateOwner follows the Store's activation email through the acceptance API and waits for
 // the owner to be Active.
 func activateOwner(ns, store, email, password string) {
@@ -241,8 +249,7 @@ var _ = Describe("Store owner", func() {
 		activateOwner(ns, "shop", "oscar@example.com", "first secret phrase 2")
 		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "tina@example.com" })
 		token := tokenFromEmail("tina@example.com", transferSubject)
-		transfer := getStore(s)(Default).OwnerTransfer
-		Expect(transfer).NotTo(BeNil())
+		transfer := pendingTransfer(s)
 
 		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "oscar@example.com" })
 		Eventually(getStore(s)).Should(HaveField("OwnerTransfer", BeNil()))
@@ -346,8 +353,7 @@ var _ = Describe("Store owner told of a hand-over", func() {
 		activateOwner(ns, "shop", "wes@example.com", "the owner's first phrase")
 		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "xia@example.com" })
 		token := tokenFromEmail("xia@example.com", transferSubject)
-		transfer := getStore(s)(Default).OwnerTransfer
-		Expect(transfer).NotTo(BeNil())
+		transfer := pendingTransfer(s)
 
 		By("the current owner's notice names the new address and carries a link to stop it")
 		const startedSubject = "Acme Shop is being handed over to xia@example.com"
@@ -419,8 +425,7 @@ var _ = Describe("Store owner transfer whose staged Secret name is taken", func(
 		activateOwner(ns, "shop", "yan@example.com", "the owner's first phrase")
 		updateStore(s, func(st *membershipv1alpha1.Store) { st.Spec.Owner.Email = "zed@example.com" })
 		token := tokenFromEmail("zed@example.com", transferSubject)
-		transfer := getStore(s)(Default).OwnerTransfer
-		Expect(transfer).NotTo(BeNil())
+		transfer := pendingTransfer(s)
 		foreign := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: membershipv1alpha1.NewOwnerCredentialsSecretName(transfer.Invitation)},
 			Data:       map[string][]byte{"someone": []byte("else's")},
