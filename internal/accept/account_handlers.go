@@ -136,7 +136,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, in credentialsPre
 		unauthorized("", "", wrong)
 		return nil
 	}
-	if key := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]); key != "" {
+	if len(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]) > 0 {
 		if in.TOTPCode == "" {
 			unauthorized("totpCode", "required", "totpCode: this account has two-factor authentication; send the code from the authenticator app")
 			return nil

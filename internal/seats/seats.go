@@ -154,36 +154,7 @@ func Refusal(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
 // nothing when neither memberLimit nor exclusive applies.
 func Check(ctx context.Context, reader client.Reader, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
 	exclusive bool) (reason, message string, err error) {
-	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || store.Spec.MemberLimit == 0 && !exclusive {
-		return "", "", nil
-	}
-	var members membershipv1alpha1.MemberList
-	var invitations membershipv1alpha1.InvitationList
-	if store.Spec.MemberLimit > 0 {
-		if err := reader.List(ctx, &members, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.MemberStoreIndex: store.Name}); err != nil {
-			return "", "", err
-		}
-		if err := reader.List(ctx, &invitations, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.InvitationStoreIndex: store.Name}); err != nil {
-			return "", "", err
-		}
-	}
-	var elsewhere []membershipv1alpha1.Member
-	if exclusive {
-		var sameEmail membershipv1alpha1.MemberList
-		if err := reader.List(ctx, &sameEmail, client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(member.Spec.Email)}); err != nil {
-			return "", "", err
-		}
-		for _, m := range sameEmail.Items {
-			if m.Namespace != member.Namespace || m.Spec.StoreRef.Name != store.Name {
-				elsewhere = append(elsewhere, m)
-			}
-		}
-	}
-	reason, message = Refusal(member, store, members.Items, invitations.Items, elsewhere, exclusive)
-	return reason, message, nil
+	return check(ctx, reader, true, member, store, exclusive)
 }
 
 // CheckLive is Check against the API server (an uncached reader, where no field index exists):
@@ -191,16 +162,29 @@ func Check(ctx context.Context, reader client.Reader, member *membershipv1alpha1
 // claim, or before taking credentials away on what the cache says.
 func CheckLive(ctx context.Context, apiReader client.Reader, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
 	exclusive bool) (reason, message string, err error) {
+	return check(ctx, apiReader, false, member, store, exclusive)
+}
+
+// check lists what Refusal needs: through the cache's field indexes when indexed, otherwise the
+// whole namespace (or cluster, for the address) filtered here. The filters run either way.
+func check(ctx context.Context, reader client.Reader, indexed bool, member *membershipv1alpha1.Member,
+	store *membershipv1alpha1.Store, exclusive bool) (reason, message string, err error) {
 	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || store.Spec.MemberLimit == 0 && !exclusive {
 		return "", "", nil
+	}
+	narrowed := func(field, value string, opts ...client.ListOption) []client.ListOption {
+		if indexed {
+			opts = append(opts, client.UnsafeDisableDeepCopy, client.MatchingFields{field: value})
+		}
+		return opts
 	}
 	var members membershipv1alpha1.MemberList
 	var invitations membershipv1alpha1.InvitationList
 	if store.Spec.MemberLimit > 0 {
-		if err := apiReader.List(ctx, &members, client.InNamespace(member.Namespace)); err != nil {
+		if err := reader.List(ctx, &members, narrowed(controller.MemberStoreIndex, store.Name, client.InNamespace(member.Namespace))...); err != nil {
 			return "", "", err
 		}
-		if err := apiReader.List(ctx, &invitations, client.InNamespace(member.Namespace)); err != nil {
+		if err := reader.List(ctx, &invitations, narrowed(controller.InvitationStoreIndex, store.Name, client.InNamespace(member.Namespace))...); err != nil {
 			return "", "", err
 		}
 	}
@@ -210,11 +194,11 @@ func CheckLive(ctx context.Context, apiReader client.Reader, member *membershipv
 	})
 	var elsewhere []membershipv1alpha1.Member
 	if exclusive {
-		var everywhere membershipv1alpha1.MemberList
-		if err := apiReader.List(ctx, &everywhere); err != nil {
+		var sameEmail membershipv1alpha1.MemberList
+		if err := reader.List(ctx, &sameEmail, narrowed(controller.MemberEmailIndex, controller.NormalizeEmail(member.Spec.Email))...); err != nil {
 			return "", "", err
 		}
-		for _, m := range everywhere.Items {
+		for _, m := range sameEmail.Items {
 			if (m.Namespace != member.Namespace || m.Spec.StoreRef.Name != store.Name) && strings.EqualFold(string(m.Spec.Email), string(member.Spec.Email)) {
 				elsewhere = append(elsewhere, m)
 			}
