@@ -23,6 +23,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -55,6 +56,7 @@ import (
 	"github.com/storeops/member-operator/internal/memlimit"
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/tokenkey"
+	"github.com/storeops/member-operator/internal/version"
 	storewebhook "github.com/storeops/member-operator/internal/webhook"
 )
 
@@ -73,7 +75,12 @@ func main() {
 	opts.BindFlags(flag.CommandLine)
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
+	showVersion := flag.Bool("version", false, "Print the version and exit.")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println("manager", version.Get())
+		return
+	}
 	// Whatever --zap-log-level says, client-go's HTTP body dumps (which carry Secret data) are
 	// dropped.
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.RawZapOpts(uberzap.WrapCore(logging.WithoutBodies))))
@@ -171,17 +178,18 @@ func main() {
 	// How long API requests take, and how long they wait on the client-side rate limiter
 	// (--kube-api-qps): the first thing to look at when reconciles are slow.
 	crmetrics.RegisterRESTClientMetrics(crmetrics.MetricRequestLatency, crmetrics.MetricRateLimiterLatency)
-	sender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom,
+	smtpSender, err := mail.NewSMTPSender(mail.SMTPConfig{URL: opts.SMTPURL, Password: opts.SMTPPassword, From: opts.MailFrom,
 		AllowInsecure: opts.SMTPAllowInsecure})
 	if err != nil {
 		setupLog.Error(err, "invalid mail settings")
 		os.Exit(2)
 	}
+	sender := metrics.MeasuredSender{Sender: smtpSender}
 	if !opts.AcceptOnly {
-		setupControllers(ctx, mgr, &opts, sender, tokenKey)
+		setupControllers(ctx, mgr, &opts, sender, smtpSender.FromDomain(), tokenKey)
 	}
 	if opts.ServesAcceptance() {
-		setupAcceptance(mgr, &opts, sender, tokenKey)
+		setupAcceptance(mgr, &opts, sender, smtpSender.FromDomain(), tokenKey)
 	}
 	for _, w := range []*certwatcher.CertWatcher{webhookCertWatcher, metricsCertWatcher} {
 		if w != nil {
@@ -200,7 +208,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	setupLog.Info("starting manager",
+	setupLog.Info("starting manager", "version", version.Get().Version, "revision", version.Get().Revision,
 		"smtpURL", opts.RedactedSMTPURL(), "mailFrom", opts.MailFrom, "publicURL", opts.PublicURL,
 		"acceptBindAddress", opts.AcceptBindAddress, "acceptOnly", opts.AcceptOnly, "exclusiveMembership", opts.ExclusiveMembership,
 		"invitationRetention", opts.InvitationRetention, "tokenKeySecret", opts.TokenKeyNamespace+"/"+opts.TokenKeyName)
@@ -212,7 +220,7 @@ func main() {
 
 // setupControllers registers the Store, Member and Invitation controllers, the members metric
 // and, unless turned off, the validating webhooks: everything but the public server.
-func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, sender *mail.SMTPSender, tokenKey []byte) {
+func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, sender mail.Sender, mailDomain string, tokenKey []byte) {
 	if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
 		setupLog.Error(err, "unable to register the members metric")
 		os.Exit(1)
@@ -224,7 +232,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Option
 		Recorder:   mgr.GetEventRecorder("membership.storeops.io/store-controller"),
 		Clock:      clock.RealClock{},
 		Mail:       sender,
-		MailDomain: sender.FromDomain(),
+		MailDomain: mailDomain,
 		PublicURL:  opts.PublicURL,
 		Random:     rand.Reader,
 
@@ -240,7 +248,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Option
 		Recorder:             mgr.GetEventRecorder("membership.storeops.io/member-controller"),
 		Clock:                clock.RealClock{},
 		Mail:                 sender,
-		MailDomain:           sender.FromDomain(),
+		MailDomain:           mailDomain,
 		Random:               rand.Reader,
 		BcryptCost:           opts.BcryptCost,
 		RemovalNoticeTimeout: opts.RemovalNoticeTimeout,
@@ -260,7 +268,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Option
 		Recorder:            mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
 		Clock:               clock.RealClock{},
 		Mail:                sender,
-		MailDomain:          sender.FromDomain(),
+		MailDomain:          mailDomain,
 		TokenKey:            tokenKey,
 		PublicURL:           opts.PublicURL,
 		ExclusiveMembership: opts.ExclusiveMembership,
@@ -299,7 +307,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Option
 
 // setupAcceptance adds the acceptance server (the public pages and JSON API), which runs on every
 // replica, leader or not.
-func setupAcceptance(mgr ctrl.Manager, opts *config.Options, sender *mail.SMTPSender, tokenKey []byte) {
+func setupAcceptance(mgr ctrl.Manager, opts *config.Options, sender mail.Sender, mailDomain string, tokenKey []byte) {
 	if err := mgr.Add(&accept.Server{
 		Client:              mgr.GetClient(),
 		APIReader:           mgr.GetAPIReader(),
@@ -307,7 +315,7 @@ func setupAcceptance(mgr ctrl.Manager, opts *config.Options, sender *mail.SMTPSe
 		Recorder:            mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
 		Clock:               clock.RealClock{},
 		Mail:                sender,
-		MailDomain:          sender.FromDomain(),
+		MailDomain:          mailDomain,
 		TokenKey:            tokenKey,
 		Random:              rand.Reader,
 		BcryptCost:          opts.BcryptCost,

@@ -40,6 +40,8 @@ type Message struct {
 
 // Content is what a template renders: subject, plain text and HTML alternatives.
 type Content struct {
+	// Kind is the template it was rendered from (counted in the emails metric; not sent).
+	Kind    Kind
 	Subject string
 	Text    string
 	HTML    string

@@ -229,7 +229,7 @@ func Render(kind Kind, locale string, data any) (Content, error) {
 	}{locale, data}); err != nil {
 		return Content{}, fmt.Errorf("email %s/%s html: %w", kind, locale, err)
 	}
-	return Content{Subject: oneLine(subject.String()), Text: strings.TrimSpace(body.String()) + "\n", HTML: page.String()}, nil
+	return Content{Kind: kind, Subject: oneLine(subject.String()), Text: strings.TrimSpace(body.String()) + "\n", HTML: page.String()}, nil
 }
 
 func knownLocale(locale string) bool {

@@ -29,6 +29,8 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/version"
 )
 
 const (
@@ -72,6 +74,30 @@ var (
 		Namespace: prefix, Name: "password_checks_total",
 		Help: "bcrypt password comparisons run by the acceptance server's sign-ins.",
 	})
+	// AcceptanceResponses counts every answer of the acceptance server by HTTP status code: the
+	// 5xx alert reads it.
+	AcceptanceResponses = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: prefix, Name: "acceptance_http_responses_total",
+		Help: "Answers of the acceptance server (pages, links and JSON API) by HTTP status code.",
+	}, []string{"code"})
+	// EmailsSent counts the emails handed to SMTP by kind (invitation, password-reset, ...) and
+	// outcome (sent, failed).
+	EmailsSent = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: prefix, Name: "emails_total",
+		Help: "Emails handed to the SMTP server, by kind and outcome (sent: the server accepted it; failed).",
+	}, []string{"kind", "outcome"})
+	// EmailSendDuration is how long one SMTP delivery took (dial, TLS, auth, DATA), whatever its
+	// outcome: a slow relay shows here before invitations start failing.
+	EmailSendDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: prefix, Name: "email_send_duration_seconds",
+		Help:    "Time to hand one email to the SMTP server (dial, TLS, authentication and DATA), by kind.",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"kind"})
+	// BuildInfo is 1, labelled with the running build: version and revision.
+	BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: prefix, Name: "build_info",
+		Help: "Always 1; the labels say which build of the operator is running.",
+	}, []string{"version", "revision", "goversion"})
 	// AcceptanceBusy counts requests answered 503 because every bcrypt slot stayed in use.
 	AcceptanceBusy = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: prefix, Name: "acceptance_busy_total",
@@ -81,7 +107,30 @@ var (
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(InvitationsSent, InvitationDeliveryFailures, InvitationsExpired,
-		InvitationsAccepted, AcceptanceRequests, PasswordChecks, AcceptanceBusy)
+		InvitationsAccepted, AcceptanceRequests, PasswordChecks, AcceptanceBusy, AcceptanceResponses,
+		EmailsSent, EmailSendDuration, BuildInfo)
+	info := version.Get()
+	BuildInfo.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
+}
+
+// MeasuredSender wraps a mail.Sender so every send is counted by kind and outcome and timed.
+type MeasuredSender struct{ mail.Sender }
+
+// Send delivers msg through the wrapped sender and records the attempt.
+func (m MeasuredSender) Send(ctx context.Context, msg mail.Message) error {
+	kind := string(msg.Kind)
+	if kind == "" {
+		kind = "unknown"
+	}
+	start := time.Now()
+	err := m.Sender.Send(ctx, msg)
+	EmailSendDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	outcome := "sent"
+	if err != nil {
+		outcome = "failed"
+	}
+	EmailsSent.WithLabelValues(kind, outcome).Inc()
+	return err
 }
 
 var membersDesc = prometheus.NewDesc(prometheus.BuildFQName(prefix, "", "members"),
