@@ -84,8 +84,8 @@ func main() {
 
 type buildOptions struct {
 	binaries, out, repository, version, revision, source string
-	platforms                                          []string
-	created                                            time.Time
+	platforms                                            []string
+	created                                              time.Time
 }
 
 func build(args []string) error {
