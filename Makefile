@@ -44,9 +44,20 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen kustomize ## Generate ClusterRole, CustomResourceDefinition and WebhookConfiguration objects, and the Helm chart's templates from them.
+manifests: controller-gen ## Generate ClusterRole, CustomResourceDefinition and WebhookConfiguration objects, and copy them (and the alerts and dashboard) into the Helm chart's files/.
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
-	"$(KUSTOMIZE)" build config/default | go run ./hack/helmchart --out dist/chart
+	@# The chart's templates are written by hand; what config/ owns is copied verbatim, never edited.
+	@rm -rf dist/chart/files && mkdir -p dist/chart/files/crds dist/chart/files/rbac
+	@cp config/crd/bases/*.yaml dist/chart/files/crds/
+	@cp $(CHART_RBAC) dist/chart/files/rbac/
+	@cp config/webhook/manifests.yaml dist/chart/files/webhooks.yaml
+	@cp config/prometheus/rules.yaml dist/chart/files/prometheus-rules.yaml
+	@cp config/prometheus/dashboard.json dist/chart/files/grafana-dashboard.json
+
+# The roles the chart makes from config/rbac (bindings and ServiceAccounts are its own templates).
+CHART_RBAC = config/rbac/role.yaml config/rbac/accept_role.yaml config/rbac/leader_election_role.yaml \
+	config/rbac/metrics_auth_role.yaml config/rbac/metrics_reader_role.yaml \
+	$(wildcard config/rbac/*_admin_role.yaml config/rbac/*_editor_role.yaml config/rbac/*_viewer_role.yaml)
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.

@@ -146,7 +146,7 @@ func main() {
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.EnableLeaderElection && !opts.AcceptOnly,
-		LeaderElectionID:        "member-operator.membership.storeops.io",
+		LeaderElectionID:        opts.LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		// The process exits right after the manager stops, so the next leader need not wait for
 		// the lease to expire.

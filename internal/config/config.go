@@ -78,6 +78,8 @@ const (
 	DefaultInvitationConcurrency = 8
 	// MaxConcurrency bounds the concurrency flags.
 	MaxConcurrency = 64
+	// DefaultLeaderElectionID is the Lease config/default's manager elects its leader with.
+	DefaultLeaderElectionID = "member-operator.membership.storeops.io"
 	// DefaultAcceptServiceAccount is the acceptance-only Deployment's ServiceAccount (config/default).
 	DefaultAcceptServiceAccount = "member-operator-accept"
 	// DefaultTokenKeySecret is the name of the Secret holding the invitation token key.
@@ -134,6 +136,8 @@ type Options struct {
 	// AcceptOnly runs only the acceptance server: no controllers, no webhooks, no leader
 	// election (the public server's own Deployment, with its own least-privilege role).
 	AcceptOnly bool
+	// LeaderElectionID names the leader election Lease.
+	LeaderElectionID string
 	// AcceptServiceAccount is the ServiceAccount, in the operator's namespace, of the
 	// acceptance-only Deployment: the webhooks let it write the owner Member as the operator does.
 	AcceptServiceAccount string
@@ -177,6 +181,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"Enable leader election for controller manager. Enabling this will ensure there is only one active controller manager.")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
 		"The namespace of the leader election Lease; empty uses the Pod's namespace (required with --leader-elect outside a cluster).")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", DefaultLeaderElectionID,
+		"The name of the leader election Lease: unique per installation in a namespace (the Helm chart uses the release's name).")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers (off by default: CVE-2023-44487, CVE-2023-39325).")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0",

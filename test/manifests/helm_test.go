@@ -87,36 +87,84 @@ func field(obj map[string]any, path ...string) any {
 	return cur
 }
 
+// ValueSets are the chart's value files that are rendered, linted and (in test/e2e) applied with
+// server-side dry run: the defaults and two others.
+var ValueSets = map[string][]string{
+	"default":    nil,
+	"production": {"--values", "test/manifests/testdata/values-production.yaml"},
+	"minimal":    {"--values", "test/manifests/testdata/values-minimal.yaml"},
+}
+
+func helmTemplate(t *testing.T, helm, release string, args ...string) map[string]map[string]any {
+	t.Helper()
+	return render(t, helm, append([]string{"template", release, "dist/chart", "--namespace", "member-operator-system",
+		"--kube-version", "1.37.0"}, args...)...)
+}
+
+// withoutChartMetadata drops what the chart adds to every object: Helm's standard labels and the
+// CRDs' keep policy (checked on its own below).
+func withoutChartMetadata(obj map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range obj {
+		out[k] = v
+	}
+	meta := map[string]any{}
+	for k, v := range obj["metadata"].(map[string]any) {
+		meta[k] = v
+	}
+	delete(meta, "labels")
+	if annotations, ok := meta["annotations"].(map[string]any); ok {
+		rest := map[string]any{}
+		for k, v := range annotations {
+			if k != "helm.sh/resource-policy" {
+				rest[k] = v
+			}
+		}
+		meta["annotations"] = rest
+		if len(rest) == 0 {
+			delete(meta, "annotations")
+		}
+	}
+	out["metadata"] = meta
+	return out
+}
+
+// aggregationLabels are the labels that decide what an RBAC role is aggregated into.
+func aggregationLabels(obj map[string]any) map[string]any {
+	out := map[string]any{}
+	labels, _ := field(obj, "metadata", "labels").(map[string]any)
+	for k, v := range labels {
+		if strings.HasPrefix(k, "rbac.authorization.k8s.io/") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 func TestHelmChartRendersWhatKustomizeDoes(t *testing.T) {
 	g := NewWithT(t)
 	helm, kustomize := tool(t, "HELM"), tool(t, "KUSTOMIZE")
 	fromKustomize := render(t, kustomize, "build", "config/default")
-	fromHelm := render(t, helm, "template", "member-operator", "dist/chart",
-		"--namespace", "member-operator-system", "--kube-version", "1.37.0")
+	fromHelm := helmTemplate(t, helm, "member-operator")
 
-	delete(fromKustomize, "Namespace/member-operator-system") // Helm installs into the release's namespace
-	keys := func(m map[string]map[string]any) []string {
-		out := make([]string, 0, len(m))
-		for k := range m {
-			out = append(out, k)
-		}
-		return out
-	}
-	g.Expect(keys(fromHelm)).To(ConsistOf(keys(fromKustomize)), "the same objects")
 	compared := 0
 	for key, want := range fromKustomize {
 		kind, _, _ := strings.Cut(key, "/")
 		got := fromHelm[key]
 		switch kind {
 		case "CustomResourceDefinition":
-			g.Expect(got).To(Equal(want), key)
+			g.Expect(got).NotTo(BeNil(), key)
+			g.Expect(withoutChartMetadata(got)).To(Equal(withoutChartMetadata(want)), key)
 		case "ClusterRole", "Role":
+			g.Expect(got).NotTo(BeNil(), key)
 			same(g, got["rules"], want["rules"], key)
-			same(g, field(got, "metadata", "labels"), field(want, "metadata", "labels"), key)
+			same(g, aggregationLabels(got), aggregationLabels(want), key)
 		case "ClusterRoleBinding", "RoleBinding":
+			g.Expect(got).NotTo(BeNil(), key)
 			same(g, got["subjects"], want["subjects"], key)
 			same(g, got["roleRef"], want["roleRef"], key)
 		case "ValidatingWebhookConfiguration":
+			g.Expect(got).NotTo(BeNil(), key)
 			same(g, got["webhooks"], want["webhooks"], key)
 			same(g, field(got, "metadata", "annotations"), field(want, "metadata", "annotations"), key)
 		default:
@@ -124,14 +172,132 @@ func TestHelmChartRendersWhatKustomizeDoes(t *testing.T) {
 		}
 		compared++
 	}
-	g.Expect(compared).To(BeNumerically(">=", 3+12+2+1), "CRDs, ClusterRoles, bindings and the webhook configuration were compared")
+	g.Expect(compared).To(BeNumerically(">=", 3+12+1+4+1), "CRDs, roles, bindings and the webhook configuration were compared")
+	for key := range fromHelm {
+		kind, _, _ := strings.Cut(key, "/")
+		switch kind {
+		case "CustomResourceDefinition", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding", "ValidatingWebhookConfiguration":
+			g.Expect(fromKustomize).To(HaveKey(key), "the chart's %s is not in config/default", key)
+		}
+	}
 }
 
-func TestHelmChartLints(t *testing.T) {
+func TestHelmChartKeepsTheCRDsOnUninstall(t *testing.T) {
+	g := NewWithT(t)
 	helm := tool(t, "HELM")
-	cmd := exec.Command(helm, "lint", "--strict", "--kube-version", "1.37.0", "dist/chart")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("helm lint: %v\n%s", err, out)
+	crds := 0
+	for key, obj := range helmTemplate(t, helm, "member-operator") {
+		if strings.HasPrefix(key, "CustomResourceDefinition/") {
+			g.Expect(field(obj, "metadata", "annotations", "helm.sh/resource-policy")).To(Equal("keep"), key)
+			crds++
+		}
 	}
+	g.Expect(crds).To(Equal(3))
+	for key, obj := range helmTemplate(t, helm, "member-operator", "--set", "crds.keep=false") {
+		if strings.HasPrefix(key, "CustomResourceDefinition/") {
+			g.Expect(field(obj, "metadata", "annotations", "helm.sh/resource-policy")).To(BeNil(), key)
+		}
+	}
+}
+
+func TestHelmChartSchemaRefusesUnknownKeysAndWrongTypes(t *testing.T) {
+	helm := tool(t, "HELM")
+	for _, tc := range []struct{ set, want string }{
+		{"replicas=2", "additional properties 'replicas' not allowed"},
+		{"accept.ingres.enabled=true", "additional properties 'ingres' not allowed"},
+		{"manager.replicas=two", "/manager/replicas"},
+		{"crds.keep=maybe", "/crds/keep"},
+		{"accept.trustedProxies[0]=everyone", "/accept/trustedProxies/0"},
+		{"manager.extraArgs[0]=-v", "/manager/extraArgs/0"},
+		{"image.digest=latest", "/image/digest"},
+	} {
+		t.Run(tc.set, func(t *testing.T) {
+			g := NewWithT(t)
+			cmd := exec.Command(helm, "template", "x", "dist/chart", "--set", tc.set)
+			cmd.Dir = filepath.Join("..", "..")
+			out, err := cmd.CombinedOutput()
+			g.Expect(err).To(HaveOccurred(), "helm template --set %s rendered", tc.set)
+			g.Expect(string(out)).To(ContainSubstring(tc.want))
+		})
+	}
+}
+
+func TestHelmChartRendersEveryValueSetAndLints(t *testing.T) {
+	helm := tool(t, "HELM")
+	for name, args := range ValueSets {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			objects := helmTemplate(t, helm, "member-operator", args...)
+			g.Expect(objects).To(HaveKey("Deployment/member-operator-controller-manager"))
+			g.Expect(objects).To(HaveKey("Deployment/member-operator-accept"))
+			lint := exec.Command(helm, append([]string{"lint", "--strict", "--kube-version", "1.37.0", "dist/chart"}, args...)...)
+			lint.Dir = filepath.Join("..", "..")
+			out, err := lint.CombinedOutput()
+			g.Expect(err).NotTo(HaveOccurred(), "helm lint: %s", out)
+		})
+	}
+}
+
+func TestHelmChartProductionValuesReachTheObjects(t *testing.T) {
+	g := NewWithT(t)
+	objects := helmTemplate(t, tool(t, "HELM"), "member-operator", ValueSets["production"]...)
+	manager := objects["Deployment/member-operator-controller-manager"]
+	accept := objects["Deployment/member-operator-accept"]
+	container := func(d map[string]any) map[string]any {
+		return field(d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+	}
+	g.Expect(container(manager)["image"]).To(Equal("registry.example.com/platform/member-operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"))
+	g.Expect(container(manager)["args"]).To(ContainElements("--exclusive-membership", "--member-concurrency=8",
+		"--mail-from=Shop Team <team@shop.example.com>", "--public-url=https://members.shop.example.com"))
+	g.Expect(container(accept)["args"]).To(ContainElement("--accept-trusted-proxies=10.42.7.0/24,fd00:42::/64"))
+	g.Expect(container(accept)["env"]).To(ContainElement(HaveKeyWithValue("valueFrom",
+		HaveKeyWithValue("secretKeyRef", map[string]any{"name": "mail-relay", "key": "smtp-url"}))))
+	g.Expect(field(manager, "spec", "template", "spec", "priorityClassName")).To(Equal("system-cluster-critical"))
+	g.Expect(field(manager, "spec", "template", "spec", "topologySpreadConstraints")).To(HaveLen(1))
+	g.Expect(field(manager, "spec", "template", "spec", "tolerations")).To(HaveLen(1))
+	g.Expect(field(manager, "spec", "replicas")).To(BeEquivalentTo(3))
+	g.Expect(objects).To(HaveKey("Ingress/member-operator-accept"))
+	g.Expect(field(objects["Ingress/member-operator-accept"], "spec", "rules")).To(ContainElement(HaveKeyWithValue("host", "members.shop.example.com")))
+	g.Expect(objects).To(HaveKey("PodDisruptionBudget/member-operator-manager"))
+	g.Expect(objects).To(HaveKey("NetworkPolicy/member-operator-accept"))
+	g.Expect(objects).To(HaveKey("PrometheusRule/member-operator-rules"))
+	g.Expect(objects).To(HaveKey("ConfigMap/member-operator-dashboard"))
+	monitor := objects["ServiceMonitor/member-operator-controller-manager"]
+	g.Expect(monitor).NotTo(BeNil())
+	endpoint := field(monitor, "spec", "endpoints").([]any)[0].(map[string]any)
+	g.Expect(endpoint["honorLabels"]).To(BeTrue())
+	g.Expect(field(endpoint, "tlsConfig", "insecureSkipVerify")).To(BeNil())
+	g.Expect(field(endpoint, "tlsConfig", "ca", "secret", "name")).To(Equal("member-operator-metrics-server-cert"))
+	g.Expect(field(objects["Certificate/member-operator-metrics-certs"], "spec", "issuerRef", "kind")).To(Equal("ClusterIssuer"))
+	g.Expect(objects).NotTo(HaveKey("Issuer/member-operator-selfsigned-issuer"), "the given issuer is used instead")
+}
+
+// Two releases in one namespace (the second without CRDs, which are cluster-wide) share no
+// object name, and neither selects the other's Pods.
+func TestTwoReleasesDoNotCollide(t *testing.T) {
+	g := NewWithT(t)
+	helm := tool(t, "HELM")
+	first := helmTemplate(t, helm, "shop-a")
+	second := helmTemplate(t, helm, "shop-b", "--set", "crds.install=false")
+	for key := range second {
+		g.Expect(first).NotTo(HaveKey(key), "both releases render %s", key)
+	}
+	for _, objects := range []map[string]map[string]any{first, second} {
+		for key, obj := range objects {
+			if strings.HasPrefix(key, "Deployment/") || strings.HasPrefix(key, "PodDisruptionBudget/") {
+				g.Expect(field(obj, "spec", "selector", "matchLabels", "app.kubernetes.io/instance")).NotTo(BeNil(), key)
+			}
+			if strings.HasPrefix(key, "Service/") {
+				g.Expect(field(obj, "spec", "selector", "app.kubernetes.io/instance")).NotTo(BeNil(), key)
+			}
+		}
+	}
+	args := func(objects map[string]map[string]any, release string) []any {
+		d := objects["Deployment/"+release+"-member-operator-controller-manager"]
+		g.Expect(d).NotTo(BeNil())
+		return field(d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)["args"].([]any)
+	}
+	g.Expect(args(first, "shop-a")).To(ContainElements("--leader-election-id=shop-a-member-operator.membership.storeops.io",
+		"--token-key-secret=shop-a-member-operator-token-key", "--accept-service-account=shop-a-member-operator-accept"))
+	g.Expect(args(second, "shop-b")).To(ContainElement("--leader-election-id=shop-b-member-operator.membership.storeops.io"))
 }
