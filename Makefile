@@ -172,7 +172,8 @@ run: manifests generate fmt vet ## Run a controller from your host against the c
 
 # dev: a whole local environment in one command. It builds what is missing, starts etcd and
 # kube-apiserver (the envtest binaries), installs the CRDs, starts an SMTP catcher that saves mail
-# under bin/dev/mail/ and runs the manager against both. Ctrl-C stops everything.
+# under bin/dev/mail/ and runs the manager against both. Ctrl-C stops everything. DEV_ARGS are the
+# manager's flags (make dev DEV_ARGS=--exclusive-membership); they follow devenv's own after --.
 DEV_DIR ?= $(LOCALBIN)/dev
 DEV_ARGS ?=
 .PHONY: dev
@@ -180,7 +181,7 @@ dev: manifests generate setup-envtest ## Start a local control plane, mail catch
 	go build -o "$(LOCALBIN)/manager" ./cmd/main.go
 	go build -o "$(LOCALBIN)/devenv" ./hack/devenv
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" "$(LOCALBIN)/devenv" --dir "$(DEV_DIR)" --manager "$(LOCALBIN)/manager" \
-		--crd-dir config/crd/bases --kubectl bin/kubectl $(DEV_ARGS)
+		--crd-dir config/crd/bases --kubectl bin/kubectl -- $(DEV_ARGS)
 
 .PHONY: docker-build
 docker-build: ## Build docker image with the manager (needs a Docker daemon; make image does not).

@@ -27,8 +27,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/storeops/member-operator/test/devenv"
 )
 
@@ -47,14 +45,17 @@ func main() {
 	flag.StringVar(&opts.AcceptAddr, "accept-address", "127.0.0.1:8082", "The manager's acceptance server address.")
 	flag.StringVar(&opts.ProbeAddr, "probe-address", "127.0.0.1:8081", "The manager's health probe address.")
 	flag.StringVar(&kubectl, "kubectl", "kubectl", "The kubectl to suggest in the printed commands.")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [flags] [-- manager flags...]\n\n"+
+			"Everything after -- is passed to the manager, e.g. -- --exclusive-membership (make dev DEV_ARGS=...).\n\n", os.Args[0])
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	opts.ManagerArgs = flag.Args()
 	opts.Log = os.Stdout
 	opts.ShowMailLinks = true
 
-	// When whatever started us (make) is killed rather than interrupted, the kernel sends SIGTERM
-	// and we stop the control plane and the manager instead of leaving them running.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
+	if err := stopWithParent(); err != nil {
 		fmt.Fprintln(os.Stderr, "devenv: cannot watch the parent process:", err)
 	}
 

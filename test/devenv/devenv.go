@@ -458,8 +458,8 @@ func (p *ManagerProcess) Start(ctx context.Context) error {
 	p.Cmd.Stderr = p.output
 	// As the Deployment's downward API does: the manager refuses to guess its namespace.
 	p.Cmd.Env = append(os.Environ(), "POD_NAMESPACE="+ManagerNamespace)
-	// If this process dies without cleaning up, the kernel stops the manager too.
-	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	// If this process dies without cleaning up, the kernel stops the manager too (Linux).
+	stopWithParent(p.Cmd)
 	if err := p.Cmd.Start(); err != nil {
 		return fmt.Errorf("start manager %s: %w", p.binary, err)
 	}

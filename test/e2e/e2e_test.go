@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -404,6 +405,8 @@ spec:
 		Expect(err).To(HaveOccurred(), "the link's hash is gone")
 	})
 
+	It("serves every metric the alerts and the dashboard query (config/prometheus)", servesEveryQueriedMetric)
+
 	It("accepts what make deploy applies (kustomize build config/default)", func() {
 		kustomize := os.Getenv("KUSTOMIZE")
 		if kustomize == "" {
@@ -565,12 +568,15 @@ spec:
 		accept, err := devenv.FreeLoopbackAddr()
 		Expect(err).NotTo(HaveOccurred())
 
+		// As make dev DEV_ARGS=--exclusive-membership runs it: the manager's flags after --.
 		cmd := exec.Command(devBinary, "--dir", dir, "--manager", managerBinary, "--kubectl", kubectlPath,
-			"--smtp-address", "127.0.0.1:0", "--probe-address", probe, "--accept-address", accept)
+			"--smtp-address", "127.0.0.1:0", "--probe-address", probe, "--accept-address", accept,
+			"--", "--exclusive-membership")
 		cmd.Dir = rootDir
 		stdout, err := cmd.StdoutPipe()
 		Expect(err).NotTo(HaveOccurred())
-		cmd.Stderr = GinkgoWriter
+		devManagerLog := &lockedBuffer{} // devenv passes the manager's log through its stderr
+		cmd.Stderr = io.MultiWriter(GinkgoWriter, devManagerLog)
 		Expect(cmd.Start()).To(Succeed())
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
@@ -618,12 +624,33 @@ spec:
 			`mail: no-reply@storeops.example -> dave@example.com: "You have been invited to manage Acme Shop".*\n\s+link: http://` +
 				regexp.QuoteMeta(accept) + `/invitations/accept\?token=[0-9a-f]{24}\.[A-Za-z0-9_-]{43}\n`))
 
+		By("finding the manager flag in the manager's start line")
+		Expect(devManagerLog.String()).To(MatchRegexp(`starting manager.*"exclusiveMembership": ?true`))
+
 		By("pressing Ctrl-C")
 		Expect(cmd.Process.Signal(syscall.SIGINT)).To(Succeed())
 		Eventually(exited).WithTimeout(time.Minute).Should(Receive(BeNil()), "devenv exits cleanly")
 		Expect(processesMentioning(dir)).To(BeEmpty(), "no process is left behind")
 	})
 })
+
+// lockedBuffer is a bytes.Buffer a process's output may be written to while a spec reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // processesMentioning lists the command lines of running processes that contain s.
 func processesMentioning(s string) []string {

@@ -25,6 +25,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/yaml"
+
+	"github.com/storeops/member-operator/test/manifests"
 )
 
 // tool is the path of a pinned tool from the environment (make test sets it); a workstation
@@ -85,14 +87,6 @@ func field(obj map[string]any, path ...string) any {
 		cur = m[p]
 	}
 	return cur
-}
-
-// ValueSets are the chart's value files that are rendered, linted and (in test/e2e) applied with
-// server-side dry run: the defaults and two others.
-var ValueSets = map[string][]string{
-	"default":    nil,
-	"production": {"--values", "test/manifests/testdata/values-production.yaml"},
-	"minimal":    {"--values", "test/manifests/testdata/values-minimal.yaml"},
 }
 
 func helmTemplate(t *testing.T, helm, release string, args ...string) map[string]map[string]any {
@@ -224,7 +218,7 @@ func TestHelmChartSchemaRefusesUnknownKeysAndWrongTypes(t *testing.T) {
 
 func TestHelmChartRendersEveryValueSetAndLints(t *testing.T) {
 	helm := tool(t, "HELM")
-	for name, args := range ValueSets {
+	for name, args := range manifests.ValueSets {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)
 			objects := helmTemplate(t, helm, "member-operator", args...)
@@ -240,7 +234,7 @@ func TestHelmChartRendersEveryValueSetAndLints(t *testing.T) {
 
 func TestHelmChartProductionValuesReachTheObjects(t *testing.T) {
 	g := NewWithT(t)
-	objects := helmTemplate(t, tool(t, "HELM"), "member-operator", ValueSets["production"]...)
+	objects := helmTemplate(t, tool(t, "HELM"), "member-operator", manifests.ValueSets["production"]...)
 	manager := objects["Deployment/member-operator-controller-manager"]
 	accept := objects["Deployment/member-operator-accept"]
 	container := func(d map[string]any) map[string]any {
