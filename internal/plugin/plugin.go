@@ -21,28 +21,21 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/version"
 )
 
 // Exit codes.
@@ -73,19 +66,27 @@ func ExitCode(err error) int {
 type options struct {
 	flags   *genericclioptions.ConfigFlags
 	streams genericiooptions.IOStreams
-	output  string
-	now     func() time.Time
+	// print is kubectl's -o (json, yaml, name, jsonpath, go-template, ...) for the listings; ""
+	// and "wide" are the plugin's own tables.
+	print  *genericclioptions.PrintFlags
+	dryRun string
+	now    func() time.Time
 }
 
 // NewCommand is `kubectl store` with its subcommands.
 func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &options{flags: genericclioptions.NewConfigFlags(true), streams: streams, now: time.Now}
+	o := &options{flags: genericclioptions.NewConfigFlags(true), streams: streams, now: time.Now,
+		print: genericclioptions.NewPrintFlags("")}
 	root := &cobra.Command{
 		Use:           "kubectl-store",
 		Short:         "Manage the members of online stores (membership.storeops.io)",
+		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// kubectl runs us as `kubectl store`: usage and completion say so.
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl store"},
 	}
+	root.SetVersionTemplate("kubectl-store {{.Version}}\n")
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -100,50 +101,73 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		}
 	}
 	listFlags := func(c *cobra.Command) *cobra.Command {
-		c.Flags().StringVarP(&o.output, "output", "o", "", "Output format: json or yaml (default: a table).")
+		o.print.AddFlags(c)
+		c.Flag("output").Usage = "Output format: wide, json, yaml, name, jsonpath=..., go-template=... (default: a table)."
+		return c
+	}
+	write := func(c *cobra.Command) *cobra.Command {
+		c.Flags().StringVar(&o.dryRun, "dry-run", dryRunNone,
+			`"client" prints what would change without sending it; "server" sends it for validation without storing it.`)
+		c.Flags().Lookup("dry-run").NoOptDefVal = dryRunClient
 		return c
 	}
 	var roles []string
 	var message, name string
 	var twoFactor bool
-	invite := &cobra.Command{
+	invite := write(&cobra.Command{
 		Use: "invite STORE EMAIL", Short: "Invite EMAIL to STORE", Args: args(2, "STORE EMAIL"),
+		ValidArgsFunction: o.complete(completeStores),
 		RunE: func(c *cobra.Command, a []string) error {
 			return o.invite(c.Context(), a[0], a[1], roles, message, name, twoFactor)
 		},
-	}
+	})
 	invite.Flags().StringSliceVar(&roles, "role", []string{"staff"}, "Roles: admin, operations, finance, staff (repeat or comma-separate).")
 	invite.Flags().StringVar(&message, "message", "", "A note for the invitee.")
 	invite.Flags().StringVar(&name, "name", "", "The Invitation's name (default: generated).")
 	invite.Flags().BoolVar(&twoFactor, "two-factor", false, "Require two-factor authentication.")
 
 	root.AddCommand(invite,
-		&cobra.Command{Use: "resend INVITATION", Short: "Send an invitation again with a new link", Args: args(1, "INVITATION"),
+		write(&cobra.Command{Use: "resend INVITATION", Short: "Send an invitation again with a new link", Args: args(1, "INVITATION"),
+			ValidArgsFunction: o.complete(completeInvitations),
 			RunE: func(c *cobra.Command, a []string) error {
 				return o.annotate(c.Context(), &membershipv1alpha1.Invitation{}, a[0], membershipv1alpha1.ResendAnnotation, "resent")
-			}},
+			}}),
 		listFlags(&cobra.Command{Use: "members STORE", Short: "List a store's members", Args: args(1, "STORE"),
-			RunE: func(c *cobra.Command, a []string) error { return o.members(c.Context(), a[0]) }}),
+			ValidArgsFunction: o.complete(completeStores),
+			RunE:              func(c *cobra.Command, a []string) error { return o.members(c.Context(), a[0]) }}),
 		listFlags(&cobra.Command{Use: "invitations STORE", Short: "List a store's invitations", Args: args(1, "STORE"),
-			RunE: func(c *cobra.Command, a []string) error { return o.invitations(c.Context(), a[0]) }}),
-		&cobra.Command{Use: "disable MEMBER", Short: "Revoke a member's access; the member stays listed", Args: args(1, "MEMBER"),
-			RunE: func(c *cobra.Command, a []string) error { return o.setDisabled(c.Context(), a[0], true) }},
-		&cobra.Command{Use: "enable MEMBER", Short: "Give a disabled member their access back", Args: args(1, "MEMBER"),
-			RunE: func(c *cobra.Command, a []string) error { return o.setDisabled(c.Context(), a[0], false) }},
-		&cobra.Command{Use: "remove MEMBER", Short: "Remove a member; they are emailed that their access was removed", Args: args(1, "MEMBER"),
-			RunE: func(c *cobra.Command, a []string) error { return o.remove(c.Context(), a[0]) }},
-		&cobra.Command{Use: "reset-password MEMBER", Short: "Email a member a password reset link", Args: args(1, "MEMBER"),
+			ValidArgsFunction: o.complete(completeStores),
+			RunE:              func(c *cobra.Command, a []string) error { return o.invitations(c.Context(), a[0]) }}),
+		write(&cobra.Command{Use: "disable MEMBER", Short: "Revoke a member's access; the member stays listed", Args: args(1, "MEMBER"),
+			ValidArgsFunction: o.complete(completeMembers),
+			RunE:              func(c *cobra.Command, a []string) error { return o.setDisabled(c.Context(), a[0], true) }}),
+		write(&cobra.Command{Use: "enable MEMBER", Short: "Give a disabled member their access back", Args: args(1, "MEMBER"),
+			ValidArgsFunction: o.complete(completeMembers),
+			RunE:              func(c *cobra.Command, a []string) error { return o.setDisabled(c.Context(), a[0], false) }}),
+		write(&cobra.Command{Use: "remove MEMBER", Short: "Remove a member; they are emailed that their access was removed", Args: args(1, "MEMBER"),
+			ValidArgsFunction: o.complete(completeMembers),
+			RunE:              func(c *cobra.Command, a []string) error { return o.remove(c.Context(), a[0]) }}),
+		write(&cobra.Command{Use: "reset-password MEMBER", Short: "Email a member a password reset link", Args: args(1, "MEMBER"),
+			ValidArgsFunction: o.complete(completeMembers),
 			RunE: func(c *cobra.Command, a []string) error {
 				return o.annotate(c.Context(), &membershipv1alpha1.Member{}, a[0], membershipv1alpha1.ResetPasswordAnnotation, "asked for a password reset")
-			}},
-		&cobra.Command{Use: "reset-2fa MEMBER", Short: "Give a member a new 2FA key and email them an enrolment link", Args: args(1, "MEMBER"),
+			}}),
+		write(&cobra.Command{Use: "reset-2fa MEMBER", Short: "Give a member a new 2FA key and email them an enrolment link", Args: args(1, "MEMBER"),
+			ValidArgsFunction: o.complete(completeMembers),
 			RunE: func(c *cobra.Command, a []string) error {
 				return o.annotate(c.Context(), &membershipv1alpha1.Member{}, a[0], membershipv1alpha1.ResetTwoFactorAnnotation, "asked for a 2FA reset")
+			}}),
+		write(&cobra.Command{Use: "transfer-owner STORE EMAIL", Short: "Hand a store over to EMAIL (two-phase: they must accept)", Args: args(2, "STORE EMAIL"),
+			ValidArgsFunction: o.complete(completeStores),
+			RunE:              func(c *cobra.Command, a []string) error { return o.transferOwner(c.Context(), a[0], a[1]) }}),
+		listFlags(&cobra.Command{Use: "status STORE", Short: "Show a store's owner, readiness and counts", Args: args(1, "STORE"),
+			ValidArgsFunction: o.complete(completeStores),
+			RunE:              func(c *cobra.Command, a []string) error { return o.status(c.Context(), a[0]) }}),
+		&cobra.Command{Use: "version", Short: "Print the plugin's version", Args: args(0, "no arguments"),
+			RunE: func(c *cobra.Command, _ []string) error {
+				_, err := fmt.Fprintln(o.streams.Out, "kubectl-store", version.Get())
+				return err
 			}},
-		&cobra.Command{Use: "transfer-owner STORE EMAIL", Short: "Hand a store over to EMAIL (two-phase: they must accept)", Args: args(2, "STORE EMAIL"),
-			RunE: func(c *cobra.Command, a []string) error { return o.transferOwner(c.Context(), a[0], a[1]) }},
-		&cobra.Command{Use: "status STORE", Short: "Show a store's owner, readiness and counts", Args: args(1, "STORE"),
-			RunE: func(c *cobra.Command, a []string) error { return o.status(c.Context(), a[0]) }},
 	)
 	return root
 }
@@ -170,240 +194,4 @@ func (o *options) store(ctx context.Context, c client.Client, namespace, name st
 		return nil, err
 	}
 	return store, nil
-}
-
-func (o *options) invite(ctx context.Context, storeName, email string, roles []string, message, name string, twoFactor bool) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	if _, err := o.store(ctx, c, ns, storeName); err != nil {
-		return err
-	}
-	inv := &membershipv1alpha1.Invitation{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: membershipv1alpha1.InvitationSpec{
-			StoreRef: membershipv1alpha1.StoreReference{Name: storeName}, Email: membershipv1alpha1.EmailAddress(email),
-			Message: message, TwoFactor: membershipv1alpha1.TwoFactorSpec{Required: twoFactor},
-		},
-	}
-	if name == "" {
-		inv.GenerateName = "invite-"
-	}
-	for _, r := range roles {
-		inv.Spec.Roles = append(inv.Spec.Roles, membershipv1alpha1.Role(strings.TrimSpace(r)))
-	}
-	if err := c.Create(ctx, inv); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(o.streams.Out, "invitation.membership.storeops.io/%s created: %s is invited to %s\n", inv.Name, email, storeName)
-	return err
-}
-
-// annotate sets key to a new value (the time) on obj named name: the operator acts once per value.
-func (o *options) annotate(ctx context.Context, obj client.Object, name, key, done string) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
-		return err
-	}
-	base := obj.DeepCopyObject().(client.Object)
-	annotations := obj.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[key] = strconv.FormatInt(o.now().UnixNano(), 10)
-	obj.SetAnnotations(annotations)
-	if err := c.Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(o.streams.Out, "%s %s\n", name, done)
-	return err
-}
-
-// listOf lists the objects of list in the namespace after checking that the Store exists (an
-// unknown store is exit 3, not an empty table).
-func (o *options) listOf(ctx context.Context, storeName string, list client.ObjectList) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	if _, err := o.store(ctx, c, ns, storeName); err != nil {
-		return err
-	}
-	return c.List(ctx, list, client.InNamespace(ns))
-}
-
-func (o *options) members(ctx context.Context, storeName string) error {
-	var list membershipv1alpha1.MemberList
-	if err := o.listOf(ctx, storeName, &list); err != nil {
-		return err
-	}
-	list.Items = slices.DeleteFunc(list.Items, func(m membershipv1alpha1.Member) bool { return m.Spec.StoreRef.Name != storeName })
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	if o.output != "" {
-		list.SetGroupVersionKind(membershipv1alpha1.GroupVersion.WithKind("MemberList"))
-		return o.print(&list)
-	}
-	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
-	_, _ = fmt.Fprintln(w, "NAME\tEMAIL\tROLES\tPHASE\t2FA\tJOINED")
-	for _, m := range list.Items {
-		twoFactor := "off"
-		if m.Spec.TwoFactor.Required || membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
-			twoFactor = "on"
-		}
-		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Spec.Email, roleNames(m.Spec.Roles),
-			orDash(string(m.Status.Phase)), twoFactor, timeOrDash(m.Status.JoinedAt))
-	}
-	return w.Flush()
-}
-
-func (o *options) invitations(ctx context.Context, storeName string) error {
-	var list membershipv1alpha1.InvitationList
-	if err := o.listOf(ctx, storeName, &list); err != nil {
-		return err
-	}
-	list.Items = slices.DeleteFunc(list.Items, func(inv membershipv1alpha1.Invitation) bool { return inv.Spec.StoreRef.Name != storeName })
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	if o.output != "" {
-		list.SetGroupVersionKind(membershipv1alpha1.GroupVersion.WithKind("InvitationList"))
-		return o.print(&list)
-	}
-	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
-	_, _ = fmt.Fprintln(w, "NAME\tEMAIL\tROLES\tPHASE\tEXPIRES")
-	for _, inv := range list.Items {
-		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", inv.Name, inv.Spec.Email, roleNames(inv.Spec.Roles),
-			orDash(string(inv.Status.Phase)), timeOrDash(inv.Status.ExpiresAt))
-	}
-	return w.Flush()
-}
-
-func roleNames(roles []membershipv1alpha1.Role) string {
-	names := make([]string, 0, len(roles))
-	for _, r := range roles {
-		names = append(names, string(r))
-	}
-	return strings.Join(names, ",")
-}
-
-func timeOrDash(t *metav1.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-func (o *options) setDisabled(ctx context.Context, name string, disabled bool) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	m := &membershipv1alpha1.Member{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m); err != nil {
-		return err
-	}
-	base := m.DeepCopy()
-	m.Spec.Disabled = disabled
-	if err := c.Patch(ctx, m, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	state := "enabled"
-	if disabled {
-		state = "disabled: access revoked, the member stays listed"
-	}
-	_, err = fmt.Fprintf(o.streams.Out, "member %s %s\n", name, state)
-	return err
-}
-
-func (o *options) remove(ctx context.Context, name string) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	m := &membershipv1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
-	if err := c.Delete(ctx, m); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(o.streams.Out, "member %s removed: access revoked, they are emailed\n", name)
-	return err
-}
-
-func (o *options) transferOwner(ctx context.Context, storeName, email string) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	store, err := o.store(ctx, c, ns, storeName)
-	if err != nil {
-		return err
-	}
-	base := store.DeepCopy()
-	store.Spec.Owner.Email = membershipv1alpha1.EmailAddress(email)
-	if err := c.Patch(ctx, store, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(o.streams.Out, "store %s: ownership transfer to %s started; the current owner keeps access until %s accepts\n",
-		storeName, email, email)
-	return err
-}
-
-func (o *options) status(ctx context.Context, storeName string) error {
-	c, ns, err := o.client()
-	if err != nil {
-		return err
-	}
-	store, err := o.store(ctx, c, ns, storeName)
-	if err != nil {
-		return err
-	}
-	ready, reason := "Unknown", ""
-	if cond := meta.FindStatusCondition(store.Status.Conditions, membershipv1alpha1.ConditionReady); cond != nil {
-		ready, reason = string(cond.Status), cond.Reason+": "+cond.Message
-	}
-	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 2, ' ', 0)
-	_, _ = fmt.Fprintf(w, "Store:\t%s (%s)\n", store.Name, store.Spec.DisplayName)
-	_, _ = fmt.Fprintf(w, "Owner:\t%s (Member %s)\n", store.Spec.Owner.Email, orDash(store.Status.OwnerMember))
-	_, _ = fmt.Fprintf(w, "Ready:\t%s\t%s\n", ready, reason)
-	_, _ = fmt.Fprintf(w, "Members:\t%d\n", store.Status.Members)
-	_, _ = fmt.Fprintf(w, "Pending invitations:\t%d\n", store.Status.PendingInvitations)
-	limit := "unlimited"
-	if store.Spec.MemberLimit > 0 {
-		limit = strconv.Itoa(int(store.Spec.MemberLimit))
-	}
-	_, _ = fmt.Fprintf(w, "Member limit:\t%s\n", limit)
-	_, _ = fmt.Fprintf(w, "Notifications to:\t%s\n", orDash(string(store.Status.NotificationEmail)))
-	if t := store.Status.OwnerTransfer; t != nil {
-		_, _ = fmt.Fprintf(w, "Ownership transfer:\tto %s since %s (Invitation %s)\n", t.Email, t.Since.UTC().Format(time.RFC3339), t.Invitation)
-	}
-	return w.Flush()
-}
-
-// print writes a list as JSON or YAML.
-func (o *options) print(list runtime.Object) error {
-	switch o.output {
-	case "json":
-		data, err := json.MarshalIndent(list, "", "    ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(o.streams.Out, string(data))
-		return err
-	case "yaml":
-		data, err := yaml.Marshal(list)
-		if err != nil {
-			return err
-		}
-		_, err = o.streams.Out.Write(data)
-		return err
-	}
-	return usageError{fmt.Errorf("--output %q: use json or yaml", o.output)}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

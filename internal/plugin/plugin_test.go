@@ -20,6 +20,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,6 +168,97 @@ func TestKubectlStore(t *testing.T) {
 		_, errOut, code := run("members", "nostore")
 		g.Expect(code).To(Equal(plugin.ExitNotFound), "an unknown store: exit 3")
 		g.Expect(errOut).To(ContainSubstring(`"nostore" not found`))
+	})
+
+	t.Run("kubectl's output formats on every listing", func(t *testing.T) {
+		g := NewWithT(t)
+		out, errOut, code := run("members", "acme", "-o", "name")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Expect(strings.Fields(out)).To(ContainElement("member.membership.storeops.io/bob"))
+		out, errOut, code = run("invitations", "acme", "-o", "jsonpath={.items[*].spec.email}")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		g.Expect(out).To(ContainSubstring("dave@example.com"))
+		out, errOut, code = run("members", "acme", "-o", "wide")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		header, rows := table(out)
+		g.Expect(header).To(Equal([]string{"NAME", "EMAIL", "ROLES", "PHASE", "2FA", "JOINED", "DISABLED", "CREDENTIALS", "INVITATION", "AGE"}))
+		g.Expect(rows).To(ContainElement(ContainElements("bob", "false", "bob-credentials")))
+		out, errOut, code = run("invitations", "acme", "-o", "wide")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		header, _ = table(out)
+		g.Expect(header).To(ContainElements("SENT", "ATTEMPTS", "RESENDS", "MEMBER", "AGE"))
+		out, errOut, code = run("status", "acme", "-o", "yaml")
+		g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+		var store membershipv1alpha1.Store
+		g.Expect(yaml.Unmarshal([]byte(out), &store)).To(Succeed())
+		g.Expect(store.Kind).To(Equal("Store"))
+		g.Expect(store.Spec.Owner.Email).To(Equal(membershipv1alpha1.EmailAddress("owner@example.com")))
+		_, _, code = run("members", "acme", "-o", "xml")
+		g.Expect(code).To(Equal(plugin.ExitUsage))
+	})
+
+	t.Run("--dry-run on every write", func(t *testing.T) {
+		g := NewWithT(t)
+		for _, mode := range []string{"server", "client"} {
+			out, errOut, code := run("invite", "acme", "erin@example.com", "--name", "invite-erin", "--dry-run="+mode)
+			g.Expect(code).To(Equal(plugin.ExitOK), errOut)
+			g.Expect(out).To(ContainSubstring("invitation.membership.storeops.io/invite-erin created ("))
+			for _, args := range [][]string{{"disable", "bob"}, {"remove", "bob"}, {"reset-password", "bob"}, {"reset-2fa", "bob"},
+				{"resend", "invite-dave"}, {"transfer-owner", "acme", "zed@example.com"}, {"enable", "bob"}} {
+				out, errOut, code := run(append(args, "--dry-run="+mode)...)
+				g.Expect(code).To(Equal(plugin.ExitOK), "%v: %s", args, errOut)
+				g.Expect(out).To(ContainSubstring("dry run)"), "%v", args)
+			}
+		}
+		_, errOut, code := run("invite", "acme", "Eve <eve@example.com>", "--dry-run=server")
+		g.Expect(code).To(Equal(plugin.ExitFailed), "the server's dry run validates")
+		g.Expect(errOut).To(ContainSubstring("spec.email"))
+		_, _, code = run("disable", "nobody", "--dry-run=client")
+		g.Expect(code).To(Equal(plugin.ExitNotFound), "a client dry run still reads what it would change")
+		_, _, code = run("disable", "bob", "--dry-run=maybe")
+		g.Expect(code).To(Equal(plugin.ExitUsage))
+
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "invite-erin"}, &membershipv1alpha1.Invitation{})).
+			NotTo(Succeed(), "nothing was created")
+		bob := member("bob")(g)
+		g.Expect(bob.Spec.Disabled).To(BeFalse(), "nothing was changed")
+		g.Expect(bob.DeletionTimestamp).To(BeNil(), "nothing was deleted")
+		g.Expect(bob.Annotations).NotTo(HaveKey(membershipv1alpha1.ResetPasswordAnnotation))
+		store := &membershipv1alpha1.Store{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "acme"}, store)).To(Succeed())
+		g.Expect(store.Spec.Owner.Email).To(Equal(membershipv1alpha1.EmailAddress("owner@example.com")))
+	})
+
+	t.Run("version, usage and completion as a kubectl plugin", func(t *testing.T) {
+		g := NewWithT(t)
+		out, _, code := run("version")
+		g.Expect(code).To(Equal(plugin.ExitOK))
+		g.Expect(out).To(HavePrefix("kubectl-store "))
+		out, _, code = run("--version")
+		g.Expect(code).To(Equal(plugin.ExitOK))
+		g.Expect(out).To(HavePrefix("kubectl-store "))
+		out, _, code = run("--help")
+		g.Expect(code).To(Equal(plugin.ExitOK))
+		g.Expect(out).To(ContainSubstring("kubectl store [command]"))
+		out, _, code = run("__complete", "members", "")
+		g.Expect(code).To(Equal(plugin.ExitOK))
+		g.Expect(strings.Fields(out)).To(ContainElement("acme"))
+		out, _, _ = run("__complete", "disable", "b")
+		g.Expect(strings.Fields(out)).To(ContainElement("bob"))
+		g.Expect(strings.Fields(out)).NotTo(ContainElement("acme-owner"), "only names starting with what was typed")
+		out, _, _ = run("__complete", "resend", "")
+		g.Expect(strings.Fields(out)).To(ContainElement("invite-dave"))
+
+		// kubectl_complete-store as kubectl runs it, with kubectl-store on the PATH.
+		bin := t.TempDir()
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, "kubectl-store"), "../../cmd/kubectl-store")
+		built, err := build.CombinedOutput()
+		g.Expect(err).NotTo(HaveOccurred(), string(built))
+		script := exec.Command("../../cmd/kubectl-store/kubectl_complete-store", "--kubeconfig", kubeconfig, "-n", "default", "members", "ac")
+		script.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		completed, err := script.Output()
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(strings.Fields(string(completed))).To(ContainElement("acme"))
 	})
 
 	t.Run("disable and enable", func(t *testing.T) {
