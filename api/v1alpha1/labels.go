@@ -27,12 +27,17 @@ const GroupPrefix = "membership.storeops.io/"
 
 // Condition types. Reasons are added with the behaviour that sets them.
 const (
-	// ConditionReady is True when the object is in its desired state.
+	// ConditionReady is True when the operator has nothing left to do on its own: the object is as
+	// its spec asks, waits on a person, or has finished; its reason says which. It is False
+	// exactly while Reconciling or Stalled is True (docs/gitops.md).
 	ConditionReady = "Ready"
 	// ConditionCredentialsReady is True when a Member's credential Secret matches its spec.
 	ConditionCredentialsReady = "CredentialsReady"
 	// ConditionDelivered is True when an Invitation's email reached the SMTP server.
 	ConditionDelivered = "Delivered"
+	// ConditionOwnerActive is True on a Store once its owner has activated their account (a
+	// person's step: the Store is Ready before it).
+	ConditionOwnerActive = "OwnerActive"
 	// ConditionReconciling (kstatus) is True while the operator works on an object and expects to
 	// finish on its own; absent otherwise.
 	ConditionReconciling = "Reconciling"

@@ -155,6 +155,7 @@ type StoreStatus struct {
 // +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.members`
 // +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.pendingInvitations`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Activated",type=string,JSONPath=`.status.conditions[?(@.type=="OwnerActive")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // Store is an online store whose admin panel the operator grants access to. It has one owner and

@@ -40,7 +40,16 @@ const (
 // SetProgress keeps the kstatus conditions Reconciling and Stalled in step with progress: the one
 // that applies is True with reason and message, the other is removed (as kstatus expects absent
 // conditions rather than False ones).
+//
+// It also settles Ready's status, so that every GitOps tool reads one answer: Ready is False
+// exactly while Reconciling or Stalled is True. kstatus (Flux) reads a Ready=False without either
+// as "in progress" and would wait on it; an object that waits on a person (an owner who has not
+// activated, an invitee who has not clicked), is disabled as its spec asks, or has finished
+// (Expired, Revoked) has nothing left for the operator to do, so it is Ready=True, and its reason
+// (AwaitingOwnerActivation, Disabled, Expired, ...) says which. The reason and message the
+// controller chose are kept.
 func SetProgress(conditions *[]metav1.Condition, generation int64, progress Progress, reason, message string) {
+	defer settleReady(conditions, generation, progress, reason, message)
 	set := func(conditionType string) {
 		meta.SetStatusCondition(conditions, metav1.Condition{
 			Type: conditionType, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: generation,
@@ -56,5 +65,28 @@ func SetProgress(conditions *[]metav1.Condition, generation int64, progress Prog
 	default:
 		meta.RemoveStatusCondition(conditions, membershipv1alpha1.ConditionReconciling)
 		meta.RemoveStatusCondition(conditions, membershipv1alpha1.ConditionStalled)
+	}
+}
+
+// settleReady makes Ready's status agree with progress (see SetProgress).
+func settleReady(conditions *[]metav1.Condition, generation int64, progress Progress, reason, message string) {
+	ready := meta.FindStatusCondition(*conditions, membershipv1alpha1.ConditionReady)
+	want := metav1.ConditionTrue
+	if progress != Current {
+		want = metav1.ConditionFalse
+	}
+	switch {
+	case ready == nil && progress == Current:
+		return // nothing has said what Ready is yet; kstatus reads no Ready as current
+	case ready == nil:
+		meta.SetStatusCondition(conditions, metav1.Condition{Type: membershipv1alpha1.ConditionReady, Status: want,
+			Reason: reason, Message: message, ObservedGeneration: generation})
+	case ready.Status != want:
+		changed := *ready
+		changed.Status = want
+		if progress != Current && reason != "" {
+			changed.Reason, changed.Message = reason, message
+		}
+		meta.SetStatusCondition(conditions, changed)
 	}
 }

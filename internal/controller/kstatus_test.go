@@ -32,14 +32,57 @@ func TestSetProgressKeepsOneOfReconcilingAndStalled(t *testing.T) {
 	SetProgress(&conditions, 3, Reconciling, "Sending", "sending")
 	g.Expect(meta.IsStatusConditionTrue(conditions, membershipv1alpha1.ConditionReconciling)).To(BeTrue())
 	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionStalled)).To(BeNil())
-	g.Expect(conditions[0].ObservedGeneration).To(Equal(int64(3)))
+	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReconciling).ObservedGeneration).To(Equal(int64(3)))
 
 	SetProgress(&conditions, 3, Stalled, "MemberLimitReached", "full")
 	g.Expect(meta.IsStatusConditionTrue(conditions, membershipv1alpha1.ConditionStalled)).To(BeTrue())
 	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReconciling)).To(BeNil())
 
-	conditions = append(conditions, metav1.Condition{Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue})
 	SetProgress(&conditions, 3, Current, "", "")
-	g.Expect(conditions).To(HaveLen(1), "kstatus wants them absent, not False; Ready stays")
-	g.Expect(conditions[0].Type).To(Equal(membershipv1alpha1.ConditionReady))
+	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionStalled)).To(BeNil(), "kstatus wants them absent, not False")
+	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReconciling)).To(BeNil())
+}
+
+// Ready is False exactly while Reconciling or Stalled is True; the controller's reason and
+// message stay (they say what is awaited or why it is stuck).
+func TestSetProgressSettlesReady(t *testing.T) {
+	ready := func(status metav1.ConditionStatus, reason string) []metav1.Condition {
+		return []metav1.Condition{{Type: membershipv1alpha1.ConditionReady, Status: status, Reason: reason, Message: reason + " message"}}
+	}
+	for _, tc := range []struct {
+		name                    string
+		before                  []metav1.Condition
+		progress                Progress
+		reason                  string
+		wantStatus              metav1.ConditionStatus
+		wantReason, wantMessage string
+	}{
+		{"waiting on a person is Ready", ready(metav1.ConditionFalse, "AwaitingOwnerActivation"), Current, "",
+			metav1.ConditionTrue, "AwaitingOwnerActivation", "AwaitingOwnerActivation message"},
+		{"finished is Ready", ready(metav1.ConditionFalse, "Expired"), Current, "", metav1.ConditionTrue, "Expired", "Expired message"},
+		{"active stays Ready", ready(metav1.ConditionTrue, "Active"), Current, "", metav1.ConditionTrue, "Active", "Active message"},
+		{"stuck is not Ready", ready(metav1.ConditionFalse, "Conflict"), Stalled, "Conflict", metav1.ConditionFalse, "Conflict", "Conflict message"},
+		{"working is not Ready, with the work's reason", ready(metav1.ConditionTrue, "Active"), Reconciling, "Accepting",
+			metav1.ConditionFalse, "Accepting", "accepting"},
+		{"no Ready yet, working", nil, Reconciling, "Sending", metav1.ConditionFalse, "Sending", "accepting"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			conditions := append([]metav1.Condition(nil), tc.before...)
+			message := "accepting"
+			if tc.progress == Stalled {
+				message = tc.reason + " message"
+			}
+			SetProgress(&conditions, 1, tc.progress, tc.reason, message)
+			got := meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReady)
+			g.Expect(got).NotTo(BeNil())
+			g.Expect(got.Status).To(Equal(tc.wantStatus))
+			g.Expect(got.Reason).To(Equal(tc.wantReason))
+			g.Expect(got.Message).To(Equal(tc.wantMessage))
+		})
+	}
+	g := NewWithT(t)
+	var none []metav1.Condition
+	SetProgress(&none, 1, Current, "", "")
+	g.Expect(none).To(BeEmpty(), "Current with no Ready yet leaves it to the controller")
 }

@@ -113,7 +113,7 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		out, _, err = kubectl(env.Kubeconfig, "", "get", "stores")
 		Expect(err).NotTo(HaveOccurred())
 		header, rows := table(out)
-		Expect(header).To(Equal([]string{"NAME", "OWNER", "MEMBERS", "PENDING", "READY", "AGE"}))
+		Expect(header).To(Equal([]string{"NAME", "OWNER", "MEMBERS", "PENDING", "READY", "ACTIVATED", "AGE"}))
 		Expect(rows).To(ConsistOf(And(HaveKeyWithValue("NAME", "acme-shop"), HaveKeyWithValue("OWNER", "alice@example.com"))))
 
 		out, _, err = kubectl(env.Kubeconfig, "", "get", "members")

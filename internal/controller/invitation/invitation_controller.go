@@ -53,6 +53,7 @@ const (
 	EventInvitationExpired        = "InvitationExpired"
 	EventInvitationRevoked        = "InvitationRevoked"
 	EventInvitationRefused        = "InvitationRefused"
+	EventInvitationWaiting        = "InvitationWaiting"
 	EventInvitationDeleted        = "InvitationDeleted"
 	EventResendIgnored            = "ResendIgnored"
 	EventTokenSecretConflict      = "TokenSecretConflict"

@@ -39,6 +39,7 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/tokenkey"
+	"github.com/storeops/member-operator/test/health"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
@@ -349,8 +350,6 @@ var _ = Describe("Invitation controller", func() {
 				createStore(ns, "shop")
 				return "shop"
 			}, membershipv1alpha1.RoleOwner),
-		Entry("the Store is missing", membershipv1alpha1.ReasonStoreNotFound,
-			func(string, string) string { return "nowhere" }),
 		Entry("the Store is full", membershipv1alpha1.ReasonMemberLimitReached,
 			func(ns, _ string) string {
 				createStore(ns, "shop", func(s *membershipv1alpha1.Store) { s.Spec.MemberLimit = 1 })
@@ -367,10 +366,16 @@ var _ = Describe("Invitation controller", func() {
 			}),
 	)
 
-	It("sends a refused invitation once what stood in the way is gone", func() {
+	It("waits, Pending and in progress, for a Store applied after it, then sends", func() {
 		ns := newNamespace()
 		inv := createInvitation(ns, "early", "late-shop", "early@example.com")
-		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationFailed))
+		Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationPending),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/"+membershipv1alpha1.ReasonStoreNotFound)),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReconciling), Equal("True/"+membershipv1alpha1.ReasonStoreNotFound))))
+		Expect(health.Kstatus(get(inv)(Default))).To(Equal("InProgress"), "Flux waits for the Store rather than failing")
+		Expect(health.ArgoCD(get(inv)(Default))).To(Equal("Progressing"))
+		Consistently(messagesTo("early@example.com")).WithTimeout(time.Second).Should(BeEmpty())
+		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Normal InvitationWaiting")))
 		createStore(ns, "late-shop") // GitOps applied the Invitation before its Store
 		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
 		linkToken(oneEmailTo("early@example.com"))
@@ -406,7 +411,9 @@ var _ = Describe("Invitation controller", func() {
 		fakeClock.SetTime(expiresAt)
 		poke(inv)
 		Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationExpired),
-			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/Expired"))))
+			// Finished: nothing left for the operator, so Ready (a GitOps sync does not wait on it).
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("True/Expired"))))
+		Expect(health.Kstatus(get(inv)(Default))).To(Equal("Current"))
 		Eventually(tokenSecretGone(inv)).Should(BeTrue())
 		Expect(tokenWorks(tok)).To(BeFalse())
 		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Normal InvitationExpired")))

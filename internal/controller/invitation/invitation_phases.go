@@ -130,15 +130,25 @@ func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.I
 }
 
 // refuse marks the invitation Failed with reason; its link, if one was made, stops working. It
-// is re-checked when its Store, the Store's Members or its invitations change.
+// is re-checked when its Store, the Store's Members or its invitations change. A missing Store is
+// not a refusal but a wait: GitOps tools apply in any order, so the invitation stays Pending
+// (Reconciling) until its Store is applied.
 func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitation, reason, message string) error {
 	if err := r.deleteToken(ctx, inv); err != nil {
 		return err
 	}
-	if !failedFor(inv, reason) {
-		r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
+	waiting := reason == membershipv1alpha1.ReasonStoreNotFound
+	if readyReason(inv) != reason {
+		if waiting {
+			r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationWaiting, reason, "%s; it is sent once the Store exists", message)
+		} else {
+			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
+		}
 	}
 	inv.Status.Phase = membershipv1alpha1.InvitationFailed
+	if waiting {
+		inv.Status.Phase = membershipv1alpha1.InvitationPending
+	}
 	inv.Status.NextAttemptAt = nil
 	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)

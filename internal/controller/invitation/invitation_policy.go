@@ -229,6 +229,15 @@ func createdBefore(a, b *membershipv1alpha1.Invitation) bool {
 }
 
 // failedFor reports whether inv is Failed for reason.
+// readyReason is the reason of the Invitation's Ready condition, "" without one.
+func readyReason(inv *membershipv1alpha1.Invitation) string {
+	if c := meta.FindStatusCondition(inv.Status.Conditions, membershipv1alpha1.ConditionReady); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
+// failedFor reports whether the Invitation was refused (Failed) for reason.
 func failedFor(inv *membershipv1alpha1.Invitation, reason string) bool {
 	if inv.Status.Phase != membershipv1alpha1.InvitationFailed {
 		return false

@@ -610,8 +610,12 @@ func (r *Reconciler) revokeAll(ctx context.Context, store *membershipv1alpha1.St
 	return nil
 }
 
+// setReady records where the owner stands in OwnerActive and Ready alike; SetProgress then
+// settles Ready's status (a Store waiting for its owner is Ready: the operator has done its part).
 func setReady(store *membershipv1alpha1.Store, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&store.Status.Conditions, metav1.Condition{
-		Type: membershipv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: store.Generation,
-	})
+	for _, conditionType := range []string{membershipv1alpha1.ConditionReady, membershipv1alpha1.ConditionOwnerActive} {
+		meta.SetStatusCondition(&store.Status.Conditions, metav1.Condition{
+			Type: conditionType, Status: status, Reason: reason, Message: message, ObservedGeneration: store.Generation,
+		})
+	}
 }

@@ -36,6 +36,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/test/health"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
 
@@ -102,7 +103,11 @@ func ownerCredentials(ns string) func(Gomega) *corev1.Secret {
 }
 
 func ready(status metav1.ConditionStatus, reason string) types.GomegaMatcher {
-	return HaveField("Conditions", ContainElement(And(HaveField("Type", membershipv1alpha1.ConditionReady),
+	return condition(membershipv1alpha1.ConditionReady, status, reason)
+}
+
+func condition(conditionType string, status metav1.ConditionStatus, reason string) types.GomegaMatcher {
+	return HaveField("Conditions", ContainElement(And(HaveField("Type", conditionType),
 		HaveField("Status", status), HaveField("Reason", reason))))
 }
 
@@ -142,8 +147,15 @@ var _ = Describe("Store owner", func() {
 			HaveField("Spec.Roles", ConsistOf(membershipv1alpha1.RoleOwner)),
 			HaveField("Spec.TwoFactor.Required", true),
 			HaveField("Status.Phase", membershipv1alpha1.MemberPending)))
+		// The owner's activation is a person's step: the Store is Ready (a GitOps sync does not
+		// wait for it) and OwnerActive says the owner has not activated.
 		Eventually(getStore(s)).Should(And(HaveField("OwnerMember", "shop-owner"),
-			ready(metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation)))
+			ready(metav1.ConditionTrue, membershipv1alpha1.ReasonAwaitingOwnerActivation),
+			condition(membershipv1alpha1.ConditionOwnerActive, metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation)))
+		waiting := &membershipv1alpha1.Store{}
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s), waiting)).To(Succeed())
+		Expect(health.Kstatus(waiting)).To(Equal("Current"), "Flux's wait: true does not hang on a person")
+		Expect(health.ArgoCD(waiting)).To(Equal("Healthy"))
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-owner-credentials"}, &corev1.Secret{})).NotTo(Succeed())
 
 		By("accepting the activation link")
@@ -158,7 +170,8 @@ var _ = Describe("Store owner", func() {
 		Expect(secret).To(verifies("correct horse battery"))
 		Expect(secret.Data).To(HaveKey(membershipv1alpha1.CredentialTOTPSecret))
 		Expect(string(secret.Data[membershipv1alpha1.CredentialRoles])).To(Equal("owner"))
-		Eventually(getStore(s)).Should(ready(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive))
+		Eventually(getStore(s)).Should(And(ready(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive),
+			condition(membershipv1alpha1.ConditionOwnerActive, metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive)))
 
 		By("exactly one activation email was sent, and nobody was told a member joined")
 		Consistently(func() int { return len(mailTo("olivia@example.com", activationSubject)) }).

@@ -1,0 +1,67 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/test/health"
+)
+
+// Every state of a Store as Flux (kstatus) and Argo CD (the Lua check) read it, after the
+// controller's deferred status write. An owner who has not activated, or a transfer waiting on
+// the new owner, is a person's step: the sync does not wait for it (OwnerActive says it).
+func TestStoreHealthAsGitOpsToolsReadIt(t *testing.T) {
+	store := func(ready metav1.ConditionStatus, reason string, transfer bool) *membershipv1alpha1.Store {
+		s := &membershipv1alpha1.Store{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", Generation: 4}}
+		setReady(s, ready, reason, reason+": the controller's message")
+		if transfer {
+			s.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{Email: "new@example.com", Invitation: "x"}
+		}
+		progress, r, msg := storeProgress(s)
+		controller.SetProgress(&s.Status.Conditions, s.Generation, progress, r, msg)
+		s.Status.ObservedGeneration = s.Generation
+		return s
+	}
+	for _, tc := range []struct {
+		name            string
+		store           *membershipv1alpha1.Store
+		kstatus, argocd string
+	}{
+		{"the owner is active", store(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive, false), "Current", "Healthy"},
+		{"waiting for the owner's activation (a person)", store(metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation, false), "Current", "Healthy"},
+		{"a transfer waiting on the new owner (a person)", store(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive, true), "Current", "Healthy"},
+		{"someone else's Member in the owner's place", store(metav1.ConditionFalse, ReasonOwnerMemberConflict, false), "Failed", "Degraded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			g.Expect(health.Kstatus(tc.store)).To(Equal(tc.kstatus))
+			g.Expect(health.ArgoCD(tc.store)).To(Equal(tc.argocd))
+		})
+	}
+	t.Run("OwnerActive tells people what Ready no longer does", func(t *testing.T) {
+		g := NewWithT(t)
+		s := store(metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation, false)
+		g.Expect(s.Status.Conditions).To(ContainElement(And(HaveField("Type", membershipv1alpha1.ConditionOwnerActive),
+			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", membershipv1alpha1.ReasonAwaitingOwnerActivation))))
+	})
+}
