@@ -160,6 +160,39 @@ image: ## Build the manager's image for IMAGE_PLATFORMS into tarballs under bin/
 	go run ./hack/image build --binaries "$(IMAGE_DIR)/bin" --out "$(IMAGE_DIR)" --platforms "$(IMAGE_PLATFORMS)" \
 		--repository "$(IMAGE_REPOSITORY)" --version "$(VERSION)" --revision "$(REVISION)" --created "$(SOURCE_DATE_EPOCH)"
 
+# release: everything a release publishes, in dist/ (next to the chart's source in dist/chart):
+# the image tarballs (checked), the Helm chart package, install.yaml, the kubectl plugin for
+# linux and darwin on amd64 and arm64 with its krew manifest (store.yaml), and checksums.txt.
+# make release VERSION=v0.1.0 needs a clean tree at that version; SNAPSHOT=1 builds whatever is
+# checked out under git describe's version (CI does).
+RELEASE_DIR ?= dist
+SNAPSHOT ?=
+PLUGIN_PLATFORMS = linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+.PHONY: release
+release: manifests kustomize helm ## Build every release artifact into dist/ (VERSION=v0.1.0, or SNAPSHOT=1).
+	@if [ -z "$(SNAPSHOT)" ]; then \
+		echo "$(VERSION)" | grep -Eq '^v[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.-]+)?$$' || \
+			{ echo "VERSION=$(VERSION) is not vMAJOR.MINOR.PATCH (SNAPSHOT=1 builds a snapshot)"; exit 1; }; \
+		git diff --quiet HEAD || { echo "uncommitted changes: a release is built from a commit (SNAPSHOT=1 builds a snapshot)"; exit 1; }; \
+	fi
+	@mkdir -p "$(RELEASE_DIR)" && find "$(RELEASE_DIR)" -maxdepth 1 -type f -delete
+	$(MAKE) --no-print-directory image VERSION=$(VERSION) IMAGE_DIR="$(LOCALBIN)/release/image"
+	cp "$(LOCALBIN)"/release/image/member-operator_$(VERSION)_*.tar "$(RELEASE_DIR)/"
+	$(MAKE) --no-print-directory image-check VERSION=$(VERSION) IMAGE_DIR="$(RELEASE_DIR)"
+	@rm -rf "$(LOCALBIN)/release/plugin" && mkdir -p "$(LOCALBIN)/release/plugin"
+	@for p in $(PLUGIN_PLATFORMS); do \
+		echo "go build kubectl-store for $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%%/*} GOARCH=$${p##*/} go build -trimpath -ldflags "$(LDFLAGS)" \
+			-o "$(LOCALBIN)/release/plugin/kubectl-store-$${p%%/*}-$${p##*/}" ./cmd/kubectl-store || exit 1; \
+	done
+	"$(HELM)" package dist/chart --version "$(VERSION:v%=%)" --app-version "$(VERSION)" --destination "$(RELEASE_DIR)"
+	@rm -rf "$(LOCALBIN)/release/overlay" && mkdir -p "$(LOCALBIN)/release/overlay"
+	@printf 'resources:\n- %s/config/default\nimages:\n- name: controller\n  newName: %s\n  newTag: %s\n' \
+		"$$(pwd)" "$(IMAGE_REPOSITORY)" "$(VERSION)" > "$(LOCALBIN)/release/overlay/kustomization.yaml"
+	"$(KUSTOMIZE)" build --load-restrictor LoadRestrictionsNone "$(LOCALBIN)/release/overlay" > "$(RELEASE_DIR)/install.yaml"
+	go run ./hack/release --dist "$(RELEASE_DIR)" --version "$(VERSION)" --plugin-binaries "$(LOCALBIN)/release/plugin" \
+		--image-platforms "$(IMAGE_PLATFORMS)" --created "$(SOURCE_DATE_EPOCH)"
+
 .PHONY: image-check
 image-check: ## Check the image tarballs: user 65532, CA bundle, no shell, the entrypoint's --version (run on a matching host).
 	@for f in "$(IMAGE_DIR)"/member-operator_$(VERSION)_linux_*.tar; do \
@@ -192,10 +225,7 @@ docker-push: ## Push docker image with the manager.
 	$(CONTAINER_TOOL) push ${IMG}
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment.
-	mkdir -p dist
-	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
-	"$(KUSTOMIZE)" build config/default > dist/install.yaml
+build-installer: release ## Generate a consolidated YAML with CRDs and deployment (dist/install.yaml; see make release).
 
 ##@ Deployment
 
