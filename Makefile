@@ -59,6 +59,12 @@ CHART_RBAC = config/rbac/role.yaml config/rbac/accept_role.yaml config/rbac/lead
 	config/rbac/metrics_auth_role.yaml config/rbac/metrics_reader_role.yaml \
 	$(wildcard config/rbac/*_admin_role.yaml config/rbac/*_editor_role.yaml config/rbac/*_viewer_role.yaml)
 
+# api-docs: docs/reference/api.md from the API's Go types and markers, by crd-ref-docs (pinned).
+.PHONY: api-docs
+api-docs: crd-ref-docs ## Generate the API reference (docs/reference/api.md).
+	"$(CRD_REF_DOCS)" --config hack/apidocs/config.yaml --source-path api/v1alpha1 --renderer markdown \
+		--output-path docs/reference/api.md --log-level ERROR
+
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
 	"$(CONTROLLER_GEN)" object:headerFile="hack/boilerplate.go.txt" paths="./..."
@@ -113,11 +119,11 @@ test-unit: ## Run only the tests that need no control plane.
 	go test -short ./...
 
 .PHONY: verify
-verify: manifests generate fmt ## Fail when generated code, CRDs, RBAC or go.mod are stale.
+verify: manifests generate api-docs fmt ## Fail when generated code, CRDs, RBAC, the chart's files, the API reference or go.mod are stale.
 	go mod tidy
-	@if [ -n "$$(git status --porcelain -- api config dist/chart go.mod go.sum cmd internal test hack)" ]; then \
-		echo "Generated or formatted files are stale; run 'make manifests generate fmt' and 'go mod tidy' and commit:"; \
-		git status --porcelain -- api config dist/chart go.mod go.sum cmd internal test hack; \
+	@if [ -n "$$(git status --porcelain -- api config dist/chart docs go.mod go.sum cmd internal test hack)" ]; then \
+		echo "Generated or formatted files are stale; run 'make manifests generate api-docs fmt' and 'go mod tidy' and commit:"; \
+		git status --porcelain -- api config dist/chart docs go.mod go.sum cmd internal test hack; \
 		git --no-pager diff --stat; \
 		exit 1; \
 	fi
@@ -169,7 +175,7 @@ RELEASE_DIR ?= dist
 SNAPSHOT ?=
 PLUGIN_PLATFORMS = linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 .PHONY: release
-release: manifests kustomize helm ## Build every release artifact into dist/ (VERSION=v0.1.0, or SNAPSHOT=1).
+release: manifests kustomize helm krew ## Build every release artifact into dist/ (VERSION=v0.1.0, or SNAPSHOT=1).
 	@if [ -z "$(SNAPSHOT)" ]; then \
 		echo "$(VERSION)" | grep -Eq '^v[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.-]+)?$$' || \
 			{ echo "VERSION=$(VERSION) is not vMAJOR.MINOR.PATCH (SNAPSHOT=1 builds a snapshot)"; exit 1; }; \
@@ -186,12 +192,21 @@ release: manifests kustomize helm ## Build every release artifact into dist/ (VE
 			-o "$(LOCALBIN)/release/plugin/kubectl-store-$${p%%/*}-$${p##*/}" ./cmd/kubectl-store || exit 1; \
 	done
 	"$(HELM)" package dist/chart --version "$(VERSION:v%=%)" --app-version "$(VERSION)" --destination "$(RELEASE_DIR)"
-	@rm -rf "$(LOCALBIN)/release/overlay" && mkdir -p "$(LOCALBIN)/release/overlay"
-	@printf 'resources:\n- %s/config/default\nimages:\n- name: controller\n  newName: %s\n  newTag: %s\n' \
-		"$$(pwd)" "$(IMAGE_REPOSITORY)" "$(VERSION)" > "$(LOCALBIN)/release/overlay/kustomization.yaml"
-	"$(KUSTOMIZE)" build --load-restrictor LoadRestrictionsNone "$(LOCALBIN)/release/overlay" > "$(RELEASE_DIR)/install.yaml"
+	@# install.yaml: config/default with the release's image, through a throwaway overlay (kustomize
+	@# wants a relative path), so that no tracked file is edited.
+	@rm -rf bin/release-overlay && mkdir -p bin/release-overlay
+	@printf 'resources:\n- ../../config/default\nimages:\n- name: controller\n  newName: %s\n  newTag: %s\n' \
+		"$(IMAGE_REPOSITORY)" "$(VERSION)" > bin/release-overlay/kustomization.yaml
+	"$(KUSTOMIZE)" build bin/release-overlay > "$(RELEASE_DIR)/install.yaml"
 	go run ./hack/release --dist "$(RELEASE_DIR)" --version "$(VERSION)" --plugin-binaries "$(LOCALBIN)/release/plugin" \
 		--image-platforms "$(IMAGE_PLATFORMS)" --created "$(SOURCE_DATE_EPOCH)"
+	@# The krew manifest as krew reads it: installed from this release's linux/amd64 archive
+	@# (the sha256 checked) into a throwaway KREW_ROOT, then run.
+	@KREW_ROOT="$$(mktemp -d)" && trap 'rm -rf "$$KREW_ROOT"' EXIT && export KREW_ROOT && \
+		"$(KREW)" install --manifest="$(RELEASE_DIR)/store.yaml" \
+			--archive="$(RELEASE_DIR)/kubectl-store_$(VERSION)_linux_amd64.tar.gz" >/dev/null 2>&1 && \
+		"$$KREW_ROOT/bin/kubectl-store" version | tee /dev/stderr | grep -q "^kubectl-store $(VERSION) " && \
+		echo "krew installed the plugin from $(RELEASE_DIR)/store.yaml"
 
 .PHONY: image-check
 image-check: ## Check the image tarballs: user 65532, CA bundle, no shell, the entrypoint's --version (run on a matching host).
@@ -262,6 +277,8 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize
 HELM ?= $(LOCALBIN)/helm
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT = $(LOCALBIN)/golangci-lint
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs
+KREW ?= $(LOCALBIN)/krew
 
 ## Tool Versions
 # kustomize v5.8.3 needs a newer Go than our machines have.
@@ -269,6 +286,8 @@ KUSTOMIZE_VERSION ?= v5.8.2
 HELM_VERSION ?= v3.19.0
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
+CRD_REF_DOCS_VERSION ?= v0.3.0
+KREW_VERSION ?= v0.4.3
 
 # The envtest control plane matches the k8s.io/api version in go.mod: v0.37.2 -> Kubernetes 1.37.2.
 ENVTEST_K8S_VERSION ?= $(shell go list -m -f '{{ .Version }}' k8s.io/api | sed -E 's/^v0[.]([0-9]+)[.]([0-9]+).*/1.\1.\2/')
@@ -316,6 +335,16 @@ $(KUSTOMIZE): $(LOCALBIN)
 controller-gen: $(CONTROLLER_GEN) ## Download controller-gen locally if necessary.
 $(CONTROLLER_GEN): $(LOCALBIN)
 	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: crd-ref-docs
+crd-ref-docs: $(CRD_REF_DOCS) ## Download crd-ref-docs locally if necessary.
+$(CRD_REF_DOCS): $(LOCALBIN)
+	$(call go-install-tool,$(CRD_REF_DOCS),github.com/elastic/crd-ref-docs,$(CRD_REF_DOCS_VERSION))
+
+.PHONY: krew
+krew: $(KREW) ## Build krew locally if necessary (make release installs the plugin with it).
+$(KREW): $(LOCALBIN)
+	$(call go-install-tool,$(KREW),sigs.k8s.io/krew/cmd/krew,$(KREW_VERSION))
 
 .PHONY: golangci-lint
 golangci-lint: $(GOLANGCI_LINT) ## Download golangci-lint locally if necessary.
