@@ -37,7 +37,7 @@ type EmailAddress string
 type DisplayName string
 
 // Role is a named set of permissions in a store. The permissions of each role are listed in the
-// role matrix (RolePermissions) and in the README.
+// role matrix (RolePermissions) and in docs/using.md.
 // +kubebuilder:validation:Enum=owner;admin;operations;finance;staff
 type Role string
 

@@ -22,7 +22,7 @@ import (
 )
 
 // Permission is one thing a person may do in a store's admin panel. The set is closed: the admin
-// application checks these names, and the README lists them with the role matrix.
+// application checks these names, and docs/using.md lists them with the role matrix.
 type Permission string
 
 // The permissions, grouped by area. "read" sees, "manage" changes.
@@ -48,7 +48,7 @@ const (
 	PermOwnershipManage Permission = "ownership:manage"  // hand the store over to a new owner
 )
 
-// AllPermissions lists every permission in the order the README shows them.
+// AllPermissions lists every permission in the order docs/using.md shows them.
 var AllPermissions = []Permission{
 	PermStoreRead, PermStoreManage, PermProductsRead, PermProductsManage, PermOrdersRead, PermOrdersManage,
 	PermInvoicesRead, PermInvoicesManage, PermPaymentsRead, PermPaymentsManage, PermKYCRead, PermKYCManage,

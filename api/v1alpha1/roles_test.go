@@ -90,8 +90,8 @@ func TestEveryRoleIsInTheMatrixAndUsesKnownPermissions(t *testing.T) {
 	}
 }
 
-// TestREADMEPrintsTheMatrix keeps the README's table in step with RolePermissions.
-func TestREADMEPrintsTheMatrix(t *testing.T) {
+// TestDocsPrintTheMatrix keeps the table of docs/using.md in step with RolePermissions.
+func TestDocsPrintTheMatrix(t *testing.T) {
 	g := NewWithT(t)
 	var b strings.Builder
 	b.WriteString("| permission |")
@@ -112,7 +112,7 @@ func TestREADMEPrintsTheMatrix(t *testing.T) {
 		}
 		b.WriteString("\n")
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/using.md")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(string(readme)).To(ContainSubstring(b.String()), "README.md must contain this table:\n%s", b.String())
+	g.Expect(string(readme)).To(ContainSubstring(b.String()), "docs/using.md must contain this table:\n%s", b.String())
 }

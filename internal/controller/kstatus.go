@@ -24,7 +24,7 @@ import (
 )
 
 // Progress is where an object stands for GitOps tools that read kstatus conditions (Flux waits
-// on them; Argo CD's health checks in the README read them too).
+// on them; Argo CD's check, config/argocd/health.lua, reads them the same way).
 type Progress int
 
 const (

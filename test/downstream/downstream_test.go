@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package downstream_test is written the way a team that depends on the operator writes its
-// integration test: it uses only test/testenv's exported API and the API types. The README shows
+// integration test: it uses only test/testenv's exported API and the API types. docs/developing.md shows
 // it.
 package downstream_test
 
@@ -75,7 +75,7 @@ func TestAnInviteeBecomesAnActiveMember(t *testing.T) {
 }
 
 // verifyLogin is what a store's admin application does to log someone in with the credential
-// Secret the operator keeps (the README shows it): the Secret existing is the grant; the password
+// Secret the operator keeps (docs/admin-integration.md shows it): the Secret existing is the grant; the password
 // is checked against its bcrypt hash, and the TOTP code when 2FA is on.
 func verifyLogin(secret *corev1.Secret, email, password, totpCode string, now time.Time) bool {
 	if !strings.EqualFold(string(secret.Data["username"]), email) {
