@@ -46,7 +46,7 @@ func main() {
 	flag.StringVar(&opts.ProbeAddr, "probe-address", "127.0.0.1:8081", "The manager's health probe address.")
 	flag.StringVar(&kubectl, "kubectl", "kubectl", "The kubectl to suggest in the printed commands.")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [flags] [-- manager flags...]\n\n"+
+		_, _ = fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [flags] [-- manager flags...]\n\n"+
 			"Everything after -- is passed to the manager, e.g. -- --exclusive-membership (make dev DEV_ARGS=...).\n\n", os.Args[0])
 		flag.PrintDefaults()
 	}

@@ -145,7 +145,8 @@ func extract(r io.ReadCloser, root string) error {
 		if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o700) // #nosec G304 -- cleaned, under root
+		// #nosec G302 G304 -- cleaned, under our temp root; 0700 so the entrypoint can run
+		f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o700)
 		if err != nil {
 			return err
 		}

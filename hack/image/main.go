@@ -154,7 +154,8 @@ func build(args []string) error {
 
 // image is the manager's image for one platform: the base layer and the binary.
 func (o buildOptions) image(base v1.Layer, osName, arch string) (v1.Image, error) {
-	binary, err := os.ReadFile(filepath.Join(o.binaries, fmt.Sprintf("manager-%s-%s", osName, arch))) // #nosec G304 -- a build input named by the Makefile
+	path := filepath.Join(o.binaries, fmt.Sprintf("manager-%s-%s", osName, arch))
+	binary, err := os.ReadFile(path) // #nosec G304 -- a build input named by the Makefile
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +215,8 @@ func rootfs(args []string) error {
 			}
 			continue
 		}
-		if err := os.WriteFile(target, f.data, os.FileMode(f.mode)); err != nil { // #nosec G306 -- world-readable like any /etc file
+		// #nosec G306 G115 -- world-readable like any /etc file; modes are the constants above
+		if err := os.WriteFile(target, f.data, os.FileMode(f.mode)); err != nil {
 			return err
 		}
 	}
@@ -334,7 +336,7 @@ func tarDir(dir, out string, modTime time.Time) error {
 		if d.IsDir() {
 			return nil
 		}
-		data, err := os.ReadFile(path) // #nosec G304 -- inside the layout we just wrote
+		data, err := os.ReadFile(path) // #nosec G304 G122 -- inside the layout we just wrote, in our own temp dir
 		if err != nil {
 			return err
 		}

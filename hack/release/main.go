@@ -189,8 +189,9 @@ func (o options) krewManifest(hashes map[string]string) error {
 func (o options) expected() []string {
 	v := o.version
 	chartVersion := strings.TrimPrefix(v, "v")
-	files := []string{"install.yaml", "store.yaml", fmt.Sprintf("member-operator-%s.tgz", chartVersion),
-		fmt.Sprintf("member-operator_%s_oci.tar", v)}
+	files := make([]string, 0, 4+len(o.imagePlatforms)+len(pluginPlatforms))
+	files = append(files, "install.yaml", "store.yaml", fmt.Sprintf("member-operator-%s.tgz", chartVersion),
+		fmt.Sprintf("member-operator_%s_oci.tar", v))
 	for _, p := range o.imagePlatforms {
 		goos, arch, _ := strings.Cut(p, "/")
 		files = append(files, fmt.Sprintf("member-operator_%s_%s_%s.tar", v, goos, arch))
@@ -246,7 +247,8 @@ func (o options) checksums() error {
 		sort.Strings(extra)
 		return fmt.Errorf("unexpected in %s (a stale file from another version?): %s", o.dist, strings.Join(extra, ", "))
 	}
-	if err := os.WriteFile(filepath.Join(o.dist, "checksums.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil { // #nosec G306 -- public
+	sums := []byte(strings.Join(lines, "\n") + "\n")
+	if err := os.WriteFile(filepath.Join(o.dist, "checksums.txt"), sums, 0o644); err != nil { // #nosec G306 -- public
 		return err
 	}
 	fmt.Printf("%s/checksums.txt: %d artifacts\n", o.dist, len(lines))

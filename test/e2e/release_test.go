@@ -42,7 +42,8 @@ var thirdPartyCRDs = []struct{ module, dir string }{
 }
 
 // crdFile names which of a module's CRD files are installed.
-var crdFile = regexp.MustCompile(`(crd-(certificates|issuers|clusterissuers)|monitoring\.coreos\.com_(servicemonitors|prometheusrules))\.yaml$`)
+var crdFile = regexp.MustCompile(
+	`(crd-(certificates|issuers|clusterissuers)|monitoring\.coreos\.com_(servicemonitors|prometheusrules))\.yaml$`)
 
 // installThirdPartyCRDs installs cert-manager's and Prometheus Operator's CRDs for the kinds the
 // chart renders. cert-manager ships its CRDs as Helm templates whose only template parts are
@@ -87,7 +88,7 @@ func toolPath(env, name string) string {
 	if path == "" {
 		path = filepath.Join(rootDir, "bin", name)
 	}
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(path); err != nil { //nolint:gosec // a tool path from make test's environment
 		Skip("no " + name + ": run `make " + name + "` (make test sets $" + env + ")")
 	}
 	return path

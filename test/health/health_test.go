@@ -33,8 +33,9 @@ func TestDocsShowTheTestedArgoCDScript(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	doc, err := os.ReadFile(filepath.Join(filepath.Dir(ScriptPath()), "..", "..", "docs", "gitops.md"))
 	g.Expect(err).NotTo(HaveOccurred())
-	var indented []string
-	for _, line := range strings.Split(strings.TrimRight(string(script), "\n"), "\n") {
+	lines := strings.Split(strings.TrimRight(string(script), "\n"), "\n")
+	indented := make([]string, 0, len(lines))
+	for _, line := range lines {
 		if line != "" {
 			line = "    " + line
 		}

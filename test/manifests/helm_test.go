@@ -240,7 +240,8 @@ func TestHelmChartProductionValuesReachTheObjects(t *testing.T) {
 	container := func(d map[string]any) map[string]any {
 		return field(d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
 	}
-	g.Expect(container(manager)["image"]).To(Equal("registry.example.com/platform/member-operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"))
+	g.Expect(container(manager)["image"]).To(Equal("registry.example.com/platform/member-operator@sha256:" +
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"))
 	g.Expect(container(manager)["args"]).To(ContainElements("--exclusive-membership", "--member-concurrency=8",
 		"--mail-from=Shop Team <team@shop.example.com>", "--public-url=https://members.shop.example.com"))
 	g.Expect(container(accept)["args"]).To(ContainElement("--accept-trusted-proxies=10.42.7.0/24,fd00:42::/64"))
@@ -251,7 +252,8 @@ func TestHelmChartProductionValuesReachTheObjects(t *testing.T) {
 	g.Expect(field(manager, "spec", "template", "spec", "tolerations")).To(HaveLen(1))
 	g.Expect(field(manager, "spec", "replicas")).To(BeEquivalentTo(3))
 	g.Expect(objects).To(HaveKey("Ingress/member-operator-accept"))
-	g.Expect(field(objects["Ingress/member-operator-accept"], "spec", "rules")).To(ContainElement(HaveKeyWithValue("host", "members.shop.example.com")))
+	g.Expect(field(objects["Ingress/member-operator-accept"], "spec", "rules")).
+		To(ContainElement(HaveKeyWithValue("host", "members.shop.example.com")))
 	g.Expect(objects).To(HaveKey("PodDisruptionBudget/member-operator-manager"))
 	g.Expect(objects).To(HaveKey("NetworkPolicy/member-operator-accept"))
 	g.Expect(objects).To(HaveKey("PrometheusRule/member-operator-rules"))
