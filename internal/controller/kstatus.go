@@ -48,7 +48,13 @@ const (
 // (Expired, Revoked) has nothing left for the operator to do, so it is Ready=True, and its reason
 // (AwaitingOwnerActivation, Disabled, Expired, ...) says which. The reason and message the
 // controller chose are kept.
-func SetProgress(conditions *[]metav1.Condition, generation int64, progress Progress, reason, message string) {
+//
+// stored are the conditions as the API server has them (the reconcile's starting point): a
+// condition whose status ends where it was stored keeps its lastTransitionTime, however the
+// steps of this reconcile set it on the way (a step may say Ready=False that is settled to True
+// here). Otherwise a converged object would get a new time, and a status write, every reconcile.
+func SetProgress(conditions *[]metav1.Condition, stored []metav1.Condition, generation int64, progress Progress, reason, message string) {
+	defer func() { keepTransitionTimes(*conditions, stored) }()
 	defer settleReady(conditions, generation, progress, reason, message)
 	set := func(conditionType string) {
 		meta.SetStatusCondition(conditions, metav1.Condition{
@@ -84,9 +90,20 @@ func settleReady(conditions *[]metav1.Condition, generation int64, progress Prog
 	case ready.Status != want:
 		changed := *ready
 		changed.Status = want
+		changed.LastTransitionTime = metav1.Time{} // now: the status changes
 		if progress != Current && reason != "" {
 			changed.Reason, changed.Message = reason, message
 		}
 		meta.SetStatusCondition(conditions, changed)
+	}
+}
+
+// keepTransitionTimes gives each condition whose status equals its stored one the stored
+// lastTransitionTime: the time says when the status last changed on the API server.
+func keepTransitionTimes(conditions, stored []metav1.Condition) {
+	for i := range conditions {
+		if old := meta.FindStatusCondition(stored, conditions[i].Type); old != nil && old.Status == conditions[i].Status {
+			conditions[i].LastTransitionTime = old.LastTransitionTime
+		}
 	}
 }

@@ -38,7 +38,7 @@ func TestInvitationHealthAsGitOpsToolsReadIt(t *testing.T) {
 			setCondition(inv, membershipv1alpha1.ConditionReady, ready, reason, reason+": the controller's message")
 		}
 		progress, r, msg := invitationProgress(inv)
-		controller.SetProgress(&inv.Status.Conditions, inv.Generation, progress, r, msg)
+		controller.SetProgress(&inv.Status.Conditions, nil, inv.Generation, progress, r, msg)
 		inv.Status.ObservedGeneration = inv.Generation
 		return inv
 	}

@@ -124,7 +124,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err == nil {
 		inv.Status.ObservedGeneration = inv.Generation
 		progress, reason, message := invitationProgress(inv)
-		controller.SetProgress(&inv.Status.Conditions, inv.Generation, progress, reason, message)
+		controller.SetProgress(&inv.Status.Conditions, status.base.Status.Conditions, inv.Generation, progress, reason, message)
 	}
 	return result, err
 }

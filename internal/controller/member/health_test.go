@@ -40,7 +40,7 @@ func TestMemberHealthAsGitOpsToolsReadIt(t *testing.T) {
 		m.Status.Phase = phase
 		setConditions(m, ready, reason, reason+": the controller's message")
 		progress, r, msg := memberProgress(m)
-		controller.SetProgress(&m.Status.Conditions, m.Generation, progress, r, msg)
+		controller.SetProgress(&m.Status.Conditions, nil, m.Generation, progress, r, msg)
 		m.Status.ObservedGeneration = m.Generation
 		return m
 	}

@@ -143,7 +143,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err == nil {
 		member.Status.ObservedGeneration = member.Generation
 		progress, reason, message := memberProgress(member)
-		controller.SetProgress(&member.Status.Conditions, member.Generation, progress, reason, message)
+		controller.SetProgress(&member.Status.Conditions, base.Status.Conditions, member.Generation, progress, reason, message)
 	}
 	return result, err
 }

@@ -38,7 +38,7 @@ func TestStoreHealthAsGitOpsToolsReadIt(t *testing.T) {
 			s.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{Email: "new@example.com", Invitation: "x"}
 		}
 		progress, r, msg := storeProgress(s)
-		controller.SetProgress(&s.Status.Conditions, s.Generation, progress, r, msg)
+		controller.SetProgress(&s.Status.Conditions, nil, s.Generation, progress, r, msg)
 		s.Status.ObservedGeneration = s.Generation
 		return s
 	}

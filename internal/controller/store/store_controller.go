@@ -136,7 +136,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err == nil {
 		store.Status.ObservedGeneration = store.Generation
 		progress, reason, message := storeProgress(store)
-		controller.SetProgress(&store.Status.Conditions, store.Generation, progress, reason, message)
+		controller.SetProgress(&store.Status.Conditions, base.Status.Conditions, store.Generation, progress, reason, message)
 	}
 	return result, err
 }

@@ -597,8 +597,9 @@ func (r *Reconciler) revokeAll(ctx context.Context, store *membershipv1alpha1.St
 		now := metav1.NewTime(r.Clock.Now())
 		inv.Status.Phase = membershipv1alpha1.InvitationRevoked
 		inv.Status.RevokedAt = &now
+		// Revoked is finished: Ready=True with the reason, as the Invitation controller settles it.
 		meta.SetStatusCondition(&inv.Status.Conditions, metav1.Condition{
-			Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: membershipv1alpha1.ReasonRevoked,
+			Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: membershipv1alpha1.ReasonRevoked,
 			Message: "Withdrawn by the Store: " + why, ObservedGeneration: inv.Generation,
 		})
 		if err := r.Status().Patch(ctx, inv, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
