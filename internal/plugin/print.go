@@ -90,30 +90,21 @@ func (o *options) members(ctx context.Context, storeName string) error {
 	}
 	list.Items = slices.DeleteFunc(list.Items, func(m membershipv1alpha1.Member) bool { return m.Spec.StoreRef.Name != storeName })
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	table, wide := o.table()
-	if !table {
-		return o.printObject(&list, "Member")
-	}
-	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
-	header := "NAME\tEMAIL\tROLES\tPHASE\t2FA\tJOINED"
-	if wide {
-		header += "\tDISABLED\tCREDENTIALS\tINVITATION\tAGE"
-	}
-	_, _ = fmt.Fprintln(w, header)
-	for _, m := range list.Items {
-		twoFactor := "off"
-		if m.Spec.TwoFactor.Required || membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
-			twoFactor = "on"
-		}
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", m.Name, m.Spec.Email, roleNames(m.Spec.Roles),
-			orDash(string(m.Status.Phase)), twoFactor, timeOrDash(m.Status.JoinedAt))
-		if wide {
-			row += fmt.Sprintf("\t%t\t%s\t%s\t%s", m.Spec.Disabled, orDash(m.Status.CredentialsSecret),
-				orDash(m.Status.Invitation), o.age(m.CreationTimestamp))
-		}
-		_, _ = fmt.Fprintln(w, row)
-	}
-	return w.Flush()
+	return o.listing(&list, "Member", "NAME\tEMAIL\tROLES\tPHASE\t2FA\tJOINED", "\tDISABLED\tCREDENTIALS\tINVITATION\tAGE",
+		len(list.Items), func(i int, wide bool) string {
+			m := list.Items[i]
+			twoFactor := "off"
+			if m.Spec.TwoFactor.Required || membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
+				twoFactor = "on"
+			}
+			row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", m.Name, m.Spec.Email, roleNames(m.Spec.Roles),
+				orDash(string(m.Status.Phase)), twoFactor, timeOrDash(m.Status.JoinedAt))
+			if wide {
+				row += fmt.Sprintf("\t%t\t%s\t%s\t%s", m.Spec.Disabled, orDash(m.Status.CredentialsSecret),
+					orDash(m.Status.Invitation), o.age(m.CreationTimestamp))
+			}
+			return row
+		})
 }
 
 func (o *options) invitations(ctx context.Context, storeName string) error {
@@ -123,24 +114,33 @@ func (o *options) invitations(ctx context.Context, storeName string) error {
 	}
 	list.Items = slices.DeleteFunc(list.Items, func(inv membershipv1alpha1.Invitation) bool { return inv.Spec.StoreRef.Name != storeName })
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	return o.listing(&list, "Invitation", "NAME\tEMAIL\tROLES\tPHASE\tEXPIRES", "\tSENT\tATTEMPTS\tRESENDS\tMEMBER\tAGE",
+		len(list.Items), func(i int, wide bool) string {
+			inv := list.Items[i]
+			row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", inv.Name, inv.Spec.Email, roleNames(inv.Spec.Roles),
+				orDash(string(inv.Status.Phase)), timeOrDash(inv.Status.ExpiresAt))
+			if wide {
+				row += fmt.Sprintf("\t%s\t%d\t%d\t%s\t%s", timeOrDash(inv.Status.SentAt), inv.Status.DeliveryAttempts,
+					inv.Status.Resends, orDash(inv.Status.Member), o.age(inv.CreationTimestamp))
+			}
+			return row
+		})
+}
+
+// listing writes list with kubectl's printer for -o, or as the plugin's table: header (plus
+// wideHeader with -o wide) and row(i, wide) for each of the n items.
+func (o *options) listing(list runtime.Object, kind, header, wideHeader string, n int, row func(i int, wide bool) string) error {
 	table, wide := o.table()
 	if !table {
-		return o.printObject(&list, "Invitation")
+		return o.printObject(list, kind)
+	}
+	if wide {
+		header += wideHeader
 	}
 	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
-	header := "NAME\tEMAIL\tROLES\tPHASE\tEXPIRES"
-	if wide {
-		header += "\tSENT\tATTEMPTS\tRESENDS\tMEMBER\tAGE"
-	}
 	_, _ = fmt.Fprintln(w, header)
-	for _, inv := range list.Items {
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", inv.Name, inv.Spec.Email, roleNames(inv.Spec.Roles),
-			orDash(string(inv.Status.Phase)), timeOrDash(inv.Status.ExpiresAt))
-		if wide {
-			row += fmt.Sprintf("\t%s\t%d\t%d\t%s\t%s", timeOrDash(inv.Status.SentAt), inv.Status.DeliveryAttempts,
-				inv.Status.Resends, orDash(inv.Status.Member), o.age(inv.CreationTimestamp))
-		}
-		_, _ = fmt.Fprintln(w, row)
+	for i := range n {
+		_, _ = fmt.Fprintln(w, row(i, wide))
 	}
 	return w.Flush()
 }
