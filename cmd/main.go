@@ -47,10 +47,10 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/config"
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/memlimit"
@@ -151,7 +151,7 @@ func main() {
 		// The process exits right after the manager stops, so the next leader need not wait for
 		// the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controller.CacheOptions(),
+		Cache:                         index.CacheOptions(),
 	})
 	if err != nil {
 		setupLog.Error(err, "unable to create manager")
@@ -171,7 +171,7 @@ func main() {
 		setupLog.Error(err, "unable to read or create the invitation token key")
 		os.Exit(1)
 	}
-	if err := controller.SetupIndexes(ctx, mgr, tokenKey); err != nil {
+	if err := index.Setup(ctx, mgr, tokenKey); err != nil {
 		setupLog.Error(err, "unable to register cache indexes")
 		os.Exit(1)
 	}

@@ -23,7 +23,7 @@ import (
 	"testing"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 )
 
 // FuzzEmailAddress feeds arbitrary strings to the address rule (the CRDs' and the acceptance
@@ -62,11 +62,11 @@ func FuzzEmailAddress(f *testing.F) {
 		if parsed.Address != address || parsed.Name != "" {
 			t.Fatalf("%q: net/mail reads it as %q (name %q)", address, parsed.Address, parsed.Name)
 		}
-		normalized := controller.NormalizeEmail(membershipv1alpha1.EmailAddress(address))
+		normalized := index.NormalizeEmail(membershipv1alpha1.EmailAddress(address))
 		if !rule.MatchString(normalized) {
 			t.Fatalf("%q: normalized to %q, which the rule refuses", address, normalized)
 		}
-		if again := controller.NormalizeEmail(membershipv1alpha1.EmailAddress(normalized)); again != normalized {
+		if again := index.NormalizeEmail(membershipv1alpha1.EmailAddress(normalized)); again != normalized {
 			t.Fatalf("%q: normalizing is not idempotent: %q then %q", address, normalized, again)
 		}
 		if !strings.EqualFold(normalized, address) || len(normalized) != len(address) {

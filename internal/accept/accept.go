@@ -29,9 +29,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
-	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/index"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/ownsecret"
@@ -54,7 +54,7 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error
 		return nil, OutcomeBadInput, nil
 	}
 	var list membershipv1alpha1.InvitationList
-	if err := s.Client.List(ctx, &list, client.MatchingFields{controller.InvitationTokenIDIndex: presented.ID}); err != nil {
+	if err := s.Client.List(ctx, &list, client.MatchingFields{index.InvitationTokenID: presented.ID}); err != nil {
 		return nil, OutcomeInternalError, err
 	}
 	if len(list.Items) != 1 {
@@ -95,7 +95,7 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error
 	switch err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: inv.Spec.StoreRef.Name}, store); {
 	case err == nil:
 		l.store = store
-		if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitation.OwnerInvitationWanted(inv, store) && outcome == OutcomeAccepted {
+		if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitationpolicy.OwnerInvitationWanted(inv, store) && outcome == OutcomeAccepted {
 			// A transfer whose spec was reverted, or an owner role nobody but the Store gave.
 			outcome = OutcomeNoLongerValid
 		}
@@ -135,8 +135,8 @@ type accepted struct {
 // becomes Accepted, its token Secret goes, and the Store's notification address is told.
 func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, Outcome, *FieldError, error) {
 	inv, store := l.invitation, l.store
-	purpose := invitation.OwnerPurpose(inv)
-	if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitation.OwnerInvitationWanted(inv, store) {
+	purpose := invitationpolicy.OwnerPurpose(inv)
+	if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitationpolicy.OwnerInvitationWanted(inv, store) {
 		// Its roles were edited after it was sent, or the Store no longer wants this owner; the
 		// controllers are refusing or revoking it too.
 		return nil, OutcomeNoLongerValid, nil, nil

@@ -32,8 +32,8 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
@@ -87,7 +87,7 @@ func (s *Server) findAccount(ctx context.Context, storeRef, email string) (*acco
 	}
 	var members membershipv1alpha1.MemberList
 	if err := s.Client.List(ctx, &members, client.InNamespace(store.Namespace),
-		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, membershipv1alpha1.EmailAddress(email))}); err != nil {
+		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, membershipv1alpha1.EmailAddress(email))}); err != nil {
 		return nil, err
 	}
 	for i := range members.Items {
@@ -115,7 +115,7 @@ func (s *Server) findAccount(ctx context.Context, storeRef, email string) (*acco
 // accountKey is the failure-limit bucket of a store and email that resolve to no account (one that
 // exists is keyed by its Member's UID), so probing unknown addresses is limited as well.
 func accountKey(storeRef, email string) string {
-	return strings.ToLower(storeRef) + "|" + controller.NormalizeEmail(membershipv1alpha1.EmailAddress(email))
+	return strings.ToLower(storeRef) + "|" + index.NormalizeEmail(membershipv1alpha1.EmailAddress(email))
 }
 
 // setPassword stores the hash of password in the account's credential Secret (the version read:

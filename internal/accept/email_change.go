@@ -30,7 +30,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 )
 
@@ -147,7 +147,7 @@ func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmai
 		return fmt.Sprintf("Member %q is the owner of Store %q: its email is the Store's spec.owner.email; "+
 			"changing that hands the store over (an ownership transfer)", acct.member.Name, acct.store.Name), nil
 	}
-	// The cache keeps no managedFields (see controller.CacheOptions): ask the API server.
+	// The cache keeps no managedFields (see index.CacheOptions): ask the API server.
 	declared := &membershipv1alpha1.Member{}
 	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(acct.member), declared); err != nil {
 		return "", err
@@ -161,7 +161,7 @@ func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmai
 	}
 	var same membershipv1alpha1.MemberList
 	if err := s.Client.List(ctx, &same, client.InNamespace(acct.store.Namespace),
-		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(acct.store.Name, membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(acct.store.Name, membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
 		return "", err
 	}
 	for _, m := range same.Items {
@@ -171,7 +171,7 @@ func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmai
 	}
 	if s.ExclusiveMembership {
 		var all membershipv1alpha1.MemberList
-		if err := s.Client.List(ctx, &all, client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+		if err := s.Client.List(ctx, &all, client.MatchingFields{index.MemberEmail: index.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
 			return "", err
 		}
 		for _, m := range all.Items {

@@ -26,8 +26,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 )
 
@@ -111,11 +111,11 @@ func (s *Server) linkOverLimit(ctx context.Context, raw string) bool {
 // linkExists reports whether id is the public ID of an invitation or account link, from the cache.
 func (s *Server) linkExists(ctx context.Context, id string) bool {
 	var invitations membershipv1alpha1.InvitationList
-	if err := s.Client.List(ctx, &invitations, client.MatchingFields{controller.InvitationTokenIDIndex: id}); err != nil || len(invitations.Items) > 0 {
+	if err := s.Client.List(ctx, &invitations, client.MatchingFields{index.InvitationTokenID: id}); err != nil || len(invitations.Items) > 0 {
 		return true // an error counts, so it never turns the limit off
 	}
 	var secrets corev1.SecretList
-	if err := s.Client.List(ctx, &secrets, client.MatchingFields{controller.SecretTokenIDIndex: id}); err != nil || len(secrets.Items) > 0 {
+	if err := s.Client.List(ctx, &secrets, client.MatchingFields{index.SecretTokenID: id}); err != nil || len(secrets.Items) > 0 {
 		return true
 	}
 	return false

@@ -27,7 +27,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
-	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 )
 
 // EventOwnerStoppedTransfer is the event on a transfer Invitation the current owner stopped.
@@ -108,7 +108,7 @@ func (s *Server) pendingTransfer(ctx context.Context, acct *account, secret *cor
 	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: secret.Namespace, Name: secret.Annotations[membershipv1alpha1.InvitationAnnotation]}, inv); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
-	if !metav1.IsControlledBy(inv, acct.store) || invitation.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer ||
+	if !metav1.IsControlledBy(inv, acct.store) || invitationpolicy.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer ||
 		!inv.DeletionTimestamp.IsZero() || inv.Annotations[membershipv1alpha1.CancelledByOwnerAnnotation] != "" {
 		return nil, nil
 	}

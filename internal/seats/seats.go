@@ -31,7 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 )
 
 // Since is when m asked for its seat: for the Member of an accepted invitation, when the
@@ -148,7 +148,7 @@ func Refusal(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
 	return "", ""
 }
 
-// Check reads from reader (the manager's cache, with the indexes of controller.SetupIndexes) what
+// Check reads from reader (the manager's cache, with the indexes of index.Setup) what
 // Refusal needs for member of store, and returns its verdict. The Member controller calls it on
 // every reconcile and the admission webhook at apply time: one rule, two places. It reads
 // nothing when neither memberLimit nor exclusive applies.
@@ -181,10 +181,10 @@ func check(ctx context.Context, reader client.Reader, indexed bool, member *memb
 	var members membershipv1alpha1.MemberList
 	var invitations membershipv1alpha1.InvitationList
 	if store.Spec.MemberLimit > 0 {
-		if err := reader.List(ctx, &members, narrowed(controller.MemberStoreIndex, store.Name, client.InNamespace(member.Namespace))...); err != nil {
+		if err := reader.List(ctx, &members, narrowed(index.MemberStore, store.Name, client.InNamespace(member.Namespace))...); err != nil {
 			return "", "", err
 		}
-		if err := reader.List(ctx, &invitations, narrowed(controller.InvitationStoreIndex, store.Name, client.InNamespace(member.Namespace))...); err != nil {
+		if err := reader.List(ctx, &invitations, narrowed(index.InvitationStore, store.Name, client.InNamespace(member.Namespace))...); err != nil {
 			return "", "", err
 		}
 	}
@@ -195,7 +195,7 @@ func check(ctx context.Context, reader client.Reader, indexed bool, member *memb
 	var elsewhere []membershipv1alpha1.Member
 	if exclusive {
 		var sameEmail membershipv1alpha1.MemberList
-		if err := reader.List(ctx, &sameEmail, narrowed(controller.MemberEmailIndex, controller.NormalizeEmail(member.Spec.Email))...); err != nil {
+		if err := reader.List(ctx, &sameEmail, narrowed(index.MemberEmail, index.NormalizeEmail(member.Spec.Email))...); err != nil {
 			return "", "", err
 		}
 		for _, m := range sameEmail.Items {

@@ -153,7 +153,7 @@ func ValidateInvitationRoles(op Operation, byOperator bool, old, obj *membership
 }
 
 // InvitationRefusal turns the invitation controller's refusal (reason and message from
-// invitation.Check) into the field error kubectl shows at apply time; empty when there is none.
+// invitationpolicy.Check) into the field error kubectl shows at apply time; empty when there is none.
 // A missing Store is not refused here: GitOps tools apply in any order, and the invitation waits
 // for its Store.
 func InvitationRefusal(reason, message string) field.ErrorList {

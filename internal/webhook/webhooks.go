@@ -36,7 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/seats"
 )
 
@@ -63,7 +63,7 @@ func OperatorIdentity(ctx context.Context, cfg *rest.Config) (string, error) {
 }
 
 // Setup registers the Member and Invitation validating webhooks on mgr. reader is the manager's
-// cache (with the indexes of controller.SetupIndexes); operator is OperatorIdentity's answer, and
+// cache (with the indexes of index.Setup); operator is OperatorIdentity's answer, and
 // alsoOperator names the operator's other identities (the acceptance-only Deployment's
 // ServiceAccount), which write the owner Member too.
 func Setup(mgr ctrl.Manager, operator string, exclusive bool, alsoOperator ...string) error {
@@ -160,7 +160,7 @@ func (v *InvitationValidator) ValidateCreate(ctx context.Context, obj *membershi
 		// It is being created now: every invitation already stored came before it.
 		candidate := obj.DeepCopy()
 		candidate.CreationTimestamp.Time = v.Clock.Now()
-		reason, message, err := invitation.Check(ctx, v.Reader, candidate, store, v.ExclusiveMembership)
+		reason, message, err := invitationpolicy.Check(ctx, v.Reader, candidate, store, v.ExclusiveMembership)
 		if err != nil {
 			return nil, err
 		}

@@ -32,7 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/devenv"
 )
@@ -432,7 +432,7 @@ func (b *bench) memoryStartupQuiescence(ctx context.Context) error {
 		operator: fmt.Sprintf("peak RSS %.0f MiB, peak Go heap in use %.0f MiB", float64(peakRSS)/mib, peakHeap/mib), floor: "—",
 		figure: fmt.Sprintf("peak RSS %.0f MiB", float64(peakRSS)/mib), target: "≤ 150 MiB", met: peakRSS <= targetRSS,
 	})
-	reads, err := readAudit(b.auditLog, url.QueryEscape(controller.ManagedSecretSelector().String()))
+	reads, err := readAudit(b.auditLog, url.QueryEscape(index.ManagedSecretSelector().String()))
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}

@@ -43,7 +43,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/mailcatcher"
@@ -132,7 +132,7 @@ func (cp *ControlPlane) NewManager(ctx context.Context, tokenKey []byte) (ctrl.M
 	options := ctrl.Options{
 		Scheme:     cp.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Cache:      controller.CacheOptions(),
+		Cache:      index.CacheOptions(),
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	}
 	if hook := cp.Env.WebhookInstallOptions; hook.LocalServingPort != 0 {
@@ -144,7 +144,7 @@ func (cp *ControlPlane) NewManager(ctx context.Context, tokenKey []byte) (ctrl.M
 	if err != nil {
 		return nil, err
 	}
-	if err := controller.SetupIndexes(ctx, mgr, tokenKey); err != nil {
+	if err := index.Setup(ctx, mgr, tokenKey); err != nil {
 		return nil, err
 	}
 	return mgr, nil

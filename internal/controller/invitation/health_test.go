@@ -23,7 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/progress"
 	"github.com/storeops/member-operator/test/health"
 )
 
@@ -37,8 +37,8 @@ func TestInvitationHealthAsGitOpsToolsReadIt(t *testing.T) {
 		if reason != "" {
 			setCondition(inv, membershipv1alpha1.ConditionReady, ready, reason, reason+": the controller's message")
 		}
-		progress, r, msg := invitationProgress(inv)
-		controller.SetProgress(&inv.Status.Conditions, nil, inv.Generation, progress, r, msg)
+		standing, r, msg := invitationProgress(inv)
+		progress.Set(&inv.Status.Conditions, nil, inv.Generation, standing, r, msg)
 		inv.Status.ObservedGeneration = inv.Generation
 		return inv
 	}

@@ -41,8 +41,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 // Event reasons: a fixed vocabulary; Warning only for failures and refusals.
@@ -97,7 +99,7 @@ type Reconciler struct {
 // phases, and write status at the end when it changed. The one extra status write is the delivery
 // attempt, recorded before the email is handed to the SMTP server.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	defer func() { result, retErr = controller.Outcome(ctx, result, retErr) }()
+	defer func() { result, retErr = progress.Outcome(ctx, result, retErr) }()
 	inv := &membershipv1alpha1.Invitation{}
 	if err := r.Get(ctx, req.NamespacedName, inv); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -123,8 +125,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	result, err := r.reconcileNormal(ctx, inv, status)
 	if err == nil {
 		inv.Status.ObservedGeneration = inv.Generation
-		progress, reason, message := invitationProgress(inv)
-		controller.SetProgress(&inv.Status.Conditions, status.base.Status.Conditions, inv.Generation, progress, reason, message)
+		standing, reason, message := invitationProgress(inv)
+		progress.Set(&inv.Status.Conditions, status.base.Status.Conditions, inv.Generation, standing, reason, message)
 	}
 	return result, err
 }
@@ -164,7 +166,7 @@ func (w *statusWriter) record(ctx context.Context, inv *membershipv1alpha1.Invit
 }
 
 // SetupWithManager registers the controller and its watches. It reads the field indexes that
-// controller.SetupIndexes registers.
+// index.Setup registers.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Retention == 0 {
 		r.Retention = DefaultRetention
@@ -198,17 +200,17 @@ func unsent(inv *membershipv1alpha1.Invitation) bool {
 }
 
 func (r *Reconciler) waitingForStore(ctx context.Context, store client.Object) []reconcile.Request {
-	return r.unsentOf(ctx, store.GetNamespace(), client.MatchingFields{controller.InvitationStoreIndex: store.GetName()},
+	return r.unsentOf(ctx, store.GetNamespace(), client.MatchingFields{index.InvitationStore: store.GetName()},
 		func(*membershipv1alpha1.Invitation) bool { return true })
 }
 
 func (r *Reconciler) waitingForMember(ctx context.Context, obj client.Object) []reconcile.Request {
 	m := obj.(*membershipv1alpha1.Member)
-	requests := r.unsentOf(ctx, m.Namespace, client.MatchingFields{controller.InvitationStoreIndex: m.Spec.StoreRef.Name},
+	requests := r.unsentOf(ctx, m.Namespace, client.MatchingFields{index.InvitationStore: m.Spec.StoreRef.Name},
 		func(*membershipv1alpha1.Invitation) bool { return true })
 	if r.ExclusiveMembership {
 		// The same address in other Stores, in any namespace.
-		requests = append(requests, r.unsentOf(ctx, "", client.MatchingFields{controller.InvitationEmailIndex: controller.NormalizeEmail(m.Spec.Email)},
+		requests = append(requests, r.unsentOf(ctx, "", client.MatchingFields{index.InvitationEmail: index.NormalizeEmail(m.Spec.Email)},
 			func(inv *membershipv1alpha1.Invitation) bool {
 				return inv.Namespace != m.Namespace || inv.Spec.StoreRef.Name != m.Spec.StoreRef.Name
 			})...)
@@ -218,9 +220,9 @@ func (r *Reconciler) waitingForMember(ctx context.Context, obj client.Object) []
 
 func (r *Reconciler) waitingForSeat(ctx context.Context, obj client.Object) []reconcile.Request {
 	changed := obj.(*membershipv1alpha1.Invitation)
-	return r.unsentOf(ctx, changed.Namespace, client.MatchingFields{controller.InvitationStoreIndex: changed.Spec.StoreRef.Name},
+	return r.unsentOf(ctx, changed.Namespace, client.MatchingFields{index.InvitationStore: changed.Spec.StoreRef.Name},
 		func(inv *membershipv1alpha1.Invitation) bool {
-			return inv.UID != changed.UID && failedFor(inv, membershipv1alpha1.ReasonMemberLimitReached)
+			return inv.UID != changed.UID && invitationpolicy.FailedFor(inv, membershipv1alpha1.ReasonMemberLimitReached)
 		})
 }
 

@@ -38,6 +38,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/ownsecret"
@@ -64,8 +65,8 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 		setFinishedConditions(inv)
 		return r.retain(ctx, inv, now)
 	case membershipv1alpha1.InvitationSent:
-		if GrantsOwnerWithoutStore(inv) { // roles may be edited after sending
-			reason, message := Refusal(inv, nil, nil, nil, 0, false)
+		if invitationpolicy.GrantsOwnerWithoutStore(inv) { // roles may be edited after sending
+			reason, message := invitationpolicy.Refusal(inv, nil, nil, nil, 0, false)
 			return ctrl.Result{}, r.refuse(ctx, inv, reason, message)
 		}
 		expired, untilExpiry := expiry(inv, now)
@@ -86,7 +87,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	reason, message, err := Check(ctx, r.Client, inv, store, r.ExclusiveMembership)
+	reason, message, err := invitationpolicy.Check(ctx, r.Client, inv, store, r.ExclusiveMembership)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -178,13 +179,13 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonTokenSecretConflict, err.Error())
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
-	lifetime := ttl(store)
+	lifetime := invitationpolicy.LinkTTL(store)
 	roles := make([]string, 0, len(inv.Spec.Roles))
 	for _, role := range inv.Spec.Roles {
 		roles = append(roles, string(role))
 	}
 	kind := mail.KindInvitation
-	switch OwnerPurpose(inv) {
+	switch invitationpolicy.OwnerPurpose(inv) {
 	case membershipv1alpha1.OwnerActivation:
 		kind = mail.KindOwnerActivation
 	case membershipv1alpha1.OwnerTransfer:

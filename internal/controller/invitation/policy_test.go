@@ -26,7 +26,8 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -39,7 +40,7 @@ func sentAt(at time.Time, lifetime time.Duration) *membershipv1alpha1.Invitation
 }
 
 func TestExpiryBeforeAtAndAfterExpiresAt(t *testing.T) {
-	inv := sentAt(t0, DefaultTTL)
+	inv := sentAt(t0, invitationpolicy.DefaultTTL)
 	for _, tc := range []struct {
 		name        string
 		now         time.Time
@@ -48,9 +49,9 @@ func TestExpiryBeforeAtAndAfterExpiresAt(t *testing.T) {
 	}{
 		{"just sent", t0, false, 7 * 24 * time.Hour},
 		{"a day later", t0.Add(24 * time.Hour), false, 6 * 24 * time.Hour},
-		{"one second before", t0.Add(DefaultTTL - time.Second), false, time.Second},
-		{"at expiresAt", t0.Add(DefaultTTL), true, 0},
-		{"a week after", t0.Add(2 * DefaultTTL), true, 0},
+		{"one second before", t0.Add(invitationpolicy.DefaultTTL - time.Second), false, time.Second},
+		{"at expiresAt", t0.Add(invitationpolicy.DefaultTTL), true, 0},
+		{"a week after", t0.Add(2 * invitationpolicy.DefaultTTL), true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -78,7 +79,7 @@ func TestExpiryOnlyConcernsSentInvitations(t *testing.T) {
 func TestSevenDayTTLPassesOnAFakeClock(t *testing.T) {
 	g := NewWithT(t)
 	clock := clocktesting.NewFakeClock(t0)
-	inv := sentAt(clock.Now(), DefaultTTL)
+	inv := sentAt(clock.Now(), invitationpolicy.DefaultTTL)
 	steps := 0
 	for {
 		expired, requeue := expiry(inv, clock.Now())
@@ -130,9 +131,9 @@ func TestDeliveryWaitHoldsTheNextAttemptUntilItIsDue(t *testing.T) {
 func TestTTLFollowsTheStore(t *testing.T) {
 	g := NewWithT(t)
 	store := &membershipv1alpha1.Store{}
-	g.Expect(ttl(store)).To(Equal(168 * time.Hour))
+	g.Expect(invitationpolicy.LinkTTL(store)).To(Equal(168 * time.Hour))
 	store.Spec.InvitationTTL = &metav1.Duration{Duration: 20 * time.Minute}
-	g.Expect(ttl(store)).To(Equal(20 * time.Minute))
+	g.Expect(invitationpolicy.LinkTTL(store)).To(Equal(20 * time.Minute))
 }
 
 func TestRetention(t *testing.T) {
@@ -243,7 +244,7 @@ func TestRefusal(t *testing.T) {
 			if tc.want == membershipv1alpha1.ReasonOwnerRoleNotAllowed {
 				inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin, membershipv1alpha1.RoleOwner}
 			}
-			reason, message := Refusal(inv, tc.store, tc.same, tc.other, tc.seats, tc.exclusive)
+			reason, message := invitationpolicy.Refusal(inv, tc.store, tc.same, tc.other, tc.seats, tc.exclusive)
 			g.Expect(reason).To(Equal(tc.want))
 			if tc.want != "" {
 				g.Expect(message).NotTo(BeEmpty())
@@ -288,13 +289,13 @@ func TestSeatsTakenIsFirstComeFirstServed(t *testing.T) {
 		invitation("accepted", t0.Add(-time.Hour), membershipv1alpha1.InvitationAccepted, ""),
 	}
 	// bob and carol; sent and retrying; new-earlier and waiting-earlier (created before self).
-	g.Expect(SeatsTaken(&invitations[0], members, invitations)).To(Equal(6))
+	g.Expect(invitationpolicy.SeatsTaken(&invitations[0], members, invitations)).To(Equal(6))
 
 	// Two new invitations at once agree on who comes first.
 	a, b := invitation("a", t0, "", ""), invitation("b", t0, "", "")
 	both := []membershipv1alpha1.Invitation{a, b}
-	g.Expect(SeatsTaken(&both[0], nil, both)).To(Equal(0))
-	g.Expect(SeatsTaken(&both[1], nil, both)).To(Equal(1))
+	g.Expect(invitationpolicy.SeatsTaken(&both[0], nil, both)).To(Equal(0))
+	g.Expect(invitationpolicy.SeatsTaken(&both[1], nil, both)).To(Equal(1))
 }
 
 func TestOnlyTheStoresOwnInvitationMayGrantOwner(t *testing.T) {
@@ -302,56 +303,56 @@ func TestOnlyTheStoresOwnInvitationMayGrantOwner(t *testing.T) {
 	inv := &membershipv1alpha1.Invitation{}
 	inv.Spec.StoreRef.Name = "acme"
 	inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
-	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue())
+	g.Expect(invitationpolicy.GrantsOwnerWithoutStore(inv)).To(BeTrue())
 	yes := true
 	inv.OwnerReferences = []metav1.OwnerReference{{APIVersion: "membership.storeops.io/v1alpha1", Kind: "Store", Name: "other", Controller: &yes}}
-	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue(), "another Store's")
+	g.Expect(invitationpolicy.GrantsOwnerWithoutStore(inv)).To(BeTrue(), "another Store's")
 	inv.OwnerReferences[0].Name = "acme"
-	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue(), "the Store's, but not marked as an activation or a transfer")
+	g.Expect(invitationpolicy.GrantsOwnerWithoutStore(inv)).To(BeTrue(), "the Store's, but not marked as an activation or a transfer")
 	inv.Annotations = map[string]string{membershipv1alpha1.OwnerInvitationAnnotation: "promotion"}
-	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeTrue(), "an unknown purpose")
+	g.Expect(invitationpolicy.GrantsOwnerWithoutStore(inv)).To(BeTrue(), "an unknown purpose")
 	inv.Annotations[membershipv1alpha1.OwnerInvitationAnnotation] = membershipv1alpha1.OwnerTransfer
-	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeFalse())
-	g.Expect(OwnerPurpose(inv)).To(Equal(membershipv1alpha1.OwnerTransfer))
+	g.Expect(invitationpolicy.GrantsOwnerWithoutStore(inv)).To(BeFalse())
+	g.Expect(invitationpolicy.OwnerPurpose(inv)).To(Equal(membershipv1alpha1.OwnerTransfer))
 
 	store := &membershipv1alpha1.Store{}
 	store.Name, store.UID = "acme", "store-uid"
 	store.Spec.Owner.Email = "Nina@example.com"
 	inv.Spec.Email = "nina@example.com"
-	g.Expect(OwnerInvitationWanted(inv, store)).To(BeFalse(), "the owner reference must carry the Store's UID")
+	g.Expect(invitationpolicy.OwnerInvitationWanted(inv, store)).To(BeFalse(), "the owner reference must carry the Store's UID")
 	inv.OwnerReferences[0].UID = "store-uid"
-	g.Expect(OwnerInvitationWanted(inv, store)).To(BeTrue(), "addresses compare case-insensitively")
+	g.Expect(invitationpolicy.OwnerInvitationWanted(inv, store)).To(BeTrue(), "addresses compare case-insensitively")
 	store.Spec.Owner.Email = "olga@example.com"
-	g.Expect(OwnerInvitationWanted(inv, store)).To(BeFalse(), "the spec no longer names this address")
-	reason, _ := Refusal(inv, store, nil, nil, 0, false)
+	g.Expect(invitationpolicy.OwnerInvitationWanted(inv, store)).To(BeFalse(), "the spec no longer names this address")
+	reason, _ := invitationpolicy.Refusal(inv, store, nil, nil, 0, false)
 	g.Expect(reason).To(Equal(membershipv1alpha1.ReasonOwnerRoleNotAllowed))
 	store.Spec.Owner.Email = "nina@example.com"
 	store.Spec.MemberLimit = 1
 	sameStore := []membershipv1alpha1.Member{{Spec: membershipv1alpha1.MemberSpec{Email: "nina@example.com"}}}
-	reason, _ = Refusal(inv, store, sameStore, nil, 5, false)
+	reason, _ = invitationpolicy.Refusal(inv, store, sameStore, nil, 5, false)
 	g.Expect(reason).To(BeEmpty(), "an owner invitation takes no seat and may go to an existing Member")
 
 	inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleAdmin}
 	inv.OwnerReferences = nil
-	g.Expect(GrantsOwnerWithoutStore(inv)).To(BeFalse())
+	g.Expect(invitationpolicy.GrantsOwnerWithoutStore(inv)).To(BeFalse())
 }
 
 func TestInvitationProgress(t *testing.T) {
 	g := NewWithT(t)
 	inv := &membershipv1alpha1.Invitation{}
 	got, reason, _ := invitationProgress(inv)
-	g.Expect(got).To(Equal(controller.Reconciling))
+	g.Expect(got).To(Equal(progress.Reconciling))
 	g.Expect(reason).To(Equal(membershipv1alpha1.ReasonSending))
 	inv.Status.Phase = membershipv1alpha1.InvitationFailed
 	inv.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 		Reason: membershipv1alpha1.ReasonMemberLimitReached, Message: "full"}}
 	got, reason, _ = invitationProgress(inv)
-	g.Expect(got).To(Equal(controller.Stalled))
+	g.Expect(got).To(Equal(progress.Stalled))
 	g.Expect(reason).To(Equal(membershipv1alpha1.ReasonMemberLimitReached))
 	for _, phase := range []membershipv1alpha1.InvitationPhase{membershipv1alpha1.InvitationSent, membershipv1alpha1.InvitationAccepted,
 		membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationRevoked} {
 		inv.Status.Phase, inv.Status.Conditions = phase, nil
 		got, _, _ = invitationProgress(inv)
-		g.Expect(got).To(Equal(controller.Current), string(phase))
+		g.Expect(got).To(Equal(progress.Current), string(phase))
 	}
 }

@@ -23,7 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/progress"
 	"github.com/storeops/member-operator/test/health"
 )
 
@@ -39,8 +39,8 @@ func TestMemberHealthAsGitOpsToolsReadIt(t *testing.T) {
 		}
 		m.Status.Phase = phase
 		setConditions(m, ready, reason, reason+": the controller's message")
-		progress, r, msg := memberProgress(m)
-		controller.SetProgress(&m.Status.Conditions, nil, m.Generation, progress, r, msg)
+		standing, r, msg := memberProgress(m)
+		progress.Set(&m.Status.Conditions, nil, m.Generation, standing, r, msg)
 		m.Status.ObservedGeneration = m.Generation
 		return m
 	}

@@ -41,8 +41,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 // Event reasons: a fixed vocabulary; Warning only for failures.
@@ -113,7 +114,7 @@ type Reconciler struct {
 // Reconcile brings one Member to its spec: get, handle deletion, ensure the finalizer, run the
 // phases, and write status once at the end, only when it changed.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	defer func() { result, retErr = controller.Outcome(ctx, result, retErr) }()
+	defer func() { result, retErr = progress.Outcome(ctx, result, retErr) }()
 	member := &membershipv1alpha1.Member{}
 	if err := r.Get(ctx, req.NamespacedName, member); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -142,14 +143,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	result, err := r.reconcileNormal(ctx, member)
 	if err == nil {
 		member.Status.ObservedGeneration = member.Generation
-		progress, reason, message := memberProgress(member)
-		controller.SetProgress(&member.Status.Conditions, base.Status.Conditions, member.Generation, progress, reason, message)
+		standing, reason, message := memberProgress(member)
+		progress.Set(&member.Status.Conditions, base.Status.Conditions, member.Generation, standing, reason, message)
 	}
 	return result, err
 }
 
 // SetupWithManager registers the controller and its watches. It reads the field indexes that
-// controller.SetupIndexes registers.
+// index.Setup registers.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if r.RemovalNoticeTimeout == 0 {
 		r.RemovalNoticeTimeout = DefaultRemovalNoticeTimeout
@@ -176,11 +177,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 // seat, and (--exclusive-membership) those with its address in other Stores.
 func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []reconcile.Request {
 	changed := obj.(*membershipv1alpha1.Member)
-	peers := []client.MatchingFields{{controller.MemberStoreEmailIndex: controller.StoreEmailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}}
+	peers := []client.MatchingFields{{index.MemberStoreEmail: index.StoreEmailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}}
 	if !changed.DeletionTimestamp.IsZero() {
-		peers = append(peers, client.MatchingFields{controller.MemberStoreIndex: changed.Spec.StoreRef.Name})
+		peers = append(peers, client.MatchingFields{index.MemberStore: changed.Spec.StoreRef.Name})
 		if r.ExclusiveMembership {
-			peers = append(peers, client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(changed.Spec.Email)})
+			peers = append(peers, client.MatchingFields{index.MemberEmail: index.NormalizeEmail(changed.Spec.Email)})
 		}
 	}
 	var requests []reconcile.Request
@@ -205,7 +206,7 @@ func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []re
 func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []reconcile.Request {
 	var members membershipv1alpha1.MemberList
 	if err := r.List(ctx, &members, client.InNamespace(store.GetNamespace()), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{controller.MemberStoreIndex: store.GetName()}); err != nil {
+		client.MatchingFields{index.MemberStore: store.GetName()}); err != nil {
 		return nil
 	}
 	requests := make([]reconcile.Request, 0, len(members.Items))

@@ -35,8 +35,8 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
-	"github.com/storeops/member-operator/internal/controller"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
 	"github.com/storeops/member-operator/internal/seats"
@@ -65,7 +65,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1al
 func (r *Reconciler) expireAccountTokens(ctx context.Context, member *membershipv1alpha1.Member, all bool) (time.Duration, error) {
 	var secrets corev1.SecretList
 	if err := r.List(ctx, &secrets, client.InNamespace(member.Namespace),
-		client.MatchingFields{controller.SecretTokenForIndex: member.Name}); err != nil {
+		client.MatchingFields{index.SecretTokenFor: member.Name}); err != nil {
 		return 0, err
 	}
 	owned := secrets.Items[:0]
@@ -115,7 +115,7 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 	// Only the Members contending for this address, read-only from the cache.
 	var peers membershipv1alpha1.MemberList
 	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, member.Spec.Email)}); err != nil {
+		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, member.Spec.Email)}); err != nil {
 		return ctrl.Result{}, err
 	}
 	if holder := emailHolder(peers.Items, string(member.Spec.Email)); holder != nil && holder.UID != member.UID {

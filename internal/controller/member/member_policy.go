@@ -27,7 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 // The decisions of the Member controller, as pure functions of their inputs (the clock included),
@@ -147,20 +147,20 @@ func tokenExpiry(secrets []corev1.Secret, now time.Time) (expired []*corev1.Secr
 // need someone to act (Stalled); a missing Store or password Secret, or an acceptance completing,
 // resolve on their own (Reconciling); an owner awaiting activation waits on a person, which is
 // current, as are Active and Disabled.
-func memberProgress(m *membershipv1alpha1.Member) (controller.Progress, string, string) {
+func memberProgress(m *membershipv1alpha1.Member) (progress.Progress, string, string) {
 	reason, message := "", ""
 	if ready := meta.FindStatusCondition(m.Status.Conditions, membershipv1alpha1.ConditionReady); ready != nil {
 		reason, message = ready.Reason, ready.Message
 	}
 	switch {
 	case m.Status.Phase == membershipv1alpha1.MemberConflict, reason == membershipv1alpha1.ReasonPasswordInvalid:
-		return controller.Stalled, reason, message
+		return progress.Stalled, reason, message
 	case m.Status.Phase != membershipv1alpha1.MemberPending:
-		return controller.Current, "", ""
+		return progress.Current, "", ""
 	case reason == membershipv1alpha1.ReasonAwaitingPassword && membershipv1alpha1.HasOwnerRole(m.Spec.Roles):
-		return controller.Current, "", ""
+		return progress.Current, "", ""
 	}
-	return controller.Reconciling, reason, message
+	return progress.Reconciling, reason, message
 }
 
 // twoFactorRequired: always for the owner, else as the spec says.

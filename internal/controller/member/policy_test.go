@@ -26,7 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 func owner(m membershipv1alpha1.Member) membershipv1alpha1.Member {
@@ -193,15 +193,15 @@ func TestMemberProgress(t *testing.T) {
 	cases := []struct {
 		name   string
 		member *membershipv1alpha1.Member
-		want   controller.Progress
+		want   progress.Progress
 	}{
-		{"active", member(membershipv1alpha1.MemberActive, ""), controller.Current},
-		{"disabled", member(membershipv1alpha1.MemberDisabled, ""), controller.Current},
-		{"conflict", member(membershipv1alpha1.MemberConflict, membershipv1alpha1.ReasonEmailConflict), controller.Stalled},
-		{"unusable password", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonPasswordInvalid), controller.Stalled},
-		{"store not there yet", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonStoreNotFound), controller.Reconciling},
-		{"acceptance completing", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonAwaitingPassword), controller.Reconciling},
-		{"owner not activated yet", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonAwaitingPassword, membershipv1alpha1.RoleOwner), controller.Current},
+		{"active", member(membershipv1alpha1.MemberActive, ""), progress.Current},
+		{"disabled", member(membershipv1alpha1.MemberDisabled, ""), progress.Current},
+		{"conflict", member(membershipv1alpha1.MemberConflict, membershipv1alpha1.ReasonEmailConflict), progress.Stalled},
+		{"unusable password", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonPasswordInvalid), progress.Stalled},
+		{"store not there yet", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonStoreNotFound), progress.Reconciling},
+		{"acceptance completing", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonAwaitingPassword), progress.Reconciling},
+		{"owner not activated yet", member(membershipv1alpha1.MemberPending, membershipv1alpha1.ReasonAwaitingPassword, membershipv1alpha1.RoleOwner), progress.Current},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

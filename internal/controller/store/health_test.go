@@ -23,7 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/progress"
 	"github.com/storeops/member-operator/test/health"
 )
 
@@ -37,8 +37,8 @@ func TestStoreHealthAsGitOpsToolsReadIt(t *testing.T) {
 		if transfer {
 			s.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{Email: "new@example.com", Invitation: "x"}
 		}
-		progress, r, msg := storeProgress(s)
-		controller.SetProgress(&s.Status.Conditions, nil, s.Generation, progress, r, msg)
+		standing, r, msg := storeProgress(s)
+		progress.Set(&s.Status.Conditions, nil, s.Generation, standing, r, msg)
 		s.Status.ObservedGeneration = s.Generation
 		return s
 	}

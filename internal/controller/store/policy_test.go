@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 func TestNotificationEmailIsFixedAtFirstReconcileUnlessTheSpecSetsIt(t *testing.T) {
@@ -155,14 +155,14 @@ func TestStoreProgress(t *testing.T) {
 	g := NewWithT(t)
 	store := &membershipv1alpha1.Store{}
 	got, _, _ := storeProgress(store)
-	g.Expect(got).To(Equal(controller.Current))
+	g.Expect(got).To(Equal(progress.Current))
 	store.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 		Reason: membershipv1alpha1.ReasonAwaitingOwnerActivation}}
 	got, _, _ = storeProgress(store)
-	g.Expect(got).To(Equal(controller.Current), "waiting on the owner is not work in progress")
+	g.Expect(got).To(Equal(progress.Current), "waiting on the owner is not work in progress")
 	store.Status.Conditions[0].Reason = ReasonOwnerMemberConflict
 	got, _, _ = storeProgress(store)
-	g.Expect(got).To(Equal(controller.Stalled))
+	g.Expect(got).To(Equal(progress.Stalled))
 }
 
 func TestOnlyOwnerChildrenWakeTheStoreAtOnce(t *testing.T) {

@@ -44,8 +44,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 // Event reasons.
@@ -101,7 +102,7 @@ type Reconciler struct {
 // Reconcile: get, cascade on deletion, ensure the finalizer, then compute the status and write it
 // once, only when it changed.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	defer func() { result, retErr = controller.Outcome(ctx, result, retErr) }()
+	defer func() { result, retErr = progress.Outcome(ctx, result, retErr) }()
 	store := &membershipv1alpha1.Store{}
 	if err := r.Get(ctx, req.NamespacedName, store); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -135,8 +136,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	result, err = r.reconcileOwner(ctx, store, members, invitations)
 	if err == nil {
 		store.Status.ObservedGeneration = store.Generation
-		progress, reason, message := storeProgress(store)
-		controller.SetProgress(&store.Status.Conditions, base.Status.Conditions, store.Generation, progress, reason, message)
+		standing, reason, message := storeProgress(store)
+		progress.Set(&store.Status.Conditions, base.Status.Conditions, store.Generation, standing, reason, message)
 	}
 	return result, err
 }
@@ -145,12 +146,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 func (r *Reconciler) children(ctx context.Context, store *membershipv1alpha1.Store) ([]membershipv1alpha1.Member, []membershipv1alpha1.Invitation, error) {
 	var members membershipv1alpha1.MemberList
 	if err := r.List(ctx, &members, client.InNamespace(store.Namespace),
-		client.MatchingFields{controller.MemberStoreIndex: store.Name}); err != nil {
+		client.MatchingFields{index.MemberStore: store.Name}); err != nil {
 		return nil, nil, err
 	}
 	var invitations membershipv1alpha1.InvitationList
 	if err := r.List(ctx, &invitations, client.InNamespace(store.Namespace),
-		client.MatchingFields{controller.InvitationStoreIndex: store.Name}); err != nil {
+		client.MatchingFields{index.InvitationStore: store.Name}); err != nil {
 		return nil, nil, err
 	}
 	return members.Items, invitations.Items, nil
@@ -251,7 +252,7 @@ func storeOfChild(obj client.Object) (store string, owner bool) {
 }
 
 // SetupWithManager registers the controller; Members and Invitations bring back their Store. It
-// reads the field indexes that controller.SetupIndexes registers.
+// reads the field indexes that index.Setup registers.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	// The owner's credential Secret and a transfer's new-owner Secret carry the Store's label.
 	labelledSecret := func(_ context.Context, obj client.Object) []reconcile.Request {

@@ -37,7 +37,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
-	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
@@ -257,7 +257,7 @@ func (r *Reconciler) noticeTransfer(ctx context.Context, store *membershipv1alph
 	if inv.Annotations[membershipv1alpha1.OwnerNotifiedAnnotation] != "" || inv.UID == "" || inv.Status.Phase == membershipv1alpha1.InvitationAccepted {
 		return nil
 	}
-	expires := r.Clock.Now().Add(invitation.LinkTTL(store)).UTC().Truncate(time.Second)
+	expires := r.Clock.Now().Add(invitationpolicy.LinkTTL(store)).UTC().Truncate(time.Second)
 	tok, secret, err := accounttoken.Issue(ctx, r.Client, r.Scheme, r.Random, owner, store.Name, membershipv1alpha1.PurposeTransferCancel,
 		expires, membershipv1alpha1.InvitationAnnotation, inv.Name)
 	if err != nil {

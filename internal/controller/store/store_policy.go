@@ -27,8 +27,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
-	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 // The decisions of the Store controller, as pure functions of their inputs, table-tested in
@@ -90,12 +90,12 @@ func ownerInvitationName(store, purpose string, email membershipv1alpha1.EmailAd
 	return membershipv1alpha1.OwnerMemberName(store) + "-" + purpose + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
-// ownerInvitations are the Store's own owner Invitations, by purpose (see invitation.OwnerPurpose).
+// ownerInvitations are the Store's own owner Invitations, by purpose (see invitationpolicy.OwnerPurpose).
 func ownerInvitations(invitations []membershipv1alpha1.Invitation, storeUID types.UID) []*membershipv1alpha1.Invitation {
 	var out []*membershipv1alpha1.Invitation
 	for i := range invitations {
 		inv := &invitations[i]
-		if invitation.OwnerPurpose(inv) == "" {
+		if invitationpolicy.OwnerPurpose(inv) == "" {
 			continue
 		}
 		if ref := ownerRef(inv); ref == storeUID {
@@ -119,7 +119,7 @@ func ownerRef(inv *membershipv1alpha1.Invitation) types.UID {
 // resends it with the resend annotation (the Store does not re-send on its own, or expiry would
 // mean nothing).
 func usableActivation(inv *membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress) bool {
-	return inv != nil && invitation.OwnerPurpose(inv) == membershipv1alpha1.OwnerActivation &&
+	return inv != nil && invitationpolicy.OwnerPurpose(inv) == membershipv1alpha1.OwnerActivation &&
 		strings.EqualFold(string(inv.Spec.Email), string(email)) && inv.DeletionTimestamp.IsZero() &&
 		inv.Status.Phase != membershipv1alpha1.InvitationRevoked && inv.Status.Phase != membershipv1alpha1.InvitationAccepted
 }
@@ -130,7 +130,7 @@ func usableActivation(inv *membershipv1alpha1.Invitation, email membershipv1alph
 func transferFor(owned []*membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress, staged func(*membershipv1alpha1.Invitation) bool) *membershipv1alpha1.Invitation {
 	var pick *membershipv1alpha1.Invitation
 	for _, inv := range owned {
-		if invitation.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer || !strings.EqualFold(string(inv.Spec.Email), string(email)) ||
+		if invitationpolicy.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer || !strings.EqualFold(string(inv.Spec.Email), string(email)) ||
 			!inv.DeletionTimestamp.IsZero() || inv.Status.Phase == membershipv1alpha1.InvitationRevoked || cancelledByOwner(inv) {
 			continue
 		}
@@ -153,7 +153,7 @@ func cancelledByOwner(inv *membershipv1alpha1.Invitation) bool {
 // does, the Store starts no new transfer to that address (the spec still names it).
 func cancelledTransferTo(owned []*membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress) *membershipv1alpha1.Invitation {
 	for _, inv := range owned {
-		if invitation.OwnerPurpose(inv) == membershipv1alpha1.OwnerTransfer && strings.EqualFold(string(inv.Spec.Email), string(email)) &&
+		if invitationpolicy.OwnerPurpose(inv) == membershipv1alpha1.OwnerTransfer && strings.EqualFold(string(inv.Spec.Email), string(email)) &&
 			inv.DeletionTimestamp.IsZero() && cancelledByOwner(inv) {
 			return inv
 		}
@@ -204,10 +204,10 @@ func resetOwnerSpec(m *membershipv1alpha1.Member) {
 // storeProgress is the Store's kstatus progress: a foreign Member in the owner's place is
 // Stalled; anything else is current, including an owner who has not activated yet or a pending
 // transfer, which wait on a person (a GitOps sync must not wait days for them; Ready says it).
-func storeProgress(store *membershipv1alpha1.Store) (controller.Progress, string, string) {
+func storeProgress(store *membershipv1alpha1.Store) (progress.Progress, string, string) {
 	ready := meta.FindStatusCondition(store.Status.Conditions, membershipv1alpha1.ConditionReady)
 	if ready != nil && ready.Reason == ReasonOwnerMemberConflict {
-		return controller.Stalled, ready.Reason, ready.Message
+		return progress.Stalled, ready.Reason, ready.Message
 	}
-	return controller.Current, "", ""
+	return progress.Current, "", ""
 }

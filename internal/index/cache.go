@@ -14,9 +14,11 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package controller holds what the Store, Member and Invitation controllers (one subpackage per
-// kind) share: the manager's cache policy.
-package controller
+// Package index is what the manager caches and how the cache is searched: the cache policy (only
+// the operator's own Secrets, no managedFields) and the field indexes that the controllers, the
+// acceptance server and the webhooks read. It sits below all of them, so none imports another
+// to find an object.
+package index
 
 import (
 	corev1 "k8s.io/api/core/v1"

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package index
 
 import (
 	"context"
@@ -31,31 +31,31 @@ import (
 
 // Field indexes in the manager's cache. Several controllers (and the acceptance server) read the
 // same ones, and an index can be registered only once per manager, so they live here and
-// SetupIndexes registers them all.
+// Setup registers them all.
 const (
-	// MemberStoreIndex finds the Members of a Store (spec.storeRef.name).
-	MemberStoreIndex = "member.spec.storeRef.name"
-	// MemberStoreEmailIndex finds the Members that contend for one address in one Store:
+	// MemberStore finds the Members of a Store (spec.storeRef.name).
+	MemberStore = "member.spec.storeRef.name"
+	// MemberStoreEmail finds the Members that contend for one address in one Store:
 	// StoreEmailKey(store, email).
-	MemberStoreEmailIndex = "member.storeEmail"
-	// MemberEmailIndex finds the Members with an address in any Store (NormalizeEmail), for
+	MemberStoreEmail = "member.storeEmail"
+	// MemberEmail finds the Members with an address in any Store (NormalizeEmail), for
 	// --exclusive-membership.
-	MemberEmailIndex = "member.email"
-	// InvitationStoreIndex finds the Invitations of a Store.
-	InvitationStoreIndex = "invitation.spec.storeRef.name"
-	// InvitationEmailIndex finds the Invitations for an address in any Store (NormalizeEmail).
-	InvitationEmailIndex = "invitation.email"
-	// InvitationTokenIDIndex finds an Invitation by the public ID of any link token it has had
+	MemberEmail = "member.email"
+	// InvitationStore finds the Invitations of a Store.
+	InvitationStore = "invitation.spec.storeRef.name"
+	// InvitationEmail finds the Invitations for an address in any Store (NormalizeEmail).
+	InvitationEmail = "invitation.email"
+	// InvitationTokenID finds an Invitation by the public ID of any link token it has had
 	// (every send round): the acceptance server tells a rotated link (410) from a made-up one
 	// (404) without scanning. The IDs are derived from the token key, never stored.
-	InvitationTokenIDIndex = "invitation.tokenIDs"
-	// SecretTokenForIndex finds a Member's account link Secrets (the TokenForLabel's value),
+	InvitationTokenID = "invitation.tokenIDs"
+	// SecretTokenFor finds a Member's account link Secrets (the TokenForLabel's value),
 	// which the Member controller checks for expiry on every reconcile: an index, not a scan of
 	// every Secret in the namespace.
-	SecretTokenForIndex = "secret.tokenFor"
-	// SecretTokenIDIndex finds an account link Secret by its token's public ID (TokenIDLabel):
+	SecretTokenFor = "secret.tokenFor"
+	// SecretTokenID finds an account link Secret by its token's public ID (TokenIDLabel):
 	// the acceptance server counts a link against its per-link limit only when the ID is real.
-	SecretTokenIDIndex = "secret.tokenID"
+	SecretTokenID = "secret.tokenID"
 )
 
 // NormalizeEmail is the one comparison form of an address: lower-cased. Plus-aliases are kept:
@@ -64,14 +64,14 @@ func NormalizeEmail(email membershipv1alpha1.EmailAddress) string {
 	return strings.ToLower(string(email))
 }
 
-// StoreEmailKey is the MemberStoreEmailIndex key of an address in a Store.
+// StoreEmailKey is the MemberStoreEmail key of an address in a Store.
 func StoreEmailKey(store string, email membershipv1alpha1.EmailAddress) string {
 	return store + "/" + NormalizeEmail(email)
 }
 
-// SetupIndexes registers every field index with the manager's cache. Call it once per manager,
+// Setup registers every field index with the manager's cache. Call it once per manager,
 // before the controllers start. tokenKey derives invitation link tokens (internal/tokenkey).
-func SetupIndexes(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
+func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 	if len(tokenKey) < 32 {
 		return errors.New("the token key must hold at least 32 bytes")
 	}
@@ -81,32 +81,32 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error 
 		field   string
 		extract client.IndexerFunc
 	}{
-		{&membershipv1alpha1.Member{}, MemberStoreIndex, func(o client.Object) []string {
+		{&membershipv1alpha1.Member{}, MemberStore, func(o client.Object) []string {
 			return []string{o.(*membershipv1alpha1.Member).Spec.StoreRef.Name}
 		}},
-		{&membershipv1alpha1.Member{}, MemberStoreEmailIndex, func(o client.Object) []string {
+		{&membershipv1alpha1.Member{}, MemberStoreEmail, func(o client.Object) []string {
 			m := o.(*membershipv1alpha1.Member)
 			return []string{StoreEmailKey(m.Spec.StoreRef.Name, m.Spec.Email)}
 		}},
-		{&membershipv1alpha1.Member{}, MemberEmailIndex, func(o client.Object) []string {
+		{&membershipv1alpha1.Member{}, MemberEmail, func(o client.Object) []string {
 			return []string{NormalizeEmail(o.(*membershipv1alpha1.Member).Spec.Email)}
 		}},
-		{&membershipv1alpha1.Invitation{}, InvitationStoreIndex, func(o client.Object) []string {
+		{&membershipv1alpha1.Invitation{}, InvitationStore, func(o client.Object) []string {
 			return []string{o.(*membershipv1alpha1.Invitation).Spec.StoreRef.Name}
 		}},
-		{&membershipv1alpha1.Invitation{}, InvitationEmailIndex, func(o client.Object) []string {
+		{&membershipv1alpha1.Invitation{}, InvitationEmail, func(o client.Object) []string {
 			return []string{NormalizeEmail(o.(*membershipv1alpha1.Invitation).Spec.Email)}
 		}},
-		{&membershipv1alpha1.Invitation{}, InvitationTokenIDIndex, func(o client.Object) []string {
+		{&membershipv1alpha1.Invitation{}, InvitationTokenID, func(o client.Object) []string {
 			return InvitationTokenIDs(o.(*membershipv1alpha1.Invitation), tokenKey)
 		}},
-		{&corev1.Secret{}, SecretTokenForIndex, func(o client.Object) []string {
+		{&corev1.Secret{}, SecretTokenFor, func(o client.Object) []string {
 			if member := o.GetLabels()[membershipv1alpha1.TokenForLabel]; member != "" {
 				return []string{member}
 			}
 			return nil
 		}},
-		{&corev1.Secret{}, SecretTokenIDIndex, func(o client.Object) []string {
+		{&corev1.Secret{}, SecretTokenID, func(o client.Object) []string {
 			if id := o.GetLabels()[membershipv1alpha1.TokenIDLabel]; id != "" && o.GetLabels()[membershipv1alpha1.TokenForLabel] != "" {
 				return []string{id}
 			}
@@ -127,7 +127,7 @@ func InvitationTokenIDs(inv *membershipv1alpha1.Invitation, tokenKey []byte) []s
 	for round := int32(0); round <= inv.Status.Resends; round++ {
 		tok, err := credentials.InvitationToken(tokenKey, string(inv.UID), round)
 		if err != nil {
-			return nil // a short key: SetupIndexes' caller refuses it before this runs
+			return nil // a short key: Setup' caller refuses it before this runs
 		}
 		ids = append(ids, tok.ID)
 	}

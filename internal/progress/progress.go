@@ -14,7 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+// Package progress is how a reconcile ends, for every controller: where the object stands for
+// GitOps tools (the kstatus conditions Reconciling and Stalled, and Ready settled to agree with
+// them) and which result and error it returns (Outcome).
+package progress
 
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -37,7 +40,7 @@ const (
 	Stalled
 )
 
-// SetProgress keeps the kstatus conditions Reconciling and Stalled in step with progress: the one
+// Set keeps the kstatus conditions Reconciling and Stalled in step with progress: the one
 // that applies is True with reason and message, the other is removed (as kstatus expects absent
 // conditions rather than False ones).
 //
@@ -53,7 +56,7 @@ const (
 // condition whose status ends where it was stored keeps its lastTransitionTime, however the
 // steps of this reconcile set it on the way (a step may say Ready=False that is settled to True
 // here). Otherwise a converged object would get a new time, and a status write, every reconcile.
-func SetProgress(conditions *[]metav1.Condition, stored []metav1.Condition, generation int64, progress Progress, reason, message string) {
+func Set(conditions *[]metav1.Condition, stored []metav1.Condition, generation int64, progress Progress, reason, message string) {
 	defer func() { keepTransitionTimes(*conditions, stored) }()
 	defer settleReady(conditions, generation, progress, reason, message)
 	set := func(conditionType string) {
@@ -74,7 +77,7 @@ func SetProgress(conditions *[]metav1.Condition, stored []metav1.Condition, gene
 	}
 }
 
-// settleReady makes Ready's status agree with progress (see SetProgress).
+// settleReady makes Ready's status agree with progress (see Set).
 func settleReady(conditions *[]metav1.Condition, generation int64, progress Progress, reason, message string) {
 	ready := meta.FindStatusCondition(*conditions, membershipv1alpha1.ConditionReady)
 	want := metav1.ConditionTrue

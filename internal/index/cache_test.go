@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller_test
+package index_test
 
 import (
 	"context"
@@ -32,7 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/test/devenv"
 )
 
@@ -72,7 +72,7 @@ var _ = Describe("the manager's cache", func() {
 		other.Labels = map[string]string{membershipv1alpha1.ManagedByLabel: "helm"}
 		Expect(c.Create(ctx, other)).To(Succeed())
 
-		opts := controller.CacheOptions()
+		opts := index.CacheOptions()
 		opts.Scheme = scheme.Scheme
 		informers, err := cache.New(cfg, opts)
 		Expect(err).NotTo(HaveOccurred())

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package progress
 
 import (
 	"testing"
@@ -29,16 +29,16 @@ import (
 func TestSetProgressKeepsOneOfReconcilingAndStalled(t *testing.T) {
 	g := NewWithT(t)
 	conditions := make([]metav1.Condition, 0, 2)
-	SetProgress(&conditions, nil, 3, Reconciling, "Sending", "sending")
+	Set(&conditions, nil, 3, Reconciling, "Sending", "sending")
 	g.Expect(meta.IsStatusConditionTrue(conditions, membershipv1alpha1.ConditionReconciling)).To(BeTrue())
 	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionStalled)).To(BeNil())
 	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReconciling).ObservedGeneration).To(Equal(int64(3)))
 
-	SetProgress(&conditions, nil, 3, Stalled, "MemberLimitReached", "full")
+	Set(&conditions, nil, 3, Stalled, "MemberLimitReached", "full")
 	g.Expect(meta.IsStatusConditionTrue(conditions, membershipv1alpha1.ConditionStalled)).To(BeTrue())
 	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReconciling)).To(BeNil())
 
-	SetProgress(&conditions, nil, 3, Current, "", "")
+	Set(&conditions, nil, 3, Current, "", "")
 	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionStalled)).To(BeNil(), "kstatus wants them absent, not False")
 	g.Expect(meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReconciling)).To(BeNil())
 }
@@ -73,7 +73,7 @@ func TestSetProgressSettlesReady(t *testing.T) {
 			if tc.progress == Stalled {
 				message = tc.reason + " message"
 			}
-			SetProgress(&conditions, nil, 1, tc.progress, tc.reason, message)
+			Set(&conditions, nil, 1, tc.progress, tc.reason, message)
 			got := meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReady)
 			g.Expect(got).NotTo(BeNil())
 			g.Expect(got.Status).To(Equal(tc.wantStatus))
@@ -83,12 +83,12 @@ func TestSetProgressSettlesReady(t *testing.T) {
 	}
 	g := NewWithT(t)
 	var none []metav1.Condition
-	SetProgress(&none, nil, 1, Current, "", "")
+	Set(&none, nil, 1, Current, "", "")
 	g.Expect(none).To(BeEmpty(), "Current with no Ready yet leaves it to the controller")
 }
 
 // A converged object's reconcile may set Ready=False on the way (a step that says "awaiting
-// the owner") before SetProgress settles it to True: its lastTransitionTime stays the stored
+// the owner") before Set settles it to True: its lastTransitionTime stays the stored
 // one, so the status is unchanged and nothing is written (test/e2e's quiescence spec).
 func TestSetProgressKeepsTheStoredTransitionTime(t *testing.T) {
 	g := NewWithT(t)
@@ -97,10 +97,10 @@ func TestSetProgressKeepsTheStoredTransitionTime(t *testing.T) {
 	conditions := append([]metav1.Condition(nil), stored...)
 	meta.SetStatusCondition(&conditions, metav1.Condition{Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 		Reason: "AwaitingOwnerActivation", Message: "waiting"})
-	SetProgress(&conditions, stored, 0, Current, "", "")
+	Set(&conditions, stored, 0, Current, "", "")
 	g.Expect(conditions).To(Equal(stored))
 
-	SetProgress(&conditions, stored, 0, Stalled, "Conflict", "stuck")
+	Set(&conditions, stored, 0, Stalled, "Conflict", "stuck")
 	ready := meta.FindStatusCondition(conditions, membershipv1alpha1.ConditionReady)
 	g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 	g.Expect(ready.LastTransitionTime).NotTo(Equal(metav1.Unix(1000, 0)), "a real change gets its own time")

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package invitation
+package invitationpolicy
 
 import (
 	"context"
@@ -22,10 +22,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/controller"
+	"github.com/storeops/member-operator/internal/index"
 )
 
-// Check reads, from reader (the manager's cache, with the indexes of controller.SetupIndexes),
+// Check reads, from reader (the manager's cache, with the indexes of index.Setup),
 // what could make inv impossible to honour, and returns Refusal's verdict. The controller calls it
 // before every send and the admission webhook at apply time: one rule, two places, because a
 // webhook can be bypassed or down. store is nil when it does not exist.
@@ -37,14 +37,14 @@ func Check(ctx context.Context, reader client.Reader, inv *membershipv1alpha1.In
 	}
 	var sameEmail membershipv1alpha1.MemberList
 	if err := reader.List(ctx, &sameEmail, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{controller.MemberStoreEmailIndex: controller.StoreEmailKey(store.Name, inv.Spec.Email)}); err != nil {
+		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, inv.Spec.Email)}); err != nil {
 		return "", "", err
 	}
 	var otherStores []membershipv1alpha1.Member
 	if exclusive {
 		var all membershipv1alpha1.MemberList
 		if err := reader.List(ctx, &all, client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.MemberEmailIndex: controller.NormalizeEmail(inv.Spec.Email)}); err != nil {
+			client.MatchingFields{index.MemberEmail: index.NormalizeEmail(inv.Spec.Email)}); err != nil {
 			return "", "", err
 		}
 		for _, m := range all.Items {
@@ -57,12 +57,12 @@ func Check(ctx context.Context, reader client.Reader, inv *membershipv1alpha1.In
 	if store.Spec.MemberLimit > 0 {
 		var members membershipv1alpha1.MemberList
 		if err := reader.List(ctx, &members, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.MemberStoreIndex: store.Name}); err != nil {
+			client.MatchingFields{index.MemberStore: store.Name}); err != nil {
 			return "", "", err
 		}
 		var invitations membershipv1alpha1.InvitationList
 		if err := reader.List(ctx, &invitations, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{controller.InvitationStoreIndex: store.Name}); err != nil {
+			client.MatchingFields{index.InvitationStore: store.Name}); err != nil {
 			return "", "", err
 		}
 		seats = SeatsTaken(inv, members.Items, invitations.Items)

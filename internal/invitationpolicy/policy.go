@@ -1,0 +1,180 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package invitationpolicy holds the rules about Invitations that several writers share: which
+// invitation may be sent (Refusal, Check), who counts against a Store's member limit, which
+// invitations are a Store's own owner invitations, and how long a link works. The Invitation and
+// Store controllers, the acceptance server and the admission webhook all call these; none of them
+// imports another to do so.
+package invitationpolicy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// DefaultTTL is the link lifetime when a Store does not set spec.invitationTTL.
+const DefaultTTL = 7 * 24 * time.Hour
+
+// LinkTTL is how long a Store's invitation links work (spec.invitationTTL, 7 days by default).
+func LinkTTL(store *membershipv1alpha1.Store) time.Duration {
+	if store.Spec.InvitationTTL != nil && store.Spec.InvitationTTL.Duration > 0 {
+		return store.Spec.InvitationTTL.Duration
+	}
+	return DefaultTTL
+}
+
+// Refusal is why an invitation cannot be sent, or "" when it can. store is nil when missing;
+// sameStore holds the Store's Members with the invited address; otherStores the Members with that
+// address in other Stores; seatsTaken what counts against the Store's memberLimit before this
+// invitation.
+func Refusal(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
+	sameStore, otherStores []membershipv1alpha1.Member, seatsTaken int, exclusive bool) (reason, message string) {
+	if GrantsOwnerWithoutStore(inv) {
+		return membershipv1alpha1.ReasonOwnerRoleNotAllowed, "spec.roles: owner is given only by the Store " +
+			"(spec.owner: activation and ownership transfer); invite with admin instead"
+	}
+	if store == nil {
+		return membershipv1alpha1.ReasonStoreNotFound, fmt.Sprintf("Store %q does not exist in namespace %q",
+			inv.Spec.StoreRef.Name, inv.Namespace)
+	}
+	if OwnerPurpose(inv) != "" {
+		// The owner's own: the owner Member has this address during activation, the new owner may
+		// already be a Member (removed when the transfer completes), and the owner takes no seat.
+		if !OwnerInvitationWanted(inv, store) {
+			return membershipv1alpha1.ReasonOwnerRoleNotAllowed, fmt.Sprintf(
+				"Store %q no longer names %s as its owner (spec.owner.email)", store.Name, inv.Spec.Email)
+		}
+		return "", ""
+	}
+	for _, m := range sameStore {
+		if m.DeletionTimestamp.IsZero() && strings.EqualFold(string(m.Spec.Email), string(inv.Spec.Email)) {
+			return membershipv1alpha1.ReasonAlreadyMember, fmt.Sprintf("%s is already Member %q of Store %q",
+				inv.Spec.Email, m.Name, store.Name)
+		}
+	}
+	if exclusive {
+		for _, m := range otherStores {
+			if m.DeletionTimestamp.IsZero() && strings.EqualFold(string(m.Spec.Email), string(inv.Spec.Email)) {
+				// The other Store is not named: it may belong to another tenant.
+				return membershipv1alpha1.ReasonMemberOfAnotherStore, fmt.Sprintf(
+					"%s already belongs to another Store and the operator runs with --exclusive-membership", inv.Spec.Email)
+			}
+		}
+	}
+	if limit := int(store.Spec.MemberLimit); limit > 0 && seatsTaken >= limit {
+		return membershipv1alpha1.ReasonMemberLimitReached, fmt.Sprintf(
+			"Store %q has memberLimit %d and %d seats are taken by members and pending invitations", store.Name, limit, seatsTaken)
+	}
+	return "", ""
+}
+
+// SeatsTaken counts what stands before inv against its Store's memberLimit: the Store's Members
+// except the owner and those in Conflict or being deleted, the invitations already being sent or
+// sent, and (first come, first served) those still waiting for a seat that were created before
+// inv. Two invitations that arrive together thus agree on which one gets the last seat.
+func SeatsTaken(inv *membershipv1alpha1.Invitation, members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) int {
+	taken := 0
+	for _, m := range members {
+		if !m.DeletionTimestamp.IsZero() || m.Status.Phase == membershipv1alpha1.MemberConflict || membershipv1alpha1.HasOwnerRole(m.Spec.Roles) {
+			continue
+		}
+		taken++
+	}
+	for i := range invitations {
+		other := &invitations[i]
+		if other.UID == inv.UID || !other.DeletionTimestamp.IsZero() || membershipv1alpha1.HasOwnerRole(other.Spec.Roles) {
+			continue
+		}
+		switch other.Status.Phase {
+		case membershipv1alpha1.InvitationPending, membershipv1alpha1.InvitationSent:
+			taken++
+		case "":
+			if createdBefore(other, inv) {
+				taken++
+			}
+		case membershipv1alpha1.InvitationFailed:
+			if FailedFor(other, membershipv1alpha1.ReasonMemberLimitReached) && createdBefore(other, inv) {
+				taken++
+			}
+		}
+	}
+	return taken
+}
+
+func createdBefore(a, b *membershipv1alpha1.Invitation) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// FailedFor reports whether the Invitation was refused (Failed) for reason.
+func FailedFor(inv *membershipv1alpha1.Invitation, reason string) bool {
+	if inv.Status.Phase != membershipv1alpha1.InvitationFailed {
+		return false
+	}
+	for _, c := range inv.Status.Conditions {
+		if c.Type == membershipv1alpha1.ConditionReady {
+			return c.Reason == reason
+		}
+	}
+	return false
+}
+
+// GrantsOwnerWithoutStore reports whether inv carries the owner role without being the operator's
+// own owner invitation (one controlled by its Store and marked as an activation or a transfer).
+// Such an invitation must never be sent or accepted: whoever may create Invitations could
+// otherwise make anyone an owner. (The admission webhook refuses it at apply time; an owner
+// reference can be written by anyone, so OwnerInvitationWanted also checks the address.)
+func GrantsOwnerWithoutStore(inv *membershipv1alpha1.Invitation) bool {
+	if !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) {
+		return false
+	}
+	ref := metav1.GetControllerOf(inv)
+	return ref == nil || ref.Kind != "Store" || ref.APIVersion != membershipv1alpha1.GroupVersion.String() ||
+		ref.Name != inv.Spec.StoreRef.Name || ownerPurposeAnnotation(inv) == ""
+}
+
+// OwnerPurpose is what an owner invitation is for (membershipv1alpha1.OwnerActivation or
+// OwnerTransfer), or "" when inv is not its Store's own owner invitation.
+func OwnerPurpose(inv *membershipv1alpha1.Invitation) string {
+	if !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) || GrantsOwnerWithoutStore(inv) {
+		return ""
+	}
+	return ownerPurposeAnnotation(inv)
+}
+
+func ownerPurposeAnnotation(inv *membershipv1alpha1.Invitation) string {
+	switch p := inv.Annotations[membershipv1alpha1.OwnerInvitationAnnotation]; p {
+	case membershipv1alpha1.OwnerActivation, membershipv1alpha1.OwnerTransfer:
+		return p
+	}
+	return ""
+}
+
+// OwnerInvitationWanted reports whether store still wants its owner invitation inv: controlled by
+// this very Store (its UID) and addressed to the owner its spec names now. One it no longer wants
+// (the spec was reverted or changed again) is never sent or accepted.
+func OwnerInvitationWanted(inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store) bool {
+	return store != nil && OwnerPurpose(inv) != "" && metav1.IsControlledBy(inv, store) &&
+		strings.EqualFold(string(inv.Spec.Email), string(store.Spec.Owner.Email))
+}

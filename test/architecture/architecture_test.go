@@ -1,0 +1,116 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package architecture holds the layering rules of docs/developing.md as a test over the real
+// import graph (go list): controllers share rules through packages below them, never by
+// importing each other, and the acceptance server and the webhooks import no controller.
+package architecture
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+)
+
+const module = "github.com/storeops/member-operator/"
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+// packages lists every package of the module with its direct imports and all its dependencies
+// (test files excluded: a test may reach anywhere).
+func packages(t *testing.T) map[string]pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", "./...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			t.Fatalf("go list: %v: %s", err, exit.Stderr)
+		}
+		t.Fatalf("go list: %v", err)
+	}
+	all := map[string]pkg{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		all[strings.TrimPrefix(p.ImportPath, module)] = p
+	}
+	return all
+}
+
+func ours(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if strings.HasPrefix(p, module) {
+			out = append(out, strings.TrimPrefix(p, module))
+		}
+	}
+	return out
+}
+
+func isController(p string) bool {
+	return p == "internal/controller" || strings.HasPrefix(p, "internal/controller/")
+}
+
+func TestLayering(t *testing.T) {
+	all := packages(t)
+	if len(all) < 10 {
+		t.Fatalf("go list found %d packages", len(all))
+	}
+	for name, p := range all {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			imports, deps := ours(p.Imports), ours(p.Deps)
+			if isController(name) {
+				for _, i := range imports {
+					g.Expect(isController(i)).To(BeFalse(), "%s imports the controller %s: share the rule through a package below both", name, i)
+				}
+			}
+			if strings.HasPrefix(name, "api/") {
+				for _, i := range imports {
+					g.Expect(i).NotTo(HavePrefix("internal/"), "the API imports %s", i)
+				}
+			}
+			switch {
+			case strings.HasPrefix(name, "internal/credentials"), strings.HasPrefix(name, "internal/mail"),
+				strings.HasPrefix(name, "internal/accept"), strings.HasPrefix(name, "internal/webhook"),
+				strings.HasPrefix(name, "internal/index"), strings.HasPrefix(name, "internal/progress"),
+				strings.HasPrefix(name, "internal/invitationpolicy"), strings.HasPrefix(name, "internal/seats"):
+				for _, d := range deps {
+					g.Expect(isController(d)).To(BeFalse(), "%s depends on the controller %s", name, d)
+				}
+			}
+		})
+	}
+	// The rules above are only worth something if they see the packages they are about.
+	NewWithT(t).Expect(all).To(And(HaveKey("internal/accept"), HaveKey("internal/webhook"), HaveKey("internal/controller/store"),
+		HaveKey("internal/controller/invitation"), HaveKey("internal/controller/member"), HaveKey("api/v1alpha1")))
+}
