@@ -205,7 +205,8 @@ release: manifests kustomize helm krew ## Build every release artifact into dist
 	@KREW_ROOT="$$(mktemp -d)" && trap 'rm -rf "$$KREW_ROOT"' EXIT && export KREW_ROOT && \
 		"$(KREW)" install --manifest="$(RELEASE_DIR)/store.yaml" \
 			--archive="$(RELEASE_DIR)/kubectl-store_$(VERSION)_linux_amd64.tar.gz" >/dev/null 2>&1 && \
-		"$$KREW_ROOT/bin/kubectl-store" version | tee /dev/stderr | grep -q "^kubectl-store $(VERSION) " && \
+		installed="$$("$$KREW_ROOT/bin/kubectl-store" version)" && echo "$$installed" && \
+		case "$$installed" in "kubectl-store $(VERSION) "*) ;; *) echo "krew installed another version"; exit 1;; esac && \
 		echo "krew installed the plugin from $(RELEASE_DIR)/store.yaml"
 
 .PHONY: image-check
