@@ -184,3 +184,18 @@ type StoreList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Store `json:"items"`
 }
+
+// NotificationAddress is where a Store's notices (a member joined, ...) go: spec.notificationEmail
+// when set; otherwise the address recorded in status at the first reconcile (the owner's then),
+// which does not follow later owner changes; the owner's before that. The Store controller
+// records it and the acceptance server sends to it: one rule for both.
+func (s *Store) NotificationAddress() EmailAddress {
+	switch {
+	case s.Spec.NotificationEmail != "":
+		return s.Spec.NotificationEmail
+	case s.Status.NotificationEmail != "":
+		return s.Status.NotificationEmail
+	default:
+		return s.Spec.Owner.Email
+	}
+}

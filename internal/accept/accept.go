@@ -18,7 +18,6 @@ package accept
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -384,7 +383,7 @@ func (s *Server) finish(ctx context.Context, inv *membershipv1alpha1.Invitation,
 		inv.Status.Member = member
 		meta.SetStatusCondition(&inv.Status.Conditions, metav1.Condition{
 			Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: membershipv1alpha1.ReasonAccepted,
-			Message: fmt.Sprintf("Accepted; the invitee is Member %q", member), ObservedGeneration: inv.Generation,
+			Message: invitationpolicy.AcceptedMessage(member), ObservedGeneration: inv.Generation,
 		})
 		if err := s.Client.Status().Patch(ctx, inv, client.MergeFrom(base)); err != nil {
 			return err
@@ -400,13 +399,7 @@ func (s *Server) finish(ctx context.Context, inv *membershipv1alpha1.Invitation,
 // not undo the acceptance: it is logged and shown as a Warning event on the Invitation.
 func (s *Server) notifyJoined(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
 	member *membershipv1alpha1.Member, now time.Time) {
-	to := string(store.Status.NotificationEmail)
-	if to == "" {
-		to = string(store.Spec.NotificationEmail)
-	}
-	if to == "" {
-		to = string(store.Spec.Owner.Email)
-	}
+	to := string(store.NotificationAddress())
 	roles := make([]string, 0, len(inv.Spec.Roles))
 	for _, r := range inv.Spec.Roles {
 		roles = append(roles, string(r))

@@ -43,7 +43,6 @@ const (
 	EventPasswordChanged         = "PasswordChanged"
 	EventPasswordResetRequested  = "PasswordResetRequested"
 	EventPasswordEmailFailed     = "PasswordEmailFailed"
-	DefaultPasswordResetTTL      = time.Hour
 	passwordChangedMessageIDStem = "password-changed-"
 )
 
@@ -151,7 +150,7 @@ func (s *Server) setPassword(ctx context.Context, acct *account, password string
 // issueReset stores a new single-use reset link for the account (only its hash, in a Secret the
 // Member owns, expiring after ResetTTL) and emails it.
 func (s *Server) issueReset(ctx context.Context, acct *account) error {
-	expires := s.Clock.Now().Add(s.resetTTL()).UTC().Truncate(time.Second)
+	expires := accounttoken.ExpiresAt(s.Clock.Now(), s.PasswordResetTTL)
 	tok, secret, err := accounttoken.Issue(ctx, s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
 		membershipv1alpha1.PurposePasswordReset, expires)
 	if err != nil {
@@ -196,13 +195,6 @@ func (s *Server) sendAsyncTo(acct *account, to string, kind mail.Kind, data any,
 				"Could not send the %s email: %v", kind, err)
 		}
 	}()
-}
-
-func (s *Server) resetTTL() time.Duration {
-	if s.PasswordResetTTL > 0 {
-		return s.PasswordResetTTL
-	}
-	return DefaultPasswordResetTTL
 }
 
 // resolveAccountToken finds the account of a link of purpose and whether the link still works: the Secret

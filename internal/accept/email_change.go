@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -111,7 +110,7 @@ func (s *Server) requestEmailChange(ctx context.Context, acct *account, newEmail
 		membershipv1alpha1.PurposeEmailChange, membershipv1alpha1.PurposeEmailChangeCancel); err != nil {
 		return err
 	}
-	expires := s.Clock.Now().Add(s.resetTTL()).UTC().Truncate(time.Second)
+	expires := accounttoken.ExpiresAt(s.Clock.Now(), s.PasswordResetTTL)
 	confirm, confirmSecret, err := accounttoken.Issue(ctx, s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
 		membershipv1alpha1.PurposeEmailChange, expires, membershipv1alpha1.NewEmailAnnotation, newEmail)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"unicode"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 )
 
 // Pure decisions of the acceptance server, table-tested in policy_test.go.
@@ -139,7 +140,7 @@ func linkState(inv *membershipv1alpha1.Invitation, current bool, now time.Time) 
 	if !inv.DeletionTimestamp.IsZero() || !current {
 		return OutcomeNoLongerValid
 	}
-	if inv.Status.ExpiresAt != nil && !now.Before(inv.Status.ExpiresAt.Time) {
+	if expired, _ := invitationpolicy.LinkExpired(inv, now); expired {
 		return OutcomeNoLongerValid // past its time, even before the controller marks it
 	}
 	// Sent, or Pending while a retry of the very email this link came in is under way.

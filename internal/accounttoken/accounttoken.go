@@ -107,6 +107,19 @@ func Find(ctx context.Context, reader client.Reader, raw, purpose string, now ti
 	return secret, Valid, nil
 }
 
+// DefaultTTL is how long an account link (password reset, email change, 2FA enrolment) works
+// when --password-reset-ttl does not say.
+const DefaultTTL = time.Hour
+
+// ExpiresAt is when a link issued at now works until: ttl after now (DefaultTTL when ttl is 0),
+// to the second, as the annotation, the email and the event all state it.
+func ExpiresAt(now time.Time, ttl time.Duration) time.Time {
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	return now.Add(ttl).UTC().Truncate(time.Second)
+}
+
 // HasExpired reports whether a token Secret's link has expired at now (a missing or garbled expiry
 // counts as expired).
 func HasExpired(secret *corev1.Secret, now time.Time) bool {

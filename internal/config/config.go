@@ -33,6 +33,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/credentials"
@@ -52,7 +53,7 @@ const (
 // Defaults of the flags that have one.
 const (
 	DefaultAcceptBindAddress = ":8082"
-	DefaultPasswordResetTTL  = time.Hour
+	DefaultPasswordResetTTL  = accounttoken.DefaultTTL
 	DefaultBcryptCost        = 12
 	// DefaultRemovalNoticeTimeout: a deletion waits this long for the access-removed email.
 	DefaultRemovalNoticeTimeout = member.DefaultRemovalNoticeTimeout

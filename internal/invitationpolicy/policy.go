@@ -42,6 +42,32 @@ func LinkTTL(store *membershipv1alpha1.Store) time.Duration {
 	return DefaultTTL
 }
 
+// LinkExpiresAt is when a link emailed at now stops working: the Store's TTL after now, to the
+// second as the API stores it. The email states it and status.expiresAt records it: one value.
+func LinkExpiresAt(store *membershipv1alpha1.Store, now time.Time) time.Time {
+	return now.Truncate(time.Second).Add(LinkTTL(store))
+}
+
+// LinkExpired decides whether inv's link has expired at now (status.expiresAt has passed), and
+// otherwise how long it has left. The controller marks an invitation Expired by it and the
+// acceptance server refuses a link by it, even before the controller has marked it. An
+// invitation without an expiry (not sent yet) has not expired.
+func LinkExpired(inv *membershipv1alpha1.Invitation, now time.Time) (expired bool, left time.Duration) {
+	if inv.Status.ExpiresAt == nil {
+		return false, 0
+	}
+	left = inv.Status.ExpiresAt.Sub(now)
+	if left <= 0 {
+		return true, 0
+	}
+	return false, left
+}
+
+// AcceptedMessage is the Ready message of an accepted invitation, whoever records it.
+func AcceptedMessage(member string) string {
+	return fmt.Sprintf("Accepted; the invitee is Member %q", member)
+}
+
 // Refusal is why an invitation cannot be sent, or "" when it can. store is nil when missing;
 // sameStore holds the Store's Members with the invited address; otherStores the Members with that
 // address in other Stores; seatsTaken what counts against the Store's memberLimit before this

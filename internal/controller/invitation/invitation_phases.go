@@ -179,7 +179,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonTokenSecretConflict, err.Error())
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
-	lifetime := invitationpolicy.LinkTTL(store)
+	expires := invitationpolicy.LinkExpiresAt(store, r.Clock.Now())
 	roles := make([]string, 0, len(inv.Spec.Roles))
 	for _, role := range inv.Spec.Roles {
 		roles = append(roles, string(role))
@@ -193,7 +193,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	}
 	content, err := mail.Render(kind, string(store.Spec.Locale), mail.InvitationData{
 		StoreName: string(store.Spec.DisplayName), InvitedBy: string(inv.Spec.InvitedBy), Email: string(inv.Spec.Email),
-		Roles: roles, Message: inv.Spec.Message, AcceptURL: r.acceptURL(tok), ExpiresAt: r.Clock.Now().Add(lifetime),
+		Roles: roles, Message: inv.Spec.Message, AcceptURL: r.acceptURL(tok), ExpiresAt: expires,
 	})
 	if err != nil {
 		return ctrl.Result{}, err
@@ -239,7 +239,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	metrics.InvitationsSent.WithLabelValues(inv.Namespace).Inc()
 	// Second precision, as the API stores it, so the requeue and the stored expiresAt agree.
 	sentAt := metav1.NewTime(now.Truncate(time.Second))
-	expiresAt := metav1.NewTime(sentAt.Add(lifetime))
+	expiresAt := metav1.NewTime(expires) // what the email said
 	inv.Status.Phase = membershipv1alpha1.InvitationSent
 	inv.Status.SentAt, inv.Status.ExpiresAt, inv.Status.NextAttemptAt = &sentAt, &expiresAt, nil
 	msg = fmt.Sprintf("Invitation email accepted by the SMTP server (attempt %d); the link works until %s",
@@ -394,7 +394,7 @@ func setFinishedConditions(inv *membershipv1alpha1.Invitation) {
 	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationAccepted:
 		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionTrue, membershipv1alpha1.ReasonAccepted,
-			fmt.Sprintf("Accepted; the invitee is Member %q", inv.Status.Member))
+			invitationpolicy.AcceptedMessage(inv.Status.Member))
 	case membershipv1alpha1.InvitationExpired:
 		at := "its expiry time"
 		if inv.Status.ExpiresAt != nil {

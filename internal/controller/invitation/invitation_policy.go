@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/progress"
 )
 
@@ -39,14 +40,10 @@ const (
 // expiry decides whether a sent invitation's link has expired at now, and otherwise how long
 // until it does, which is when the controller asks to be called again: no polling.
 func expiry(inv *membershipv1alpha1.Invitation, now time.Time) (expired bool, requeueAfter time.Duration) {
-	if inv.Status.Phase != membershipv1alpha1.InvitationSent || inv.Status.ExpiresAt == nil {
+	if inv.Status.Phase != membershipv1alpha1.InvitationSent {
 		return false, 0
 	}
-	left := inv.Status.ExpiresAt.Sub(now)
-	if left <= 0 {
-		return true, 0
-	}
-	return false, left
+	return invitationpolicy.LinkExpired(inv, now)
 }
 
 // deliveryWait is how long an unsent invitation must still wait for its next delivery attempt

@@ -39,10 +39,9 @@ import (
 
 // Event reasons of the administrator annotations.
 const (
-	EventPasswordResetSent  = "PasswordResetSent"
-	EventTwoFactorReset     = "TwoFactorReset"
-	EventResetIgnored       = "ResetIgnored"
-	DefaultPasswordResetTTL = time.Hour
+	EventPasswordResetSent = "PasswordResetSent"
+	EventTwoFactorReset    = "TwoFactorReset"
+	EventResetIgnored      = "ResetIgnored"
 )
 
 // resetAction is what a value of an administrator annotation asks for.
@@ -169,7 +168,7 @@ func (r *Reconciler) sendPasswordReset(ctx context.Context, member *membershipv1
 		membershipv1alpha1.PurposeEmailChangeCancel, membershipv1alpha1.PurposeTwoFactorEnrolment); err != nil {
 		return err
 	}
-	expires := r.Clock.Now().Add(r.resetTTL()).UTC().Truncate(time.Second)
+	expires := accounttoken.ExpiresAt(r.Clock.Now(), r.PasswordResetTTL)
 	tok, secret, err := accounttoken.Issue(ctx, r.Client, r.Scheme, r.Random, member, store.Name, membershipv1alpha1.PurposePasswordReset, expires)
 	if err != nil {
 		return err
@@ -207,7 +206,7 @@ func (r *Reconciler) resetTwoFactor(ctx context.Context, member *membershipv1alp
 	if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, member, membershipv1alpha1.PurposeTwoFactorEnrolment); err != nil {
 		return err
 	}
-	expires := r.Clock.Now().Add(r.resetTTL()).UTC().Truncate(time.Second)
+	expires := accounttoken.ExpiresAt(r.Clock.Now(), r.PasswordResetTTL)
 	tok, secret, err := accounttoken.Issue(ctx, r.Client, r.Scheme, r.Random, member, store.Name, membershipv1alpha1.PurposeTwoFactorEnrolment, expires)
 	if err != nil {
 		return err
@@ -243,11 +242,4 @@ func (r *Reconciler) sendAccountEmail(ctx context.Context, member *membershipv1a
 
 func (r *Reconciler) link(path string, tok credentials.Token) string {
 	return strings.TrimRight(r.PublicURL, "/") + path + "?token=" + url.QueryEscape(tok.String())
-}
-
-func (r *Reconciler) resetTTL() time.Duration {
-	if r.PasswordResetTTL > 0 {
-		return r.PasswordResetTTL
-	}
-	return DefaultPasswordResetTTL
 }

@@ -33,12 +33,12 @@ func TestNotificationEmailIsFixedAtFirstReconcileUnlessTheSpecSetsIt(t *testing.
 	g := NewWithT(t)
 	store := &membershipv1alpha1.Store{}
 	store.Spec.Owner.Email = "alice@example.com"
-	g.Expect(notificationEmail(store)).To(Equal(membershipv1alpha1.EmailAddress("alice@example.com")), "the owner's, at first")
-	store.Status.NotificationEmail = notificationEmail(store)
+	g.Expect(store.NotificationAddress()).To(Equal(membershipv1alpha1.EmailAddress("alice@example.com")), "the owner's, at first")
+	store.Status.NotificationEmail = store.NotificationAddress()
 	store.Spec.Owner.Email = "bob@example.com"
-	g.Expect(notificationEmail(store)).To(Equal(membershipv1alpha1.EmailAddress("alice@example.com")), "not following the owner")
+	g.Expect(store.NotificationAddress()).To(Equal(membershipv1alpha1.EmailAddress("alice@example.com")), "not following the owner")
 	store.Spec.NotificationEmail = "ops@example.com"
-	g.Expect(notificationEmail(store)).To(Equal(membershipv1alpha1.EmailAddress("ops@example.com")), "the spec wins")
+	g.Expect(store.NotificationAddress()).To(Equal(membershipv1alpha1.EmailAddress("ops@example.com")), "the spec wins")
 }
 
 func TestCountsExcludeTheOwnerDeletionsAndFinishedInvitations(t *testing.T) {

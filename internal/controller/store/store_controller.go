@@ -127,7 +127,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 	}()
 
-	store.Status.NotificationEmail = notificationEmail(store)
+	store.Status.NotificationEmail = store.NotificationAddress()
 	members, invitations, err := r.children(ctx, store)
 	if err != nil {
 		return ctrl.Result{}, err

@@ -34,19 +34,6 @@ import (
 // The decisions of the Store controller, as pure functions of their inputs, table-tested in
 // policy_test.go.
 
-// notificationEmail is spec.notificationEmail when set; otherwise the address recorded at the
-// first reconcile (the owner's then), which does not follow later owner changes.
-func notificationEmail(store *membershipv1alpha1.Store) membershipv1alpha1.EmailAddress {
-	switch {
-	case store.Spec.NotificationEmail != "":
-		return store.Spec.NotificationEmail
-	case store.Status.NotificationEmail != "":
-		return store.Status.NotificationEmail
-	default:
-		return store.Spec.Owner.Email
-	}
-}
-
 // counts are status.members (Members not being deleted, the owner excluded) and
 // status.pendingInvitations (Invitations being sent or sent, owner invitations excluded).
 func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (int32, int32) {

@@ -1,0 +1,31 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accounttoken
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+func TestExpiresAt(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 12, 2, 9, 0, 0, 900_000_000, time.FixedZone("CET", 3600))
+	g.Expect(ExpiresAt(now, 0)).To(Equal(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)), "an hour by default, in UTC, to the second")
+	g.Expect(ExpiresAt(now, 15*time.Minute)).To(Equal(time.Date(2026, 12, 2, 8, 15, 0, 0, time.UTC)))
+}

@@ -1,0 +1,59 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package invitationpolicy
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// The expiry the email states is the one stored and the one both readers decide by.
+func TestLinkExpiry(t *testing.T) {
+	g := NewWithT(t)
+	store := &membershipv1alpha1.Store{}
+	now := time.Date(2026, 12, 2, 9, 0, 0, 700_000_000, time.UTC)
+	g.Expect(LinkExpiresAt(store, now)).To(Equal(time.Date(2026, 12, 9, 9, 0, 0, 0, time.UTC)), "7 days, to the second")
+	store.Spec.InvitationTTL = &metav1.Duration{Duration: time.Minute}
+	expires := LinkExpiresAt(store, now)
+	g.Expect(expires).To(Equal(time.Date(2026, 12, 2, 9, 1, 0, 0, time.UTC)))
+
+	inv := &membershipv1alpha1.Invitation{}
+	expired, left := LinkExpired(inv, now)
+	g.Expect(expired).To(BeFalse(), "not sent, no expiry")
+	g.Expect(left).To(BeZero())
+	at := metav1.NewTime(expires)
+	inv.Status.ExpiresAt = &at
+	for _, tc := range []struct {
+		now         time.Time
+		wantExpired bool
+		wantLeft    time.Duration
+	}{
+		{expires.Add(-time.Second), false, time.Second},
+		{expires, true, 0},
+		{expires.Add(time.Hour), true, 0},
+	} {
+		expired, left := LinkExpired(inv, tc.now)
+		g.Expect(expired).To(Equal(tc.wantExpired), "at %s", tc.now)
+		g.Expect(left).To(Equal(tc.wantLeft))
+	}
+	g.Expect(AcceptedMessage("dave")).To(Equal(`Accepted; the invitee is Member "dave"`))
+}
