@@ -1,0 +1,259 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/ownsecret"
+)
+
+// The credential Secret: what the admin application reads. Issued from an accepted invitation
+// or spec.passwordSecretRef, written only to a Secret this Member controls.
+
+// issueCredentials creates or updates the credential Secret so that it matches the spec. The
+// password hash and TOTP secret are made once and then kept: a plain reconcile regenerates nothing.
+func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1alpha1.Member,
+	store *membershipv1alpha1.Store) (ctrl.Result, error) {
+	name := membershipv1alpha1.CredentialsSecretName(member.Name)
+	current, err := r.ownSecret(ctx, member, name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	retained, err := r.ownSecret(ctx, member, membershipv1alpha1.RetainedSecretName(member.Name))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	data, source := map[string][]byte{}, ""
+	switch {
+	case current != nil:
+		data, source = maps.Clone(current.Data), current.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
+	case retained != nil:
+		data, source = maps.Clone(retained.Data), retained.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
+	}
+	if data == nil {
+		data = map[string][]byte{}
+	}
+
+	var result ctrl.Result
+	rotated := false
+	if ref := member.Spec.PasswordSecretRef; ref != nil {
+		result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
+		pending, err := r.applySuppliedPassword(ctx, member, ref, data, &source, &rotated)
+		if err != nil || pending {
+			return result, err
+		}
+	} else if len(data[membershipv1alpha1.CredentialPasswordHash]) == 0 {
+		if inv := member.Annotations[membershipv1alpha1.InvitationAnnotation]; inv != "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
+			// The invitee chose a password on the acceptance page; the server writes its hash
+			// into the credential Secret, whose creation brings the Member back here. The owner's
+			// password only ever comes that way (the activation email), never generated.
+			setPending(member, membershipv1alpha1.ReasonAwaitingPassword, fmt.Sprintf(
+				"Waiting for the password chosen through Invitation %q", inv))
+			return ctrl.Result{}, nil
+		}
+		password, err := credentials.GeneratePassword(r.Random, credentials.GeneratedPasswordLength)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		hash, err := credentials.HashPassword(password, r.BcryptCost)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		data[membershipv1alpha1.CredentialPassword] = []byte(password)
+		data[membershipv1alpha1.CredentialPasswordHash] = hash
+	}
+
+	if err := r.setGrants(member, store, data); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.writeCredentials(ctx, member, store, current, retained, data, source, rotated); err != nil {
+		return ctrl.Result{}, err
+	}
+	if current != nil && (rotated || !bytes.Equal(current.Data[membershipv1alpha1.CredentialUsername], data[membershipv1alpha1.CredentialUsername])) {
+		// A password from Git that changed, or a login email an administrator changed: every
+		// link started before (reset, email change, 2FA enrolment) ends now.
+		if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, member); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	member.Status.Phase = membershipv1alpha1.MemberActive
+	member.Status.CredentialsSecret = name
+	if member.Status.JoinedAt == nil {
+		now := metav1.NewTime(r.Clock.Now())
+		member.Status.JoinedAt = &now
+	}
+	setConditions(member, metav1.ConditionTrue, membershipv1alpha1.ReasonActive,
+		fmt.Sprintf("Credentials are in Secret %s", name))
+	return result, nil
+}
+
+// setGrants puts the login, roles, permissions and 2FA enrolment into data. A TOTP secret is made
+// once; its URI is rebuilt from it, so it follows a changed email or store name.
+func (r *Reconciler) setGrants(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store, data map[string][]byte) error {
+	email := string(member.Spec.Email)
+	if twoFactorRequired(member) {
+		if len(data[membershipv1alpha1.CredentialTOTPSecret]) == 0 {
+			enrolment, err := credentials.NewTOTP(r.Random, string(store.Spec.DisplayName), email)
+			if err != nil {
+				return err
+			}
+			data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
+		}
+		data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(string(store.Spec.DisplayName), email,
+			string(data[membershipv1alpha1.CredentialTOTPSecret])))
+	} else {
+		delete(data, membershipv1alpha1.CredentialTOTPSecret)
+		delete(data, membershipv1alpha1.CredentialTOTPURI)
+	}
+	roles, permissions := rolesAndPermissions(member.Spec.Roles)
+	data[membershipv1alpha1.CredentialUsername] = []byte(email)
+	data[membershipv1alpha1.CredentialRoles] = []byte(roles)
+	data[membershipv1alpha1.CredentialPermissions] = []byte(permissions)
+
+	return nil
+}
+
+// writeCredentials creates the credential Secret or updates it when it differs from data, then
+// drops the retained copy a disabled Member left.
+func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
+	current, retained *corev1.Secret, data map[string][]byte, source string, rotated bool) error {
+	name := membershipv1alpha1.CredentialsSecretName(member.Name)
+	labels := map[string]string{
+		membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
+		membershipv1alpha1.StoreLabel:     store.Name,
+		membershipv1alpha1.MemberLabel:    member.Name,
+	}
+	switch {
+	case current == nil:
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: member.Namespace, Labels: labels},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       data,
+		}
+		if source != "" {
+			secret.Annotations = map[string]string{membershipv1alpha1.PasswordSourceAnnotation: source}
+		}
+		if err := r.createOwnSecret(ctx, member, secret); err != nil {
+			return err
+		}
+		if retained != nil {
+			r.Recorder.Eventf(member, secret, corev1.EventTypeNormal, EventAccessRestored, "IssueCredentials",
+				"Access restored: Secret %s re-created with the same password", name)
+		} else {
+			r.Recorder.Eventf(member, secret, corev1.EventTypeNormal, EventCredentialsIssued, "IssueCredentials",
+				"Credentials issued in Secret %s", name)
+		}
+	case !sameData(current.Data, data) || !hasLabels(current.Labels, labels) ||
+		current.Annotations[membershipv1alpha1.PasswordSourceAnnotation] != source:
+		updated := current.DeepCopy()
+		updated.Data = data
+		if updated.Labels == nil {
+			updated.Labels = map[string]string{}
+		}
+		maps.Copy(updated.Labels, labels)
+		if source != "" {
+			if updated.Annotations == nil {
+				updated.Annotations = map[string]string{}
+			}
+			updated.Annotations[membershipv1alpha1.PasswordSourceAnnotation] = source
+		}
+		if err := r.Update(ctx, updated); err != nil {
+			return err
+		}
+		if rotated {
+			r.Recorder.Eventf(member, updated, corev1.EventTypeNormal, EventPasswordRotated, "IssueCredentials",
+				"Password changed in the referenced Secret: new hash in Secret %s", name)
+		} else {
+			r.Recorder.Eventf(member, updated, corev1.EventTypeNormal, EventCredentialsUpdated, "IssueCredentials",
+				"Secret %s updated to match the spec (login, roles, permissions or 2FA)", name)
+		}
+	}
+	if retained != nil {
+		if _, err := ownsecret.Delete(ctx, r.Client, retained); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// applySuppliedPassword hashes the password from spec.passwordSecretRef into data when that
+// Secret changed since the hash was made (source records the version). It reports pending when
+// the Secret or key is missing or the password unusable, with the Member's status saying why.
+func (r *Reconciler) applySuppliedPassword(ctx context.Context, member *membershipv1alpha1.Member,
+	ref *membershipv1alpha1.SecretKeyReference, data map[string][]byte, source *string, rotated *bool) (bool, error) {
+	src := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: ref.Name}, src)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, err
+	}
+	password, ok := src.Data[ref.Key]
+	if err != nil || src.Labels[membershipv1alpha1.PasswordSourceLabel] != "true" || !ok {
+		// One message whatever is wrong, so that a Member cannot be used to learn whether some
+		// Secret exists or which keys it has.
+		r.pendingOnPasswordSecret(member, passwordSourceMissing(ref))
+		return true, nil
+	}
+	version := string(src.UID) + "/" + src.ResourceVersion
+	hash := data[membershipv1alpha1.CredentialPasswordHash]
+	if *source == version && len(hash) > 0 {
+		return false, nil // unchanged since the hash was made: no bcrypt work
+	}
+	if len(hash) == 0 || !credentials.VerifyPassword(hash, string(password)) {
+		newHash, err := credentials.HashPassword(string(password), r.BcryptCost)
+		if err != nil {
+			setPending(member, membershipv1alpha1.ReasonPasswordInvalid, fmt.Sprintf(
+				"the password in Secret %q key %q cannot be used: it must be 1 to 72 bytes", ref.Name, ref.Key))
+			return true, nil
+		}
+		*rotated = len(hash) > 0
+		data[membershipv1alpha1.CredentialPasswordHash] = newHash
+	}
+	delete(data, membershipv1alpha1.CredentialPassword) // the operator did not generate it
+	*source = version
+	return false, nil
+}
+
+// passwordSourceMissing is the one message for a spec.passwordSecretRef that cannot be read: no
+// such Secret, not opted in, or no such key.
+func passwordSourceMissing(ref *membershipv1alpha1.SecretKeyReference) string {
+	return fmt.Sprintf("no Secret %q labelled %s=true with key %q (spec.passwordSecretRef)",
+		ref.Name, membershipv1alpha1.PasswordSourceLabel, ref.Key)
+}
+
+func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, msg string) {
+	if member.Status.Phase != membershipv1alpha1.MemberPending ||
+		!meta.IsStatusConditionPresentAndEqual(member.Status.Conditions, membershipv1alpha1.ConditionCredentialsReady, metav1.ConditionFalse) {
+		r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordSecretNotFound, "IssueCredentials", "%s", msg)
+	}
+	setPending(member, membershipv1alpha1.ReasonPasswordSecretNotFound, msg)
+}
