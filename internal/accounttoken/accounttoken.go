@@ -123,8 +123,19 @@ func ExpiresAt(now time.Time, ttl time.Duration) time.Time {
 // HasExpired reports whether a token Secret's link has expired at now (a missing or garbled expiry
 // counts as expired).
 func HasExpired(secret *corev1.Secret, now time.Time) bool {
+	expired, _ := Expiry(secret, now)
+	return expired
+}
+
+// Expiry reads a token Secret's expiry: whether its link has expired at now (a missing or
+// garbled expiry counts as expired), and otherwise how long it has left. The acceptance server
+// refuses a link by it and the Member controller deletes expired links by it.
+func Expiry(secret *corev1.Secret, now time.Time) (expired bool, left time.Duration) {
 	at, err := time.Parse(time.RFC3339, secret.Annotations[membershipv1alpha1.ExpiresAtAnnotation])
-	return err != nil || !now.Before(at)
+	if err != nil || !now.Before(at) {
+		return true, 0
+	}
+	return false, at.Sub(now)
 }
 
 // Use spends a token: deleting its Secret, with its UID as precondition, against the API server

@@ -27,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/progress"
 )
 
@@ -131,12 +132,12 @@ func ownerRoleRefusal(m *membershipv1alpha1.Member, store *membershipv1alpha1.St
 // (0 when none is left).
 func tokenExpiry(secrets []corev1.Secret, now time.Time) (expired []*corev1.Secret, next time.Duration) {
 	for i := range secrets {
-		at, err := time.Parse(time.RFC3339, secrets[i].Annotations[membershipv1alpha1.ExpiresAtAnnotation])
-		if err != nil || !now.Before(at) {
+		gone, left := accounttoken.Expiry(&secrets[i], now)
+		if gone {
 			expired = append(expired, &secrets[i])
 			continue
 		}
-		if left := at.Sub(now); next == 0 || left < next {
+		if next == 0 || left < next {
 			next = left
 		}
 	}
