@@ -7,7 +7,10 @@ REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 # The commit's time, so images and archives built from one commit are byte-identical.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 VERSION_PKG = github.com/storeops/member-operator/internal/version
-LDFLAGS ?= -s -w -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).revision=$(REVISION)
+VERSION_LDFLAGS = -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).revision=$(REVISION)
+# Release binaries are stripped; the ones built for make dev, make bench and make build keep their
+# symbols for debuggers and profiles.
+LDFLAGS ?= -s -w $(VERSION_LDFLAGS)
 
 # Image URL to use all building/pushing image targets
 IMAGE_REPOSITORY ?= ghcr.io/storeops/member-operator
@@ -91,7 +94,7 @@ test: manifests generate fmt vet setup-envtest kustomize helm chromium ## Run al
 BENCH_ARGS ?=
 .PHONY: bench
 bench: manifests generate setup-envtest ## Run the benchmarks and print their table (also written to bin/bench/results.md).
-	go build -o "$(LOCALBIN)/manager" ./cmd/main.go
+	go build -ldflags "$(VERSION_LDFLAGS)" -o "$(LOCALBIN)/manager" ./cmd/main.go
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./test/bench --manager "$(LOCALBIN)/manager" --dir "$(LOCALBIN)/bench" $(BENCH_ARGS)
 
 # fuzz: each fuzz target for FUZZTIME (go test runs only one -fuzz target at a time). Their seed
@@ -144,11 +147,11 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration.
 
 .PHONY: build
 build: manifests generate fmt vet ## Build manager binary.
-	go build -ldflags "$(LDFLAGS)" -o bin/manager cmd/main.go
+	go build -ldflags "$(VERSION_LDFLAGS)" -o bin/manager cmd/main.go
 
 .PHONY: plugin
 plugin: ## Build the kubectl plugin into bin/kubectl-store (put bin/ on PATH: kubectl store ...).
-	go build -ldflags "$(LDFLAGS)" -o "$(LOCALBIN)/kubectl-store" ./cmd/kubectl-store
+	go build -ldflags "$(VERSION_LDFLAGS)" -o "$(LOCALBIN)/kubectl-store" ./cmd/kubectl-store
 
 # image: the manager's OCI image, built without a container daemon by hack/image (on
 # go-containerregistry): no base image to pull, user 65532, Mozilla's CA roots, no shell. Writes
@@ -227,7 +230,7 @@ DEV_DIR ?= $(LOCALBIN)/dev
 DEV_ARGS ?=
 .PHONY: dev
 dev: manifests generate setup-envtest ## Start a local control plane, mail catcher and the operator (Ctrl-C stops all).
-	go build -o "$(LOCALBIN)/manager" ./cmd/main.go
+	go build -ldflags "$(VERSION_LDFLAGS)" -o "$(LOCALBIN)/manager" ./cmd/main.go
 	go build -o "$(LOCALBIN)/devenv" ./hack/devenv
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" "$(LOCALBIN)/devenv" --dir "$(DEV_DIR)" --manager "$(LOCALBIN)/manager" \
 		--crd-dir config/crd/bases --kubectl bin/kubectl -- $(DEV_ARGS)
