@@ -24,6 +24,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -62,7 +63,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	case membershipv1alpha1.InvitationSent:
 		if invitationpolicy.GrantsOwnerWithoutStore(inv) { // roles may be edited after sending
 			reason, message := invitationpolicy.Refusal(inv, nil, nil, nil, 0, false)
-			return ctrl.Result{}, r.refuse(ctx, inv, reason, message)
+			return ctrl.Result{}, r.refuse(ctx, inv, status, reason, message)
 		}
 		expired, untilExpiry := expiry(inv, now)
 		if expired {
@@ -87,7 +88,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 		return ctrl.Result{}, err
 	}
 	if reason != "" {
-		return ctrl.Result{}, r.refuse(ctx, inv, reason, message)
+		return ctrl.Result{}, r.refuse(ctx, inv, status, reason, message)
 	}
 	if wait := deliveryWait(inv, now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
@@ -129,18 +130,14 @@ func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.I
 // is re-checked when its Store, the Store's Members or its invitations change. A missing Store is
 // not a refusal but a wait: GitOps tools apply in any order, so the invitation stays Pending
 // (Reconciling) until its Store is applied.
-func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitation, reason, message string) error {
-	if err := r.deleteToken(ctx, inv); err != nil {
-		return err
-	}
+//
+// The status is written first, and only onto the version read (optimistic lock): a reconcile
+// that read a stale cache (the invitation was sent meanwhile, say) conflicts and runs again
+// instead of failing an invitation whose link is already in someone's mailbox. Only then does
+// the link's token Secret go.
+func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter, reason, message string) error {
 	waiting := reason == membershipv1alpha1.ReasonStoreNotFound
-	if readyReason(inv) != reason {
-		if waiting {
-			r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationWaiting, reason, "%s; it is sent once the Store exists", message)
-		} else {
-			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
-		}
-	}
+	announce := readyReason(inv) != reason
 	inv.Status.Phase = membershipv1alpha1.InvitationFailed
 	if waiting {
 		inv.Status.Phase = membershipv1alpha1.InvitationPending
@@ -148,6 +145,21 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 	inv.Status.NextAttemptAt = nil
 	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
+	if !equality.Semantic.DeepEqual(status.base.Status, inv.Status) {
+		if err := status.record(ctx, inv); err != nil {
+			return err
+		}
+	}
+	if err := r.deleteToken(ctx, inv); err != nil {
+		return err
+	}
+	if announce {
+		if waiting {
+			r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationWaiting, reason, "%s; it is sent once the Store exists", message)
+		} else {
+			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
+		}
+	}
 	return nil
 }
 
