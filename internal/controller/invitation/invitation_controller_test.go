@@ -27,6 +27,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	gomegatypes "github.com/onsi/gomega/types"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -558,10 +559,22 @@ var _ = Describe("Invitation controller", func() {
 		Consistently(get(inv)).WithTimeout(3*time.Second).Should(WithTransform(attempts, Equal(int32(1))), "no attempt before it is due")
 
 		By("letting the backoff pass: the next attempt runs, and fails again")
+		// An attempt is counted (recorded) before its send; its next attempt is scheduled after the
+		// send fails, from the clock read then. Step the fake clock only once that is written.
+		failed := func(attempt int) gomegatypes.GomegaMatcher {
+			return And(WithTransform(attempts, Equal(int32(attempt))),
+				WithTransform(func(i *membershipv1alpha1.Invitation) string {
+					if c := meta.FindStatusCondition(i.Status.Conditions, membershipv1alpha1.ConditionDelivered); c != nil {
+						return c.Message
+					}
+					return ""
+				}, HavePrefix(fmt.Sprintf("Attempt %d failed", attempt))))
+		}
+		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(failed(1))
 		fakeClock.Step(2 * time.Second)
-		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(WithTransform(attempts, Equal(int32(2))))
+		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(failed(2))
 		fakeClock.Step(3 * time.Second)
-		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(WithTransform(attempts, Equal(int32(3))))
+		Eventually(get(inv)).WithTimeout(20 * time.Second).Should(failed(3))
 
 		restarted, err := mailcatcher.Start(mailcatcher.Options{Addr: smtpAddr, Log: GinkgoWriter})
 		Expect(err).NotTo(HaveOccurred())
