@@ -272,11 +272,10 @@ func baseFiles() ([]file, error) {
 }
 
 type file struct {
-	path  string
-	mode  int64
-	data  []byte
-	dir   bool
-	owner int
+	path string
+	mode int64
+	data []byte
+	dir  bool
 }
 
 // layerOf is a gzipped tar layer of files, with fixed times so the same inputs give the same digest.
@@ -284,7 +283,7 @@ func layerOf(modTime time.Time, files ...file) (v1.Layer, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, f := range files {
-		h := &tar.Header{Name: f.path, Mode: f.mode, ModTime: modTime, Uid: f.owner, Gid: f.owner, Format: tar.FormatPAX}
+		h := &tar.Header{Name: f.path, Mode: f.mode, ModTime: modTime, Format: tar.FormatPAX}
 		if f.dir {
 			h.Typeflag = tar.TypeDir
 		} else {
