@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -43,6 +44,33 @@ import (
 	"github.com/storeops/member-operator/test/health"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
+
+// watchInvitations records every version of the Invitations in ns the API server sends to a
+// watch, from now until the spec ends: what a GitOps tool polling at the wrong moment could read.
+func watchInvitations(ns string) func() []membershipv1alpha1.Invitation {
+	GinkgoHelper()
+	watcher, err := client.NewWithWatch(controlPlane.Config, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+	w, err := watcher.Watch(ctx, &membershipv1alpha1.InvitationList{}, client.InNamespace(ns))
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(w.Stop)
+	var mu sync.Mutex
+	var seen []membershipv1alpha1.Invitation
+	go func() {
+		for event := range w.ResultChan() {
+			if inv, ok := event.Object.(*membershipv1alpha1.Invitation); ok {
+				mu.Lock()
+				seen = append(seen, *inv.DeepCopy())
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []membershipv1alpha1.Invitation {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]membershipv1alpha1.Invitation(nil), seen...)
+	}
+}
 
 // tokensSeen collects every link token the specs received, for the leak checks.
 var tokensSeen []credentials.Token
@@ -329,6 +357,7 @@ var _ = Describe("Invitation controller", func() {
 		func(reason string, setUp func(ns, email string) (store string), extraRoles ...membershipv1alpha1.Role) {
 			ns := newNamespace()
 			email := "refused-" + strings.ToLower(reason) + "@example.com"
+			versions := watchInvitations(ns)
 			inv := createInvitation(ns, "invite", setUp(ns, email), email, func(i *membershipv1alpha1.Invitation) {
 				i.Spec.Roles = append(i.Spec.Roles, extraRoles...)
 			})
@@ -339,6 +368,12 @@ var _ = Describe("Invitation controller", func() {
 			Expect(tokenSecretGone(inv)()).To(BeTrue(), "no link exists")
 			Expect(get(inv)(Default).Status.DeliveryAttempts).To(BeZero())
 			Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Warning InvitationRefused")))
+			for _, seen := range versions() {
+				if seen.Status.Phase == membershipv1alpha1.InvitationFailed {
+					Expect(meta.IsStatusConditionTrue(seen.Status.Conditions, membershipv1alpha1.ConditionStalled)).To(BeTrue(),
+						"every version written Failed is Stalled too (resourceVersion %s): GitOps tools read each one", seen.ResourceVersion)
+				}
+			}
 		},
 		Entry("the email is already a Member of the Store (compared case-insensitively)", membershipv1alpha1.ReasonAlreadyMember,
 			func(ns, email string) string {

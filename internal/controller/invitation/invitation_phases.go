@@ -36,6 +36,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/invitationpolicy"
+	"github.com/storeops/member-operator/internal/progress"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
 )
@@ -145,6 +146,11 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 	inv.Status.NextAttemptAt = nil
 	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
+	// The refusal is written whole (kstatus conditions and observedGeneration too), as the
+	// final status write would: a reader never sees Failed without Stalled.
+	inv.Status.ObservedGeneration = inv.Generation
+	standing, standingReason, standingMessage := invitationProgress(inv)
+	progress.Set(&inv.Status.Conditions, status.base.Status.Conditions, inv.Generation, standing, standingReason, standingMessage)
 	if !equality.Semantic.DeepEqual(status.base.Status, inv.Status) {
 		if err := status.record(ctx, inv); err != nil {
 			return err
