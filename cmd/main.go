@@ -19,7 +19,6 @@ limitations under the License.
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"flag"
@@ -33,7 +32,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -45,19 +43,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
-	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/config"
-	"github.com/storeops/member-operator/internal/controller/invitation"
-	"github.com/storeops/member-operator/internal/controller/member"
-	"github.com/storeops/member-operator/internal/controller/store"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/memlimit"
 	"github.com/storeops/member-operator/internal/metrics"
+	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/internal/tokenkey"
 	"github.com/storeops/member-operator/internal/version"
-	storewebhook "github.com/storeops/member-operator/internal/webhook"
 )
 
 var (
@@ -171,10 +165,6 @@ func main() {
 		setupLog.Error(err, "unable to read or create the invitation token key")
 		os.Exit(1)
 	}
-	if err := index.Setup(ctx, mgr, tokenKey); err != nil {
-		setupLog.Error(err, "unable to register cache indexes")
-		os.Exit(1)
-	}
 	// How long API requests take, and how long they wait on the client-side rate limiter
 	// (--kube-api-qps): the first thing to look at when reconciles are slow.
 	crmetrics.RegisterRESTClientMetrics(crmetrics.MetricRequestLatency, crmetrics.MetricRateLimiterLatency)
@@ -184,12 +174,17 @@ func main() {
 		setupLog.Error(err, "invalid mail settings")
 		os.Exit(2)
 	}
-	sender := metrics.MeasuredSender{Sender: smtpSender}
 	if !opts.AcceptOnly {
-		setupControllers(ctx, mgr, &opts, sender, smtpSender.FromDomain(), tokenKey)
+		if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
+			setupLog.Error(err, "unable to register the members metric")
+			os.Exit(1)
+		}
 	}
-	if opts.ServesAcceptance() {
-		setupAcceptance(mgr, &opts, sender, smtpSender.FromDomain(), tokenKey)
+	if err := setup.Operator(ctx, mgr, &opts, setup.Parts{
+		Mail: metrics.MeasuredSender{Sender: smtpSender}, MailDomain: smtpSender.FromDomain(), TokenKey: tokenKey,
+	}); err != nil {
+		setupLog.Error(err, "unable to set up the operator")
+		os.Exit(1)
 	}
 	for _, w := range []*certwatcher.CertWatcher{webhookCertWatcher, metricsCertWatcher} {
 		if w != nil {
@@ -216,118 +211,4 @@ func main() {
 		setupLog.Error(err, "problem running manager")
 		os.Exit(1)
 	}
-}
-
-// setupControllers registers the Store, Member and Invitation controllers, the members metric
-// and, unless turned off, the validating webhooks: everything but the public server.
-func setupControllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, sender mail.Sender, mailDomain string, tokenKey []byte) {
-	if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
-		setupLog.Error(err, "unable to register the members metric")
-		os.Exit(1)
-	}
-	if err := (&store.Reconciler{
-		Client:     mgr.GetClient(),
-		APIReader:  mgr.GetAPIReader(),
-		Scheme:     mgr.GetScheme(),
-		Recorder:   mgr.GetEventRecorder("membership.storeops.io/store-controller"),
-		Clock:      clock.RealClock{},
-		Mail:       sender,
-		MailDomain: mailDomain,
-		PublicURL:  opts.PublicURL,
-		Random:     rand.Reader,
-
-		MaxConcurrentReconciles: opts.StoreConcurrency,
-	}).SetupWithManager(mgr); err != nil {
-		setupLog.Error(err, "unable to create controller", "controller", "Store")
-		os.Exit(1)
-	}
-	if err := (&member.Reconciler{
-		Client:               mgr.GetClient(),
-		APIReader:            mgr.GetAPIReader(),
-		Scheme:               mgr.GetScheme(),
-		Recorder:             mgr.GetEventRecorder("membership.storeops.io/member-controller"),
-		Clock:                clock.RealClock{},
-		Mail:                 sender,
-		MailDomain:           mailDomain,
-		Random:               rand.Reader,
-		BcryptCost:           opts.BcryptCost,
-		RemovalNoticeTimeout: opts.RemovalNoticeTimeout,
-		PasswordSecretResync: opts.PasswordSecretResync,
-		PublicURL:            opts.PublicURL,
-		PasswordResetTTL:     opts.PasswordResetTTL,
-		ExclusiveMembership:  opts.ExclusiveMembership,
-
-		MaxConcurrentReconciles: opts.MemberConcurrency,
-	}).SetupWithManager(ctx, mgr); err != nil {
-		setupLog.Error(err, "unable to create controller", "controller", "Member")
-		os.Exit(1)
-	}
-	if err := (&invitation.Reconciler{
-		Client:              mgr.GetClient(),
-		Scheme:              mgr.GetScheme(),
-		Recorder:            mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
-		Clock:               clock.RealClock{},
-		Mail:                sender,
-		MailDomain:          mailDomain,
-		TokenKey:            tokenKey,
-		PublicURL:           opts.PublicURL,
-		ExclusiveMembership: opts.ExclusiveMembership,
-		Retention:           opts.InvitationRetention,
-
-		MaxConcurrentReconciles: opts.InvitationConcurrency,
-	}).SetupWithManager(mgr); err != nil {
-		setupLog.Error(err, "unable to create controller", "controller", "Invitation")
-		os.Exit(1)
-	}
-	if opts.EnableWebhooks {
-		// Only the operator's own identity may manage the owner role; ask the API server who we are.
-		operator, err := storewebhook.OperatorIdentity(ctx, mgr.GetConfig())
-		if err != nil {
-			setupLog.Error(err, "unable to set up the webhooks")
-			os.Exit(1)
-		}
-		var alsoOperator []string
-		if identity := opts.AcceptIdentity(); identity != "" {
-			alsoOperator = append(alsoOperator, identity)
-		}
-		if err := storewebhook.Setup(mgr, operator, opts.ExclusiveMembership, alsoOperator...); err != nil {
-			setupLog.Error(err, "unable to set up the webhooks")
-			os.Exit(1)
-		}
-		// Not ready until the webhook server serves: the API server calls it for every Member and
-		// Invitation write.
-		if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
-			setupLog.Error(err, "unable to set up the webhook ready check")
-			os.Exit(1)
-		}
-		setupLog.Info("validating webhooks registered", "port", opts.WebhookPort, "operator", operator)
-	}
-
-}
-
-// setupAcceptance adds the acceptance server (the public pages and JSON API), which runs on every
-// replica, leader or not.
-func setupAcceptance(mgr ctrl.Manager, opts *config.Options, sender mail.Sender, mailDomain string, tokenKey []byte) {
-	if err := mgr.Add(&accept.Server{
-		Client:              mgr.GetClient(),
-		APIReader:           mgr.GetAPIReader(),
-		Scheme:              mgr.GetScheme(),
-		Recorder:            mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
-		Clock:               clock.RealClock{},
-		Mail:                sender,
-		MailDomain:          mailDomain,
-		TokenKey:            tokenKey,
-		Random:              rand.Reader,
-		BcryptCost:          opts.BcryptCost,
-		Addr:                opts.AcceptBindAddress,
-		TrustedProxies:      opts.TrustedProxies,
-		Log:                 ctrl.Log.WithName("accept"),
-		PublicURL:           opts.PublicURL,
-		PasswordResetTTL:    opts.PasswordResetTTL,
-		ExclusiveMembership: opts.ExclusiveMembership,
-	}); err != nil {
-		setupLog.Error(err, "unable to add the acceptance server")
-		os.Exit(1)
-	}
-
 }

@@ -19,7 +19,6 @@ package accept_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,9 +35,9 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/storeops/member-operator/internal/accept"
-	"github.com/storeops/member-operator/internal/controller/invitation"
-	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/config"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
@@ -79,13 +78,10 @@ func startReplicaServer(configure func(*accept.Server)) string {
 	GinkgoHelper()
 	addr, err := devenv.FreeLoopbackAddr()
 	Expect(err).NotTo(HaveOccurred())
-	srv := &accept.Server{
-		Client: replica.GetClient(), APIReader: replica.GetAPIReader(), Scheme: replica.GetScheme(),
-		Recorder: replica.GetEventRecorder("membership.storeops.io/acceptance-server"),
-		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
-		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept-replica"),
-		ClientRate: 5, ClientBurst: clientBurst, PublicURL: baseURL, PasswordResetTTL: resetTTL,
-	}
+	settings := acceptSettings()
+	settings.AcceptBindAddress = addr
+	srv := setup.AcceptanceServer(replica, settings, acceptParts())
+	srv.Log = srv.Log.WithName("replica")
 	if configure != nil {
 		configure(srv)
 	}
@@ -101,6 +97,24 @@ func startReplicaServer(configure func(*accept.Server)) string {
 	return url
 }
 
+// acceptSettings are the suite's operator settings: links based on the suite's server, reset
+// links that live resetTTL.
+func acceptSettings() *config.Options {
+	settings := testenv.Settings(baseURL)
+	settings.PasswordResetTTL = resetTTL
+	return settings
+}
+
+// acceptParts are the suite's mail, token key and fake clock, and room in the per-client rate
+// limit for the browser specs, which all come from 127.0.0.1 (the rate-limit spec uses its own
+// addresses and sends more than this).
+func acceptParts() *setup.Parts {
+	return &setup.Parts{
+		Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey, Clock: fakeClock,
+		Server: func(srv *accept.Server) { srv.ClientRate, srv.ClientBurst = 5, clientBurst },
+	}
+}
+
 // resetTTL is how long the suite's password reset links work (on the fake clock).
 const resetTTL = time.Hour
 
@@ -114,7 +128,7 @@ func TestAcceptanceServer(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
-	SetDefaultEventuallyTimeout(20 * time.Second)
+	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	ctx, cancel = context.WithCancel(context.Background())
 	artifacts = os.Getenv("ARTIFACTS")
@@ -137,35 +151,21 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	baseURL = "http://" + addr
 
-	mgr, err := controlPlane.NewManager(ctx, tokenKey)
+	settings := acceptSettings()
+	settings.AcceptBindAddress = addr
+	parts := acceptParts()
+	parts.Controllers = []setup.Controller{setup.MemberController, setup.InvitationController}
+	mgr, err := controlPlane.NewOperator(ctx, settings, *parts)
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&member.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
-		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), Random: rand.Reader, BcryptCost: 10,
-		PublicURL: baseURL, PasswordResetTTL: resetTTL,
-	}).SetupWithManager(ctx, mgr)).To(Succeed())
-	Expect((&invitation.Reconciler{
-		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
-		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey, PublicURL: baseURL,
-	}).SetupWithManager(mgr)).To(Succeed())
-	Expect(mgr.Add(&accept.Server{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
-		Clock:    fakeClock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
-		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept"),
-		// Room for the browser specs, which all come from 127.0.0.1; the rate-limit spec uses
-		// its own addresses and sends more than this.
-		ClientRate: 5, ClientBurst: clientBurst,
-		PublicURL: baseURL, PasswordResetTTL: resetTTL,
-	})).To(Succeed())
 
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-	replica, err = controlPlane.NewManager(ctx, tokenKey)
+	// The replica serves nothing until a spec starts a server on it; it runs no controllers.
+	replicaSettings := acceptSettings()
+	replicaSettings.AcceptOnly = true
+	replica, err = controlPlane.NewOperator(ctx, replicaSettings, *acceptParts())
 	Expect(err).NotTo(HaveOccurred())
 	go func() {
 		defer GinkgoRecover()

@@ -34,8 +34,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/storeops/member-operator/internal/accounttoken"
-	"github.com/storeops/member-operator/internal/controller/invitation"
-	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 )
@@ -56,16 +54,16 @@ const (
 	DefaultPasswordResetTTL  = accounttoken.DefaultTTL
 	DefaultBcryptCost        = 12
 	// DefaultRemovalNoticeTimeout: a deletion waits this long for the access-removed email.
-	DefaultRemovalNoticeTimeout = member.DefaultRemovalNoticeTimeout
+	DefaultRemovalNoticeTimeout = 10 * time.Minute
 	// DefaultPasswordSecretResync: a change of a Member's password Secret shows within this.
-	DefaultPasswordSecretResync = member.DefaultPasswordSecretResync
+	DefaultPasswordSecretResync = time.Minute
 	// MinBcryptCost is the lowest bcrypt cost the operator accepts: below it an offline attack on a
 	// leaked hash becomes cheap.
 	MinBcryptCost = credentials.MinBcryptCost
 	// MaxBcryptCost bounds hashing time (cost 16 is several seconds per password).
 	MaxBcryptCost = 16
 	// DefaultInvitationRetention: finished Invitations are deleted after this.
-	DefaultInvitationRetention = invitation.DefaultRetention
+	DefaultInvitationRetention = 30 * 24 * time.Hour
 	// DefaultKubeAPIQPS and DefaultKubeAPIBurst bound the manager's requests to the API server.
 	// An invitation takes four writes (finalizer, link Secret, attempt, result): at 100 QPS, 500 of
 	// them waited on the client's limiter for a third of their time (docs/benchmarks.md). The API
@@ -169,6 +167,14 @@ type Options struct {
 
 	// namespaceFile is ServiceAccountNamespaceFile unless a test points elsewhere.
 	namespaceFile string
+}
+
+// Defaults are the settings of a manager started without flags: what internal/setup builds
+// from in tests, so a suite runs with production's defaults and overrides only what it studies.
+func Defaults() Options {
+	var o Options
+	o.BindFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
+	return o
 }
 
 // BindFlags registers every flag on fs with its default.

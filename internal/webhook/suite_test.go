@@ -31,6 +31,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/internal/webhook"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
@@ -64,7 +65,7 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	// Several controllers react to each write; on a shared 2-core machine that takes more than
 	// Gomega's default second.
-	SetDefaultEventuallyTimeout(20 * time.Second)
+	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	controlPlane, err = testenv.StartControlPlane(testenv.WithWebhooks())
@@ -77,16 +78,18 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	tokenKey := bytes.Repeat([]byte("w"), 32)
 
-	mgr, err := controlPlane.NewManager(ctx, tokenKey)
-	Expect(err).NotTo(HaveOccurred())
 	operator, err := webhook.OperatorIdentity(ctx, controlPlane.Config)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(operator).NotTo(Equal("platform-engineer"))
 	// With --exclusive-membership, so its spec can show that refusal too (each spec uses its own
 	// addresses).
-	Expect(webhook.Setup(mgr, operator, true)).To(Succeed())
-	Expect(testenv.Controllers{Mail: smtpSender, TokenKey: tokenKey, PublicURL: "https://members.storeops.example",
-		ExclusiveMembership: true}.SetupWithManager(ctx, mgr)).To(Succeed())
+	settings := testenv.Settings("https://members.storeops.example")
+	settings.EnableWebhooks = true
+	settings.ExclusiveMembership = true
+	mgr, err := controlPlane.NewOperator(ctx, settings, setup.Parts{
+		Mail: smtpSender, MailDomain: smtpSender.FromDomain(), TokenKey: tokenKey,
+	})
+	Expect(err).NotTo(HaveOccurred())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

@@ -16,7 +16,8 @@ limitations under the License.
 
 // Package architecture holds the layering rules of docs/developing.md as a test over the real
 // import graph (go list): controllers share rules through packages below them, never by
-// importing each other, and the acceptance server and the webhooks import no controller.
+// importing each other; the acceptance server, the webhooks and every other package import no
+// controller; and only internal/setup, the one wiring function, puts them together.
 package architecture
 
 import (
@@ -99,18 +100,21 @@ func TestLayering(t *testing.T) {
 					g.Expect(i).NotTo(HavePrefix("internal/"), "the API imports %s", i)
 				}
 			}
-			switch {
-			case strings.HasPrefix(name, "internal/credentials"), strings.HasPrefix(name, "internal/mail"),
-				strings.HasPrefix(name, "internal/accept"), strings.HasPrefix(name, "internal/webhook"),
-				strings.HasPrefix(name, "internal/index"), strings.HasPrefix(name, "internal/progress"),
-				strings.HasPrefix(name, "internal/invitationpolicy"), strings.HasPrefix(name, "internal/seats"):
+			// Only the wiring (internal/setup) and what runs it (cmd/, test/) reach a controller:
+			// the acceptance server, the webhooks, the shared rules, config and mail reach none.
+			if strings.HasPrefix(name, "internal/") && !isController(name) && name != "internal/setup" {
 				for _, d := range deps {
 					g.Expect(isController(d)).To(BeFalse(), "%s depends on the controller %s", name, d)
 				}
+			}
+			// One wiring function: nothing inside the operator builds on it.
+			if strings.HasPrefix(name, "internal/") || strings.HasPrefix(name, "api/") {
+				g.Expect(deps).NotTo(ContainElement("internal/setup"), "%s depends on the wiring", name)
 			}
 		})
 	}
 	// The rules above are only worth something if they see the packages they are about.
 	NewWithT(t).Expect(all).To(And(HaveKey("internal/accept"), HaveKey("internal/webhook"), HaveKey("internal/controller/store"),
-		HaveKey("internal/controller/invitation"), HaveKey("internal/controller/member"), HaveKey("api/v1alpha1")))
+		HaveKey("internal/controller/invitation"), HaveKey("internal/controller/member"), HaveKey("api/v1alpha1"),
+		HaveKey("internal/setup"), HaveKey("internal/config")))
 }

@@ -30,10 +30,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/storeops/member-operator/internal/accept"
-	storewebhook "github.com/storeops/member-operator/internal/webhook"
+	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
@@ -107,30 +105,14 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	env.cancel = cancel
-	mgr, err := cp.NewManager(runCtx, tokenKey)
+	settings := Settings(env.AcceptURL)
+	settings.AcceptBindAddress = addr
+	settings.EnableWebhooks = opts.Webhooks
+	settings.ExclusiveMembership = opts.ExclusiveMembership
+	mgr, err := cp.NewOperator(runCtx, settings, setup.Parts{
+		Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey, Clock: opts.Clock,
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := (Controllers{Mail: sender, TokenKey: tokenKey, PublicURL: env.AcceptURL, Clock: opts.Clock,
-		ExclusiveMembership: opts.ExclusiveMembership}).SetupWithManager(runCtx, mgr); err != nil {
-		return nil, err
-	}
-	if opts.Webhooks {
-		operator, err := storewebhook.OperatorIdentity(runCtx, cp.Config)
-		if err != nil {
-			return nil, err
-		}
-		if err := storewebhook.Setup(mgr, operator, opts.ExclusiveMembership); err != nil {
-			return nil, err
-		}
-	}
-	if err := mgr.Add(&accept.Server{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
-		Clock:    opts.Clock, Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey,
-		Random: rand.Reader, BcryptCost: 10, Addr: addr, Log: ctrl.Log.WithName("accept"),
-		PublicURL: env.AcceptURL, ExclusiveMembership: opts.ExclusiveMembership,
-	}); err != nil {
 		return nil, err
 	}
 	go func() { env.stopped <- mgr.Start(runCtx) }()

@@ -43,8 +43,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/config"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
@@ -125,10 +127,11 @@ func (cp *ControlPlane) Stop() error {
 	return cp.Env.Stop()
 }
 
-// NewManager makes a manager for cp with the operator's cache policy and field indexes
-// (tokenKey derives link tokens), metrics off, and controller names free to be registered again
-// (a spec may stop a manager and start another in the same process, as a crash would).
-func (cp *ControlPlane) NewManager(ctx context.Context, tokenKey []byte) (ctrl.Manager, error) {
+// NewOperator makes a manager for cp as cmd/main.go does (the operator's cache policy) and
+// registers on it, through internal/setup, what opts and parts ask for: the suites run the wiring
+// that ships. Metrics are off, and controller names are free to be registered again (a spec may
+// stop a manager and start another in the same process, as a crash would). The caller starts it.
+func (cp *ControlPlane) NewOperator(ctx context.Context, opts *config.Options, parts setup.Parts) (ctrl.Manager, error) {
 	options := ctrl.Options{
 		Scheme:     cp.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
@@ -144,11 +147,28 @@ func (cp *ControlPlane) NewManager(ctx context.Context, tokenKey []byte) (ctrl.M
 	if err != nil {
 		return nil, err
 	}
-	if err := index.Setup(ctx, mgr, tokenKey); err != nil {
+	if err := setup.Operator(ctx, mgr, opts, parts); err != nil {
 		return nil, err
 	}
 	return mgr, nil
 }
+
+// Settings are the operator's defaults (config.Defaults), as every suite starts from them, with
+// what a test process needs instead: the lowest bcrypt cost the operator accepts (the suites hash
+// hundreds of passwords on two cores), no webhooks and no acceptance server unless a suite turns
+// them on, and links in emails based on publicURL.
+func Settings(publicURL string) *config.Options {
+	opts := config.Defaults()
+	opts.BcryptCost = config.MinBcryptCost
+	opts.EnableWebhooks = false
+	opts.AcceptBindAddress = "0"
+	opts.PublicURL = publicURL
+	return &opts
+}
+
+// EventuallyTimeout is every suite's default Eventually timeout: a shared 2-core machine runs
+// several controllers per write, which takes more than Gomega's default second.
+const EventuallyTimeout = 20 * time.Second
 
 // NewUserClient is a client that authenticates as a user of its own (in system:masters, so RBAC
 // lets it do anything): a person, as the admission webhooks see them, not the operator.

@@ -61,9 +61,6 @@ const (
 	EventTokenSecretConflict      = "TokenSecretConflict"
 )
 
-// DefaultRetention is how long Accepted, Expired and Revoked Invitations are kept.
-const DefaultRetention = 30 * 24 * time.Hour
-
 // Reconciler reconciles Invitation objects. Every dependency is a field, so tests inject fakes.
 type Reconciler struct {
 	client.Client
@@ -168,8 +165,9 @@ func (w *statusWriter) record(ctx context.Context, inv *membershipv1alpha1.Invit
 // SetupWithManager registers the controller and its watches. It reads the field indexes that
 // index.Setup registers.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Retention == 0 {
-		r.Retention = DefaultRetention
+	// The default is internal/config's, filled in by internal/setup.
+	if r.Retention <= 0 {
+		return errors.New("invitation controller: Retention must be positive")
 	}
 	if len(r.TokenKey) < 32 {
 		return errors.New("invitation controller: TokenKey must hold at least 32 bytes")

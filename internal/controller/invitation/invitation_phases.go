@@ -36,9 +36,9 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/invitationpolicy"
-	"github.com/storeops/member-operator/internal/progress"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
+	"github.com/storeops/member-operator/internal/progress"
 )
 
 // errForeignTokenSecret: the name of an invitation's token Secret is taken by a Secret that is

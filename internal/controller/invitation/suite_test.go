@@ -32,8 +32,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
 	"github.com/storeops/member-operator/test/testenv"
@@ -136,20 +136,14 @@ type runningManager struct {
 func startManager() *runningManager {
 	GinkgoHelper()
 	mgrCtx, stop := context.WithCancel(ctx) //nolint:gosec // stop is kept in runningManager and called by the spec or AfterSuite
-	mgr, err := controlPlane.NewManager(mgrCtx, tokenKey)
+	settings := testenv.Settings(publicURL)
+	settings.ExclusiveMembership = true
+	mgr, err := controlPlane.NewOperator(mgrCtx, settings, setup.Parts{
+		Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey, Clock: fakeClock,
+		Controllers: []setup.Controller{setup.InvitationController},
+		Client:      func(c client.Client) client.Client { return crashableClient{Client: c} },
+	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&invitation.Reconciler{
-		Client:              crashableClient{Client: mgr.GetClient()},
-		Scheme:              mgr.GetScheme(),
-		Recorder:            mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
-		Clock:               fakeClock,
-		Mail:                sender,
-		MailDomain:          sender.FromDomain(),
-		TokenKey:            tokenKey,
-		PublicURL:           publicURL,
-		ExclusiveMembership: true,
-		Retention:           720 * time.Hour,
-	}).SetupWithManager(mgr)).To(Succeed())
 	running := &runningManager{stop: stop, stopped: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()
@@ -170,7 +164,7 @@ func TestInvitationController(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
-	SetDefaultEventuallyTimeout(20 * time.Second)
+	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	controlPlane, err = testenv.StartControlPlane()

@@ -63,12 +63,6 @@ const (
 	EventSecretConflict           = "SecretConflict"
 )
 
-// Defaults of the Reconciler's tunables.
-const (
-	DefaultRemovalNoticeTimeout = 10 * time.Minute
-	DefaultPasswordSecretResync = time.Minute
-)
-
 // Reconciler reconciles Member objects. Every dependency is a field, so tests inject fakes.
 type Reconciler struct {
 	client.Client
@@ -152,11 +146,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 // SetupWithManager registers the controller and its watches. It reads the field indexes that
 // index.Setup registers.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	if r.RemovalNoticeTimeout == 0 {
-		r.RemovalNoticeTimeout = DefaultRemovalNoticeTimeout
-	}
-	if r.PasswordSecretResync == 0 {
-		r.PasswordSecretResync = DefaultPasswordSecretResync
+	// The defaults are internal/config's, filled in by internal/setup: none is repeated here.
+	if r.RemovalNoticeTimeout <= 0 || r.PasswordSecretResync <= 0 {
+		return errors.New("member controller: RemovalNoticeTimeout and PasswordSecretResync must be positive")
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Member{}).

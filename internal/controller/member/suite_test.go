@@ -19,7 +19,6 @@ package member_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"testing"
 	"time"
 
@@ -30,8 +29,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
 	"github.com/storeops/member-operator/test/testenv"
@@ -64,7 +63,7 @@ var _ = BeforeSuite(func() {
 	// Every verbosity level, to the spec output and to the buffer the leak check reads.
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
-	SetDefaultEventuallyTimeout(20 * time.Second)
+	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
@@ -77,21 +76,14 @@ var _ = BeforeSuite(func() {
 	smtpAddr = catcher.Addr()
 	fakeClock = clocktesting.NewFakeClock(time.Now())
 
-	mgr, err := controlPlane.NewManager(ctx, bytes.Repeat([]byte("k"), 32))
+	settings := testenv.Settings("")
+	// Specs change a password Secret and wait for the Member to show it.
+	settings.PasswordSecretResync = time.Second
+	mgr, err := controlPlane.NewOperator(ctx, settings, setup.Parts{
+		Mail: sender, MailDomain: sender.FromDomain(), TokenKey: bytes.Repeat([]byte("k"), 32), Clock: fakeClock,
+		Controllers: []setup.Controller{setup.MemberController},
+	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&member.Reconciler{
-		Client:               mgr.GetClient(),
-		APIReader:            mgr.GetAPIReader(),
-		Scheme:               mgr.GetScheme(),
-		Recorder:             mgr.GetEventRecorder("membership.storeops.io/member-controller"),
-		Clock:                fakeClock,
-		Mail:                 sender,
-		MailDomain:           sender.FromDomain(),
-		Random:               rand.Reader,
-		BcryptCost:           10,
-		RemovalNoticeTimeout: 10 * time.Minute,
-		PasswordSecretResync: time.Second,
-	}).SetupWithManager(ctx, mgr)).To(Succeed())
 
 	go func() {
 		defer GinkgoRecover()

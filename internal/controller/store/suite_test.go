@@ -19,7 +19,6 @@ package store_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -61,7 +60,7 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
 	// Several controllers react to each write; on a shared 2-core machine that takes more than
 	// Gomega's default second.
-	SetDefaultEventuallyTimeout(20 * time.Second)
+	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	env, err = testenv.Start(ctx, testenv.Options{MailLog: GinkgoWriter})

@@ -1,0 +1,224 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package setup wires the operator into a controller-runtime manager: the cache indexes, the
+// Store, Member and Invitation controllers, the validating webhooks and the acceptance server,
+// each built from the process's settings (internal/config) with every default. cmd/main.go,
+// test/testenv and every envtest suite call Operator, so what the tests run is what ships.
+package setup
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/storeops/member-operator/internal/accept"
+	"github.com/storeops/member-operator/internal/config"
+	"github.com/storeops/member-operator/internal/controller/invitation"
+	"github.com/storeops/member-operator/internal/controller/member"
+	"github.com/storeops/member-operator/internal/controller/store"
+	"github.com/storeops/member-operator/internal/index"
+	"github.com/storeops/member-operator/internal/mail"
+	storewebhook "github.com/storeops/member-operator/internal/webhook"
+)
+
+// Controller names one of the operator's controllers.
+type Controller string
+
+// The operator's controllers.
+const (
+	StoreController      Controller = "store"
+	MemberController     Controller = "member"
+	InvitationController Controller = "invitation"
+)
+
+// Parts are what the process supplies besides its settings, and what a test replaces.
+type Parts struct {
+	// Mail sends every email; MailDomain is the domain of their Message-IDs (the From address's).
+	Mail       mail.Sender
+	MailDomain string
+	// TokenKey derives invitation link tokens (internal/tokenkey): the same on every replica.
+	TokenKey []byte
+	// Clock is real time when nil; tests pass a fake one to move invitations to expiry.
+	Clock clock.PassiveClock
+	// Random is crypto/rand when nil.
+	Random io.Reader
+	// Controllers are the controllers to run; all of them when empty. A suite that studies one
+	// controller runs only that one.
+	Controllers []Controller
+	// Client, when set, wraps the manager's client for the controllers (tests inject failures).
+	Client func(client.Client) client.Client
+	// Server, when set, adjusts the acceptance server before it is added (tests widen the rate
+	// limits, which have no flag).
+	Server func(*accept.Server)
+}
+
+func (p *Parts) complete() error {
+	if p.Mail == nil {
+		return errors.New("setup: Parts.Mail is required")
+	}
+	if p.Clock == nil {
+		p.Clock = clock.RealClock{}
+	}
+	if p.Random == nil {
+		p.Random = rand.Reader
+	}
+	if p.Client == nil {
+		p.Client = func(c client.Client) client.Client { return c }
+	}
+	return nil
+}
+
+func (p *Parts) runs(c Controller) bool {
+	if len(p.Controllers) == 0 {
+		return true
+	}
+	for _, wanted := range p.Controllers {
+		if wanted == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Operator registers on mgr everything opts ask for: the cache indexes always; the controllers
+// (and, with opts.EnableWebhooks, the webhooks) unless opts.AcceptOnly; the acceptance server
+// unless opts.AcceptBindAddress is "0". mgr must have been made with index.CacheOptions.
+func Operator(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts Parts) error {
+	if err := parts.complete(); err != nil {
+		return err
+	}
+	if err := index.Setup(ctx, mgr, parts.TokenKey); err != nil {
+		return fmt.Errorf("registering the cache indexes: %w", err)
+	}
+	if !opts.AcceptOnly {
+		if err := controllers(ctx, mgr, opts, &parts); err != nil {
+			return err
+		}
+		if opts.EnableWebhooks {
+			if err := webhooks(ctx, mgr, opts); err != nil {
+				return fmt.Errorf("setting up the webhooks: %w", err)
+			}
+		}
+	}
+	if opts.ServesAcceptance() {
+		if err := acceptance(mgr, opts, &parts); err != nil {
+			return fmt.Errorf("adding the acceptance server: %w", err)
+		}
+	}
+	return nil
+}
+
+// controllers registers the Store, Member and Invitation controllers parts asks for.
+func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts *Parts) error {
+	c := parts.Client(mgr.GetClient())
+	if parts.runs(StoreController) {
+		if err := (&store.Reconciler{
+			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+			Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
+			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain,
+			PublicURL: opts.PublicURL, Random: parts.Random,
+			MaxConcurrentReconciles: opts.StoreConcurrency,
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("creating the Store controller: %w", err)
+		}
+	}
+	if parts.runs(MemberController) {
+		if err := (&member.Reconciler{
+			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+			Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
+			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain, Random: parts.Random,
+			BcryptCost:              opts.BcryptCost,
+			RemovalNoticeTimeout:    opts.RemovalNoticeTimeout,
+			PasswordSecretResync:    opts.PasswordSecretResync,
+			PublicURL:               opts.PublicURL,
+			PasswordResetTTL:        opts.PasswordResetTTL,
+			ExclusiveMembership:     opts.ExclusiveMembership,
+			MaxConcurrentReconciles: opts.MemberConcurrency,
+		}).SetupWithManager(ctx, mgr); err != nil {
+			return fmt.Errorf("creating the Member controller: %w", err)
+		}
+	}
+	if parts.runs(InvitationController) {
+		if err := (&invitation.Reconciler{
+			Client: c, Scheme: mgr.GetScheme(),
+			Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
+			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain, TokenKey: parts.TokenKey,
+			PublicURL:               opts.PublicURL,
+			ExclusiveMembership:     opts.ExclusiveMembership,
+			Retention:               opts.InvitationRetention,
+			MaxConcurrentReconciles: opts.InvitationConcurrency,
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("creating the Invitation controller: %w", err)
+		}
+	}
+	return nil
+}
+
+// webhooks serves the validating webhooks. Only the operator's own identity (asked of the API
+// server) and the acceptance-only Deployment's may manage the owner role.
+func webhooks(ctx context.Context, mgr ctrl.Manager, opts *config.Options) error {
+	operator, err := storewebhook.OperatorIdentity(ctx, mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	var alsoOperator []string
+	if identity := opts.AcceptIdentity(); identity != "" {
+		alsoOperator = append(alsoOperator, identity)
+	}
+	if err := storewebhook.Setup(mgr, operator, opts.ExclusiveMembership, alsoOperator...); err != nil {
+		return err
+	}
+	// Not ready until the webhook server serves: the API server calls it for every Member and
+	// Invitation write.
+	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		return err
+	}
+	mgr.GetLogger().WithName("setup").Info("validating webhooks registered", "port", opts.WebhookPort, "operator", operator)
+	return nil
+}
+
+// acceptance adds the acceptance server (the public pages and JSON API), which runs on every
+// replica, leader or not.
+func acceptance(mgr ctrl.Manager, opts *config.Options, parts *Parts) error {
+	return mgr.Add(AcceptanceServer(mgr, opts, parts))
+}
+
+// AcceptanceServer builds the acceptance server Operator adds, for a test that adds more than
+// one to a manager (replicas of the public server, each with its own settings). parts must have
+// been through Operator's defaults: call Operator on mgr first.
+func AcceptanceServer(mgr ctrl.Manager, opts *config.Options, parts *Parts) *accept.Server {
+	_ = parts.complete()
+	srv := &accept.Server{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
+		Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain, TokenKey: parts.TokenKey,
+		Random: parts.Random, BcryptCost: opts.BcryptCost, Addr: opts.AcceptBindAddress,
+		TrustedProxies: opts.TrustedProxies, Log: mgr.GetLogger().WithName("accept"),
+		PublicURL: opts.PublicURL, PasswordResetTTL: opts.PasswordResetTTL,
+		ExclusiveMembership: opts.ExclusiveMembership,
+	}
+	if parts.Server != nil {
+		parts.Server(srv)
+	}
+	return srv
+}
