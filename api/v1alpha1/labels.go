@@ -183,6 +183,11 @@ const (
 	// PreviousOwnerAnnotation on a transfer Invitation holds the address of the owner being
 	// replaced, who is told when the transfer completes.
 	PreviousOwnerAnnotation = "membership.storeops.io/previous-owner"
+	// RevokeAnnotation on an Invitation asks the Invitation controller, its status's one writer,
+	// to withdraw it: Revoked, its link dead, with the annotation's value as the reason. The
+	// Store sets it on the owner invitations it no longer wants; an accepted or expired
+	// invitation ignores it. (Deleting an Invitation revokes it too, and removes the record.)
+	RevokeAnnotation = "membership.storeops.io/revoke"
 	// SupersededByAnnotation on a Member that the Store removes because its email became the
 	// owner's (one account per email per store) names the owner Member. Its person is not sent an
 	// "access removed" email: they now hold the store's owner account.

@@ -137,8 +137,8 @@ func linkState(inv *membershipv1alpha1.Invitation, current bool, now time.Time) 
 	case membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationFailed:
 		return OutcomeNoLongerValid
 	}
-	if !inv.DeletionTimestamp.IsZero() || !current {
-		return OutcomeNoLongerValid
+	if !inv.DeletionTimestamp.IsZero() || !current || invitationpolicy.Revoked(inv) {
+		return OutcomeNoLongerValid // withdrawn, even before the controller marks it
 	}
 	if expired, _ := invitationpolicy.LinkExpired(inv, now); expired {
 		return OutcomeNoLongerValid // past its time, even before the controller marks it

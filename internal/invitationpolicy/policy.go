@@ -204,3 +204,17 @@ func OwnerInvitationWanted(inv *membershipv1alpha1.Invitation, store *membership
 	return store != nil && OwnerPurpose(inv) != "" && metav1.IsControlledBy(inv, store) &&
 		strings.EqualFold(string(inv.Spec.Email), string(store.Spec.Owner.Email))
 }
+
+// Revoked reports whether inv is withdrawn or asked to be (RevokeAnnotation) and not finished
+// otherwise first: every reader treats a revocation asked for as done, so the link is dead from
+// the moment the Store asks, not from the moment the Invitation controller gets to it.
+func Revoked(inv *membershipv1alpha1.Invitation) bool {
+	switch inv.Status.Phase {
+	case membershipv1alpha1.InvitationRevoked:
+		return true
+	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationExpired:
+		return false
+	}
+	_, asked := inv.Annotations[membershipv1alpha1.RevokeAnnotation]
+	return asked
+}

@@ -57,3 +57,29 @@ func TestLinkExpiry(t *testing.T) {
 	}
 	g.Expect(AcceptedMessage("dave")).To(Equal(`Accepted; the invitee is Member "dave"`))
 }
+
+// A revocation asked for counts at once for every reader, unless the invitation finished first.
+func TestRevokedTakesARequestForTheRevocation(t *testing.T) {
+	asked := map[string]string{membershipv1alpha1.RevokeAnnotation: "Withdrawn by the Store: replaced"}
+	for _, tc := range []struct {
+		name        string
+		phase       membershipv1alpha1.InvitationPhase
+		annotations map[string]string
+		want        bool
+	}{
+		{"sent", membershipv1alpha1.InvitationSent, nil, false},
+		{"revoked", membershipv1alpha1.InvitationRevoked, nil, true},
+		{"sent, asked to revoke", membershipv1alpha1.InvitationSent, asked, true},
+		{"pending, asked to revoke", membershipv1alpha1.InvitationPending, asked, true},
+		{"new, asked to revoke", "", asked, true},
+		{"accepted before the request", membershipv1alpha1.InvitationAccepted, asked, false},
+		{"expired before the request", membershipv1alpha1.InvitationExpired, asked, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := &membershipv1alpha1.Invitation{}
+			inv.Annotations = tc.annotations
+			inv.Status.Phase = tc.phase
+			NewWithT(t).Expect(Revoked(inv)).To(Equal(tc.want))
+		})
+	}
+}

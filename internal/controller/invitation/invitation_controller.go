@@ -27,7 +27,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -35,7 +34,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -44,7 +42,7 @@ import (
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
-	"github.com/storeops/member-operator/internal/progress"
+	"github.com/storeops/member-operator/internal/skeleton"
 )
 
 // Event reasons: a fixed vocabulary; Warning only for failures and refusals.
@@ -92,75 +90,24 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one Invitation forward: get, revoke on deletion, ensure the finalizer, run the
-// phases, and write status at the end when it changed. The one extra status write is the delivery
-// attempt, recorded before the email is handed to the SMTP server.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	defer func() { result, retErr = progress.Outcome(ctx, result, retErr) }()
-	inv := &membershipv1alpha1.Invitation{}
-	if err := r.Get(ctx, req.NamespacedName, inv); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !inv.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, inv)
-	}
-	if !controllerutil.ContainsFinalizer(inv, membershipv1alpha1.InvitationFinalizer) {
-		base := inv.DeepCopy()
-		controllerutil.AddFinalizer(inv, membershipv1alpha1.InvitationFinalizer)
-		if err := r.Patch(ctx, inv, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
-	status := &statusWriter{client: r.Client, base: inv.DeepCopy()}
-	defer func() {
-		if err := status.flush(ctx, inv); err != nil {
-			retErr = errors.Join(retErr, err)
-		}
-	}()
-
-	result, err := r.reconcileNormal(ctx, inv, status)
-	if err == nil {
-		inv.Status.ObservedGeneration = inv.Generation
-		standing, reason, message := invitationProgress(inv)
-		progress.Set(&inv.Status.Conditions, status.base.Status.Conditions, inv.Generation, standing, reason, message)
-	}
-	return result, err
+// Reconcile brings one Invitation forward through the shared skeleton (internal/skeleton): get,
+// revoke on deletion, ensure the finalizer, run the phases, and write status at the end when it
+// changed. The one extra status write is the delivery attempt, recorded before the email is
+// handed to the SMTP server (record before acting).
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return skeleton.Kind[*membershipv1alpha1.Invitation]{
+		Client:    r.Client,
+		Finalizer: membershipv1alpha1.InvitationFinalizer,
+		Delete: func(ctx context.Context, inv *membershipv1alpha1.Invitation) (ctrl.Result, error) {
+			return ctrl.Result{}, r.reconcileDelete(ctx, inv)
+		},
+		Steps:    r.reconcileNormal,
+		Progress: invitationProgress,
+	}.Reconcile(ctx, req.NamespacedName, &membershipv1alpha1.Invitation{})
 }
 
-// statusWriter patches an Invitation's status against the last version written, so a reconcile
-// can record a delivery attempt mid-way and still write the rest once at the end.
-type statusWriter struct {
-	client    client.Client
-	base      *membershipv1alpha1.Invitation
-	abandoned bool
-}
-
-// abandon drops whatever is left to write: the object read was stale, and writing from it could
-// undo a newer status.
-func (w *statusWriter) abandon() { w.abandoned = true }
-
-// flush writes what changed since the last write; nothing when nothing did.
-func (w *statusWriter) flush(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
-	if w.abandoned || equality.Semantic.DeepEqual(w.base.Status, inv.Status) {
-		return nil
-	}
-	if err := w.client.Status().Patch(ctx, inv, client.MergeFrom(w.base)); err != nil {
-		return err
-	}
-	w.base = inv.DeepCopy()
-	return nil
-}
-
-// record writes the status now, and only if the object read is still the latest version: a
-// stale cache (a status we wrote not yet seen) fails with a conflict instead of sending twice.
-func (w *statusWriter) record(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
-	if err := w.client.Status().Patch(ctx, inv, client.MergeFromWithOptions(w.base, client.MergeFromWithOptimisticLock{})); err != nil {
-		return err
-	}
-	w.base = inv.DeepCopy()
-	return nil
-}
+// statusWriter is the skeleton's status writer for Invitations.
+type statusWriter = skeleton.Status[*membershipv1alpha1.Invitation]
 
 // SetupWithManager registers the controller and its watches. It reads the field indexes that
 // index.Setup registers.

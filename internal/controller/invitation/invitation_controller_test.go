@@ -512,6 +512,28 @@ var _ = Describe("Invitation controller", func() {
 		}).Should(BeTrue(), "the finalizer is released")
 	})
 
+	It("withdraws a sent invitation asked to by the revoke annotation, as the Store asks: Revoked, with the reason, its link dead", func() {
+		ns := newNamespace()
+		createStore(ns, "shop")
+		inv := createInvitation(ns, "asked", "shop", "asked-to-revoke@example.com")
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		tok := linkToken(oneEmailTo("asked-to-revoke@example.com"))
+		Expect(tokenWorks(tok)).To(BeTrue())
+
+		latest := get(inv)(Default)
+		patch := client.MergeFrom(latest.DeepCopy())
+		latest.Annotations = map[string]string{membershipv1alpha1.RevokeAnnotation: "Withdrawn by the Store: a test"}
+		Expect(k8sClient.Patch(ctx, latest, patch)).To(Succeed())
+
+		Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationRevoked),
+			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("True/Revoked"))), "finished: nothing is left to do")
+		Expect(get(inv)(Default).Status.RevokedAt).NotTo(BeNil())
+		Expect(meta.FindStatusCondition(get(inv)(Default).Status.Conditions, membershipv1alpha1.ConditionReady).Message).To(
+			Equal("Withdrawn by the Store: a test"))
+		Eventually(func() bool { return tokenWorks(tok) }).Should(BeFalse())
+		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Normal InvitationRevoked: Invitation to asked-to-revoke@example.com revoked")))
+	})
+
 	It("puts back a deleted token Secret so that the emailed link keeps working", func() {
 		ns := newNamespace()
 		createStore(ns, "shop")

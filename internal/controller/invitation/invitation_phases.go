@@ -24,7 +24,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,7 +37,6 @@ import (
 	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
-	"github.com/storeops/member-operator/internal/progress"
 )
 
 // errForeignTokenSecret: the name of an invitation's token Secret is taken by a Secret that is
@@ -54,6 +52,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 		return ctrl.Result{}, err
 	}
 
+	if invitationpolicy.Revoked(inv) && inv.Status.Phase != membershipv1alpha1.InvitationRevoked {
+		return ctrl.Result{}, r.revoke(ctx, inv, status, now)
+	}
 	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired:
 		if err := r.deleteToken(ctx, inv); err != nil {
@@ -148,11 +149,9 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
 	// The refusal is written whole (kstatus conditions and observedGeneration too), as the
 	// final status write would: a reader never sees Failed without Stalled.
-	inv.Status.ObservedGeneration = inv.Generation
-	standing, standingReason, standingMessage := invitationProgress(inv)
-	progress.Set(&inv.Status.Conditions, status.base.Status.Conditions, inv.Generation, standing, standingReason, standingMessage)
-	if !equality.Semantic.DeepEqual(status.base.Status, inv.Status) {
-		if err := status.record(ctx, inv); err != nil {
+	status.Settle(inv)
+	if status.Changed(inv) {
+		if err := status.Record(ctx, inv); err != nil {
 			return err
 		}
 	}
@@ -166,6 +165,30 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
 		}
 	}
+	return nil
+}
+
+// revoke withdraws the invitation on the request of RevokeAnnotation (the Store's, for owner
+// invitations it no longer wants): its link dies first, then it is recorded Revoked, with the
+// request's reason, onto the version read, so a reconcile from a stale cache never turns an
+// acceptance it did not see into a revocation. The next reconcile settles it as finished.
+func (r *Reconciler) revoke(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter, now time.Time) error {
+	if err := r.deleteToken(ctx, inv); err != nil {
+		return err
+	}
+	at := metav1.NewTime(now)
+	why := inv.Annotations[membershipv1alpha1.RevokeAnnotation]
+	inv.Status.Phase = membershipv1alpha1.InvitationRevoked
+	inv.Status.RevokedAt = &at
+	inv.Status.NextAttemptAt = nil
+	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonRevoked, why)
+	status.Settle(inv)
+	if err := status.Record(ctx, inv); err != nil {
+		status.Abandon()
+		return err
+	}
+	r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationRevoked, "Revoke",
+		"Invitation to %s revoked: %s; its link no longer works", inv.Spec.Email, why)
 	return nil
 }
 
@@ -218,9 +241,9 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	msg := fmt.Sprintf("Handing the invitation email to the SMTP server (attempt %d)", attempt)
 	setCondition(inv, membershipv1alpha1.ConditionDelivered, metav1.ConditionFalse, membershipv1alpha1.ReasonSending, msg)
 	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonSending, msg)
-	if err := status.record(ctx, inv); err != nil {
+	if err := status.Record(ctx, inv); err != nil {
 		// Nothing was sent, so nothing of this attempt is to be written.
-		status.abandon()
+		status.Abandon()
 		if apierrors.IsConflict(err) {
 			// The cache is behind a write of ours (or someone else's); the watch event for the
 			// newer version brings the invitation back. Sending now could send twice.
@@ -342,8 +365,11 @@ func setFinishedConditions(inv *membershipv1alpha1.Invitation) {
 		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonExpired,
 			fmt.Sprintf("The link expired at %s; annotate %s to send a new one", at, membershipv1alpha1.ResendAnnotation))
 	case membershipv1alpha1.InvitationRevoked:
-		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonRevoked,
-			"The invitation was withdrawn; its link no longer works")
+		why := inv.Annotations[membershipv1alpha1.RevokeAnnotation]
+		if why == "" {
+			why = "The invitation was withdrawn; its link no longer works"
+		}
+		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonRevoked, why)
 	}
 }
 

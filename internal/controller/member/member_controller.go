@@ -25,7 +25,6 @@ import (
 	"io"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -33,7 +32,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -43,7 +41,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
-	"github.com/storeops/member-operator/internal/progress"
+	"github.com/storeops/member-operator/internal/skeleton"
 )
 
 // Event reasons: a fixed vocabulary; Warning only for failures.
@@ -105,42 +103,19 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one Member to its spec: get, handle deletion, ensure the finalizer, run the
-// phases, and write status once at the end, only when it changed.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	defer func() { result, retErr = progress.Outcome(ctx, result, retErr) }()
-	member := &membershipv1alpha1.Member{}
-	if err := r.Get(ctx, req.NamespacedName, member); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !member.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, member)
-	}
-	if !controllerutil.ContainsFinalizer(member, membershipv1alpha1.MemberFinalizer) {
-		base := member.DeepCopy()
-		controllerutil.AddFinalizer(member, membershipv1alpha1.MemberFinalizer)
-		if err := r.Patch(ctx, member, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
-	base := member.DeepCopy()
-	defer func() {
-		if equality.Semantic.DeepEqual(base.Status, member.Status) {
-			return // a reconcile that changes nothing writes nothing
-		}
-		if err := r.Status().Patch(ctx, member, client.MergeFrom(base)); err != nil {
-			retErr = errors.Join(retErr, err)
-		}
-	}()
-
-	result, err := r.reconcileNormal(ctx, member)
-	if err == nil {
-		member.Status.ObservedGeneration = member.Generation
-		standing, reason, message := memberProgress(member)
-		progress.Set(&member.Status.Conditions, base.Status.Conditions, member.Generation, standing, reason, message)
-	}
-	return result, err
+// Reconcile brings one Member to its spec through the shared skeleton (internal/skeleton): get,
+// handle deletion, ensure the finalizer, run the phases, and write status once at the end, only
+// when it changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return skeleton.Kind[*membershipv1alpha1.Member]{
+		Client:    r.Client,
+		Finalizer: membershipv1alpha1.MemberFinalizer,
+		Delete:    r.reconcileDelete,
+		Steps: func(ctx context.Context, member *membershipv1alpha1.Member, _ *skeleton.Status[*membershipv1alpha1.Member]) (ctrl.Result, error) {
+			return r.reconcileNormal(ctx, member)
+		},
+		Progress: memberProgress,
+	}.Reconcile(ctx, req.NamespacedName, &membershipv1alpha1.Member{})
 }
 
 // SetupWithManager registers the controller and its watches. It reads the field indexes that

@@ -35,6 +35,7 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
+	"github.com/storeops/member-operator/internal/skeleton"
 )
 
 // Event reasons of the administrator annotations.
@@ -132,13 +133,13 @@ func (r *Reconciler) handleResets(ctx context.Context, member *membershipv1alpha
 	return nil
 }
 
-// claimReset records, before acting, that a value is being acted on, and only if the Member read
+// claimReset records, before acting (internal/skeleton's record before acting), that a value is being acted on, and only if the Member read
 // is the latest version: a stale cache (our own record not seen yet, after the Secret we wrote
 // brought the Member back) gets a conflict instead of acting twice. It reports whether to act.
 func (r *Reconciler) claimReset(ctx context.Context, member *membershipv1alpha1.Member, record func(*membershipv1alpha1.MemberStatus)) (bool, error) {
 	base := member.DeepCopy()
 	record(&member.Status)
-	if err := r.Status().Patch(ctx, member, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := skeleton.Record(ctx, r.Client, member, base); err != nil {
 		*member = *base
 		if apierrors.IsConflict(err) {
 			return false, nil // the newer version brings the Member back

@@ -22,12 +22,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -46,7 +44,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
-	"github.com/storeops/member-operator/internal/progress"
+	"github.com/storeops/member-operator/internal/skeleton"
 )
 
 // Event reasons.
@@ -95,51 +93,31 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores/finalizers,verbs=update
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;create;delete;patch
-// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile: get, cascade on deletion, ensure the finalizer, then compute the status and write it
-// once, only when it changed.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	defer func() { result, retErr = progress.Outcome(ctx, result, retErr) }()
-	store := &membershipv1alpha1.Store{}
-	if err := r.Get(ctx, req.NamespacedName, store); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !store.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, store)
-	}
-	if !controllerutil.ContainsFinalizer(store, membershipv1alpha1.StoreFinalizer) {
-		base := store.DeepCopy()
-		controllerutil.AddFinalizer(store, membershipv1alpha1.StoreFinalizer)
-		if err := r.Patch(ctx, store, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	base := store.DeepCopy()
-	defer func() {
-		if equality.Semantic.DeepEqual(base.Status, store.Status) {
-			return
-		}
-		if err := r.Status().Patch(ctx, store, client.MergeFrom(base)); err != nil {
-			retErr = errors.Join(retErr, err)
-		}
-	}()
+// Reconcile runs the shared skeleton (internal/skeleton): get, cascade on deletion, ensure the
+// finalizer, then compute the status and write it once, only when it changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return skeleton.Kind[*membershipv1alpha1.Store]{
+		Client:    r.Client,
+		Finalizer: membershipv1alpha1.StoreFinalizer,
+		Delete:    r.reconcileDelete,
+		Steps:     r.reconcileNormal,
+		Progress:  storeProgress,
+	}.Reconcile(ctx, req.NamespacedName, &membershipv1alpha1.Store{})
+}
 
+// reconcileNormal counts the Store's Members and pending invitations and keeps its owner.
+func (r *Reconciler) reconcileNormal(ctx context.Context, store *membershipv1alpha1.Store,
+	_ *skeleton.Status[*membershipv1alpha1.Store]) (ctrl.Result, error) {
 	store.Status.NotificationEmail = store.NotificationAddress()
 	members, invitations, err := r.children(ctx, store)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	store.Status.Members, store.Status.PendingInvitations = counts(members, invitations)
-	result, err = r.reconcileOwner(ctx, store, members, invitations)
-	if err == nil {
-		store.Status.ObservedGeneration = store.Generation
-		standing, reason, message := storeProgress(store)
-		progress.Set(&store.Status.Conditions, base.Status.Conditions, store.Generation, standing, reason, message)
-	}
-	return result, err
+	return r.reconcileOwner(ctx, store, members, invitations)
 }
 
 // children lists the Store's Members and Invitations from the cache.

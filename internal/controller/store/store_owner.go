@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
@@ -328,26 +329,23 @@ func (r *Reconciler) createOwnerInvitation(ctx context.Context, store *membershi
 	return inv, true, nil
 }
 
-// revokeAll withdraws owner Invitations in place: Revoked, with their token Secret deleted, so a
-// link already emailed answers 410 Gone rather than 404. The write is guarded by the version
-// read, so it never overrides an acceptance that landed meanwhile; the next reconcile decides
-// again.
+// revokeAll asks the Invitation controller, the one writer of an Invitation's status, to
+// withdraw owner Invitations (RevokeAnnotation): it makes them Revoked and deletes their token
+// Secret, so a link already emailed answers 410 Gone rather than 404. Every reader (this
+// controller's policy, the acceptance server) takes the request for the revocation at once
+// (invitationpolicy.Revoked). The request is written onto the version read, so it never lands
+// on an acceptance this reconcile did not see; the next reconcile decides again.
 func (r *Reconciler) revokeAll(ctx context.Context, store *membershipv1alpha1.Store, invs []*membershipv1alpha1.Invitation, why string) error {
 	for _, inv := range invs {
-		if _, err := ownsecret.Revoke(ctx, r.Client, r.Client, inv,
-			client.ObjectKey{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}); err != nil {
-			return err
+		if invitationpolicy.Revoked(inv) || inv.Status.Phase == membershipv1alpha1.InvitationAccepted {
+			continue
 		}
 		base := inv.DeepCopy()
-		now := metav1.NewTime(r.Clock.Now())
-		inv.Status.Phase = membershipv1alpha1.InvitationRevoked
-		inv.Status.RevokedAt = &now
-		// Revoked is finished: Ready=True with the reason, as the Invitation controller settles it.
-		meta.SetStatusCondition(&inv.Status.Conditions, metav1.Condition{
-			Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: membershipv1alpha1.ReasonRevoked,
-			Message: "Withdrawn by the Store: " + why, ObservedGeneration: inv.Generation,
-		})
-		if err := r.Status().Patch(ctx, inv, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		if inv.Annotations == nil {
+			inv.Annotations = map[string]string{}
+		}
+		inv.Annotations[membershipv1alpha1.RevokeAnnotation] = "Withdrawn by the Store: " + why
+		if err := r.Patch(ctx, inv, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return client.IgnoreNotFound(err)
 		}
 		r.Recorder.Eventf(store, inv, corev1.EventTypeNormal, EventOwnerInvitationRevoked, "Reconcile",

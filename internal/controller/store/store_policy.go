@@ -58,7 +58,7 @@ func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha
 
 // live reports whether an invitation's link may still be sent or used.
 func live(inv *membershipv1alpha1.Invitation) bool {
-	if !inv.DeletionTimestamp.IsZero() {
+	if !inv.DeletionTimestamp.IsZero() || invitationpolicy.Revoked(inv) {
 		return false
 	}
 	switch inv.Status.Phase {
@@ -108,7 +108,7 @@ func ownerRef(inv *membershipv1alpha1.Invitation) types.UID {
 func usableActivation(inv *membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress) bool {
 	return inv != nil && invitationpolicy.OwnerPurpose(inv) == membershipv1alpha1.OwnerActivation &&
 		strings.EqualFold(string(inv.Spec.Email), string(email)) && inv.DeletionTimestamp.IsZero() &&
-		inv.Status.Phase != membershipv1alpha1.InvitationRevoked && inv.Status.Phase != membershipv1alpha1.InvitationAccepted
+		!invitationpolicy.Revoked(inv) && inv.Status.Phase != membershipv1alpha1.InvitationAccepted
 }
 
 // transferFor picks the transfer Invitation to email that is under way: not revoked, and not an
@@ -118,7 +118,7 @@ func transferFor(owned []*membershipv1alpha1.Invitation, email membershipv1alpha
 	var pick *membershipv1alpha1.Invitation
 	for _, inv := range owned {
 		if invitationpolicy.OwnerPurpose(inv) != membershipv1alpha1.OwnerTransfer || !strings.EqualFold(string(inv.Spec.Email), string(email)) ||
-			!inv.DeletionTimestamp.IsZero() || inv.Status.Phase == membershipv1alpha1.InvitationRevoked || cancelledByOwner(inv) {
+			!inv.DeletionTimestamp.IsZero() || invitationpolicy.Revoked(inv) || cancelledByOwner(inv) {
 			continue
 		}
 		if inv.Status.Phase == membershipv1alpha1.InvitationAccepted && !staged(inv) {
