@@ -183,6 +183,12 @@ const (
 	// PreviousOwnerAnnotation on a transfer Invitation holds the address of the owner being
 	// replaced, who is told when the transfer completes.
 	PreviousOwnerAnnotation = "membership.storeops.io/previous-owner"
+	// AcceptedByAnnotation on an Invitation names the Member its invitee became, written by the
+	// acceptance server once the password is stored (AcceptedAtAnnotation: when, RFC 3339). The
+	// Invitation controller, its status's one writer, then marks it Accepted and deletes its
+	// link; every reader counts it accepted from the moment the annotation is written.
+	AcceptedByAnnotation = "membership.storeops.io/accepted-by"
+	AcceptedAtAnnotation = "membership.storeops.io/accepted-at"
 	// RevokeAnnotation on an Invitation asks the Invitation controller, its status's one writer,
 	// to withdraw it: Revoked, its link dead, with the annotation's value as the reason. The
 	// Store sets it on the owner invitations it no longer wants; an accepted or expired

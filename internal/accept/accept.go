@@ -22,7 +22,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -373,26 +372,22 @@ func (s *Server) writeCredentials(ctx context.Context, member *membershipv1alpha
 	return ownsecret.Create(ctx, s.Client, s.APIReader, s.Scheme, member, secret)
 }
 
-// finish marks the invitation Accepted and deletes its token Secret; both are idempotent.
+// finish tells the Invitation controller, the one writer of an Invitation's status, that the
+// invitee is now Member member (AcceptedByAnnotation): it marks the Invitation Accepted and
+// deletes its link. Every reader, this server's link checks included, counts the Invitation
+// accepted from this write on. It is idempotent, and an acceptance wins over a revocation asked
+// for meanwhile (invitationpolicy.Revoked): the person's password is already stored.
 func (s *Server) finish(ctx context.Context, inv *membershipv1alpha1.Invitation, member string, now time.Time) error {
-	if inv.Status.Phase != membershipv1alpha1.InvitationAccepted {
-		base := inv.DeepCopy()
-		at := metav1.NewTime(now)
-		inv.Status.Phase = membershipv1alpha1.InvitationAccepted
-		inv.Status.AcceptedAt = &at
-		inv.Status.Member = member
-		meta.SetStatusCondition(&inv.Status.Conditions, metav1.Condition{
-			Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: membershipv1alpha1.ReasonAccepted,
-			Message: invitationpolicy.AcceptedMessage(member), ObservedGeneration: inv.Generation,
-		})
-		if err := s.Client.Status().Patch(ctx, inv, client.MergeFrom(base)); err != nil {
-			return err
-		}
+	if recorded, accepted := invitationpolicy.Accepted(inv); accepted && recorded == member {
+		return nil
 	}
-	// Only the Invitation's own token Secret, never one that merely has the name.
-	_, err := ownsecret.Revoke(ctx, s.Client, s.Client, inv,
-		client.ObjectKey{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)})
-	return err
+	base := inv.DeepCopy()
+	if inv.Annotations == nil {
+		inv.Annotations = map[string]string{}
+	}
+	inv.Annotations[membershipv1alpha1.AcceptedByAnnotation] = member
+	inv.Annotations[membershipv1alpha1.AcceptedAtAnnotation] = now.UTC().Format(time.RFC3339)
+	return s.Client.Patch(ctx, inv, client.MergeFrom(base))
 }
 
 // notifyJoined tells the Store's notification address, in the Store's language. A failure does

@@ -226,10 +226,14 @@ var _ = Describe("the JSON API", func() {
 			return m.Status.Invitation
 		}).Should(Equal("invite-erin"))
 
-		got := getInvitation(inv)
-		Expect(got.Status.Phase).To(Equal(membershipv1alpha1.InvitationAccepted))
-		Expect(got.Status.Member).To(Equal(name))
-		Expect(got.Status.AcceptedAt).NotTo(BeNil())
+		// The server tells the Invitation controller, the one writer of the Invitation's status,
+		// which records the acceptance.
+		Eventually(func(g Gomega) {
+			got := getInvitation(inv)
+			g.Expect(got.Status.Phase).To(Equal(membershipv1alpha1.InvitationAccepted))
+			g.Expect(got.Status.Member).To(Equal(name))
+			g.Expect(got.Status.AcceptedAt).NotTo(BeNil())
+		}).Should(Succeed())
 		Eventually(func() bool {
 			err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "invite-erin-token"}, &corev1.Secret{})
 			return apierrors.IsNotFound(err)

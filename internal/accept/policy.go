@@ -128,12 +128,13 @@ const (
 // token is the invitation's current round (not one a resend rotated away). It does not compare the
 // secret; the caller has done that.
 func linkState(inv *membershipv1alpha1.Invitation, current bool, now time.Time) Outcome {
-	switch inv.Status.Phase {
-	case membershipv1alpha1.InvitationAccepted:
+	if _, accepted := invitationpolicy.Accepted(inv); accepted {
 		if current {
 			return OutcomeAlreadyUsed
 		}
 		return OutcomeNoLongerValid
+	}
+	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationFailed:
 		return OutcomeNoLongerValid
 	}

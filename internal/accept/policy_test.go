@@ -93,25 +93,32 @@ func TestLinkState(t *testing.T) {
 	later, earlier := metav1.NewTime(now.Add(time.Hour)), metav1.NewTime(now.Add(-time.Second))
 	deleting := metav1.NewTime(now)
 	for _, tc := range []struct {
-		name    string
-		status  membershipv1alpha1.InvitationStatus
-		current bool
-		deleted bool
-		want    Outcome
+		name        string
+		status      membershipv1alpha1.InvitationStatus
+		current     bool
+		deleted     bool
+		want        Outcome
+		annotations map[string]string
 	}{
-		{"sent", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false, OutcomeAccepted},
-		{"pending retry", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationPending}, true, false, OutcomeAccepted},
-		{"past expiresAt, not yet marked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &earlier}, true, false, OutcomeNoLongerValid},
-		{"expired", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationExpired}, true, false, OutcomeNoLongerValid},
-		{"revoked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationRevoked}, true, false, OutcomeNoLongerValid},
-		{"failed", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationFailed}, true, false, OutcomeNoLongerValid},
-		{"accepted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationAccepted}, true, false, OutcomeAlreadyUsed},
-		{"rotated by a resend", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, false, false, OutcomeNoLongerValid},
-		{"being deleted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, true, OutcomeNoLongerValid},
+		{"sent", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false, OutcomeAccepted, nil},
+		{"pending retry", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationPending}, true, false, OutcomeAccepted, nil},
+		{"past expiresAt, not yet marked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &earlier}, true, false, OutcomeNoLongerValid, nil},
+		{"expired", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationExpired}, true, false, OutcomeNoLongerValid, nil},
+		{"revoked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationRevoked}, true, false, OutcomeNoLongerValid, nil},
+		{"failed", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationFailed}, true, false, OutcomeNoLongerValid, nil},
+		{"accepted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationAccepted}, true, false, OutcomeAlreadyUsed, nil},
+		{"rotated by a resend", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, false, false, OutcomeNoLongerValid, nil},
+		{"being deleted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, true, OutcomeNoLongerValid, nil},
+		// What the server and the Store asked for counts before the controller records it.
+		{"accepted, not recorded yet", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false,
+			OutcomeAlreadyUsed, map[string]string{membershipv1alpha1.AcceptedByAnnotation: "shop-ann"}},
+		{"revocation asked for", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false,
+			OutcomeNoLongerValid, map[string]string{membershipv1alpha1.RevokeAnnotation: "Withdrawn by the Store: replaced"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			inv := &membershipv1alpha1.Invitation{Status: tc.status}
+			inv.Annotations = tc.annotations
 			if tc.deleted {
 				inv.DeletionTimestamp = &deleting
 			}

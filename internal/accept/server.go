@@ -79,10 +79,9 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 }).ParseFS(assets, "templates/page.html"))
 
 // The acceptance server creates the Member of an accepted invitation and its credential Secret,
-// marks the Invitation Accepted and deletes its token Secret.
+// and tells the Invitation controller (an annotation) that the Invitation is accepted.
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch;patch
-// +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 
 // Server is the acceptance server. Every dependency is a field, so tests inject their own.

@@ -112,9 +112,11 @@ func (s *Server) pendingTransfer(ctx context.Context, acct *account, secret *cor
 		!inv.DeletionTimestamp.IsZero() || inv.Annotations[membershipv1alpha1.CancelledByOwnerAnnotation] != "" {
 		return nil, nil
 	}
+	if _, accepted := invitationpolicy.Accepted(inv); accepted || invitationpolicy.Revoked(inv) {
+		return nil, nil
+	}
 	switch inv.Status.Phase {
-	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired,
-		membershipv1alpha1.InvitationFailed:
+	case membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationFailed:
 		return nil, nil
 	}
 	return inv, nil

@@ -205,14 +205,40 @@ func OwnerInvitationWanted(inv *membershipv1alpha1.Invitation, store *membership
 		strings.EqualFold(string(inv.Spec.Email), string(store.Spec.Owner.Email))
 }
 
+// Accepted reports whether inv is accepted, or the acceptance server has said so
+// (AcceptedByAnnotation) and its controller has not recorded it yet, and into which Member.
+func Accepted(inv *membershipv1alpha1.Invitation) (member string, accepted bool) {
+	if inv.Status.Phase == membershipv1alpha1.InvitationAccepted {
+		return inv.Status.Member, true
+	}
+	member = inv.Annotations[membershipv1alpha1.AcceptedByAnnotation]
+	return member, member != ""
+}
+
+// AcceptedAt is when inv was accepted: its status's acceptedAt, else when the acceptance server
+// recorded it (AcceptedAtAnnotation); fallback when neither says.
+func AcceptedAt(inv *membershipv1alpha1.Invitation, fallback time.Time) time.Time {
+	if inv.Status.AcceptedAt != nil {
+		return inv.Status.AcceptedAt.Time
+	}
+	if at, err := time.Parse(time.RFC3339, inv.Annotations[membershipv1alpha1.AcceptedAtAnnotation]); err == nil {
+		return at
+	}
+	return fallback
+}
+
 // Revoked reports whether inv is withdrawn or asked to be (RevokeAnnotation) and not finished
 // otherwise first: every reader treats a revocation asked for as done, so the link is dead from
-// the moment the Store asks, not from the moment the Invitation controller gets to it.
+// the moment the Store asks, not from the moment the Invitation controller gets to it. An
+// acceptance wins over a revocation asked for: the person's password is already stored.
 func Revoked(inv *membershipv1alpha1.Invitation) bool {
 	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationRevoked:
 		return true
 	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationExpired:
+		return false
+	}
+	if _, accepted := Accepted(inv); accepted {
 		return false
 	}
 	_, asked := inv.Annotations[membershipv1alpha1.RevokeAnnotation]

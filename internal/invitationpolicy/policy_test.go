@@ -73,6 +73,8 @@ func TestRevokedTakesARequestForTheRevocation(t *testing.T) {
 		{"pending, asked to revoke", membershipv1alpha1.InvitationPending, asked, true},
 		{"new, asked to revoke", "", asked, true},
 		{"accepted before the request", membershipv1alpha1.InvitationAccepted, asked, false},
+		{"accepted by the server, not recorded yet", membershipv1alpha1.InvitationSent, map[string]string{
+			membershipv1alpha1.RevokeAnnotation: "Withdrawn by the Store: replaced", membershipv1alpha1.AcceptedByAnnotation: "shop-ann"}, false},
 		{"expired before the request", membershipv1alpha1.InvitationExpired, asked, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,4 +84,34 @@ func TestRevokedTakesARequestForTheRevocation(t *testing.T) {
 			NewWithT(t).Expect(Revoked(inv)).To(Equal(tc.want))
 		})
 	}
+}
+
+// The acceptance server's word counts as the acceptance until the controller records it.
+func TestAcceptedTakesTheServersWord(t *testing.T) {
+	g := NewWithT(t)
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	inv := &membershipv1alpha1.Invitation{}
+	inv.Status.Phase = membershipv1alpha1.InvitationSent
+	_, accepted := Accepted(inv)
+	g.Expect(accepted).To(BeFalse())
+	g.Expect(AcceptedAt(inv, t0)).To(Equal(t0), "no acceptance: the fallback")
+
+	inv.Annotations = map[string]string{
+		membershipv1alpha1.AcceptedByAnnotation: "shop-ann",
+		membershipv1alpha1.AcceptedAtAnnotation: t0.Add(time.Minute).Format(time.RFC3339),
+	}
+	member, accepted := Accepted(inv)
+	g.Expect(accepted).To(BeTrue())
+	g.Expect(member).To(Equal("shop-ann"))
+	g.Expect(AcceptedAt(inv, t0)).To(Equal(t0.Add(time.Minute)))
+
+	inv.Annotations[membershipv1alpha1.AcceptedAtAnnotation] = "yesterday"
+	g.Expect(AcceptedAt(inv, t0)).To(Equal(t0), "a malformed time is not trusted")
+
+	at := metav1.NewTime(t0.Add(time.Hour))
+	inv.Status = membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationAccepted, Member: "shop-ann", AcceptedAt: &at}
+	member, accepted = Accepted(inv)
+	g.Expect(accepted).To(BeTrue())
+	g.Expect(member).To(Equal("shop-ann"))
+	g.Expect(AcceptedAt(inv, t0)).To(Equal(t0.Add(time.Hour)), "the recorded time wins")
 }

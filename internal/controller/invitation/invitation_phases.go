@@ -48,13 +48,18 @@ var errForeignTokenSecret = errors.New("token Secret name taken")
 // one not sent yet, re-check the refusals and deliver.
 func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter) (ctrl.Result, error) {
 	now := r.Clock.Now()
+	// What others ask through the Invitation's annotations comes first: an acceptance the server
+	// stored, then a revocation the Store wants; a resend cannot undo either.
+	if member, accepted := invitationpolicy.Accepted(inv); accepted && inv.Status.Phase != membershipv1alpha1.InvitationAccepted {
+		markAccepted(inv, member, now)
+	}
+	if invitationpolicy.Revoked(inv) && inv.Status.Phase != membershipv1alpha1.InvitationRevoked {
+		return ctrl.Result{}, r.revoke(ctx, inv, status, now)
+	}
 	if err := r.handleResend(ctx, inv); err != nil {
 		return ctrl.Result{}, err
 	}
 
-	if invitationpolicy.Revoked(inv) && inv.Status.Phase != membershipv1alpha1.InvitationRevoked {
-		return ctrl.Result{}, r.revoke(ctx, inv, status, now)
-	}
 	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired:
 		if err := r.deleteToken(ctx, inv); err != nil {
@@ -166,6 +171,16 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 		}
 	}
 	return nil
+}
+
+// markAccepted records the acceptance the acceptance server stored (AcceptedByAnnotation): the
+// invitee is Member member. The finished phase then deletes the link and sets Ready.
+func markAccepted(inv *membershipv1alpha1.Invitation, member string, now time.Time) {
+	at := metav1.NewTime(invitationpolicy.AcceptedAt(inv, now))
+	inv.Status.Phase = membershipv1alpha1.InvitationAccepted
+	inv.Status.AcceptedAt = &at
+	inv.Status.Member = member
+	inv.Status.NextAttemptAt = nil
 }
 
 // revoke withdraws the invitation on the request of RevokeAnnotation (the Store's, for owner

@@ -337,7 +337,7 @@ func (r *Reconciler) createOwnerInvitation(ctx context.Context, store *membershi
 // on an acceptance this reconcile did not see; the next reconcile decides again.
 func (r *Reconciler) revokeAll(ctx context.Context, store *membershipv1alpha1.Store, invs []*membershipv1alpha1.Invitation, why string) error {
 	for _, inv := range invs {
-		if invitationpolicy.Revoked(inv) || inv.Status.Phase == membershipv1alpha1.InvitationAccepted {
+		if _, accepted := invitationpolicy.Accepted(inv); accepted || invitationpolicy.Revoked(inv) {
 			continue
 		}
 		base := inv.DeepCopy()

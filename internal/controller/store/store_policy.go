@@ -108,7 +108,7 @@ func ownerRef(inv *membershipv1alpha1.Invitation) types.UID {
 func usableActivation(inv *membershipv1alpha1.Invitation, email membershipv1alpha1.EmailAddress) bool {
 	return inv != nil && invitationpolicy.OwnerPurpose(inv) == membershipv1alpha1.OwnerActivation &&
 		strings.EqualFold(string(inv.Spec.Email), string(email)) && inv.DeletionTimestamp.IsZero() &&
-		!invitationpolicy.Revoked(inv) && inv.Status.Phase != membershipv1alpha1.InvitationAccepted
+		!invitationpolicy.Revoked(inv) && !accepted(inv)
 }
 
 // transferFor picks the transfer Invitation to email that is under way: not revoked, and not an
@@ -121,7 +121,7 @@ func transferFor(owned []*membershipv1alpha1.Invitation, email membershipv1alpha
 			!inv.DeletionTimestamp.IsZero() || invitationpolicy.Revoked(inv) || cancelledByOwner(inv) {
 			continue
 		}
-		if inv.Status.Phase == membershipv1alpha1.InvitationAccepted && !staged(inv) {
+		if accepted(inv) && !staged(inv) {
 			continue
 		}
 		if pick == nil || inv.CreationTimestamp.After(pick.CreationTimestamp.Time) {
@@ -197,4 +197,10 @@ func storeProgress(store *membershipv1alpha1.Store) (progress.Progress, string, 
 		return progress.Stalled, ready.Reason, ready.Message
 	}
 	return progress.Current, "", ""
+}
+
+// accepted reports whether inv is accepted, or said to be by the acceptance server.
+func accepted(inv *membershipv1alpha1.Invitation) bool {
+	_, ok := invitationpolicy.Accepted(inv)
+	return ok
 }

@@ -77,7 +77,7 @@ func (r *Reconciler) revokeOtherTransfers(ctx context.Context, store *membership
 // the send; a failed send drops the link and is retried with backoff, under the same Message-ID.
 func (r *Reconciler) noticeTransfer(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
 	inv *membershipv1alpha1.Invitation) error {
-	if inv.Annotations[membershipv1alpha1.OwnerNotifiedAnnotation] != "" || inv.UID == "" || inv.Status.Phase == membershipv1alpha1.InvitationAccepted {
+	if inv.Annotations[membershipv1alpha1.OwnerNotifiedAnnotation] != "" || inv.UID == "" || accepted(inv) {
 		return nil
 	}
 	expires := r.Clock.Now().Add(invitationpolicy.LinkTTL(store)).UTC().Truncate(time.Second)
@@ -125,13 +125,13 @@ func (r *Reconciler) stagedSecrets(ctx context.Context, store *membershipv1alpha
 	owned []*membershipv1alpha1.Invitation) (map[string]*corev1.Secret, error) {
 	out := map[string]*corev1.Secret{}
 	for _, inv := range owned {
-		if inv.Status.Phase != membershipv1alpha1.InvitationAccepted || inv.Annotations[membershipv1alpha1.OwnerInvitationAnnotation] != membershipv1alpha1.OwnerTransfer {
+		if !accepted(inv) || inv.Annotations[membershipv1alpha1.OwnerInvitationAnnotation] != membershipv1alpha1.OwnerTransfer {
 			continue
 		}
 		key := types.NamespacedName{Namespace: store.Namespace, Name: membershipv1alpha1.NewOwnerCredentialsSecretName(inv.Name)}
 		secret := &corev1.Secret{}
 		err := r.Get(ctx, key, secret)
-		if apierrors.IsNotFound(err) && inv.Status.AcceptedAt != nil && r.Clock.Since(inv.Status.AcceptedAt.Time) < time.Minute {
+		if at := invitationpolicy.AcceptedAt(inv, time.Time{}); apierrors.IsNotFound(err) && !at.IsZero() && r.Clock.Since(at) < time.Minute {
 			err = r.APIReader.Get(ctx, key, secret)
 		}
 		switch {
@@ -238,10 +238,7 @@ func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1al
 // notifyPreviousOwner sends the ownership-transferred email. Its Message-ID is derived from the
 // transfer Invitation, so a retry after a crash is recognisable as the same message.
 func (r *Reconciler) notifyPreviousOwner(ctx context.Context, store *membershipv1alpha1.Store, inv *membershipv1alpha1.Invitation, previous string) error {
-	at := r.Clock.Now()
-	if inv.Status.AcceptedAt != nil {
-		at = inv.Status.AcceptedAt.Time
-	}
+	at := invitationpolicy.AcceptedAt(inv, r.Clock.Now())
 	content, err := mail.Render(mail.KindOwnershipTransferred, string(store.Spec.Locale), mail.OwnershipTransferredData{
 		StoreName: string(store.Spec.DisplayName), MemberName: string(inv.Spec.InvitedBy), Email: previous,
 		NewOwnerEmail: string(inv.Spec.Email), TransferredAt: at,
