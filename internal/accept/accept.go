@@ -34,6 +34,7 @@ import (
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/ownsecret"
 	"github.com/storeops/member-operator/internal/seats"
+	"github.com/storeops/member-operator/internal/web"
 )
 
 // link is a presented token resolved to its invitation.
@@ -46,17 +47,17 @@ type link struct {
 // link is worth. The secret is compared in constant time with the one derived for its round,
 // and, for the current round, with the hash stored in the token Secret, which is the authority
 // that the link is live (deleting it revokes the link).
-func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error) {
+func (s *Server) resolve(ctx context.Context, raw string) (*link, web.Outcome, error) {
 	presented, err := credentials.ParseToken(raw)
 	if err != nil {
-		return nil, OutcomeBadInput, nil
+		return nil, web.OutcomeBadInput, nil
 	}
 	var list membershipv1alpha1.InvitationList
 	if err := s.Client.List(ctx, &list, client.MatchingFields{index.InvitationTokenID: presented.ID}); err != nil {
-		return nil, OutcomeInternalError, err
+		return nil, web.OutcomeInternalError, err
 	}
 	if len(list.Items) != 1 {
-		return nil, OutcomeUnknownToken, nil
+		return nil, web.OutcomeUnknownToken, nil
 	}
 	inv := &list.Items[0]
 	// The round whose derived ID is the presented one (the index found inv by it).
@@ -65,27 +66,27 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error
 	for r := int32(0); r <= inv.Status.Resends && round < 0; r++ {
 		tok, err := credentials.InvitationToken(s.TokenKey, string(inv.UID), r)
 		if err != nil {
-			return nil, OutcomeInternalError, err
+			return nil, web.OutcomeInternalError, err
 		}
 		if tok.ID == presented.ID {
 			expected, round = tok, r
 		}
 	}
 	if round < 0 || !credentials.SecretMatches(expected.Secret, presented.Secret) {
-		return nil, OutcomeUnknownToken, nil
+		return nil, web.OutcomeUnknownToken, nil
 	}
 	current := round == inv.Status.Resends
 	outcome := linkState(inv, current, s.Clock.Now())
-	if outcome == OutcomeAccepted {
+	if outcome == web.OutcomeAccepted {
 		secret := &corev1.Secret{}
 		err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}, secret)
 		switch {
 		case apierrors.IsNotFound(err):
-			outcome = OutcomeNoLongerValid
+			outcome = web.OutcomeNoLongerValid
 		case err != nil:
-			return nil, OutcomeInternalError, err
+			return nil, web.OutcomeInternalError, err
 		case !credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), presented.Secret):
-			outcome = OutcomeNoLongerValid
+			outcome = web.OutcomeNoLongerValid
 		}
 	}
 	l := &link{invitation: inv}
@@ -93,16 +94,16 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, Outcome, error
 	switch err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: inv.Spec.StoreRef.Name}, store); {
 	case err == nil:
 		l.store = store
-		if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitationpolicy.OwnerInvitationWanted(inv, store) && outcome == OutcomeAccepted {
+		if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitationpolicy.OwnerInvitationWanted(inv, store) && outcome == web.OutcomeAccepted {
 			// A transfer whose spec was reverted, or an owner role nobody but the Store gave.
-			outcome = OutcomeNoLongerValid
+			outcome = web.OutcomeNoLongerValid
 		}
 	case apierrors.IsNotFound(err):
-		if outcome == OutcomeAccepted {
-			outcome = OutcomeNoLongerValid
+		if outcome == web.OutcomeAccepted {
+			outcome = web.OutcomeNoLongerValid
 		}
 	default:
-		return nil, OutcomeInternalError, err
+		return nil, web.OutcomeInternalError, err
 	}
 	return l, outcome, nil
 }
@@ -131,19 +132,19 @@ type accepted struct {
 // creates it and the other gets 409), the credential Secret gets the bcrypt hash (the member
 // controller waits for it and never generates a password for such a Member), the Invitation
 // becomes Accepted, its token Secret goes, and the Store's notification address is told.
-func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, Outcome, *FieldError, error) {
+func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, web.Outcome, *web.FieldError, error) {
 	inv, store := l.invitation, l.store
 	purpose := invitationpolicy.OwnerPurpose(inv)
 	if membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) && !invitationpolicy.OwnerInvitationWanted(inv, store) {
 		// Its roles were edited after it was sent, or the Store no longer wants this owner; the
 		// controllers are refusing or revoking it too.
-		return nil, OutcomeNoLongerValid, nil, nil
+		return nil, web.OutcomeNoLongerValid, nil, nil
 	}
-	if fe := checkPassword(in.Password, in.Confirmation, in.Confirm, string(inv.Spec.Email)); fe != nil {
-		return nil, OutcomeBadInput, fe, nil
+	if fe := web.CheckPassword(in.Password, in.Confirmation, in.Confirm, string(inv.Spec.Email)); fe != nil {
+		return nil, web.OutcomeBadInput, fe, nil
 	}
-	if fe := checkDisplayName(in.DisplayName); fe != nil {
-		return nil, OutcomeBadInput, fe, nil
+	if fe := web.CheckDisplayName(in.DisplayName); fe != nil {
+		return nil, web.OutcomeBadInput, fe, nil
 	}
 	now := s.Clock.Now()
 	if purpose == membershipv1alpha1.OwnerTransfer {
@@ -156,11 +157,11 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 		name = membershipv1alpha1.OwnerMemberName(store.Name)
 	}
 	member, outcome, err := s.claim(ctx, inv, store, name, in.DisplayName, now)
-	if err != nil || outcome != OutcomeAccepted {
+	if err != nil || outcome != web.OutcomeAccepted {
 		return nil, outcome, nil, err
 	}
 	if purpose == "" {
-		if outcome, err := s.keepSeat(ctx, member, store); err != nil || outcome != OutcomeAccepted {
+		if outcome, err := s.keepSeat(ctx, member, store); err != nil || outcome != web.OutcomeAccepted {
 			return nil, outcome, nil, err
 		}
 	}
@@ -168,12 +169,12 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	result := &accepted{Member: member.Name, Namespace: member.Namespace}
 	if err := s.writeCredentials(ctx, member, store, in.Password, result); err != nil {
 		if apierrors.IsAlreadyExists(err) {
-			return nil, OutcomeAlreadyUsed, nil, nil
+			return nil, web.OutcomeAlreadyUsed, nil, nil
 		}
-		return nil, OutcomeInternalError, nil, err
+		return nil, web.OutcomeInternalError, nil, err
 	}
 	if err := s.finish(ctx, inv, member.Name, now); err != nil {
-		return nil, OutcomeInternalError, nil, err
+		return nil, web.OutcomeInternalError, nil, err
 	}
 	metrics.InvitationsAccepted.WithLabelValues(inv.Namespace).Inc()
 	s.Recorder.Eventf(inv, member, corev1.EventTypeNormal, EventInvitationAccepted, "Accept",
@@ -181,29 +182,29 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	if purpose == "" { // the owner activating their own account has nobody to tell
 		s.notifyJoined(ctx, inv, store, member, now)
 	}
-	return result, OutcomeAccepted, nil, nil
+	return result, web.OutcomeAccepted, nil, nil
 }
 
 // keepSeat checks, after the claim and against the API server (the Store's limit included), that
 // member may have access under its Store's limits (internal/seats: memberLimit, --exclusive-membership). Of two acceptances
 // racing for the last seat, each reads after its own claim, so the later one always sees the
 // earlier and gives way: its Member is deleted (it never had credentials) and it answers 409.
-func (s *Server) keepSeat(ctx context.Context, member *membershipv1alpha1.Member, cached *membershipv1alpha1.Store) (Outcome, error) {
+func (s *Server) keepSeat(ctx context.Context, member *membershipv1alpha1.Member, cached *membershipv1alpha1.Store) (web.Outcome, error) {
 	store := &membershipv1alpha1.Store{}
 	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(cached), store); err != nil {
-		return OutcomeInternalError, client.IgnoreNotFound(err) // a Store gone meanwhile: its Members go too
+		return web.OutcomeInternalError, client.IgnoreNotFound(err) // a Store gone meanwhile: its Members go too
 	}
 	reason, _, err := seats.CheckLive(ctx, s.APIReader, member, store, s.ExclusiveMembership)
 	if err != nil {
-		return OutcomeInternalError, err
+		return web.OutcomeInternalError, err
 	}
 	if reason == "" {
-		return OutcomeAccepted, nil
+		return web.OutcomeAccepted, nil
 	}
 	if err := s.Client.Delete(ctx, member, client.Preconditions{UID: &member.UID}); client.IgnoreNotFound(err) != nil {
-		return OutcomeInternalError, err
+		return web.OutcomeInternalError, err
 	}
-	return OutcomeNoSeat, nil
+	return web.OutcomeNoSeat, nil
 }
 
 // acceptTransfer records the new owner's password hash and TOTP secret in a Secret of the
@@ -212,15 +213,15 @@ func (s *Server) keepSeat(ctx context.Context, member *membershipv1alpha1.Member
 // gives the owner Member the new email and tells the previous owner. Until then the current
 // owner keeps full access. Creating the Secret is the claim: a second submission gets 409.
 func (s *Server) acceptTransfer(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
-	password string, now time.Time) (*accepted, Outcome, *FieldError, error) {
+	password string, now time.Time) (*accepted, web.Outcome, *web.FieldError, error) {
 	owner := membershipv1alpha1.OwnerMemberName(store.Name)
-	hash, err := s.hashPassword(ctx, password)
+	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
-		return nil, OutcomeInternalError, nil, err
+		return nil, web.OutcomeInternalError, nil, err
 	}
 	enrolment, err := credentials.NewTOTP(s.Random, string(store.Spec.DisplayName), string(inv.Spec.Email))
 	if err != nil {
-		return nil, OutcomeInternalError, nil, err
+		return nil, web.OutcomeInternalError, nil, err
 	}
 	staged := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
@@ -242,27 +243,27 @@ func (s *Server) acceptTransfer(ctx context.Context, inv *membershipv1alpha1.Inv
 	if err := ownsecret.Create(ctx, s.Client, s.APIReader, s.Scheme, inv, staged); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			// An earlier submission got here first; complete what it may have left undone.
-			return nil, OutcomeAlreadyUsed, nil, s.finish(ctx, inv, owner, now)
+			return nil, web.OutcomeAlreadyUsed, nil, s.finish(ctx, inv, owner, now)
 		}
 		// A foreign Secret with the staged name is left alone, and the transfer is not marked
 		// accepted: the Store would take that for a transfer already completed.
-		return nil, OutcomeInternalError, nil, err
+		return nil, web.OutcomeInternalError, nil, err
 	}
 	if err := s.finish(ctx, inv, owner, now); err != nil {
-		return nil, OutcomeInternalError, nil, err
+		return nil, web.OutcomeInternalError, nil, err
 	}
 	metrics.InvitationsAccepted.WithLabelValues(inv.Namespace).Inc()
 	s.Recorder.Eventf(inv, store, corev1.EventTypeNormal, EventInvitationAccepted, "Accept",
 		"Ownership accepted by %s; the Store completes the transfer", inv.Spec.Email)
 	return &accepted{Member: owner, Namespace: inv.Namespace, TOTPSecret: enrolment.Secret, TOTPURI: enrolment.URI},
-		OutcomeAccepted, nil, nil
+		web.OutcomeAccepted, nil, nil
 }
 
 // claim creates the Member. If it exists, it is this acceptance's only when it names inv and
 // has no credentials yet: the owner Member the Store made for its activation, or one an earlier
 // acceptance claimed and did not finish for claimTimeout (it crashed). Anything else is 409.
 func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
-	name, displayName string, now time.Time) (*membershipv1alpha1.Member, Outcome, error) {
+	name, displayName string, now time.Time) (*membershipv1alpha1.Member, web.Outcome, error) {
 	member := &membershipv1alpha1.Member{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: inv.Namespace, Labels: memberLabels(store),
@@ -285,10 +286,10 @@ func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, 
 	// it through self-service (a Member applied from Git may not).
 	err := s.Client.Create(ctx, member, client.FieldOwner(membershipv1alpha1.OperatorFieldManager))
 	if err == nil {
-		return member, OutcomeAccepted, nil
+		return member, web.OutcomeAccepted, nil
 	}
 	if !apierrors.IsAlreadyExists(err) {
-		return nil, OutcomeInternalError, err
+		return nil, web.OutcomeInternalError, err
 	}
 	// The controllers write the Member too (finalizer, status), so a conflict on the takeover is
 	// usually theirs: read again and decide again, a few times, before calling it someone else's.
@@ -299,48 +300,48 @@ func (s *Server) claim(ctx context.Context, inv *membershipv1alpha1.Invitation, 
 		}
 		return existing, outcome, err
 	}
-	return nil, OutcomeAlreadyUsed, nil
+	return nil, web.OutcomeAlreadyUsed, nil
 }
 
 // takeOver claims an existing Member for inv: one the Store made for its owner's activation, or
 // one an earlier acceptance claimed and did not finish (no credentials) for claimTimeout. It
 // returns an empty outcome when the update lost to a concurrent write and should be tried again.
 func (s *Server) takeOver(ctx context.Context, inv *membershipv1alpha1.Invitation, key client.ObjectKey,
-	now time.Time) (*membershipv1alpha1.Member, Outcome, error) {
+	now time.Time) (*membershipv1alpha1.Member, web.Outcome, error) {
 	existing := &membershipv1alpha1.Member{}
 	if err := s.APIReader.Get(ctx, key, existing); err != nil {
-		return nil, OutcomeInternalError, client.IgnoreNotFound(err)
+		return nil, web.OutcomeInternalError, client.IgnoreNotFound(err)
 	}
 	if existing.Annotations[membershipv1alpha1.InvitationAnnotation] != inv.Name || !existing.DeletionTimestamp.IsZero() {
-		return nil, OutcomeAlreadyUsed, nil // the address is already a Member of the Store
+		return nil, web.OutcomeAlreadyUsed, nil // the address is already a Member of the Store
 	}
 	secret, err := ownsecret.Get(ctx, s.APIReader, existing,
 		types.NamespacedName{Namespace: existing.Namespace, Name: membershipv1alpha1.CredentialsSecretName(existing.Name)})
 	switch {
 	case err != nil:
-		return nil, OutcomeInternalError, err // a foreign Secret has the name: the Member is in Conflict
+		return nil, web.OutcomeInternalError, err // a foreign Secret has the name: the Member is in Conflict
 	case secret != nil:
 		// The earlier acceptance stored its password; complete what it may have left undone.
-		return nil, OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
+		return nil, web.OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
 	}
 	if !claimIsStale(existing.Annotations[membershipv1alpha1.AcceptClaimAnnotation], now) {
-		return nil, OutcomeAlreadyUsed, nil // another submission is completing it right now
+		return nil, web.OutcomeAlreadyUsed, nil // another submission is completing it right now
 	}
 	existing.Annotations[membershipv1alpha1.AcceptClaimAnnotation] = now.UTC().Format(time.RFC3339)
 	if err := s.Client.Update(ctx, existing); err != nil { // resourceVersion: of two takeovers, one wins
 		if apierrors.IsConflict(err) {
 			return nil, "", nil
 		}
-		return nil, OutcomeInternalError, err
+		return nil, web.OutcomeInternalError, err
 	}
-	return existing, OutcomeAccepted, nil
+	return existing, web.OutcomeAccepted, nil
 }
 
 // writeCredentials creates the Member's credential Secret with the hash of the chosen password
 // and, when 2FA is required, a new TOTP secret shown once on the success page.
 func (s *Server) writeCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
 	password string, result *accepted) error {
-	hash, err := s.hashPassword(ctx, password)
+	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,6 @@ package accept
 import (
 	"context"
 	"fmt"
-	"html/template"
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,66 +28,8 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/web"
 )
-
-// rootFromPage leads from a page (/invitations/accept) back to the server's root, so the pages
-// work behind a proxy that serves them under a path prefix.
-const rootFromPage = "../"
-
-// kindProblem is the page kind saying why a link or request cannot be used.
-const kindProblem = "problem"
-
-// pageData fills templates/page.html.
-type pageData struct {
-	Locale string
-	// Base leads from the page's path back to the server's root (for the stylesheet), so the
-	// pages work behind a proxy that serves them under a prefix.
-	Base  string
-	Kind  string // form, success or problem
-	Title string
-
-	// The forms. Store is the self-service forms' store reference.
-	Token, Email, Intro, Expires, DisplayName, Store string
-	Roles                                            []string
-	TwoFactor                                        bool
-	Errors                                           map[string]string
-
-	// The success page.
-	Body       string
-	TOTPSecret string
-	QR         template.HTML
-
-	// The one-button page (kindButton): where its form posts (relative to the page) and the
-	// button's text.
-	Action, Submit string
-
-	// The problem page.
-	Problem string
-}
-
-// kindDone is the page saying a link did what it was for (a password set, an email change
-// confirmed or stopped, a transfer stopped).
-const kindDone = "reset-done"
-
-// buttonPage is the one-button page of a link that acts only on its POST, in locale: its texts are
-// prefix+".title", ".submit" and ".intro" (formatted with args); the form posts to action.
-func buttonPage(locale, raw, prefix, action string, args ...any) *pageData {
-	t := texts[locale]
-	return &pageData{Locale: locale, Base: rootFromPage, Kind: kindButton, Title: t[prefix+".title"], Token: raw,
-		Action: action, Submit: t[prefix+".submit"], Body: fmt.Sprintf(t[prefix+".intro"], args...)}
-}
-
-// donePage says, in locale, that a link did what it was for: prefix+".done.title" and
-// ".done.body" (formatted with args).
-func donePage(locale, prefix string, args ...any) *pageData {
-	t := texts[locale]
-	return &pageData{Locale: locale, Base: rootFromPage, Kind: kindDone, Title: t[prefix+".done.title"],
-		Body: fmt.Sprintf(t[prefix+".done.body"], args...)}
-}
-
-// kindButton is a page with one button that posts the link's token: a link that changes
-// something acts only on that POST, so a mail scanner following it spends nothing.
-const kindButton = "button"
 
 // parseForLimit is the key of a token's rate-limit bucket: its ID, when it has the shape of one.
 func parseForLimit(raw string) (string, error) {
@@ -105,7 +46,7 @@ func parseForLimit(raw string) (string, error) {
 // are limited per client instead, and answer 404 at the cost of one cache lookup).
 func (s *Server) linkOverLimit(ctx context.Context, raw string) bool {
 	id, err := parseForLimit(raw)
-	return err == nil && s.linkExists(ctx, id) && !s.tokens.allow(id, s.Clock.Now())
+	return err == nil && s.linkExists(ctx, id) && !s.tokens.Allow(id, s.Clock.Now())
 }
 
 // linkExists reports whether id is the public ID of an invitation or account link, from the cache.
@@ -126,30 +67,30 @@ func (s *Server) linkExists(ctx context.Context, id string) bool {
 func (s *Server) showForm(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("token")
 	if s.linkOverLimit(r.Context(), raw) {
-		s.renderProblem(w, "en", OutcomeRateLimited)
+		web.RenderProblem(w, "en", web.OutcomeRateLimited)
 		return
 	}
 	l, outcome, err := s.resolve(r.Context(), raw)
 	if err != nil {
 		s.Log.Error(err, "resolving an invitation link")
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
-	if outcome != OutcomeAccepted {
+	if outcome != web.OutcomeAccepted {
 		locale := "en"
 		if l != nil {
-			locale = localeOf(l.store)
+			locale = web.LocaleOf(l.store)
 		}
-		s.renderProblem(w, locale, outcome)
+		web.RenderProblem(w, locale, outcome)
 		return
 	}
-	render(w, http.StatusOK, s.formPage(l, raw, "", nil))
+	web.Render(w, http.StatusOK, s.formPage(l, raw, "", nil))
 }
 
 // formPage is the form for a live link, with the given field errors.
-func (s *Server) formPage(l *link, raw, displayName string, errs map[string]string) *pageData {
+func (s *Server) formPage(l *link, raw, displayName string, errs map[string]string) *web.PageData {
 	inv, store := l.invitation, l.store
-	locale := localeOf(store)
-	t := texts[locale]
+	locale := web.LocaleOf(store)
+	t := web.Texts[locale]
 	storeName := string(store.Spec.DisplayName)
 	intro := fmt.Sprintf(t["intro.team"], storeName, inv.Spec.Email, storeName)
 	if inv.Spec.InvitedBy != "" {
@@ -163,8 +104,8 @@ func (s *Server) formPage(l *link, raw, displayName string, errs map[string]stri
 	if inv.Status.ExpiresAt != nil {
 		expires = fmt.Sprintf(t["expires"], mail.FormatDate(locale, inv.Status.ExpiresAt.Time))
 	}
-	return &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "form", Title: fmt.Sprintf(t["title"], storeName),
+	return &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: "form", Title: fmt.Sprintf(t["title"], storeName),
 		Token: raw, Email: string(inv.Spec.Email), Intro: intro, Expires: expires, Roles: roles,
 		TwoFactor: inv.Spec.TwoFactor.Required, DisplayName: displayName, Errors: errs,
 	}
@@ -174,7 +115,7 @@ func (s *Server) formPage(l *link, raw, displayName string, errs map[string]stri
 // errors (400), or a page saying why the link cannot be used.
 func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.renderProblem(w, "en", OutcomeBadInput)
+		web.RenderProblem(w, "en", web.OutcomeBadInput)
 		return
 	}
 	in := acceptance{
@@ -184,34 +125,34 @@ func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
 	result, l, outcome, fe := s.process(r, in)
 	locale := "en"
 	if l != nil {
-		locale = localeOf(l.store)
+		locale = web.LocaleOf(l.store)
 	}
 	switch {
 	case fe != nil:
-		errs := map[string]string{fe.Field: texts[locale]["field."+fe.Code]}
-		render(w, http.StatusBadRequest, s.formPage(l, in.Token, in.DisplayName, errs))
-	case outcome == OutcomeAccepted:
+		errs := map[string]string{fe.Field: web.Texts[locale]["field."+fe.Code]}
+		web.Render(w, http.StatusBadRequest, s.formPage(l, in.Token, in.DisplayName, errs))
+	case outcome == web.OutcomeAccepted:
 		page, err := s.successPage(l, result, locale)
 		if err != nil {
 			s.Log.Error(err, "rendering the 2FA enrolment")
-			s.renderProblem(w, locale, OutcomeInternalError)
+			web.RenderProblem(w, locale, web.OutcomeInternalError)
 			return
 		}
-		render(w, http.StatusCreated, page)
+		web.Render(w, http.StatusCreated, page)
 	default:
-		s.renderProblem(w, locale, outcome)
+		web.RenderProblem(w, locale, outcome)
 	}
 }
 
-func (s *Server) successPage(l *link, result *accepted, locale string) (*pageData, error) {
-	t := texts[locale]
+func (s *Server) successPage(l *link, result *accepted, locale string) (*web.PageData, error) {
+	t := web.Texts[locale]
 	storeName := string(l.store.Spec.DisplayName)
-	page := &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "success", Title: fmt.Sprintf(t["success.title"], storeName),
+	page := &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: "success", Title: fmt.Sprintf(t["success.title"], storeName),
 		Body: fmt.Sprintf(t["success.body"], storeName, l.invitation.Spec.Email),
 	}
 	if result.TOTPURI != "" {
-		svg, err := qrSVG(result.TOTPURI)
+		svg, err := web.QRSVG(result.TOTPURI)
 		if err != nil {
 			return nil, err
 		}

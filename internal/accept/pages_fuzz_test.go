@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/web"
 )
 
 // FuzzRenderPages renders the acceptance form, its field errors and the success page with
@@ -41,7 +42,7 @@ func FuzzRenderPages(f *testing.F) {
 		// Each value opens a tag of its own, <zq...>, which no template contains: finding "<zq" in
 		// the page means a value went in unescaped.
 		wrap := func(s string) string { return "<zq" + s + ">" }
-		for locale := range texts {
+		for locale := range web.Texts {
 			store := &membershipv1alpha1.Store{}
 			store.Name = "shop"
 			store.Spec.DisplayName = membershipv1alpha1.DisplayName(wrap(storeName))
@@ -52,7 +53,7 @@ func FuzzRenderPages(f *testing.F) {
 			inv.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}
 			l := &link{invitation: inv, store: store}
 			s := &Server{}
-			pages := map[string]*pageData{
+			pages := map[string]*web.PageData{
 				"form":   s.formPage(l, wrap(token), wrap(displayName), map[string]string{"displayName": wrap(displayName)}),
 				"errors": s.formPage(l, wrap(token), "", map[string]string{"password": wrap(token)}),
 			}
@@ -63,7 +64,7 @@ func FuzzRenderPages(f *testing.F) {
 			pages["success"] = success
 			for name, page := range pages {
 				rec := httptest.NewRecorder()
-				render(rec, http.StatusOK, page)
+				web.Render(rec, http.StatusOK, page)
 				if rec.Code != http.StatusOK {
 					t.Fatalf("%s %s: rendering failed with %d", locale, name, rec.Code)
 				}

@@ -17,13 +17,7 @@ limitations under the License.
 package accept
 
 import (
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,48 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/web"
 )
-
-func TestPasswordPolicy(t *testing.T) {
-	for _, tc := range []struct {
-		name, password, confirmation string
-		confirm                      bool
-		wantField, wantCode          string
-	}{
-		{"good", "correct horse battery", "correct horse battery", true, "", ""},
-		{"good without confirmation (JSON)", "correct horse battery", "", false, "", ""},
-		{"11 bytes", "abcdefghijk", "abcdefghijk", true, "password", "too-short"},
-		{"12 bytes", "abcdefghijkl", "abcdefghijkl", true, "", ""},
-		{"72 bytes", strings.Repeat("x", 72), strings.Repeat("x", 72), true, "", ""},
-		{"73 bytes", strings.Repeat("x", 73), strings.Repeat("x", 73), true, "password", "too-long"},
-		{"12 runes but more bytes is fine", "パスワード一二三四五六七", "パスワード一二三四五六七", true, "", ""},
-		{"contains the local part, any case", "my-DAVE.SMITH-password", "my-DAVE.SMITH-password", true, "password", "contains-email"},
-		{"mismatch", "correct horse battery", "correct horse battery!", true, "passwordConfirmation", "mismatch"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			g := NewWithT(t)
-			fe := checkPassword(tc.password, tc.confirmation, tc.confirm, "dave.smith@example.com")
-			if tc.wantField == "" {
-				g.Expect(fe).To(BeNil())
-				return
-			}
-			g.Expect(fe).NotTo(BeNil())
-			g.Expect(fe.Field).To(Equal(tc.wantField))
-			g.Expect(fe.Code).To(Equal(tc.wantCode))
-			g.Expect(fe.Message).To(HavePrefix(tc.wantField+":"), "the message names the field")
-			g.Expect(fe.Message).NotTo(ContainSubstring(tc.password), "never echoes the password")
-		})
-	}
-}
-
-func TestDisplayName(t *testing.T) {
-	g := NewWithT(t)
-	g.Expect(checkDisplayName("")).To(BeNil())
-	g.Expect(checkDisplayName("Dave <b>Smith</b>")).To(BeNil(), "shown escaped, so allowed")
-	g.Expect(checkDisplayName("Dave\nBcc: x")).NotTo(BeNil())
-	g.Expect(checkDisplayName(strings.Repeat("あ", 100))).To(BeNil())
-	g.Expect(checkDisplayName(strings.Repeat("あ", 101))).NotTo(BeNil())
-}
 
 func TestMemberNameIsDeterministicValidAndFitsALabel(t *testing.T) {
 	g := NewWithT(t)
@@ -97,23 +51,23 @@ func TestLinkState(t *testing.T) {
 		status      membershipv1alpha1.InvitationStatus
 		current     bool
 		deleted     bool
-		want        Outcome
+		want        web.Outcome
 		annotations map[string]string
 	}{
-		{"sent", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false, OutcomeAccepted, nil},
-		{"pending retry", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationPending}, true, false, OutcomeAccepted, nil},
-		{"past expiresAt, not yet marked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &earlier}, true, false, OutcomeNoLongerValid, nil},
-		{"expired", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationExpired}, true, false, OutcomeNoLongerValid, nil},
-		{"revoked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationRevoked}, true, false, OutcomeNoLongerValid, nil},
-		{"failed", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationFailed}, true, false, OutcomeNoLongerValid, nil},
-		{"accepted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationAccepted}, true, false, OutcomeAlreadyUsed, nil},
-		{"rotated by a resend", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, false, false, OutcomeNoLongerValid, nil},
-		{"being deleted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, true, OutcomeNoLongerValid, nil},
+		{"sent", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false, web.OutcomeAccepted, nil},
+		{"pending retry", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationPending}, true, false, web.OutcomeAccepted, nil},
+		{"past expiresAt, not yet marked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &earlier}, true, false, web.OutcomeNoLongerValid, nil},
+		{"expired", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationExpired}, true, false, web.OutcomeNoLongerValid, nil},
+		{"revoked", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationRevoked}, true, false, web.OutcomeNoLongerValid, nil},
+		{"failed", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationFailed}, true, false, web.OutcomeNoLongerValid, nil},
+		{"accepted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationAccepted}, true, false, web.OutcomeAlreadyUsed, nil},
+		{"rotated by a resend", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, false, false, web.OutcomeNoLongerValid, nil},
+		{"being deleted", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, true, web.OutcomeNoLongerValid, nil},
 		// What the server and the Store asked for counts before the controller records it.
 		{"accepted, not recorded yet", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false,
-			OutcomeAlreadyUsed, map[string]string{membershipv1alpha1.AcceptedByAnnotation: "shop-ann"}},
+			web.OutcomeAlreadyUsed, map[string]string{membershipv1alpha1.AcceptedByAnnotation: "shop-ann"}},
 		{"revocation asked for", membershipv1alpha1.InvitationStatus{Phase: membershipv1alpha1.InvitationSent, ExpiresAt: &later}, true, false,
-			OutcomeNoLongerValid, map[string]string{membershipv1alpha1.RevokeAnnotation: "Withdrawn by the Store: replaced"}},
+			web.OutcomeNoLongerValid, map[string]string{membershipv1alpha1.RevokeAnnotation: "Withdrawn by the Store: replaced"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -135,126 +89,6 @@ func TestClaimIsStaleAfterAMinute(t *testing.T) {
 	g.Expect(claimIsStale("garbage", now)).To(BeTrue())
 }
 
-func TestEveryLocaleHasEveryText(t *testing.T) {
-	g := NewWithT(t)
-	for locale, m := range texts {
-		g.Expect(m).To(HaveLen(len(texts["en"])), locale)
-		for key := range texts["en"] {
-			g.Expect(m).To(HaveKey(key), locale)
-		}
-	}
-}
-
-func TestKeyedLimiterRefusesOverTheBurstAndRefills(t *testing.T) {
-	g := NewWithT(t)
-	l := newKeyedLimiter(1, 3, 10)
-	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	for range 3 {
-		g.Expect(l.allow("a", now)).To(BeTrue())
-	}
-	g.Expect(l.allow("a", now)).To(BeFalse())
-	g.Expect(l.allow("b", now)).To(BeTrue(), "another key has its own bucket")
-	g.Expect(l.allow("a", now.Add(time.Second))).To(BeTrue(), "refilled at the rate")
-	g.Expect(l.allow("a", now.Add(time.Second))).To(BeFalse())
-}
-
-// A flood of distinct keys evicts the least recently used ones: memory stays bounded and a new
-// key is never refused because the table is full.
-func TestKeyedLimiterEvictsTheLeastRecentlyUsedWhenFull(t *testing.T) {
-	g := NewWithT(t)
-	l := newKeyedLimiter(0.001, 2, 3)
-	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	g.Expect(l.allow("busy", now)).To(BeTrue())
-	g.Expect(l.allow("busy", now)).To(BeTrue())
-	g.Expect(l.allow("busy", now)).To(BeFalse(), "busy is over its limit")
-	for i := range 1000 {
-		g.Expect(l.allow(fmt.Sprintf("flood-%d", i), now)).To(BeTrue(), "a full table refuses nobody")
-		g.Expect(l.len()).To(BeNumerically("<=", 3))
-	}
-	g.Expect(l.allow("legit", now)).To(BeTrue())
-	g.Expect(l.allow("busy", now)).To(BeTrue(), "busy was evicted and starts again full")
-
-	recent := newKeyedLimiter(0.001, 1, 2)
-	g.Expect(recent.allow("kept", now)).To(BeTrue())
-	g.Expect(recent.allow("other", now)).To(BeTrue())
-	g.Expect(recent.allow("kept", now)).To(BeFalse(), "touching kept makes it the most recently used")
-	g.Expect(recent.allow("third", now)).To(BeTrue(), "evicts other, not kept")
-	g.Expect(recent.allow("kept", now)).To(BeFalse(), "kept's spent bucket is still there")
-}
-
-// A failure budget is reserved before the costly check and given back on success: concurrent
-// attempts cannot all pass, and successes cost nothing.
-func TestKeyedLimiterReservesAndRefunds(t *testing.T) {
-	g := NewWithT(t)
-	l := newKeyedLimiter(0.001, 5, 10)
-	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	var granted atomic.Int32
-	var wg sync.WaitGroup
-	for range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, ok := l.reserve("account", now); ok {
-				granted.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	g.Expect(granted.Load()).To(BeEquivalentTo(5), "200 at once: only the burst gets through")
-
-	fresh := newKeyedLimiter(0.001, 2, 10)
-	for range 10 {
-		refund, ok := fresh.reserve("account", now)
-		g.Expect(ok).To(BeTrue(), "every success is refunded")
-		refund()
-	}
-	_, ok := fresh.reserve("account", now)
-	g.Expect(ok).To(BeTrue())
-	_, ok = fresh.reserve("account", now)
-	g.Expect(ok).To(BeTrue())
-	_, ok = fresh.reserve("account", now)
-	g.Expect(ok).To(BeFalse(), "failures (not refunded) spend the budget")
-}
-
-func TestClientKeyBucketsIPv6ByItsSlash64(t *testing.T) {
-	g := NewWithT(t)
-	g.Expect(clientKey(netip.MustParseAddr("2001:db8:1:2:aaaa::1"))).To(Equal("2001:db8:1:2::/64"))
-	g.Expect(clientKey(netip.MustParseAddr("2001:db8:1:2:ffff:ffff:ffff:ffff"))).To(Equal("2001:db8:1:2::/64"),
-		"every address of one /64 is one client")
-	g.Expect(clientKey(netip.MustParseAddr("2001:db8:1:3::1"))).To(Equal("2001:db8:1:3::/64"))
-	g.Expect(clientKey(netip.MustParseAddr("203.0.113.7"))).To(Equal("203.0.113.7"))
-	g.Expect(clientKey(netip.MustParseAddr("::ffff:203.0.113.7"))).To(Equal("203.0.113.7"), "IPv4-mapped is IPv4")
-}
-
-func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
-	ingress := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	for _, tc := range []struct {
-		name, remote, forwarded string
-		trusted                 []netip.Prefix
-		want                    string
-	}{
-		{"direct", "203.0.113.7:5000", "", nil, "203.0.113.7"},
-		{"forged header from an untrusted peer", "203.0.113.7:5000", "198.51.100.1", ingress, "203.0.113.7"},
-		{"no proxies configured", "10.1.2.3:5000", "198.51.100.1", nil, "10.1.2.3"},
-		{"through the ingress", "10.1.2.3:5000", "198.51.100.1", ingress, "198.51.100.1"},
-		{"a client-supplied hop before the real one is ignored", "10.1.2.3:5000", "1.1.1.1, 198.51.100.1", ingress, "198.51.100.1"},
-		{"two trusted hops", "10.1.2.3:5000", "198.51.100.1, 10.9.9.9", ingress, "198.51.100.1"},
-		{"garbled header", "10.1.2.3:5000", "not-an-ip", ingress, "10.1.2.3"},
-		{"IPv6 peer", "[2001:db8::1]:5000", "", ingress, "2001:db8::/64"},
-		{"IPv6 client through the ingress", "10.1.2.3:5000", "2001:db8:7:7::42", ingress, "2001:db8:7:7::/64"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			g := NewWithT(t)
-			r := httptest.NewRequest(http.MethodGet, "/", nil)
-			r.RemoteAddr = tc.remote
-			if tc.forwarded != "" {
-				r.Header.Set("X-Forwarded-For", tc.forwarded)
-			}
-			g.Expect(clientAddress(r, tc.trusted)).To(Equal(tc.want))
-		})
-	}
-}
-
 func TestMemberLabelsLeaveGitOpsTrackingBehind(t *testing.T) {
 	g := NewWithT(t)
 	store := &membershipv1alpha1.Store{}
@@ -270,24 +104,4 @@ func TestMemberLabelsLeaveGitOpsTrackingBehind(t *testing.T) {
 		"team": "web", "tier": "gold",
 		"app.kubernetes.io/managed-by": "member-operator", "membership.storeops.io/store": "acme",
 	}))
-}
-
-func TestEmailManagerIsWhoeverElseOwnsSpecEmail(t *testing.T) {
-	g := NewWithT(t)
-	entry := func(manager, fields string) metav1.ManagedFieldsEntry {
-		return metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate,
-			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(fields)}
-	}
-	m := &membershipv1alpha1.Member{}
-	g.Expect(emailManager(m)).To(BeEmpty(), "no managed fields")
-	m.ManagedFields = []metav1.ManagedFieldsEntry{
-		entry(membershipv1alpha1.OperatorFieldManager, `{"f:spec":{"f:email":{},"f:roles":{}}}`),
-		entry("manager", `{"f:metadata":{"f:finalizers":{}}}`),
-		entry("kubectl-label", `{"f:metadata":{"f:labels":{"f:team":{}}}}`),
-	}
-	g.Expect(emailManager(m)).To(BeEmpty(), "the operator's own, and others that own other fields")
-	m.ManagedFields = append(m.ManagedFields, entry("argocd-controller", `{"f:spec":{"f:email":{},"f:storeRef":{}}}`))
-	g.Expect(emailManager(m)).To(Equal("argocd-controller"))
-	m.ManagedFields = []metav1.ManagedFieldsEntry{entry("kubectl-client-side-apply", `garbage`)}
-	g.Expect(emailManager(m)).To(BeEmpty(), "unreadable entries are skipped")
 }

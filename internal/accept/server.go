@@ -19,22 +19,21 @@ limitations under the License.
 // The server runs in the manager on every replica, reads from the manager's cache, and is
 // hardened for the open internet: strict CSP, no referrer, cross-origin protection on POST, rate
 // limits per client and per link, size limits and timeouts, and no token or password in any log.
+//
+// The Server is the one HTTP server of the public pages: it serves invitation acceptance itself,
+// mounts member self-service (internal/selfservice), and puts the web layer (internal/web:
+// headers, request log, rate limits, bcrypt pool, pages and languages) around both.
 package accept
 
 import (
-	"bytes"
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,11 +43,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
-	"rsc.io/qr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
+	"github.com/storeops/member-operator/internal/selfservice"
+	"github.com/storeops/member-operator/internal/web"
 )
 
 // Event reasons on Invitations.
@@ -64,19 +64,7 @@ const (
 	DefaultClientBurst = 20
 	DefaultTokenRate   = rate.Limit(0.2)
 	DefaultTokenBurst  = 10
-	maxBodyBytes       = 16 << 10
 )
-
-// ContentSecurityPolicy allows the page's own stylesheet and nothing else: no scripts at all.
-const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
-	"frame-ancestors 'none'; base-uri 'none'"
-
-//go:embed templates static
-var assets embed.FS
-
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"t": func(string) string { return "" }, // replaced per request with the page's locale
-}).ParseFS(assets, "templates/page.html"))
 
 // The acceptance server creates the Member of an accepted invitation and its credential Secret,
 // and tells the Invitation controller (an annotation) that the Invitation is accepted.
@@ -120,7 +108,7 @@ type Server struct {
 	// BcryptConcurrency bounds the bcrypt work in flight; the CPUs the process may use when zero.
 	BcryptConcurrency int
 	// BcryptWait is how long a request waits for a bcrypt slot before the answer is 503;
-	// DefaultBcryptWait when zero.
+	// web.DefaultBcryptWait when zero.
 	BcryptWait time.Duration
 
 	// PublicURL is the base of the links in self-service emails (--public-url).
@@ -131,20 +119,12 @@ type Server struct {
 	// ExclusiveMembership refuses a new login email that belongs to another Store's Member.
 	ExclusiveMembership bool
 
-	clients *keyedLimiter
-	tokens  *keyedLimiter
-	// logins counts failed password checks per account; forgots, reset emails asked for.
-	logins  *keyedLimiter
-	forgots *keyedLimiter
-	// emailChanges counts email-change requests per account.
-	emailChanges *keyedLimiter
-	bcrypt       chan struct{}
-	bcryptOnce   sync.Once
+	clients *web.KeyedLimiter
+	tokens  *web.KeyedLimiter
+	// passwords is the bcrypt work pool, shared with self-service.
+	passwords *web.PasswordWork
 	// background is the work that outlives its request (emails); Start waits for it on shutdown.
 	background sync.WaitGroup
-	// dummyHash is compared against when there is no account, so timing does not tell.
-	dummyHash     []byte
-	dummyHashOnce sync.Once
 }
 
 // NeedLeaderElection is false: every replica serves the pages.
@@ -180,9 +160,6 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 }
 
-// requestTimeout bounds work that continues after its answer (a reset request's lookup and writes).
-func (s *Server) requestTimeout() time.Duration { return 30 * time.Second }
-
 // Handler is the server's routes with its protections around them.
 func (s *Server) Handler() http.Handler {
 	if s.ClientRate == 0 {
@@ -191,187 +168,82 @@ func (s *Server) Handler() http.Handler {
 	if s.TokenRate == 0 {
 		s.TokenRate, s.TokenBurst = DefaultTokenRate, DefaultTokenBurst
 	}
-	s.clients = newKeyedLimiter(s.ClientRate, s.ClientBurst, s.LimiterSize)
-	s.tokens = newKeyedLimiter(s.TokenRate, s.TokenBurst, s.LimiterSize)
-	s.logins = newKeyedLimiter(loginFailureRate, loginFailureBurst, s.LimiterSize)
-	s.forgots = newKeyedLimiter(forgotRate, forgotBurst, s.LimiterSize)
-	s.emailChanges = newKeyedLimiter(emailChangeRate, emailChangeBurst, s.LimiterSize)
+	s.clients = web.NewKeyedLimiter(s.ClientRate, s.ClientBurst, s.LimiterSize)
+	s.tokens = web.NewKeyedLimiter(s.TokenRate, s.TokenBurst, s.LimiterSize)
+	s.passwords = &web.PasswordWork{Cost: s.BcryptCost, Concurrency: s.BcryptConcurrency, Wait: s.BcryptWait}
 
 	mux := http.NewServeMux()
+	// Invitation acceptance: the invitee's audience.
 	mux.HandleFunc("GET /invitations/accept", s.showForm)
 	mux.HandleFunc("POST /invitations/accept", s.submitForm)
 	mux.HandleFunc("POST /api/v1/invitations/accept", s.submitJSON)
-	mux.HandleFunc("POST /api/v1/password/change", s.changePassword)
-	mux.HandleFunc("GET /password/forgot", s.showForgot)
-	mux.HandleFunc("POST /password/forgot", s.submitForgot)
-	mux.HandleFunc("GET /password/reset", s.showReset)
-	mux.HandleFunc("POST /password/reset", s.submitReset)
-	mux.HandleFunc("POST /api/v1/email/change", s.changeEmail)
-	mux.HandleFunc("GET /email/confirm", s.showConfirmEmail)
-	mux.HandleFunc("POST /email/confirm", s.submitConfirmEmail)
-	mux.HandleFunc("GET /email/cancel", s.showCancelEmail)
-	mux.HandleFunc("POST /email/cancel", s.submitCancelEmail)
-	mux.HandleFunc("GET /transfer/cancel", s.showCancelTransfer)
-	mux.HandleFunc("POST /transfer/cancel", s.submitCancelTransfer)
-	mux.HandleFunc("GET /2fa/enrol", s.showEnrol)
-	mux.HandleFunc("POST /2fa/enrol", s.submitEnrol)
-	static, _ := fs.Sub(assets, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	// Self-service: members who already have credentials.
+	(&selfservice.Service{
+		Client: s.Client, APIReader: s.APIReader, Scheme: s.Scheme, Recorder: s.Recorder, Clock: s.Clock,
+		Mail: s.Mail, MailDomain: s.MailDomain, Random: s.Random, Log: s.Log, PublicURL: s.PublicURL,
+		PasswordResetTTL: s.PasswordResetTTL, ExclusiveMembership: s.ExclusiveMembership,
+		Passwords: s.passwords, LinkOverLimit: s.linkOverLimit, Background: &s.background, LimiterSize: s.LimiterSize,
+	}).Register(mux)
+	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 
 	protected := http.NewCrossOriginProtection().Handler(mux)
-	return s.logged(s.secured(s.limited(protected)))
-}
-
-// secured sets the headers every answer carries.
-func (s *Server) secured(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", ContentSecurityPolicy)
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cache-Control", "no-store")
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-		next.ServeHTTP(w, r)
-	})
+	return web.Logged(s.Log, web.Secure(s.limited(protected)))
 }
 
 // limited refuses a client over its rate with 429 before any work is done.
 func (s *Server) limited(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/healthz" && !s.clients.allow(clientAddress(r, s.TrustedProxies), s.Clock.Now()) {
+		if r.URL.Path != "/healthz" && !s.clients.Allow(web.ClientAddress(r, s.TrustedProxies), s.Clock.Now()) {
 			if strings.HasSuffix(r.URL.Path, "/invitations/accept") && r.Method == http.MethodPost {
-				metrics.AcceptanceRequests.WithLabelValues(string(OutcomeRateLimited)).Inc()
+				metrics.AcceptanceRequests.WithLabelValues(string(web.OutcomeRateLimited)).Inc()
 			}
-			s.answer(w, r, OutcomeRateLimited, nil, nil)
+			s.answer(w, r, web.OutcomeRateLimited, nil, nil)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// clientAddress is the rate-limit key of the client a request is attributed to (clientKey: an
-// IPv6 client's /64): the peer's, or, when the peer is a trusted proxy, the nearest address in
-// X-Forwarded-For that is not a trusted proxy itself.
-func clientAddress(r *http.Request, trusted []netip.Prefix) string {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	addr := peer.Addr().Unmap()
-	if !isTrusted(addr, trusted) {
-		return clientKey(addr)
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a garbled header: stop at the last proxy we trust
-		}
-		addr = hop.Unmap()
-		if !isTrusted(addr, trusted) {
-			break
-		}
-	}
-	return clientKey(addr)
-}
-
-func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(status int) {
-	w.status = status
-	w.ResponseWriter.WriteHeader(status)
-}
-
-// logged writes one line per request: method, path (never the query, which holds the token),
-// status and duration.
-func (s *Server) logged(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		metrics.AcceptanceResponses.WithLabelValues(strconv.Itoa(rec.status)).Inc()
-		s.Log.V(1).Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start).Round(time.Millisecond))
-	})
-}
-
-// apiError is the JSON API's answer to a failed request.
-type apiError struct {
-	// Error is the outcome, e.g. "bad-input", "unknown-token".
-	Error string `json:"error"`
-	// Field and Code name the refused field and rule of a 400.
-	Field   string `json:"field,omitempty"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message"`
-}
-
-var statusOf = map[Outcome]int{
-	OutcomeAccepted:      http.StatusCreated,
-	OutcomeBadInput:      http.StatusBadRequest,
-	OutcomeUnknownToken:  http.StatusNotFound,
-	OutcomeAlreadyUsed:   http.StatusConflict,
-	OutcomeNoLongerValid: http.StatusGone,
-	OutcomeRateLimited:   http.StatusTooManyRequests,
-	OutcomeInternalError: http.StatusInternalServerError,
-	OutcomeChanged:       http.StatusOK,
-	OutcomeUnauthorized:  http.StatusUnauthorized,
-	OutcomeBusy:          http.StatusServiceUnavailable,
-	OutcomeNoSeat:        http.StatusConflict,
-}
-
 // apiMessages are the JSON API's explanations of each outcome.
-var apiMessages = map[Outcome]string{
-	OutcomeBadInput:      "token: malformed; use the whole link from the invitation email",
-	OutcomeUnknownToken:  "no invitation has this token",
-	OutcomeAlreadyUsed:   "this invitation has already been accepted",
-	OutcomeNoLongerValid: "this invitation has expired or was revoked",
-	OutcomeRateLimited:   "too many requests; try again later",
-	OutcomeInternalError: "internal error; try again later",
-	OutcomeBusy:          "the server is busy checking passwords; try again in a few seconds",
-	OutcomeNoSeat:        "the store has no seat left for this invitation (its member limit); ask the store's owner",
+var apiMessages = map[web.Outcome]string{
+	web.OutcomeBadInput:      "token: malformed; use the whole link from the invitation email",
+	web.OutcomeUnknownToken:  "no invitation has this token",
+	web.OutcomeAlreadyUsed:   "this invitation has already been accepted",
+	web.OutcomeNoLongerValid: "this invitation has expired or was revoked",
+	web.OutcomeRateLimited:   web.Messages[web.OutcomeRateLimited],
+	web.OutcomeInternalError: web.Messages[web.OutcomeInternalError],
+	web.OutcomeBusy:          web.Messages[web.OutcomeBusy],
+	web.OutcomeNoSeat:        "the store has no seat left for this invitation (its member limit); ask the store's owner",
 }
 
 // process resolves the token and, when the link is live, accepts. It applies the per-link rate
 // limit, and logs server-side failures without anything secret.
-func (s *Server) process(r *http.Request, in acceptance) (*accepted, *link, Outcome, *FieldError) {
+func (s *Server) process(r *http.Request, in acceptance) (*accepted, *link, web.Outcome, *web.FieldError) {
 	result, l, outcome, fe := s.tryAccept(r, in)
 	metrics.AcceptanceRequests.WithLabelValues(string(outcome)).Inc()
 	return result, l, outcome, fe
 }
 
-func (s *Server) tryAccept(r *http.Request, in acceptance) (*accepted, *link, Outcome, *FieldError) {
+func (s *Server) tryAccept(r *http.Request, in acceptance) (*accepted, *link, web.Outcome, *web.FieldError) {
 	if s.linkOverLimit(r.Context(), in.Token) {
-		return nil, nil, OutcomeRateLimited, nil
+		return nil, nil, web.OutcomeRateLimited, nil
 	}
 	l, outcome, err := s.resolve(r.Context(), in.Token)
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		var result *accepted
-		var fe *FieldError
+		var fe *web.FieldError
 		result, outcome, fe, err = s.accept(r.Context(), l, in)
 		if err == nil {
 			return result, l, outcome, fe
 		}
 	}
 	switch {
-	case errors.Is(err, errBcryptBusy):
-		outcome = OutcomeBusy
+	case errors.Is(err, web.ErrBusy):
+		outcome = web.OutcomeBusy
 	case err != nil:
 		s.Log.Error(err, "acceptance failed")
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
 	return nil, l, outcome, nil
 }
@@ -383,13 +255,13 @@ func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
 		DisplayName string `json:"displayName"`
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: "unsupported-media-type", Message: "send application/json"})
+		web.WriteJSON(w, http.StatusUnsupportedMediaType, web.APIError{Error: "unsupported-media-type", Message: "send application/json"})
 		return
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput),
+		web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput),
 			Message: "body: must be a JSON object with the fields token, password and displayName"})
 		return
 	}
@@ -399,87 +271,32 @@ func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
 
 // answer writes an outcome as JSON (the API and the rate limiter) or, for the HTML form's
 // failures other than field errors, as a page.
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, outcome Outcome, result *accepted, fe *FieldError) {
-	status := statusOf[outcome]
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, outcome web.Outcome, result *accepted, fe *web.FieldError) {
+	status := web.StatusOf[outcome]
 	switch outcome {
-	case OutcomeRateLimited:
+	case web.OutcomeRateLimited:
 		w.Header().Set("Retry-After", "60")
-	case OutcomeBusy:
+	case web.OutcomeBusy:
 		w.Header().Set("Retry-After", "5")
 	}
 	if !strings.HasPrefix(r.URL.Path, "/api/") {
-		s.renderProblem(w, "en", outcome)
+		web.RenderProblem(w, "en", outcome)
 		return
 	}
 	switch {
-	case outcome == OutcomeAccepted:
+	case outcome == web.OutcomeAccepted:
 		out := map[string]any{"member": result.Member, "namespace": result.Namespace}
 		if result.TOTPSecret != "" {
 			out["twoFactor"] = map[string]string{"secret": result.TOTPSecret, "uri": result.TOTPURI}
 		}
-		writeJSON(w, status, out)
+		web.WriteJSON(w, status, out)
 	case fe != nil:
-		writeJSON(w, status, apiError{Error: string(outcome), Field: fe.Field, Code: fe.Code, Message: fe.Message})
+		web.WriteJSON(w, status, web.APIError{Error: string(outcome), Field: fe.Field, Code: fe.Code, Message: fe.Message})
 	default:
-		out := apiError{Error: string(outcome), Message: apiMessages[outcome]}
-		if outcome == OutcomeBadInput {
+		out := web.APIError{Error: string(outcome), Message: apiMessages[outcome]}
+		if outcome == web.OutcomeBadInput {
 			out.Field, out.Code = "token", "malformed"
 		}
-		writeJSON(w, status, out)
+		web.WriteJSON(w, status, out)
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// render executes the page template with texts of locale.
-func render(w http.ResponseWriter, status int, data *pageData) {
-	t, err := pageTemplate.Clone()
-	if err == nil {
-		t = t.Funcs(template.FuncMap{"t": func(key string) string { return texts[data.Locale][key] }})
-	}
-	var buf bytes.Buffer
-	if err == nil {
-		err = t.ExecuteTemplate(&buf, "page", data)
-	}
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func (s *Server) renderProblem(w http.ResponseWriter, locale string, outcome Outcome) {
-	render(w, statusOf[outcome], &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindProblem, Title: texts[locale]["problem.title"],
-		Problem: texts[locale]["problem."+string(outcome)],
-	})
-}
-
-// qrSVG draws the QR code of text as an inline SVG: generated here, so the page needs no
-// script and no external image.
-func qrSVG(text string) (template.HTML, error) {
-	code, err := qr.Encode(text, qr.M)
-	if err != nil {
-		return "", err
-	}
-	const quiet = 4
-	size := code.Size + 2*quiet
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="QR code" shape-rendering="crispEdges">`, size, size)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, size, size)
-	for y := range code.Size {
-		for x := range code.Size {
-			if code.Black(x, y) {
-				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x+quiet, y+quiet)
-			}
-		}
-	}
-	b.WriteString(`"/></svg>`)
-	return template.HTML(b.String()), nil //nolint:gosec // built from numbers only
 }

@@ -107,6 +107,15 @@ func TestLayering(t *testing.T) {
 					g.Expect(isController(d)).To(BeFalse(), "%s depends on the controller %s", name, d)
 				}
 			}
+			// The public server by audience: the web layer serves both and knows neither;
+			// self-service does not reach into invitation acceptance.
+			if name == "internal/web" {
+				g.Expect(deps).NotTo(ContainElements("internal/accept"), "the web layer depends on invitation acceptance")
+				g.Expect(deps).NotTo(ContainElements("internal/selfservice"), "the web layer depends on self-service")
+			}
+			if name == "internal/selfservice" {
+				g.Expect(deps).NotTo(ContainElement("internal/accept"), "self-service depends on invitation acceptance")
+			}
 			// One wiring function: nothing inside the operator builds on it.
 			if strings.HasPrefix(name, "internal/") || strings.HasPrefix(name, "api/") {
 				g.Expect(deps).NotTo(ContainElement("internal/setup"), "%s depends on the wiring", name)
@@ -116,5 +125,5 @@ func TestLayering(t *testing.T) {
 	// The rules above are only worth something if they see the packages they are about.
 	NewWithT(t).Expect(all).To(And(HaveKey("internal/accept"), HaveKey("internal/webhook"), HaveKey("internal/controller/store"),
 		HaveKey("internal/controller/invitation"), HaveKey("internal/controller/member"), HaveKey("api/v1alpha1"),
-		HaveKey("internal/setup"), HaveKey("internal/config")))
+		HaveKey("internal/setup"), HaveKey("internal/config"), HaveKey("internal/web"), HaveKey("internal/selfservice")))
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package accept
+package selfservice
 
 import (
 	"context"
@@ -28,6 +28,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/invitationpolicy"
+	"github.com/storeops/member-operator/internal/web"
 )
 
 // EventOwnerStoppedTransfer is the event on a transfer Invitation the current owner stopped.
@@ -39,25 +40,25 @@ const EventOwnerStoppedTransfer = "OwnerStoppedTransfer"
 // not start again for that address while the Invitation exists.
 
 // showCancelTransfer answers GET /transfer/cancel?token=...: a page with one button.
-func (s *Server) showCancelTransfer(w http.ResponseWriter, r *http.Request) {
+func (s *Service) showCancelTransfer(w http.ResponseWriter, r *http.Request) {
 	raw, acct, secret := s.openAccountLink(w, r, membershipv1alpha1.PurposeTransferCancel)
 	if acct == nil {
 		return
 	}
-	locale := localeOf(acct.store)
+	locale := web.LocaleOf(acct.store)
 	inv, err := s.pendingTransfer(r.Context(), acct, secret)
 	if err != nil || inv == nil {
 		if err != nil {
 			s.Log.Error(err, "reading a transfer to stop")
 		}
-		s.renderResetProblem(w, locale, OutcomeNoLongerValid)
+		s.renderResetProblem(w, locale, web.OutcomeNoLongerValid)
 		return
 	}
-	render(w, http.StatusOK, buttonPage(locale, raw, "transfer.cancel", "cancel", acct.store.Spec.DisplayName, inv.Spec.Email))
+	web.Render(w, http.StatusOK, web.ButtonPage(locale, raw, "transfer.cancel", "cancel", acct.store.Spec.DisplayName, inv.Spec.Email))
 }
 
 // submitCancelTransfer spends the link and marks the transfer Invitation cancelled by the owner.
-func (s *Server) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
+func (s *Service) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
 	raw, ok := s.postedLink(w, r)
 	if !ok {
 		return
@@ -66,21 +67,21 @@ func (s *Server) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
 	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeTransferCancel)
 	locale := "en"
 	if acct != nil {
-		locale = localeOf(acct.store)
+		locale = web.LocaleOf(acct.store)
 	}
 	var inv *membershipv1alpha1.Invitation
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		if inv, err = s.pendingTransfer(ctx, acct, secret); err == nil && inv == nil {
-			outcome = OutcomeNoLongerValid // accepted, revoked or gone meanwhile
+			outcome = web.OutcomeNoLongerValid // accepted, revoked or gone meanwhile
 		}
 	}
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		var used bool
 		if used, err = accounttoken.Use(ctx, s.Client, secret); err == nil && !used {
-			outcome = OutcomeAlreadyUsed
+			outcome = web.OutcomeAlreadyUsed
 		}
 	}
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		base := inv.DeepCopy()
 		if inv.Annotations == nil {
 			inv.Annotations = map[string]string{}
@@ -90,20 +91,20 @@ func (s *Server) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.Log.Error(err, "stopping a transfer failed")
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
-	if outcome != OutcomeAccepted {
+	if outcome != web.OutcomeAccepted {
 		s.renderResetProblem(w, locale, outcome)
 		return
 	}
 	s.Recorder.Eventf(inv, acct.member, corev1.EventTypeNormal, EventOwnerStoppedTransfer, "CancelTransfer",
 		"The owner %s stopped the hand-over of the store to %s", acct.member.Spec.Email, inv.Spec.Email)
-	render(w, http.StatusOK, donePage(locale, "transfer.cancel", acct.store.Spec.DisplayName))
+	web.Render(w, http.StatusOK, web.DonePage(locale, "transfer.cancel", acct.store.Spec.DisplayName))
 }
 
 // pendingTransfer is the transfer Invitation a cancel link names, if it is still the Store's own,
 // a transfer, and not accepted, revoked or stopped yet; nil otherwise.
-func (s *Server) pendingTransfer(ctx context.Context, acct *account, secret *corev1.Secret) (*membershipv1alpha1.Invitation, error) {
+func (s *Service) pendingTransfer(ctx context.Context, acct *account, secret *corev1.Secret) (*membershipv1alpha1.Invitation, error) {
 	inv := &membershipv1alpha1.Invitation{}
 	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: secret.Namespace, Name: secret.Annotations[membershipv1alpha1.InvitationAnnotation]}, inv); err != nil {
 		return nil, client.IgnoreNotFound(err)

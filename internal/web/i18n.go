@@ -14,15 +14,15 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package accept
+package web
 
 import membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 
-// Page texts per locale. Keys are used by templates/page.html through {{t "key"}}; a test checks
+// Page Texts per locale. Keys are used by templates/page.html through {{t "key"}}; a test checks
 // every locale has every key.
 //
 //nolint:goconst,gosec // a translation table: its keys repeat per locale, and "password" entries are labels
-var texts = map[string]map[string]string{
+var Texts = map[string]map[string]string{
 	"en": {
 		"title":                    "Join %s",
 		"intro":                    "%s invited you (%s) to manage %s as:",
@@ -124,7 +124,7 @@ var texts = map[string]map[string]string{
 	},
 }
 
-// accountTexts are the self-service pages' texts, merged into texts.
+// accountTexts are the self-service pages' Texts, merged into Texts.
 //
 //nolint:goconst,gosec,misspell // a translation table: keys repeat per locale, "password" entries are labels, and Dutch is not misspelt English
 var accountTexts = map[string]map[string]string{
@@ -250,14 +250,14 @@ var accountTexts = map[string]map[string]string{
 func init() {
 	for locale, entries := range accountTexts {
 		for k, v := range entries {
-			texts[locale][k] = v
+			Texts[locale][k] = v
 		}
 	}
 }
 
-func localeOf(store *membershipv1alpha1.Store) string {
+func LocaleOf(store *membershipv1alpha1.Store) string {
 	if store != nil {
-		if _, ok := texts[string(store.Spec.Locale)]; ok {
+		if _, ok := Texts[string(store.Spec.Locale)]; ok {
 			return string(store.Spec.Locale)
 		}
 	}

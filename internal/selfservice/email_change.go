@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package accept
+package selfservice
 
 import (
 	"context"
@@ -31,6 +31,7 @@ import (
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/web"
 )
 
 // Event reasons of email changes, on the Member.
@@ -62,9 +63,9 @@ const (
 // email, password or 2FA code (as password change); 400 for a malformed new address; 409 when the
 // new address is taken or the Member's email is declared in Git; 429 after repeated failures or
 // too many requests for the account.
-func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
+func (s *Service) changeEmail(w http.ResponseWriter, r *http.Request) {
 	var in emailChange
-	if !decodeJSON(w, r, &in, "store, email, password, totpCode and newEmail") {
+	if !web.DecodeJSON(w, r, &in, "store, email, password, totpCode and newEmail") {
 		return
 	}
 	acct := s.login(w, r, credentialsPresented{Store: in.Store, Email: in.Email, Password: in.Password, TOTPCode: in.TOTPCode},
@@ -73,7 +74,7 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(in.NewEmail) > 254 || !emailRule.MatchString(in.NewEmail) {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput), Field: "newEmail", Code: "invalid",
+		web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput), Field: "newEmail", Code: "invalid",
 			Message: "newEmail: must be a bare email address such as name@example.com"})
 		return
 	}
@@ -82,12 +83,12 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusConflict, apiError{Error: "conflict", Field: "newEmail", Message: conflict})
+		web.WriteJSON(w, http.StatusConflict, web.APIError{Error: "conflict", Field: "newEmail", Message: conflict})
 		return
 	}
-	if !s.emailChanges.allow(string(acct.member.UID), s.Clock.Now()) {
+	if !s.emailChanges.Allow(string(acct.member.UID), s.Clock.Now()) {
 		w.Header().Set("Retry-After", "300")
-		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited),
+		web.WriteJSON(w, http.StatusTooManyRequests, web.APIError{Error: string(web.OutcomeRateLimited),
 			Message: "too many email change requests for this account; try again later"})
 		return
 	}
@@ -95,7 +96,7 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, struct {
+	web.WriteJSON(w, http.StatusAccepted, struct {
 		memberAnswer
 		Message string `json:"message"`
 	}{memberAnswer{Member: acct.member.Name, Namespace: acct.member.Namespace},
@@ -105,7 +106,7 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) {
 // requestEmailChange replaces any outstanding email change of the account (a Member has at most
 // one) with a new one: a confirmation link to newEmail, and at once a notice to the current
 // address saying to which address and with a link that stops it until it is confirmed.
-func (s *Server) requestEmailChange(ctx context.Context, acct *account, newEmail string) error {
+func (s *Service) requestEmailChange(ctx context.Context, acct *account, newEmail string) error {
 	if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member,
 		membershipv1alpha1.PurposeEmailChange, membershipv1alpha1.PurposeEmailChangeCancel); err != nil {
 		return err
@@ -141,7 +142,7 @@ func (s *Server) requestEmailChange(ctx context.Context, acct *account, newEmail
 // emailChangeConflict says why acct may not take newEmail ("" when it may): its email is declared
 // in Git, or the address is already a Member's of the Store (or, with --exclusive-membership,
 // of another Store).
-func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmail string) (string, error) {
+func (s *Service) emailChangeConflict(ctx context.Context, acct *account, newEmail string) (string, error) {
 	if membershipv1alpha1.HasOwnerRole(acct.member.Spec.Roles) {
 		return fmt.Sprintf("Member %q is the owner of Store %q: its email is the Store's spec.owner.email; "+
 			"changing that hands the store over (an ownership transfer)", acct.member.Name, acct.store.Name), nil
@@ -184,29 +185,29 @@ func (s *Server) emailChangeConflict(ctx context.Context, acct *account, newEmai
 
 // showConfirmEmail answers GET /email/confirm?token=...: a page with one button, so a mail
 // scanner following the link does not confirm it.
-func (s *Server) showConfirmEmail(w http.ResponseWriter, r *http.Request) {
+func (s *Service) showConfirmEmail(w http.ResponseWriter, r *http.Request) {
 	raw, acct, secret := s.openAccountLink(w, r, membershipv1alpha1.PurposeEmailChange)
 	if acct == nil {
 		return
 	}
-	render(w, http.StatusOK, buttonPage(localeOf(acct.store), raw, "email", "confirm",
+	web.Render(w, http.StatusOK, web.ButtonPage(web.LocaleOf(acct.store), raw, "email", "confirm",
 		acct.store.Spec.DisplayName, secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email))
 }
 
 // showCancelEmail answers GET /email/cancel?token=...: the link in the notice to the current
 // address; a page with one button, so a mail scanner following the link does not spend it.
-func (s *Server) showCancelEmail(w http.ResponseWriter, r *http.Request) {
+func (s *Service) showCancelEmail(w http.ResponseWriter, r *http.Request) {
 	raw, acct, secret := s.openAccountLink(w, r, membershipv1alpha1.PurposeEmailChangeCancel)
 	if acct == nil {
 		return
 	}
-	render(w, http.StatusOK, buttonPage(localeOf(acct.store), raw, "email.cancel", "cancel",
+	web.Render(w, http.StatusOK, web.ButtonPage(web.LocaleOf(acct.store), raw, "email.cancel", "cancel",
 		acct.store.Spec.DisplayName, acct.member.Spec.Email, secret.Annotations[membershipv1alpha1.NewEmailAnnotation]))
 }
 
 // submitCancelEmail spends the cancel link and revokes the outstanding email change: its
 // confirmation link answers 410 from then on.
-func (s *Server) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
+func (s *Service) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
 	raw, ok := s.postedLink(w, r)
 	if !ok {
 		return
@@ -215,36 +216,36 @@ func (s *Server) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
 	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeEmailChangeCancel)
 	locale := "en"
 	if acct != nil {
-		locale = localeOf(acct.store)
+		locale = web.LocaleOf(acct.store)
 	}
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		var used bool
 		if used, err = accounttoken.Use(ctx, s.Client, secret); err == nil && !used {
-			outcome = OutcomeAlreadyUsed
+			outcome = web.OutcomeAlreadyUsed
 		}
 	}
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		err = accounttoken.RevokeAll(ctx, s.APIReader, s.Client, acct.member,
 			membershipv1alpha1.PurposeEmailChange, membershipv1alpha1.PurposeEmailChangeCancel)
 	}
 	if err != nil {
 		s.Log.Error(err, "email change cancellation failed")
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
-	if outcome != OutcomeAccepted {
+	if outcome != web.OutcomeAccepted {
 		s.renderResetProblem(w, locale, outcome)
 		return
 	}
 	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventEmailChangeCancelled, "CancelEmailChange",
 		"The requested change of the login email to %s was stopped from the notice sent to %s",
 		secret.Annotations[membershipv1alpha1.NewEmailAnnotation], acct.member.Spec.Email)
-	render(w, http.StatusOK, donePage(locale, "email.cancel", acct.member.Spec.Email))
+	web.Render(w, http.StatusOK, web.DonePage(locale, "email.cancel", acct.member.Spec.Email))
 }
 
 // submitConfirmEmail spends the confirmation link and changes the Member's login email, after
 // checking again that the address is free and the email is not declared in Git; the previous
 // address is told.
-func (s *Server) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
+func (s *Service) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
 	raw, ok := s.postedLink(w, r)
 	if !ok {
 		return
@@ -253,42 +254,42 @@ func (s *Server) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
 	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeEmailChange)
 	locale := "en"
 	if acct != nil {
-		locale = localeOf(acct.store)
+		locale = web.LocaleOf(acct.store)
 	}
 	newEmail := ""
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		newEmail = secret.Annotations[membershipv1alpha1.NewEmailAnnotation]
 		var conflict string
 		if conflict, err = s.emailChangeConflict(ctx, acct, newEmail); err == nil && conflict != "" {
-			render(w, http.StatusConflict, &pageData{Locale: locale, Base: rootFromPage, Kind: kindProblem,
-				Title: texts[locale]["problem.title"], Problem: texts[locale]["email.problem.conflict"]})
+			web.Render(w, http.StatusConflict, &web.PageData{Locale: locale, Base: web.RootFromPage, Kind: web.KindProblem,
+				Title: web.Texts[locale]["problem.title"], Problem: web.Texts[locale]["email.problem.conflict"]})
 			return
 		}
 	}
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		var used bool
 		if used, err = accounttoken.Use(ctx, s.Client, secret); err == nil && !used {
-			outcome = OutcomeAlreadyUsed
+			outcome = web.OutcomeAlreadyUsed
 		}
 	}
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		err = s.applyEmailChange(ctx, acct, newEmail)
 	}
 	if err != nil {
 		s.Log.Error(err, "email change failed")
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
-	if outcome != OutcomeAccepted {
+	if outcome != web.OutcomeAccepted {
 		s.renderResetProblem(w, locale, outcome)
 		return
 	}
-	render(w, http.StatusOK, donePage(locale, "email", acct.store.Spec.DisplayName, newEmail))
+	web.Render(w, http.StatusOK, web.DonePage(locale, "email", acct.store.Spec.DisplayName, newEmail))
 }
 
 // applyEmailChange writes the new login email into the Member's spec as the operator's field
 // manager, against the version read, and tells the previous address. The Member controller then
 // rewrites the credential Secret's username.
-func (s *Server) applyEmailChange(ctx context.Context, acct *account, newEmail string) error {
+func (s *Service) applyEmailChange(ctx context.Context, acct *account, newEmail string) error {
 	old := string(acct.member.Spec.Email)
 	base := acct.member.DeepCopy()
 	acct.member.Spec.Email = membershipv1alpha1.EmailAddress(newEmail)

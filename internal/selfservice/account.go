@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package accept
+package selfservice
 
 import (
 	"context"
@@ -36,6 +36,7 @@ import (
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
+	"github.com/storeops/member-operator/internal/web"
 )
 
 // Event reasons on Members.
@@ -56,7 +57,7 @@ type account struct {
 // findAccount resolves a store reference ("name", or "namespace/name" when the name is not unique
 // in the cluster) and an email to an account, from the cache. nil when there is none: callers
 // answer the same way whether the store, the member or the credentials are missing.
-func (s *Server) findAccount(ctx context.Context, storeRef, email string) (*account, error) {
+func (s *Service) findAccount(ctx context.Context, storeRef, email string) (*account, error) {
 	if storeRef == "" || email == "" || len(storeRef) > 317 || len(email) > 254 {
 		return nil, nil
 	}
@@ -120,8 +121,8 @@ func accountKey(storeRef, email string) string {
 // setPassword stores the hash of password in the account's credential Secret (the version read:
 // a concurrent write makes this fail rather than be undone), removes every outstanding link of
 // the Member, and tells the Member by email.
-func (s *Server) setPassword(ctx context.Context, acct *account, password string) error {
-	hash, err := s.hashPassword(ctx, password)
+func (s *Service) setPassword(ctx context.Context, acct *account, password string) error {
+	hash, err := s.Passwords.Hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -149,7 +150,7 @@ func (s *Server) setPassword(ctx context.Context, acct *account, password string
 
 // issueReset stores a new single-use reset link for the account (only its hash, in a Secret the
 // Member owns, expiring after ResetTTL) and emails it.
-func (s *Server) issueReset(ctx context.Context, acct *account) error {
+func (s *Service) issueReset(ctx context.Context, acct *account) error {
 	expires := accounttoken.ExpiresAt(s.Clock.Now(), s.PasswordResetTTL)
 	tok, secret, err := accounttoken.Issue(ctx, s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
 		membershipv1alpha1.PurposePasswordReset, expires)
@@ -169,17 +170,17 @@ func (s *Server) issueReset(ctx context.Context, acct *account) error {
 // sendAsync renders and sends an email to the account's address without making the request
 // wait for SMTP (so an answer's timing says nothing about the account either). A failure is
 // logged and shown as a Warning event on the Member; the person can ask again.
-func (s *Server) sendAsync(acct *account, kind mail.Kind, data any, messageID string) {
+func (s *Service) sendAsync(acct *account, kind mail.Kind, data any, messageID string) {
 	s.sendAsyncTo(acct, string(acct.member.Spec.Email), kind, data, messageID)
 }
 
 // sendAsyncTo is sendAsync to another address (the new one of an email change, or the old).
-func (s *Server) sendAsyncTo(acct *account, to string, kind mail.Kind, data any, messageID string) {
+func (s *Service) sendAsyncTo(acct *account, to string, kind mail.Kind, data any, messageID string) {
 	member := acct.member.DeepCopy()
 	locale := string(acct.store.Spec.Locale)
-	s.background.Add(1)
+	s.Background.Add(1)
 	go func() {
-		defer s.background.Done()
+		defer s.Background.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		err := func() error {
@@ -199,49 +200,49 @@ func (s *Server) sendAsyncTo(acct *account, to string, kind mail.Kind, data any,
 
 // resolveAccountToken finds the account of a link of purpose and whether the link still works: the Secret
 // with its ID, the secret's hash compared in constant time, its expiry against the clock.
-func (s *Server) resolveAccountToken(ctx context.Context, raw, purpose string) (*account, *corev1.Secret, Outcome, error) {
+func (s *Service) resolveAccountToken(ctx context.Context, raw, purpose string) (*account, *corev1.Secret, web.Outcome, error) {
 	if _, err := credentials.ParseToken(raw); err != nil {
-		return nil, nil, OutcomeBadInput, nil
+		return nil, nil, web.OutcomeBadInput, nil
 	}
 	secret, found, err := accounttoken.Find(ctx, s.Client, raw, purpose, s.Clock.Now())
 	switch {
 	case err != nil:
-		return nil, nil, OutcomeInternalError, err
+		return nil, nil, web.OutcomeInternalError, err
 	case found == accounttoken.Unknown:
-		return nil, nil, OutcomeUnknownToken, nil
+		return nil, nil, web.OutcomeUnknownToken, nil
 	case found == accounttoken.Expired:
-		return nil, nil, OutcomeNoLongerValid, nil
+		return nil, nil, web.OutcomeNoLongerValid, nil
 	}
 	member := &membershipv1alpha1.Member{}
 	err = s.Client.Get(ctx, types.NamespacedName{Namespace: secret.Namespace, Name: secret.Labels[membershipv1alpha1.TokenForLabel]}, member)
 	if apierrors.IsNotFound(err) || err == nil && !metav1.IsControlledBy(secret, member) {
-		return nil, nil, OutcomeNoLongerValid, nil
+		return nil, nil, web.OutcomeNoLongerValid, nil
 	}
 	if err != nil {
-		return nil, nil, OutcomeInternalError, err
+		return nil, nil, web.OutcomeInternalError, err
 	}
 	acct, err := s.findAccount(ctx, member.Namespace+"/"+member.Spec.StoreRef.Name, string(member.Spec.Email))
 	if err != nil {
-		return nil, nil, OutcomeInternalError, err
+		return nil, nil, web.OutcomeInternalError, err
 	}
 	if acct == nil || acct.member.UID != member.UID {
-		return nil, nil, OutcomeNoLongerValid, nil // disabled, removed or its email moved
+		return nil, nil, web.OutcomeNoLongerValid, nil // disabled, removed or its email moved
 	}
-	return acct, secret, OutcomeAccepted, nil
+	return acct, secret, web.OutcomeAccepted, nil
 }
 
 // reset uses a live reset link: deleting its Secret (with its UID as precondition, against the
 // API server) is the claim that makes it single use; then the new password is stored.
-func (s *Server) reset(ctx context.Context, acct *account, secret *corev1.Secret, password string) (Outcome, error) {
+func (s *Service) reset(ctx context.Context, acct *account, secret *corev1.Secret, password string) (web.Outcome, error) {
 	used, err := accounttoken.Use(ctx, s.Client, secret)
 	switch {
 	case err != nil:
-		return OutcomeInternalError, err
+		return web.OutcomeInternalError, err
 	case !used:
-		return OutcomeAlreadyUsed, nil
+		return web.OutcomeAlreadyUsed, nil
 	}
 	if err := s.setPassword(ctx, acct, password); err != nil {
-		return OutcomeInternalError, fmt.Errorf("store the new password: %w", err)
+		return web.OutcomeInternalError, fmt.Errorf("store the new password: %w", err)
 	}
-	return OutcomeChanged, nil
+	return web.OutcomeChanged, nil
 }

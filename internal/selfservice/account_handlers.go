@@ -14,11 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package accept
+package selfservice
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,6 +34,7 @@ import (
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/metrics"
+	"github.com/storeops/member-operator/internal/web"
 )
 
 // Rate limits of the self-service endpoints, per account (store and email), whether or not it
@@ -58,9 +58,9 @@ type passwordChange struct {
 // changePassword answers POST /api/v1/password/change: 200 with the Member, 401 for a wrong
 // email, password or 2FA code (the same answer whichever it was), 400 for a new password the
 // policy refuses, 429 after repeated failures for the account, 503 when bcrypt is saturated.
-func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+func (s *Service) changePassword(w http.ResponseWriter, r *http.Request) {
 	var in passwordChange
-	if !decodeJSON(w, r, &in, "store, email, currentPassword, newPassword and totpCode") {
+	if !web.DecodeJSON(w, r, &in, "store, email, currentPassword, newPassword and totpCode") {
 		return
 	}
 	acct := s.login(w, r, credentialsPresented{Store: in.Store, Email: in.Email, Password: in.CurrentPassword, TOTPCode: in.TOTPCode},
@@ -68,20 +68,20 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	if acct == nil {
 		return
 	}
-	if fe := checkPassword(in.NewPassword, "", false, in.Email); fe != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput), Field: "newPassword", Code: fe.Code,
+	if fe := web.CheckPassword(in.NewPassword, "", false, in.Email); fe != nil {
+		web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput), Field: "newPassword", Code: fe.Code,
 			Message: "newPassword" + strings.TrimPrefix(fe.Message, "password")})
 		return
 	}
 	if err := s.setPassword(r.Context(), acct, in.NewPassword); err != nil {
-		if errors.Is(err, errBcryptBusy) {
-			s.busy(w, r)
+		if errors.Is(err, web.ErrBusy) {
+			web.Busy(w, r)
 			return
 		}
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, memberAnswer{Member: acct.member.Name, Namespace: acct.member.Namespace})
+	web.WriteJSON(w, http.StatusOK, memberAnswer{Member: acct.member.Name, Namespace: acct.member.Namespace})
 }
 
 // memberAnswer is the JSON API's answer naming the Member a request acted on.
@@ -104,7 +104,7 @@ type credentialsPresented struct {
 // spelling of the store is one bucket; an unknown account has one of its own). A try is taken
 // before the bcrypt comparison and given back only when everything matched, so concurrent
 // guesses cannot all pass a check made before any of them failed.
-func (s *Server) login(w http.ResponseWriter, r *http.Request, in credentialsPresented, wrong string) *account {
+func (s *Service) login(w http.ResponseWriter, r *http.Request, in credentialsPresented, wrong string) *account {
 	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -114,20 +114,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, in credentialsPre
 	if acct != nil {
 		key = string(acct.member.UID)
 	}
-	refund, ok := s.logins.reserve(key, s.Clock.Now())
+	refund, ok := s.logins.Reserve(key, s.Clock.Now())
 	if !ok {
 		w.Header().Set("Retry-After", "60")
-		writeJSON(w, http.StatusTooManyRequests, apiError{Error: string(OutcomeRateLimited), Message: apiMessages[OutcomeRateLimited]})
+		web.WriteJSON(w, http.StatusTooManyRequests, web.APIError{Error: string(web.OutcomeRateLimited), Message: web.Messages[web.OutcomeRateLimited]})
 		return nil
 	}
 	unauthorized := func(field, code, message string) {
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: string(OutcomeUnauthorized), Field: field, Code: code, Message: message})
+		web.WriteJSON(w, http.StatusUnauthorized, web.APIError{Error: string(web.OutcomeUnauthorized), Field: field, Code: code, Message: message})
 	}
 	matches, err := s.passwordMatches(r.Context(), acct, in.Password)
 	switch {
-	case errors.Is(err, errBcryptBusy):
+	case errors.Is(err, web.ErrBusy):
 		refund() // nothing was tried
-		s.busy(w, r)
+		web.Busy(w, r)
 		return nil
 	case err != nil:
 		s.internalError(w, r, err)
@@ -160,7 +160,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, in credentialsPre
 // precondition, so of two uses of one code, on this replica or another, at most one succeeds,
 // and a stale cache gets a conflict and reads the record again. It reports false for a wrong
 // code, or one whose step (or a later one) was already used.
-func (s *Server) useTOTPCode(ctx context.Context, acct *account, code string) (bool, error) {
+func (s *Service) useTOTPCode(ctx context.Context, acct *account, code string) (bool, error) {
 	key := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret])
 	step, ok := credentials.MatchTOTP(key, code, s.Clock.Now())
 	if !ok {
@@ -198,8 +198,8 @@ func (s *Server) useTOTPCode(ctx context.Context, acct *account, code string) (b
 
 // passwordMatches checks password against the account's hash, holding a bcrypt slot. Without an
 // account it still spends a comparison against a dummy hash, so timing does not tell.
-func (s *Server) passwordMatches(ctx context.Context, acct *account, password string) (bool, error) {
-	release, err := s.acquireBcrypt(ctx)
+func (s *Service) passwordMatches(ctx context.Context, acct *account, password string) (bool, error) {
+	release, err := s.Passwords.Acquire(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -207,7 +207,7 @@ func (s *Server) passwordMatches(ctx context.Context, acct *account, password st
 	metrics.PasswordChecks.Inc()
 	if acct == nil {
 		s.dummyHashOnce.Do(func() {
-			s.dummyHash, _ = credentials.HashPassword("no account has this password", s.BcryptCost)
+			s.dummyHash, _ = credentials.HashPassword("no account has this password", s.Passwords.Cost)
 		})
 		_ = credentials.VerifyPassword(s.dummyHash, password)
 		return false, nil
@@ -215,50 +215,35 @@ func (s *Server) passwordMatches(ctx context.Context, acct *account, password st
 	return credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], password), nil
 }
 
-// decodeJSON reads a JSON object with exactly the documented fields, or answers 415/400.
-func decodeJSON(w http.ResponseWriter, r *http.Request, into any, fields string) bool {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: "unsupported-media-type", Message: "send application/json"})
-		return false
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(into); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: string(OutcomeBadInput), Message: "body: must be a JSON object with the fields " + fields})
-		return false
-	}
-	return true
-}
-
-func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Service) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	s.Log.Error(err, "self-service request failed", "path", r.URL.Path)
-	writeJSON(w, http.StatusInternalServerError, apiError{Error: string(OutcomeInternalError), Message: apiMessages[OutcomeInternalError]})
+	web.WriteJSON(w, http.StatusInternalServerError, web.APIError{Error: string(web.OutcomeInternalError), Message: web.Messages[web.OutcomeInternalError]})
 }
 
 // showForgot answers GET /password/forgot: a form asking for the store and the email.
-func (s *Server) showForgot(w http.ResponseWriter, r *http.Request) {
-	render(w, http.StatusOK, forgotPage(requestLocale(r), r.URL.Query().Get("store"), "", false))
+func (s *Service) showForgot(w http.ResponseWriter, r *http.Request) {
+	web.Render(w, http.StatusOK, forgotPage(web.RequestLocale(r), r.URL.Query().Get("store"), "", false))
 }
 
 // submitForgot answers POST /password/forgot with the same page and status whether or not the
 // address belongs to a member (no account enumeration). The work, including the email, happens
 // after the answer, so its timing says nothing either.
-func (s *Server) submitForgot(w http.ResponseWriter, r *http.Request) {
+func (s *Service) submitForgot(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.renderProblem(w, requestLocale(r), OutcomeBadInput)
+		web.RenderProblem(w, web.RequestLocale(r), web.OutcomeBadInput)
 		return
 	}
 	storeRef, email := strings.TrimSpace(r.PostForm.Get("store")), strings.TrimSpace(r.PostForm.Get("email"))
-	render(w, http.StatusOK, forgotPage(requestLocale(r), storeRef, email, true))
-	s.background.Add(1)
+	web.Render(w, http.StatusOK, forgotPage(web.RequestLocale(r), storeRef, email, true))
+	s.Background.Add(1)
 	go func() {
-		defer s.background.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.requestTimeout())
+		defer s.Background.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), requestTimeout)
 		defer cancel()
 		acct, err := s.findAccount(ctx, storeRef, email)
 		// Per account (its Member's UID: every spelling of the store is one budget); over it,
 		// quietly nothing.
-		if err == nil && acct != nil && s.forgots.allow(string(acct.member.UID), s.Clock.Now()) {
+		if err == nil && acct != nil && s.forgots.Allow(string(acct.member.UID), s.Clock.Now()) {
 			err = s.issueReset(ctx, acct)
 		}
 		if err != nil {
@@ -270,18 +255,18 @@ func (s *Server) submitForgot(w http.ResponseWriter, r *http.Request) {
 // openAccountLink answers the GET of an account link of purpose: the token, its account and its
 // Secret when the link is live; otherwise it renders why it cannot be used and returns a nil
 // account.
-func (s *Server) openAccountLink(w http.ResponseWriter, r *http.Request, purpose string) (string, *account, *corev1.Secret) {
+func (s *Service) openAccountLink(w http.ResponseWriter, r *http.Request, purpose string) (string, *account, *corev1.Secret) {
 	raw := r.URL.Query().Get("token")
-	if s.linkOverLimit(r.Context(), raw) {
-		s.renderProblem(w, "en", OutcomeRateLimited)
+	if s.LinkOverLimit(r.Context(), raw) {
+		web.RenderProblem(w, "en", web.OutcomeRateLimited)
 		return raw, nil, nil
 	}
 	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, purpose)
 	if err != nil {
 		s.Log.Error(err, "resolving an account link", "purpose", purpose)
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
-	if outcome != OutcomeAccepted {
+	if outcome != web.OutcomeAccepted {
 		s.renderResetProblem(w, "en", outcome)
 		return raw, nil, nil
 	}
@@ -290,14 +275,14 @@ func (s *Server) openAccountLink(w http.ResponseWriter, r *http.Request, purpose
 
 // postedLink reads the token of an account link form's POST, applying the per-link rate limit;
 // it renders the problem and returns false when the form is unreadable or the link over its limit.
-func (s *Server) postedLink(w http.ResponseWriter, r *http.Request) (string, bool) {
+func (s *Service) postedLink(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if err := r.ParseForm(); err != nil {
-		s.renderResetProblem(w, "en", OutcomeBadInput)
+		s.renderResetProblem(w, "en", web.OutcomeBadInput)
 		return "", false
 	}
 	raw := r.PostForm.Get("token")
-	if s.linkOverLimit(r.Context(), raw) {
-		s.renderResetProblem(w, "en", OutcomeRateLimited)
+	if s.LinkOverLimit(r.Context(), raw) {
+		s.renderResetProblem(w, "en", web.OutcomeRateLimited)
 		return "", false
 	}
 	return raw, true
@@ -305,145 +290,129 @@ func (s *Server) postedLink(w http.ResponseWriter, r *http.Request) (string, boo
 
 // showReset answers GET /password/reset?token=...: the new-password form, or why the link
 // cannot be used.
-func (s *Server) showReset(w http.ResponseWriter, r *http.Request) {
+func (s *Service) showReset(w http.ResponseWriter, r *http.Request) {
 	if raw, acct, _ := s.openAccountLink(w, r, membershipv1alpha1.PurposePasswordReset); acct != nil {
-		render(w, http.StatusOK, resetPage(acct, raw, nil))
+		web.Render(w, http.StatusOK, resetPage(acct, raw, nil))
 	}
 }
 
 // submitReset answers the reset form's POST.
-func (s *Server) submitReset(w http.ResponseWriter, r *http.Request) {
+func (s *Service) submitReset(w http.ResponseWriter, r *http.Request) {
 	raw, ok := s.postedLink(w, r)
 	if !ok {
 		return
 	}
 	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposePasswordReset)
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		password := r.PostForm.Get("password")
-		if fe := checkPassword(password, r.PostForm.Get("passwordConfirmation"), true, string(acct.member.Spec.Email)); fe != nil {
-			locale := localeOf(acct.store)
-			render(w, http.StatusBadRequest, resetPage(acct, raw, map[string]string{fe.Field: texts[locale]["field."+fe.Code]}))
+		if fe := web.CheckPassword(password, r.PostForm.Get("passwordConfirmation"), true, string(acct.member.Spec.Email)); fe != nil {
+			locale := web.LocaleOf(acct.store)
+			web.Render(w, http.StatusBadRequest, resetPage(acct, raw, map[string]string{fe.Field: web.Texts[locale]["field."+fe.Code]}))
 			return
 		}
 		outcome, err = s.reset(r.Context(), acct, secret, password)
 	}
 	if err != nil {
 		s.Log.Error(err, "password reset failed")
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
-	if outcome != OutcomeChanged {
+	if outcome != web.OutcomeChanged {
 		locale := "en"
 		if acct != nil {
-			locale = localeOf(acct.store)
+			locale = web.LocaleOf(acct.store)
 		}
 		s.renderResetProblem(w, locale, outcome)
 		return
 	}
-	locale := localeOf(acct.store)
-	render(w, http.StatusOK, donePage(locale, "reset", acct.store.Spec.DisplayName, acct.member.Spec.Email))
+	locale := web.LocaleOf(acct.store)
+	web.Render(w, http.StatusOK, web.DonePage(locale, "reset", acct.store.Spec.DisplayName, acct.member.Spec.Email))
 }
 
-func (s *Server) renderResetProblem(w http.ResponseWriter, locale string, outcome Outcome) {
+func (s *Service) renderResetProblem(w http.ResponseWriter, locale string, outcome web.Outcome) {
 	key := "reset.problem." + string(outcome)
-	if _, ok := texts[locale][key]; !ok {
+	if _, ok := web.Texts[locale][key]; !ok {
 		key = "problem." + string(outcome)
 	}
-	render(w, statusOf[outcome], &pageData{
-		Locale: locale, Base: rootFromPage, Kind: kindProblem, Title: texts[locale]["problem.title"], Problem: texts[locale][key],
+	web.Render(w, web.StatusOf[outcome], &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: web.KindProblem, Title: web.Texts[locale]["problem.title"], Problem: web.Texts[locale][key],
 	})
 }
 
-func forgotPage(locale, storeRef, email string, sent bool) *pageData {
-	t := texts[locale]
-	page := &pageData{Locale: locale, Base: rootFromPage, Kind: "forgot", Title: t["forgot.title"], Store: storeRef, Email: email}
+func forgotPage(locale, storeRef, email string, sent bool) *web.PageData {
+	t := web.Texts[locale]
+	page := &web.PageData{Locale: locale, Base: web.RootFromPage, Kind: "forgot", Title: t["forgot.title"], Store: storeRef, Email: email}
 	if sent {
 		page.Kind, page.Body = "forgot-sent", t["forgot.sent"]
 	}
 	return page
 }
 
-func resetPage(acct *account, raw string, errs map[string]string) *pageData {
-	locale := localeOf(acct.store)
-	t := texts[locale]
-	return &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "reset", Title: fmt.Sprintf(t["reset.title"], acct.store.Spec.DisplayName),
+func resetPage(acct *account, raw string, errs map[string]string) *web.PageData {
+	locale := web.LocaleOf(acct.store)
+	t := web.Texts[locale]
+	return &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: "reset", Title: fmt.Sprintf(t["reset.title"], acct.store.Spec.DisplayName),
 		Token: raw, Email: string(acct.member.Spec.Email), Errors: errs,
 	}
 }
 
-// requestLocale is the page language for a request with no store yet: ?lang=, else the first
-// supported language in Accept-Language, else English.
-func requestLocale(r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); texts[l] != nil {
-		return l
-	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		if texts[base] != nil {
-			return base
-		}
-	}
-	return "en"
-}
-
 // showEnrol answers GET /2fa/enrol?token=...: a page with one button. The new key is shown only
 // on the POST that spends the link, so a mail scanner that follows links cannot use it up.
-func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request) {
+func (s *Service) showEnrol(w http.ResponseWriter, r *http.Request) {
 	raw, acct, _ := s.openAccountLink(w, r, membershipv1alpha1.PurposeTwoFactorEnrolment)
 	if acct == nil {
 		return
 	}
-	locale := localeOf(acct.store)
-	t := texts[locale]
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "enrol", Title: fmt.Sprintf(t["enrol.title"], acct.store.Spec.DisplayName),
+	locale := web.LocaleOf(acct.store)
+	t := web.Texts[locale]
+	web.Render(w, http.StatusOK, &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: "enrol", Title: fmt.Sprintf(t["enrol.title"], acct.store.Spec.DisplayName),
 		Token: raw, Email: string(acct.member.Spec.Email),
 	})
 }
 
 // submitEnrol spends the enrolment link and shows the Member's new TOTP key, once.
-func (s *Server) submitEnrol(w http.ResponseWriter, r *http.Request) {
+func (s *Service) submitEnrol(w http.ResponseWriter, r *http.Request) {
 	raw, ok := s.postedLink(w, r)
 	if !ok {
 		return
 	}
 	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeTwoFactorEnrolment)
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		var used bool
 		if used, err = accounttoken.Use(r.Context(), s.Client, secret); err == nil && !used {
-			outcome = OutcomeAlreadyUsed
+			outcome = web.OutcomeAlreadyUsed
 		}
 	}
 	uri := ""
-	if err == nil && outcome == OutcomeAccepted {
+	if err == nil && outcome == web.OutcomeAccepted {
 		uri = string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPURI])
 		if uri == "" {
-			outcome = OutcomeNoLongerValid // 2FA was turned off meanwhile
+			outcome = web.OutcomeNoLongerValid // 2FA was turned off meanwhile
 		}
 	}
 	if err != nil {
 		s.Log.Error(err, "two-factor enrolment failed")
-		outcome = OutcomeInternalError
+		outcome = web.OutcomeInternalError
 	}
-	if outcome != OutcomeAccepted {
+	if outcome != web.OutcomeAccepted {
 		locale := "en"
 		if acct != nil {
-			locale = localeOf(acct.store)
+			locale = web.LocaleOf(acct.store)
 		}
 		s.renderResetProblem(w, locale, outcome)
 		return
 	}
-	locale := localeOf(acct.store)
-	t := texts[locale]
-	svg, err := qrSVG(uri)
+	locale := web.LocaleOf(acct.store)
+	t := web.Texts[locale]
+	svg, err := web.QRSVG(uri)
 	if err != nil {
 		s.Log.Error(err, "rendering the 2FA enrolment")
-		s.renderResetProblem(w, locale, OutcomeInternalError)
+		s.renderResetProblem(w, locale, web.OutcomeInternalError)
 		return
 	}
-	render(w, http.StatusOK, &pageData{
-		Locale: locale, Base: rootFromPage, Kind: "success", Title: t["enrol.done.title"],
+	web.Render(w, http.StatusOK, &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: "success", Title: t["enrol.done.title"],
 		Body:       fmt.Sprintf(t["enrol.done.body"], acct.store.Spec.DisplayName, acct.member.Spec.Email),
 		TOTPSecret: string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]), QR: svg,
 	})

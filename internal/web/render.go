@@ -1,0 +1,233 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"rsc.io/qr"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Static serves the pages' stylesheet and images (mounted at /static/).
+func Static() http.Handler {
+	static, _ := fs.Sub(assets, "static")
+	return http.StripPrefix("/static/", http.FileServerFS(static))
+}
+
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"t": func(string) string { return "" }, // replaced per request with the page's locale
+}).ParseFS(assets, "templates/page.html"))
+
+// APIError is the JSON API's answer to a failed request.
+type APIError struct {
+	// Error is the outcome, e.g. "bad-input", "unknown-token".
+	Error string `json:"error"`
+	// Field and Code name the refused field and rule of a 400.
+	Field   string `json:"field,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+}
+
+// StatusOf is the HTTP status of each outcome.
+var StatusOf = map[Outcome]int{
+	OutcomeAccepted:      http.StatusCreated,
+	OutcomeBadInput:      http.StatusBadRequest,
+	OutcomeUnknownToken:  http.StatusNotFound,
+	OutcomeAlreadyUsed:   http.StatusConflict,
+	OutcomeNoLongerValid: http.StatusGone,
+	OutcomeRateLimited:   http.StatusTooManyRequests,
+	OutcomeInternalError: http.StatusInternalServerError,
+	OutcomeChanged:       http.StatusOK,
+	OutcomeUnauthorized:  http.StatusUnauthorized,
+	OutcomeBusy:          http.StatusServiceUnavailable,
+	OutcomeNoSeat:        http.StatusConflict,
+}
+
+// WriteJSON answers v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Render executes the page template with Texts of locale.
+func Render(w http.ResponseWriter, status int, data *PageData) {
+	t, err := pageTemplate.Clone()
+	if err == nil {
+		t = t.Funcs(template.FuncMap{"t": func(key string) string { return Texts[data.Locale][key] }})
+	}
+	var buf bytes.Buffer
+	if err == nil {
+		err = t.ExecuteTemplate(&buf, "page", data)
+	}
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// RenderProblem answers the page saying, in locale, why a link or request cannot be used.
+func RenderProblem(w http.ResponseWriter, locale string, outcome Outcome) {
+	Render(w, StatusOf[outcome], &PageData{
+		Locale: locale, Base: RootFromPage, Kind: KindProblem, Title: Texts[locale]["problem.title"],
+		Problem: Texts[locale]["problem."+string(outcome)],
+	})
+}
+
+// QRSVG draws the QR code of text as an inline SVG: generated here, so the page needs no
+// script and no external image.
+func QRSVG(text string) (template.HTML, error) {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return "", err
+	}
+	const quiet = 4
+	size := code.Size + 2*quiet
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="QR code" shape-rendering="crispEdges">`, size, size)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, size, size)
+	for y := range code.Size {
+		for x := range code.Size {
+			if code.Black(x, y) {
+				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x+quiet, y+quiet)
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return template.HTML(b.String()), nil //nolint:gosec // built from numbers only
+}
+
+// RootFromPage leads from a page (/invitations/accept) back to the server's root, so the pages
+// work behind a proxy that serves them under a path prefix.
+const RootFromPage = "../"
+
+// KindProblem is the page kind saying why a link or request cannot be used.
+const KindProblem = "problem"
+
+// PageData fills templates/page.html.
+type PageData struct {
+	Locale string
+	// Base leads from the page's path back to the server's root (for the stylesheet), so the
+	// pages work behind a proxy that serves them under a prefix.
+	Base  string
+	Kind  string // form, success or problem
+	Title string
+
+	// The forms. Store is the self-service forms' store reference.
+	Token, Email, Intro, Expires, DisplayName, Store string
+	Roles                                            []string
+	TwoFactor                                        bool
+	Errors                                           map[string]string
+
+	// The success page.
+	Body       string
+	TOTPSecret string
+	QR         template.HTML
+
+	// The one-button page (KindButton): where its form posts (relative to the page) and the
+	// button's text.
+	Action, Submit string
+
+	// The problem page.
+	Problem string
+}
+
+// KindDone is the page saying a link did what it was for (a password set, an email change
+// confirmed or stopped, a transfer stopped).
+const KindDone = "reset-done"
+
+// ButtonPage is the one-button page of a link that acts only on its POST, in locale: its Texts are
+// prefix+".title", ".submit" and ".intro" (formatted with args); the form posts to action.
+func ButtonPage(locale, raw, prefix, action string, args ...any) *PageData {
+	t := Texts[locale]
+	return &PageData{Locale: locale, Base: RootFromPage, Kind: KindButton, Title: t[prefix+".title"], Token: raw,
+		Action: action, Submit: t[prefix+".submit"], Body: fmt.Sprintf(t[prefix+".intro"], args...)}
+}
+
+// DonePage says, in locale, that a link did what it was for: prefix+".done.title" and
+// ".done.body" (formatted with args).
+func DonePage(locale, prefix string, args ...any) *PageData {
+	t := Texts[locale]
+	return &PageData{Locale: locale, Base: RootFromPage, Kind: KindDone, Title: t[prefix+".done.title"],
+		Body: fmt.Sprintf(t[prefix+".done.body"], args...)}
+}
+
+// KindButton is a page with one button that posts the link's token: a link that changes
+// something acts only on that POST, so a mail scanner following it spends nothing.
+const KindButton = "button"
+
+// DecodeJSON reads a JSON object with exactly the documented fields, or answers 415/400.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, into any, fields string) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		WriteJSON(w, http.StatusUnsupportedMediaType, APIError{Error: "unsupported-media-type", Message: "send application/json"})
+		return false
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		WriteJSON(w, http.StatusBadRequest, APIError{Error: string(OutcomeBadInput), Message: "body: must be a JSON object with the fields " + fields})
+		return false
+	}
+	return true
+}
+
+// RequestLocale is the page language for a request with no store yet: ?lang=, else the first
+// supported language in Accept-Language, else English.
+func RequestLocale(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); Texts[l] != nil {
+		return l
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if Texts[base] != nil {
+			return base
+		}
+	}
+	return "en"
+}
+
+// busy answers 503 with Retry-After: the server is saturated with password work, not broken.
+// Messages are the JSON API's explanations of the outcomes every audience shares.
+var Messages = map[Outcome]string{
+	OutcomeRateLimited:   "too many requests; try again later",
+	OutcomeInternalError: "internal error; try again later",
+	OutcomeBusy:          "the server is busy checking passwords; try again in a few seconds",
+}
+
+// Busy answers 503 with Retry-After: the server is saturated with password work, not broken.
+func Busy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		WriteJSON(w, http.StatusServiceUnavailable, APIError{Error: string(OutcomeBusy), Message: Messages[OutcomeBusy]})
+		return
+	}
+	RenderProblem(w, RequestLocale(r), OutcomeBusy)
+}
