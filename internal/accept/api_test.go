@@ -40,6 +40,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // seen collects every token and password the specs used, for the leak check.
@@ -57,21 +58,16 @@ func httpClient(sourceIP string) *http.Client {
 
 func newNamespace() string {
 	GinkgoHelper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "accept-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
+	return testenv.Must(testenv.NewNamespace(ctx, k8sClient, "accept-"))
 }
 
 // createStore creates the Store "shop" of the invitations in ns.
 func createStore(ns string, locale membershipv1alpha1.Locale) {
 	GinkgoHelper()
-	Expect(k8sClient.Create(ctx, &membershipv1alpha1.Store{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop", Labels: map[string]string{"team": "web"}},
-		Spec: membershipv1alpha1.StoreSpec{
-			DisplayName: "Acme Shop", Locale: locale,
-			Owner: membershipv1alpha1.StoreOwner{Email: membershipv1alpha1.EmailAddress("owner-" + ns + "@example.com")},
-		},
-	})).To(Succeed())
+	Expect(k8sClient.Create(ctx, testenv.NewStore(ns, "shop", "owner-"+ns+"@example.com", func(s *membershipv1alpha1.Store) {
+		s.Labels = map[string]string{"team": "web"}
+		s.Spec.Locale = locale
+	}))).To(Succeed())
 }
 
 // invite creates an Invitation and returns the token from the link in the email it sends.

@@ -22,29 +22,25 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 func newNamespace() string {
 	GinkgoHelper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "webhook-"}}
-	Expect(person.Create(ctx, ns)).To(Succeed())
-	return ns.Name
+	return testenv.Must(testenv.NewNamespace(ctx, person, "webhook-"))
 }
 
 func createStore(ns, name, owner string, limit int32) {
 	GinkgoHelper()
-	Expect(person.Create(ctx, &membershipv1alpha1.Store{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: membershipv1alpha1.StoreSpec{DisplayName: "Acme Shop", MemberLimit: limit,
-			Owner: membershipv1alpha1.StoreOwner{Email: membershipv1alpha1.EmailAddress(owner)}},
-	})).To(Succeed())
+	Expect(person.Create(ctx, testenv.NewStore(ns, name, owner, func(s *membershipv1alpha1.Store) {
+		s.Spec.MemberLimit = limit
+	}))).To(Succeed())
 }
 
 func newMember(ns, name, store, email string, roles ...membershipv1alpha1.Role) *membershipv1alpha1.Member {

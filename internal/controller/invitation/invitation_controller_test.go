@@ -43,6 +43,7 @@ import (
 	"github.com/storeops/member-operator/internal/tokenkey"
 	"github.com/storeops/member-operator/test/health"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // watchInvitations records every version of the Invitations in ns the API server sends to a
@@ -77,23 +78,12 @@ var tokensSeen []credentials.Token
 
 func newNamespace() string {
 	GinkgoHelper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "invitation-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
+	return testenv.Must(testenv.NewNamespace(ctx, k8sClient, "invitation-"))
 }
 
 func createStore(ns, name string, mutate ...func(*membershipv1alpha1.Store)) {
 	GinkgoHelper()
-	store := &membershipv1alpha1.Store{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: membershipv1alpha1.StoreSpec{
-			DisplayName: "Acme Shop", Owner: membershipv1alpha1.StoreOwner{Email: "owner@example.com"},
-		},
-	}
-	for _, m := range mutate {
-		m(store)
-	}
-	Expect(k8sClient.Create(ctx, store)).To(Succeed())
+	Expect(k8sClient.Create(ctx, testenv.NewStore(ns, name, "owner@example.com", mutate...))).To(Succeed())
 }
 
 func createMember(ns, name, store, email string) {

@@ -40,6 +40,7 @@ import (
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // secretsSeen collects every password, hash and TOTP secret the specs saw, for the leak check.
@@ -47,22 +48,15 @@ var secretsSeen []string
 
 func newNamespace() string {
 	GinkgoHelper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "member-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
+	return testenv.Must(testenv.NewNamespace(ctx, k8sClient, "member-"))
 }
 
 func createStore(ns, name string, locale membershipv1alpha1.Locale) {
 	GinkgoHelper()
-	store := &membershipv1alpha1.Store{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: membershipv1alpha1.StoreSpec{
-			DisplayName: "Acme Shop", Locale: locale,
-			Owner:            membershipv1alpha1.StoreOwner{Email: "owner@example.com"},
-			EmailPreferences: membershipv1alpha1.EmailPreferences{"orders": true, "marketing": true},
-		},
-	}
-	Expect(k8sClient.Create(ctx, store)).To(Succeed())
+	Expect(k8sClient.Create(ctx, testenv.NewStore(ns, name, "owner@example.com", func(s *membershipv1alpha1.Store) {
+		s.Spec.Locale = locale
+		s.Spec.EmailPreferences = membershipv1alpha1.EmailPreferences{"orders": true, "marketing": true}
+	}))).To(Succeed())
 }
 
 func newMember(ns, name, email string, roles ...membershipv1alpha1.Role) *membershipv1alpha1.Member {

@@ -28,22 +28,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 func newNamespace() string {
 	GinkgoHelper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "store-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
+	return testenv.Must(testenv.NewNamespace(ctx, k8sClient, "store-"))
 }
 
 func createStore(ns, name, owner string) *membershipv1alpha1.Store {
 	GinkgoHelper()
-	s := &membershipv1alpha1.Store{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: membershipv1alpha1.StoreSpec{DisplayName: "Acme Shop",
-			Owner: membershipv1alpha1.StoreOwner{Email: membershipv1alpha1.EmailAddress(owner)}},
-	}
+	s := testenv.NewStore(ns, name, owner)
 	Expect(k8sClient.Create(ctx, s)).To(Succeed())
 	return s
 }

@@ -1,0 +1,163 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package selfservice
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/metrics"
+	"github.com/storeops/member-operator/internal/web"
+)
+
+// Signing in to a self-service request: the password and, when enrolled, a TOTP code used at most
+// once, under a per-account failure limit and the bcrypt pool, with no timing that tells whether
+// an account exists.
+
+// credentialsPresented is what a self-service request proves who it is with.
+type credentialsPresented struct {
+	Store, Email, Password, TOTPCode string
+}
+
+// login authenticates a self-service API request: the password and, when the account has 2FA,
+// a code of a time step not used before. When it cannot, it answers itself and returns nil: 429
+// when the account's failure budget is spent, 401 for a wrong store, email, password or code
+// (wrong is the message for the first three), 503 when bcrypt is saturated, 500.
+//
+// The failure budget belongs to the account the request resolves to (its Member's UID, so every
+// spelling of the store is one bucket; an unknown account has one of its own). A try is taken
+// before the bcrypt comparison and given back only when everything matched, so concurrent
+// guesses cannot all pass a check made before any of them failed.
+func (s *Service) login(w http.ResponseWriter, r *http.Request, in credentialsPresented, wrong string) *account {
+	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
+	if err != nil {
+		s.internalError(w, r, err)
+		return nil
+	}
+	key := accountKey(in.Store, in.Email)
+	if acct != nil {
+		key = string(acct.member.UID)
+	}
+	refund, ok := s.logins.Reserve(key, s.Clock.Now())
+	if !ok {
+		w.Header().Set("Retry-After", "60")
+		web.WriteJSON(w, http.StatusTooManyRequests, web.APIError{Error: string(web.OutcomeRateLimited), Message: web.Messages[web.OutcomeRateLimited]})
+		return nil
+	}
+	unauthorized := func(field, code, message string) {
+		web.WriteJSON(w, http.StatusUnauthorized, web.APIError{Error: string(web.OutcomeUnauthorized), Field: field, Code: code, Message: message})
+	}
+	matches, err := s.passwordMatches(r.Context(), acct, in.Password)
+	switch {
+	case errors.Is(err, web.ErrBusy):
+		refund() // nothing was tried
+		web.Busy(w, r)
+		return nil
+	case err != nil:
+		s.internalError(w, r, err)
+		return nil
+	case !matches:
+		unauthorized("", "", wrong)
+		return nil
+	}
+	if len(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]) > 0 {
+		if in.TOTPCode == "" {
+			unauthorized("totpCode", "required", "totpCode: this account has two-factor authentication; send the code from the authenticator app")
+			return nil
+		}
+		used, err := s.useTOTPCode(r.Context(), acct, in.TOTPCode)
+		if err != nil {
+			s.internalError(w, r, err)
+			return nil
+		}
+		if !used {
+			unauthorized("totpCode", "wrong", "totpCode: the code is wrong, too old or already used; wait for the next one")
+			return nil
+		}
+	}
+	refund()
+	return acct
+}
+
+// useTOTPCode checks code against the account's 2FA key and spends its time step: the step is
+// recorded in the credential Secret (TOTPLastStepAnnotation) with the version read as the
+// precondition, so of two uses of one code, on this replica or another, at most one succeeds,
+// and a stale cache gets a conflict and reads the record again. It reports false for a wrong
+// code, or one whose step (or a later one) was already used.
+func (s *Service) useTOTPCode(ctx context.Context, acct *account, code string) (bool, error) {
+	key := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret])
+	step, ok := credentials.MatchTOTP(key, code, s.Clock.Now())
+	if !ok {
+		return false, nil
+	}
+	current := acct.credentials
+	for range 3 {
+		if !credentials.TOTPStepFresh(step, current.Annotations[membershipv1alpha1.TOTPLastStepAnnotation]) {
+			return false, nil
+		}
+		updated := current.DeepCopy()
+		if updated.Annotations == nil {
+			updated.Annotations = map[string]string{}
+		}
+		updated.Annotations[membershipv1alpha1.TOTPLastStepAnnotation] = strconv.FormatInt(step, 10)
+		err := s.Client.Update(ctx, updated)
+		if err == nil {
+			acct.credentials = updated
+			return true, nil
+		}
+		if !apierrors.IsConflict(err) {
+			return false, err
+		}
+		fresh := &corev1.Secret{}
+		if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(current), fresh); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		if !metav1.IsControlledBy(fresh, acct.member) || string(fresh.Data[membershipv1alpha1.CredentialTOTPSecret]) != key {
+			return false, nil // no longer this account's, or its 2FA key was reset meanwhile
+		}
+		current = fresh
+	}
+	return false, errors.New("recording the used 2FA time step: the credential Secret kept changing")
+}
+
+// passwordMatches checks password against the account's hash, holding a bcrypt slot. Without an
+// account it still spends a comparison against a dummy hash, so timing does not tell.
+func (s *Service) passwordMatches(ctx context.Context, acct *account, password string) (bool, error) {
+	release, err := s.Passwords.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	metrics.PasswordChecks.Inc()
+	if acct == nil {
+		s.dummyHashOnce.Do(func() {
+			s.dummyHash, _ = credentials.HashPassword("no account has this password", s.Passwords.Cost)
+		})
+		_ = credentials.VerifyPassword(s.dummyHash, password)
+		return false, nil
+	}
+	return credentials.VerifyPassword(acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash], password), nil
+}

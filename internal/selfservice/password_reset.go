@@ -1,0 +1,130 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package selfservice
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/web"
+)
+
+// The forgotten-password flow: a reset link by email (no account enumeration), and the page that
+// sets a new password through it.
+
+// showForgot answers GET /password/forgot: a form asking for the store and the email.
+func (s *Service) showForgot(w http.ResponseWriter, r *http.Request) {
+	web.Render(w, http.StatusOK, forgotPage(web.RequestLocale(r), r.URL.Query().Get("store"), "", false))
+}
+
+// submitForgot answers POST /password/forgot with the same page and status whether or not the
+// address belongs to a member (no account enumeration). The work, including the email, happens
+// after the answer, so its timing says nothing either.
+func (s *Service) submitForgot(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		web.RenderProblem(w, web.RequestLocale(r), web.OutcomeBadInput)
+		return
+	}
+	storeRef, email := strings.TrimSpace(r.PostForm.Get("store")), strings.TrimSpace(r.PostForm.Get("email"))
+	web.Render(w, http.StatusOK, forgotPage(web.RequestLocale(r), storeRef, email, true))
+	s.Background.Add(1)
+	go func() {
+		defer s.Background.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), requestTimeout)
+		defer cancel()
+		acct, err := s.findAccount(ctx, storeRef, email)
+		// Per account (its Member's UID: every spelling of the store is one budget); over it,
+		// quietly nothing.
+		if err == nil && acct != nil && s.forgots.Allow(string(acct.member.UID), s.Clock.Now()) {
+			err = s.issueReset(ctx, acct)
+		}
+		if err != nil {
+			s.Log.Error(err, "password reset request failed")
+		}
+	}()
+}
+
+// showReset answers GET /password/reset?token=...: the new-password form, or why the link
+// cannot be used.
+func (s *Service) showReset(w http.ResponseWriter, r *http.Request) {
+	if raw, acct, _ := s.openAccountLink(w, r, membershipv1alpha1.PurposePasswordReset); acct != nil {
+		web.Render(w, http.StatusOK, resetPage(acct, raw, nil))
+	}
+}
+
+// submitReset answers the reset form's POST.
+func (s *Service) submitReset(w http.ResponseWriter, r *http.Request) {
+	raw, ok := s.postedLink(w, r)
+	if !ok {
+		return
+	}
+	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposePasswordReset)
+	if err == nil && outcome == web.OutcomeAccepted {
+		password := r.PostForm.Get("password")
+		if fe := web.CheckPassword(password, r.PostForm.Get("passwordConfirmation"), true, string(acct.member.Spec.Email)); fe != nil {
+			locale := web.LocaleOf(acct.store)
+			web.Render(w, http.StatusBadRequest, resetPage(acct, raw, map[string]string{fe.Field: web.Texts[locale]["field."+fe.Code]}))
+			return
+		}
+		outcome, err = s.reset(r.Context(), acct, secret, password)
+	}
+	if err != nil {
+		s.Log.Error(err, "password reset failed")
+		outcome = web.OutcomeInternalError
+	}
+	if outcome != web.OutcomeChanged {
+		locale := "en"
+		if acct != nil {
+			locale = web.LocaleOf(acct.store)
+		}
+		s.renderResetProblem(w, locale, outcome)
+		return
+	}
+	locale := web.LocaleOf(acct.store)
+	web.Render(w, http.StatusOK, web.DonePage(locale, "reset", acct.store.Spec.DisplayName, acct.member.Spec.Email))
+}
+
+func (s *Service) renderResetProblem(w http.ResponseWriter, locale string, outcome web.Outcome) {
+	key := "reset.problem." + string(outcome)
+	if _, ok := web.Texts[locale][key]; !ok {
+		key = "problem." + string(outcome)
+	}
+	web.Render(w, web.StatusOf[outcome], &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: web.KindProblem, Title: web.Texts[locale]["problem.title"], Problem: web.Texts[locale][key],
+	})
+}
+
+func forgotPage(locale, storeRef, email string, sent bool) *web.PageData {
+	t := web.Texts[locale]
+	page := &web.PageData{Locale: locale, Base: web.RootFromPage, Kind: "forgot", Title: t["forgot.title"], Store: storeRef, Email: email}
+	if sent {
+		page.Kind, page.Body = "forgot-sent", t["forgot.sent"]
+	}
+	return page
+}
+
+func resetPage(acct *account, raw string, errs map[string]string) *web.PageData {
+	locale := web.LocaleOf(acct.store)
+	t := web.Texts[locale]
+	return &web.PageData{
+		Locale: locale, Base: web.RootFromPage, Kind: "reset", Title: fmt.Sprintf(t["reset.title"], acct.store.Spec.DisplayName),
+		Token: raw, Email: string(acct.member.Spec.Email), Errors: errs,
+	}
+}
