@@ -106,17 +106,34 @@ func (s *Service) openAccountLink(w http.ResponseWriter, r *http.Request, purpos
 	return raw, acct, secret
 }
 
-// postedLink reads the token of an account link form's POST, applying the per-link rate limit;
-// it renders the problem and returns false when the form is unreadable or the link over its limit.
-func (s *Service) postedLink(w http.ResponseWriter, r *http.Request) (string, bool) {
+// postedToken is the link token a one-button page posted, resolved for the link's purpose.
+type postedToken struct {
+	raw     string
+	acct    *account
+	secret  *corev1.Secret
+	outcome web.Outcome
+	err     error
+	// locale is the page language: the account's Store's, English before it is known.
+	locale string
+}
+
+// postedLink reads the token a one-button page posted, applies the per-link limit, and resolves
+// it for purpose. It reports false when it has answered the request itself (a malformed form,
+// or a link over its limit).
+func (s *Service) postedLink(w http.ResponseWriter, r *http.Request, purpose string) (*postedToken, bool) {
 	if err := r.ParseForm(); err != nil {
 		s.renderResetProblem(w, "en", web.OutcomeBadInput)
-		return "", false
+		return nil, false
 	}
 	raw := r.PostForm.Get("token")
 	if s.LinkOverLimit(r.Context(), raw) {
 		s.renderResetProblem(w, "en", web.OutcomeRateLimited)
-		return "", false
+		return nil, false
 	}
-	return raw, true
+	p := &postedToken{raw: raw, locale: "en"}
+	p.acct, p.secret, p.outcome, p.err = s.resolveAccountToken(r.Context(), raw, purpose)
+	if p.acct != nil {
+		p.locale = web.LocaleOf(p.acct.store)
+	}
+	return p, true
 }

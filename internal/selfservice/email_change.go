@@ -208,16 +208,13 @@ func (s *Service) showCancelEmail(w http.ResponseWriter, r *http.Request) {
 // submitCancelEmail spends the cancel link and revokes the outstanding email change: its
 // confirmation link answers 410 from then on.
 func (s *Service) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.postedLink(w, r)
+	posted, ok := s.postedLink(w, r, membershipv1alpha1.PurposeEmailChangeCancel)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeEmailChangeCancel)
-	locale := "en"
-	if acct != nil {
-		locale = web.LocaleOf(acct.store)
-	}
+	acct, secret, outcome, err := posted.acct, posted.secret, posted.outcome, posted.err
+	locale := posted.locale
 	if err == nil && outcome == web.OutcomeAccepted {
 		var used bool
 		if used, err = accounttoken.Use(ctx, s.Client, secret); err == nil && !used {
@@ -246,16 +243,13 @@ func (s *Service) submitCancelEmail(w http.ResponseWriter, r *http.Request) {
 // checking again that the address is free and the email is not declared in Git; the previous
 // address is told.
 func (s *Service) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.postedLink(w, r)
+	posted, ok := s.postedLink(w, r, membershipv1alpha1.PurposeEmailChange)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeEmailChange)
-	locale := "en"
-	if acct != nil {
-		locale = web.LocaleOf(acct.store)
-	}
+	acct, secret, outcome, err := posted.acct, posted.secret, posted.outcome, posted.err
+	locale := posted.locale
 	newEmail := ""
 	if err == nil && outcome == web.OutcomeAccepted {
 		newEmail = secret.Annotations[membershipv1alpha1.NewEmailAnnotation]

@@ -44,11 +44,11 @@ func (s *Service) showEnrol(w http.ResponseWriter, r *http.Request) {
 
 // submitEnrol spends the enrolment link and shows the Member's new TOTP key, once.
 func (s *Service) submitEnrol(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.postedLink(w, r)
+	posted, ok := s.postedLink(w, r, membershipv1alpha1.PurposeTwoFactorEnrolment)
 	if !ok {
 		return
 	}
-	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposeTwoFactorEnrolment)
+	acct, secret, outcome, err := posted.acct, posted.secret, posted.outcome, posted.err
 	if err == nil && outcome == web.OutcomeAccepted {
 		var used bool
 		if used, err = accounttoken.Use(r.Context(), s.Client, secret); err == nil && !used {

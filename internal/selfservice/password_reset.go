@@ -71,11 +71,11 @@ func (s *Service) showReset(w http.ResponseWriter, r *http.Request) {
 
 // submitReset answers the reset form's POST.
 func (s *Service) submitReset(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.postedLink(w, r)
+	posted, ok := s.postedLink(w, r, membershipv1alpha1.PurposePasswordReset)
 	if !ok {
 		return
 	}
-	acct, secret, outcome, err := s.resolveAccountToken(r.Context(), raw, membershipv1alpha1.PurposePasswordReset)
+	raw, acct, secret, outcome, err := posted.raw, posted.acct, posted.secret, posted.outcome, posted.err
 	if err == nil && outcome == web.OutcomeAccepted {
 		password := r.PostForm.Get("password")
 		if fe := web.CheckPassword(password, r.PostForm.Get("passwordConfirmation"), true, string(acct.member.Spec.Email)); fe != nil {

@@ -59,16 +59,13 @@ func (s *Service) showCancelTransfer(w http.ResponseWriter, r *http.Request) {
 
 // submitCancelTransfer spends the link and marks the transfer Invitation cancelled by the owner.
 func (s *Service) submitCancelTransfer(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.postedLink(w, r)
+	posted, ok := s.postedLink(w, r, membershipv1alpha1.PurposeTransferCancel)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	acct, secret, outcome, err := s.resolveAccountToken(ctx, raw, membershipv1alpha1.PurposeTransferCancel)
-	locale := "en"
-	if acct != nil {
-		locale = web.LocaleOf(acct.store)
-	}
+	acct, secret, outcome, err := posted.acct, posted.secret, posted.outcome, posted.err
+	locale := posted.locale
 	var inv *membershipv1alpha1.Invitation
 	if err == nil && outcome == web.OutcomeAccepted {
 		if inv, err = s.pendingTransfer(ctx, acct, secret); err == nil && inv == nil {
