@@ -32,7 +32,6 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/config"
@@ -41,6 +40,7 @@ import (
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/suite"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
@@ -119,18 +119,11 @@ func acceptParts() *setup.Parts {
 const resetTTL = time.Hour
 
 func TestAcceptanceServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("envtest suite: needs a control plane")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "Acceptance server Suite")
+	suite.Run(t, "Acceptance server Suite")
 }
 
 var _ = BeforeSuite(func() {
-	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
-	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
-	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = suite.Begin(logs)
 	artifacts = os.Getenv("ARTIFACTS")
 	if artifacts == "" {
 		artifacts = filepath.Join("..", "..", "bin", "artifacts")

@@ -28,13 +28,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/internal/webhook"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/suite"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
@@ -54,19 +54,11 @@ var (
 )
 
 func TestWebhooks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("envtest suite: needs a control plane")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "Webhook Suite")
+	suite.Run(t, "Webhook Suite")
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
-	// Several controllers react to each write; on a shared 2-core machine that takes more than
-	// Gomega's default second.
-	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = suite.Begin(logs)
 	var err error
 	controlPlane, err = testenv.StartControlPlane(testenv.WithWebhooks())
 	Expect(err).NotTo(HaveOccurred())

@@ -27,12 +27,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/test/logcapture"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/suite"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
@@ -52,19 +52,11 @@ var (
 )
 
 func TestMemberController(t *testing.T) {
-	if testing.Short() {
-		t.Skip("envtest suite: needs a control plane")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "Member controller Suite")
+	suite.Run(t, "Member controller Suite")
 }
 
 var _ = BeforeSuite(func() {
-	// Every verbosity level, to the spec output and to the buffer the leak check reads.
-	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
-	// A shared 2-core machine runs several controllers per write: more than Gomega's default second.
-	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = suite.Begin(logs)
 	var err error
 	controlPlane, err = testenv.StartControlPlane()
 	Expect(err).NotTo(HaveOccurred())

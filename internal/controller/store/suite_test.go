@@ -23,10 +23,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/logcapture"
+	"github.com/storeops/member-operator/test/suite"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
@@ -49,19 +49,11 @@ var (
 )
 
 func TestStoreController(t *testing.T) {
-	if testing.Short() {
-		t.Skip("envtest suite: needs a control plane")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "Store controller Suite")
+	suite.Run(t, "Store controller Suite")
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(logcapture.Logger(GinkgoWriter, logs))
-	// Several controllers react to each write; on a shared 2-core machine that takes more than
-	// Gomega's default second.
-	SetDefaultEventuallyTimeout(testenv.EventuallyTimeout)
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = suite.Begin(logs)
 	var err error
 	env, err = testenv.Start(ctx, testenv.Options{MailLog: GinkgoWriter})
 	Expect(err).NotTo(HaveOccurred())
