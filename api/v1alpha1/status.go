@@ -27,8 +27,9 @@ func (s *Store) StatusConditions() *[]metav1.Condition { return &s.Status.Condit
 // SetObservedGeneration records the generation the Store's status describes.
 func (s *Store) SetObservedGeneration(generation int64) { s.Status.ObservedGeneration = generation }
 
-// StatusValue is a copy of the Store's status, to compare.
-func (s *Store) StatusValue() any { return *s.Status.DeepCopy() }
+// StatusValue is the Store's status by value, to compare: it shares its slices and maps, so it is
+// read, never changed.
+func (s *Store) StatusValue() any { return s.Status }
 
 // StatusConditions are the Member's conditions, to be changed in place.
 func (m *Member) StatusConditions() *[]metav1.Condition { return &m.Status.Conditions }
@@ -36,8 +37,9 @@ func (m *Member) StatusConditions() *[]metav1.Condition { return &m.Status.Condi
 // SetObservedGeneration records the generation the Member's status describes.
 func (m *Member) SetObservedGeneration(generation int64) { m.Status.ObservedGeneration = generation }
 
-// StatusValue is a copy of the Member's status, to compare.
-func (m *Member) StatusValue() any { return *m.Status.DeepCopy() }
+// StatusValue is the Member's status by value, to compare: it shares its slices and maps, so it is
+// read, never changed.
+func (m *Member) StatusValue() any { return m.Status }
 
 // StatusConditions are the Invitation's conditions, to be changed in place.
 func (i *Invitation) StatusConditions() *[]metav1.Condition { return &i.Status.Conditions }
@@ -47,5 +49,6 @@ func (i *Invitation) SetObservedGeneration(generation int64) {
 	i.Status.ObservedGeneration = generation
 }
 
-// StatusValue is a copy of the Invitation's status, to compare.
-func (i *Invitation) StatusValue() any { return *i.Status.DeepCopy() }
+// StatusValue is the Invitation's status by value, to compare: it shares its slices and maps, so it is
+// read, never changed.
+func (i *Invitation) StatusValue() any { return i.Status }
