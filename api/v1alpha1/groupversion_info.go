@@ -43,6 +43,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(GroupVersion,
 		&Store{}, &StoreList{},
 		&Member{}, &MemberList{},
+		&Account{}, &AccountList{},
 		&Invitation{}, &InvitationList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)

@@ -285,3 +285,37 @@ func boundedName(base, suffix string) string {
 	tag := fmt.Sprintf("-%08x", h.Sum32())
 	return strings.TrimRight(base[:maxLen-len(suffix)-len(tag)], "-.") + tag + suffix
 }
+
+// Accounts: what the operator keeps of a person, and how the acceptance server and the Member
+// controller ask the Account controller (the one writer of an Account and its Secret) to change it.
+const (
+	// AccountLabel names the Account that an account Secret, an account request or a credential
+	// Secret projecting the Account belongs to.
+	AccountLabel = "membership.storeops.io/account"
+	// AccountRequestLabel marks a request Secret (in the operator's namespace, where tenants
+	// cannot write) that asks the Account controller to change an Account; its value is what is
+	// asked (AccountRequest*). The controller applies requests in creation order, then deletes them.
+	AccountRequestLabel = "membership.storeops.io/account-request"
+	// AccountRequestPassword sets the Account's password (data: password-hash), and creates the
+	// Account when there is none. With MemberUIDAnnotation, it also joins that Member.
+	AccountRequestPassword = "password"
+	// AccountRequestJoin joins the Member MemberUIDAnnotation names, after the person signed in
+	// with the Account's password. Data may carry totp-secret: the key enrolled at that moment
+	// when the Account had none.
+	AccountRequestJoin = "join"
+	// AccountRequestTwoFactor replaces the Account's TOTP key (data: totp-secret): an
+	// administrator's reset-2fa, which affects every store of the person.
+	AccountRequestTwoFactor = "two-factor"
+	// MemberRefAnnotation on an account request names the Member (namespace/name) it joins;
+	// MemberUIDAnnotation holds that Member's UID.
+	MemberRefAnnotation = "membership.storeops.io/member-ref"
+	MemberUIDAnnotation = "membership.storeops.io/member-uid"
+	// EmailAnnotation on an account request holds the address whose Account it changes.
+	EmailAnnotation = "membership.storeops.io/email"
+	// DisplayNameAnnotation on an account request holds the display name the invitee chose.
+	DisplayNameAnnotation = "membership.storeops.io/display-name"
+	// AccountSeparate is AccountLabel's value on a credential Secret that belongs to no Account:
+	// a Member declared without the person (in Git, by an administrator, the owner from the
+	// Store), or one that kept its own password through the upgrade to accounts.
+	AccountSeparate = "none"
+)

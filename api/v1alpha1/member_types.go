@@ -146,6 +146,12 @@ type MemberStatus struct {
 	// +optional
 	EmailPreferences map[string]bool `json:"emailPreferences,omitempty"`
 
+	// account is the Account (cluster-scoped) whose password and 2FA key this Member's
+	// credential Secret carries; empty while the Member keeps a login of its own (one declared
+	// without the person: in Git, by an administrator, or the Store's owner).
+	// +optional
+	Account string `json:"account,omitempty"`
+
 	// invitation is the name of the Invitation this Member joined through, if any.
 	// +optional
 	Invitation string `json:"invitation,omitempty"`

@@ -115,6 +115,8 @@ type acceptance struct {
 	// Confirm: the HTML form asks for the password twice; the JSON API does not.
 	Confirm     bool
 	DisplayName string
+	// TOTPCode is the 2FA code of an existing account the invitee signs in to.
+	TOTPCode string
 }
 
 // accepted is what a successful acceptance returns.
@@ -139,11 +141,23 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 		// controllers are refusing or revoking it too.
 		return nil, web.OutcomeNoLongerValid, nil, nil
 	}
-	if fe := web.CheckPassword(in.Password, in.Confirmation, in.Confirm, string(inv.Spec.Email)); fe != nil {
-		return nil, web.OutcomeBadInput, fe, nil
+	person, err := s.existingAccount(ctx, inv)
+	if err != nil {
+		return nil, web.OutcomeInternalError, nil, err
+	}
+	if person == nil {
+		if fe := web.CheckPassword(in.Password, in.Confirmation, in.Confirm, string(inv.Spec.Email)); fe != nil {
+			return nil, web.OutcomeBadInput, fe, nil
+		}
 	}
 	if fe := web.CheckDisplayName(in.DisplayName); fe != nil {
 		return nil, web.OutcomeBadInput, fe, nil
+	}
+	if person != nil {
+		// The invitee already has an account: they join with its password, not a new one.
+		if outcome, fe, err := s.signIn(ctx, person, in.Password, in.TOTPCode); err != nil || outcome != web.OutcomeAccepted {
+			return nil, outcome, fe, err
+		}
 	}
 	now := s.Clock.Now()
 	if purpose == membershipv1alpha1.OwnerTransfer {
@@ -166,7 +180,12 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	}
 
 	result := &accepted{Member: member.Name, Namespace: member.Namespace}
-	if err := s.writeCredentials(ctx, member, store, in.Password, result); err != nil {
+	if s.usesAccounts(inv) {
+		err = s.askForAccount(ctx, member, store, person, in.Password, in.DisplayName, result)
+	} else {
+		err = s.writeCredentials(ctx, member, store, in.Password, result)
+	}
+	if err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return nil, web.OutcomeAlreadyUsed, nil, nil
 		}

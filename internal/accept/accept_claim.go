@@ -124,6 +124,15 @@ func (s *Server) takeOver(ctx context.Context, inv *membershipv1alpha1.Invitatio
 		// The earlier acceptance stored its password; complete what it may have left undone.
 		return nil, web.OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
 	}
+	if s.usesAccounts(inv) {
+		asked, err := s.askedForAccount(ctx, existing)
+		if err != nil {
+			return nil, web.OutcomeInternalError, err
+		}
+		if asked {
+			return nil, web.OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
+		}
+	}
 	if !claimIsStale(existing.Annotations[membershipv1alpha1.AcceptClaimAnnotation], now) {
 		return nil, web.OutcomeAlreadyUsed, nil // another submission is completing it right now
 	}

@@ -83,12 +83,17 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request) {
 		web.RenderProblem(w, locale, outcome)
 		return
 	}
-	web.Render(w, http.StatusOK, s.formPage(l, raw, "", nil))
+	web.Render(w, http.StatusOK, s.formPage(r.Context(), l, raw, "", nil))
 }
 
 // formPage is the form for a live link, with the given field errors.
-func (s *Server) formPage(l *link, raw, displayName string, errs map[string]string) *web.PageData {
+func (s *Server) formPage(ctx context.Context, l *link, raw, displayName string, errs map[string]string) *web.PageData {
 	inv, store := l.invitation, l.store
+	// One who has an account signs in to it; the page says nothing about its other stores.
+	person, err := s.existingAccount(ctx, inv)
+	if err != nil {
+		s.Log.Error(err, "reading the invitee's account")
+	}
 	locale := web.LocaleOf(store)
 	t := web.Texts[locale]
 	storeName := string(store.Spec.DisplayName)
@@ -107,7 +112,9 @@ func (s *Server) formPage(l *link, raw, displayName string, errs map[string]stri
 	return &web.PageData{
 		Locale: locale, Base: web.RootFromPage, Kind: "form", Title: fmt.Sprintf(t["title"], storeName),
 		Token: raw, Email: string(inv.Spec.Email), Intro: intro, Expires: expires, Roles: roles,
-		TwoFactor: inv.Spec.TwoFactor.Required, DisplayName: displayName, Errors: errs,
+		TwoFactor:   inv.Spec.TwoFactor.Required && (person == nil || person.Credentials.TOTPSecret == ""),
+		DisplayName: displayName, Errors: errs,
+		SignIn: person != nil, TOTPCode: person != nil && person.Credentials.TOTPSecret != "",
 	}
 }
 
@@ -121,6 +128,7 @@ func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
 	in := acceptance{
 		Token: r.PostForm.Get("token"), Password: r.PostForm.Get("password"),
 		Confirmation: r.PostForm.Get("passwordConfirmation"), Confirm: true, DisplayName: r.PostForm.Get("displayName"),
+		TOTPCode: r.PostForm.Get("totpCode"),
 	}
 	result, l, outcome, fe := s.process(r, in)
 	locale := "en"
@@ -130,7 +138,7 @@ func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case fe != nil:
 		errs := map[string]string{fe.Field: web.Texts[locale]["field."+fe.Code]}
-		web.Render(w, http.StatusBadRequest, s.formPage(l, in.Token, in.DisplayName, errs))
+		web.Render(w, web.StatusOf[outcome], s.formPage(r.Context(), l, in.Token, in.DisplayName, errs))
 	case outcome == web.OutcomeAccepted:
 		page, err := s.successPage(l, result, locale)
 		if err != nil {

@@ -54,8 +54,8 @@ func FuzzRenderPages(f *testing.F) {
 			l := &link{invitation: inv, store: store}
 			s := &Server{}
 			pages := map[string]*web.PageData{
-				"form":   s.formPage(l, wrap(token), wrap(displayName), map[string]string{"displayName": wrap(displayName)}),
-				"errors": s.formPage(l, wrap(token), "", map[string]string{"password": wrap(token)}),
+				"form":   s.formPage(t.Context(), l, wrap(token), wrap(displayName), map[string]string{"displayName": wrap(displayName)}),
+				"errors": s.formPage(t.Context(), l, wrap(token), "", map[string]string{"password": wrap(token)}),
 			}
 			success, err := s.successPage(l, &accepted{Member: "m", Namespace: "ns"}, locale)
 			if err != nil {

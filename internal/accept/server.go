@@ -118,9 +118,14 @@ type Server struct {
 	PasswordResetTTL time.Duration
 	// ExclusiveMembership refuses a new login email that belongs to another Store's Member.
 	ExclusiveMembership bool
+	// AccountNamespace is the operator's namespace, where Accounts keep their Secrets and
+	// where this server asks for changes to them; empty keeps a login per Member.
+	AccountNamespace string
 
 	clients *web.KeyedLimiter
 	tokens  *web.KeyedLimiter
+	// logins is the per-account limit on failed sign-ins, shared with self-service.
+	logins *web.KeyedLimiter
 	// passwords is the bcrypt work pool, shared with self-service.
 	passwords *web.PasswordWork
 	// background is the work that outlives its request (emails); Start waits for it on shutdown.
@@ -171,6 +176,7 @@ func (s *Server) Handler() http.Handler {
 	s.clients = web.NewKeyedLimiter(s.ClientRate, s.ClientBurst, s.LimiterSize)
 	s.tokens = web.NewKeyedLimiter(s.TokenRate, s.TokenBurst, s.LimiterSize)
 	s.passwords = &web.PasswordWork{Cost: s.BcryptCost, Concurrency: s.BcryptConcurrency, Wait: s.BcryptWait}
+	s.logins = selfservice.NewLogins(s.LimiterSize)
 
 	mux := http.NewServeMux()
 	// Invitation acceptance: the invitee's audience.
@@ -182,7 +188,7 @@ func (s *Server) Handler() http.Handler {
 		Client: s.Client, APIReader: s.APIReader, Scheme: s.Scheme, Recorder: s.Recorder, Clock: s.Clock,
 		Mail: s.Mail, MailDomain: s.MailDomain, Random: s.Random, Log: s.Log, PublicURL: s.PublicURL,
 		PasswordResetTTL: s.PasswordResetTTL, ExclusiveMembership: s.ExclusiveMembership,
-		Passwords: s.passwords, LinkOverLimit: s.linkOverLimit, Background: &s.background, LimiterSize: s.LimiterSize,
+		Passwords: s.passwords, Logins: s.logins, AccountNamespace: s.AccountNamespace, LinkOverLimit: s.linkOverLimit, Background: &s.background, LimiterSize: s.LimiterSize,
 	}).Register(mux)
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
@@ -253,6 +259,7 @@ func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
 		Token       string `json:"token"`
 		Password    string `json:"password"`
 		DisplayName string `json:"displayName"`
+		TOTPCode    string `json:"totpCode"`
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		web.WriteJSON(w, http.StatusUnsupportedMediaType, web.APIError{Error: "unsupported-media-type", Message: "send application/json"})
@@ -262,10 +269,10 @@ func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
 		web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput),
-			Message: "body: must be a JSON object with the fields token, password and displayName"})
+			Message: "body: must be a JSON object with the fields token, password, displayName and (signing in to an account with 2FA) totpCode"})
 		return
 	}
-	result, _, outcome, fe := s.process(r, acceptance{Token: body.Token, Password: body.Password, DisplayName: body.DisplayName})
+	result, _, outcome, fe := s.process(r, acceptance{Token: body.Token, Password: body.Password, DisplayName: body.DisplayName, TOTPCode: body.TOTPCode})
 	s.answer(w, r, outcome, result, fe)
 }
 

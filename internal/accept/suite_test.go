@@ -19,6 +19,7 @@ package accept_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/config"
 	"github.com/storeops/member-operator/internal/mail"
@@ -147,7 +149,7 @@ var _ = BeforeSuite(func() {
 	settings := acceptSettings()
 	settings.AcceptBindAddress = addr
 	parts := acceptParts()
-	parts.Controllers = []setup.Controller{setup.MemberController, setup.InvitationController}
+	parts.Controllers = []setup.Controller{setup.MemberController, setup.InvitationController, setup.AccountController}
 	mgr, err := controlPlane.NewOperator(ctx, settings, *parts)
 	Expect(err).NotTo(HaveOccurred())
 
@@ -187,10 +189,16 @@ var _ = AfterSuite(func() {
 	for _, e := range events.Items {
 		notes.WriteString(e.Note + "\n")
 	}
+	By("and every Account, status included")
+	var accounts membershipv1alpha1.AccountList
+	Expect(k8sClient.List(ctx, &accounts)).To(Succeed())
+	accountText, err := json.Marshal(accounts)
+	Expect(err).NotTo(HaveOccurred())
 	for _, s := range seen {
 		if len(s) >= 12 {
 			Expect(text).NotTo(ContainSubstring(s))
 			Expect(notes.String()).NotTo(ContainSubstring(s))
+			Expect(string(accountText)).NotTo(ContainSubstring(s))
 		}
 	}
 	cancel()

@@ -131,6 +131,12 @@ func (o *Options) resolveTokenKeySecret(getenv func(string) string) error {
 		return fmt.Errorf("--token-key-secret %q: the namespace %s", o.TokenKeySecret, strings.Join(msgs, "; "))
 	}
 	o.TokenKeyNamespace, o.TokenKeyName = namespace, name
+	if o.AccountNamespace == "" {
+		o.AccountNamespace = namespace
+	}
+	if msgs := validation.IsDNS1123Label(o.AccountNamespace); len(msgs) > 0 {
+		return fmt.Errorf("--account-namespace %q: %s", o.AccountNamespace, strings.Join(msgs, "; "))
+	}
 	return nil
 }
 

@@ -151,6 +151,10 @@ type Options struct {
 	TrustedProxies       []netip.Prefix
 	// InvitationRetention is how long Accepted, Expired and Revoked Invitations are kept.
 	InvitationRetention time.Duration
+	// AccountNamespace is where Accounts keep their Secrets (password hash, TOTP key) and where
+	// changes to them are asked for: the operator's own namespace unless --account-namespace
+	// names another. Never a namespace tenants can write to.
+	AccountNamespace string
 	// TokenKeySecret is "[namespace/]name" of the Secret holding the key invitation link tokens
 	// are derived from; Complete resolves it into TokenKeyNamespace and TokenKeyName.
 	TokenKeySecret    string
@@ -247,6 +251,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"[namespace/]name of the Secret holding the key invitation link tokens are derived from; made at first start. "+
 			"The namespace defaults to the operator's own ($"+EnvPodNamespace+", else the service account's namespace "+
 			"file); without either the manager refuses to start.")
+	fs.StringVar(&o.AccountNamespace, "account-namespace", "",
+		"The namespace where Accounts keep their password hash and 2FA key; empty uses the operator's own (where the token key is).")
 }
 
 // AcceptIdentity is the username of the acceptance-only Deployment's ServiceAccount; "" when the

@@ -41,6 +41,9 @@ const (
 	// MemberEmail finds the Members with an address in any Store (NormalizeEmail), for
 	// --exclusive-membership.
 	MemberEmail = "member.email"
+	// MemberAccount finds the Members of an address in every namespace by the name of its
+	// Account (membershipv1alpha1.AccountName): the Account controller's view of a person.
+	MemberAccount = "member.account"
 	// InvitationStore finds the Invitations of a Store.
 	InvitationStore = "invitation.spec.storeRef.name"
 	// InvitationEmail finds the Invitations for an address in any Store (NormalizeEmail).
@@ -90,6 +93,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 		}},
 		{&membershipv1alpha1.Member{}, MemberEmail, func(o client.Object) []string {
 			return []string{NormalizeEmail(o.(*membershipv1alpha1.Member).Spec.Email)}
+		}},
+		{&membershipv1alpha1.Member{}, MemberAccount, func(o client.Object) []string {
+			return []string{membershipv1alpha1.AccountName(o.(*membershipv1alpha1.Member).Spec.Email)}
 		}},
 		{&membershipv1alpha1.Invitation{}, InvitationStore, func(o client.Object) []string {
 			return []string{o.(*membershipv1alpha1.Invitation).Spec.StoreRef.Name}

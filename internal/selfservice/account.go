@@ -17,10 +17,12 @@ limitations under the License.
 package selfservice
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/index"
@@ -48,68 +51,100 @@ const (
 )
 
 // account is an Active Member with its Store and credential Secret: someone who can log in.
+// joined is the Account the Member projects (its password is the person's in every store that
+// joined it); empty for a Member with a login of its own.
 type account struct {
 	store       *membershipv1alpha1.Store
 	member      *membershipv1alpha1.Member
 	credentials *corev1.Secret
+	joined      string
 }
 
-// findAccount resolves a store reference ("name", or "namespace/name" when the name is not unique
-// in the cluster) and an email to an account, from the cache. nil when there is none: callers
-// answer the same way whether the store, the member or the credentials are missing.
+// limitKey is the bucket of the per-account failure limit: the Account, shared by every store
+// of the person (and by joining a store with it), or the Member of a login of its own.
+func (a *account) limitKey() string {
+	if a.joined != "" {
+		return "account/" + a.joined
+	}
+	return string(a.member.UID)
+}
+
+// findAccount resolves an email, and optionally a store ("name", or "namespace/name"), to the
+// login it names, from the cache. The person is found by email: their Account when the Members
+// with the address joined one (every store of it is one login, so the store is not needed), or
+// the one Member with the address. A store narrows the choice to its Members, which also tells
+// apart the logins of a person kept separately. nil when nothing, or nothing unique, matches:
+// callers answer alike whether the store, the member or the credentials are missing.
 func (s *Service) findAccount(ctx context.Context, storeRef, email string) (*account, error) {
-	if storeRef == "" || email == "" || len(storeRef) > 317 || len(email) > 254 {
+	if email == "" || len(storeRef) > 317 || len(email) > 254 {
 		return nil, nil
 	}
-	var store *membershipv1alpha1.Store
-	if ns, name, ok := strings.Cut(storeRef, "/"); ok {
-		st := &membershipv1alpha1.Store{}
-		if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, st); err != nil {
-			return nil, client.IgnoreNotFound(err)
-		}
-		store = st
-	} else {
-		var stores membershipv1alpha1.StoreList
-		if err := s.Client.List(ctx, &stores); err != nil {
-			return nil, err
-		}
-		for i := range stores.Items {
-			if stores.Items[i].Name == storeRef {
-				if store != nil {
-					return nil, nil // ambiguous: the caller must say namespace/name
-				}
-				store = &stores.Items[i]
-			}
-		}
-		if store == nil {
-			return nil, nil
-		}
+	namespace, storeName, qualified := strings.Cut(storeRef, "/")
+	if !qualified {
+		namespace, storeName = "", storeRef
 	}
 	var members membershipv1alpha1.MemberList
-	if err := s.Client.List(ctx, &members, client.InNamespace(store.Namespace),
-		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, membershipv1alpha1.EmailAddress(email))}); err != nil {
+	if err := s.Client.List(ctx, &members, client.MatchingFields{index.MemberEmail: index.NormalizeEmail(membershipv1alpha1.EmailAddress(email))}); err != nil {
 		return nil, err
 	}
+	var found []*account
 	for i := range members.Items {
 		m := &members.Items[i]
 		if m.Status.Phase != membershipv1alpha1.MemberActive || !m.DeletionTimestamp.IsZero() ||
-			!strings.EqualFold(string(m.Spec.Email), email) {
+			!strings.EqualFold(string(m.Spec.Email), email) ||
+			storeName != "" && m.Spec.StoreRef.Name != storeName || namespace != "" && m.Namespace != namespace {
 			continue
 		}
-		if membershipv1alpha1.HasOwnerRole(m.Spec.Roles) && store.Status.OwnerEmail != "" &&
-			!strings.EqualFold(string(store.Status.OwnerEmail), email) {
-			continue // an owner email the Store did not record: an edit it is putting back
-		}
-		secret, err := ownsecret.Get(ctx, s.Client, m, types.NamespacedName{Namespace: m.Namespace, Name: membershipv1alpha1.CredentialsSecretName(m.Name)})
-		if ownsecret.IsForeign(err) || err == nil && secret == nil {
-			continue // no credentials of its own: nobody to log in
-		}
+		acct, err := s.loginOf(ctx, m, email)
 		if err != nil {
 			return nil, err
 		}
-		return &account{store: store, member: m, credentials: secret}, nil
+		if acct != nil {
+			found = append(found, acct)
+		}
 	}
-	return nil, nil
+	slices.SortFunc(found, func(a, b *account) int {
+		return strings.Compare(a.member.Namespace+"/"+a.member.Name, b.member.Namespace+"/"+b.member.Name)
+	})
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	// Several: one person in several stores. Their Account is one login wherever it is used.
+	var joined *account
+	for _, acct := range found {
+		switch {
+		case acct.joined == "":
+		case joined == nil:
+			joined = acct
+		case joined.joined != acct.joined:
+			return nil, nil
+		}
+	}
+	return joined, nil
+}
+
+// loginOf is m's login: its Store and its own credential Secret; nil when it has none.
+func (s *Service) loginOf(ctx context.Context, m *membershipv1alpha1.Member, email string) (*account, error) {
+	store := &membershipv1alpha1.Store{}
+	if err := s.Client.Get(ctx, types.NamespacedName{Namespace: m.Namespace, Name: m.Spec.StoreRef.Name}, store); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if membershipv1alpha1.HasOwnerRole(m.Spec.Roles) && store.Status.OwnerEmail != "" &&
+		!strings.EqualFold(string(store.Status.OwnerEmail), email) {
+		return nil, nil // an owner email the Store did not record: an edit it is putting back
+	}
+	secret, err := ownsecret.Get(ctx, s.Client, m, types.NamespacedName{Namespace: m.Namespace, Name: membershipv1alpha1.CredentialsSecretName(m.Name)})
+	if ownsecret.IsForeign(err) || err == nil && secret == nil {
+		return nil, nil // no credentials of its own: nobody to log in
+	}
+	if err != nil {
+		return nil, err
+	}
+	acct := &account{store: store, member: m, credentials: secret}
+	if name := m.Status.Account; name != "" && secret.Labels[membershipv1alpha1.AccountLabel] == name {
+		acct.joined = name
+	}
+	return acct, nil
 }
 
 // accountKey is the failure-limit bucket of a store and email that resolve to no account (one that
@@ -125,6 +160,9 @@ func (s *Service) setPassword(ctx context.Context, acct *account, password strin
 	hash, err := s.Passwords.Hash(ctx, password)
 	if err != nil {
 		return err
+	}
+	if acct.joined != "" {
+		return s.setAccountPassword(ctx, acct, hash)
 	}
 	updated := acct.credentials.DeepCopy()
 	updated.Data = maps.Clone(acct.credentials.Data)
@@ -245,4 +283,58 @@ func (s *Service) reset(ctx context.Context, acct *account, secret *corev1.Secre
 		return web.OutcomeInternalError, fmt.Errorf("store the new password: %w", err)
 	}
 	return web.OutcomeChanged, nil
+}
+
+// projectionTimeout bounds how long a password change waits for every store to carry it.
+const projectionTimeout = 10 * time.Second
+
+// setAccountPassword asks the Account controller to give the person's Account the new hash: every
+// store of the person takes it at once (the Member controller projects it). What was started with
+// the old password ends in every one of them, and the person is told once.
+func (s *Service) setAccountPassword(ctx context.Context, acct *account, hash []byte) error {
+	req, err := accounts.Ask(ctx, s.Client, s.AccountNamespace, accounts.Request{
+		Kind: membershipv1alpha1.AccountRequestPassword, Email: acct.member.Spec.Email, PasswordHash: hash,
+	})
+	if err != nil {
+		return err
+	}
+	var members membershipv1alpha1.MemberList
+	if err := s.Client.List(ctx, &members, client.MatchingFields{index.MemberAccount: acct.joined}); err != nil {
+		return err
+	}
+	// The person is told only once the old password verifies nowhere: every credential Secret
+	// of the Account carries the new hash (the Account controller applies the request, each
+	// store's Member controller projects it; moments, normally).
+	for i := range members.Items {
+		m := &members.Items[i]
+		if m.Status.Account != acct.joined {
+			continue
+		}
+		applied, err := accounts.Applied(ctx, s.Client, types.NamespacedName{Namespace: m.Namespace, Name: membershipv1alpha1.CredentialsSecretName(m.Name)},
+			projectionTimeout, func(secret *corev1.Secret) bool {
+				return bytes.Equal(secret.Data[membershipv1alpha1.CredentialPasswordHash], hash)
+			})
+		if err != nil {
+			return err
+		}
+		if !applied {
+			s.Log.Info("a password change is still reaching a store", "member", client.ObjectKeyFromObject(m))
+		}
+	}
+	for i := range members.Items {
+		m := &members.Items[i]
+		if m.Status.Account != acct.joined {
+			continue
+		}
+		if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, m); err != nil {
+			return err
+		}
+		s.Recorder.Eventf(m, nil, corev1.EventTypeNormal, EventPasswordChanged, "ChangePassword",
+			"The password of the person's account was changed; every outstanding reset, email-change and 2FA-enrolment link was revoked")
+	}
+	s.sendAsync(acct, mail.KindPasswordChanged, mail.PasswordChangedData{
+		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
+		Email: string(acct.member.Spec.Email), ChangedAt: s.Clock.Now(),
+	}, mail.MessageID(req.UID, passwordChangedMessageIDStem+"account", s.MailDomain))
+	return nil
 }

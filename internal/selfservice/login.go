@@ -59,9 +59,9 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, in credentialsPr
 	}
 	key := accountKey(in.Store, in.Email)
 	if acct != nil {
-		key = string(acct.member.UID)
+		key = acct.limitKey()
 	}
-	refund, ok := s.logins.Reserve(key, s.Clock.Now())
+	refund, ok := s.Logins.Reserve(key, s.Clock.Now())
 	if !ok {
 		w.Header().Set("Retry-After", "60")
 		web.WriteJSON(w, http.StatusTooManyRequests, web.APIError{Error: string(web.OutcomeRateLimited), Message: web.Messages[web.OutcomeRateLimited]})

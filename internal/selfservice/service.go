@@ -62,6 +62,8 @@ type Service struct {
 	PasswordResetTTL time.Duration
 	// ExclusiveMembership refuses a new login email that belongs to another Store's Member.
 	ExclusiveMembership bool
+	// AccountNamespace is where Accounts are kept and changes to them asked for.
+	AccountNamespace string
 	// Passwords is the server's bcrypt work pool, shared with invitation acceptance.
 	Passwords *web.PasswordWork
 	// LinkOverLimit applies the server's per-link rate limit to a presented token.
@@ -72,9 +74,11 @@ type Service struct {
 	// LimiterSize bounds the keys each rate limiter remembers.
 	LimiterSize int
 
-	// logins counts failed password checks per account; forgots, reset emails asked for;
-	// emailChanges, email-change requests.
-	logins       *web.KeyedLimiter
+	// Logins counts failed password checks per account, here and wherever else a person signs in
+	// (joining a store with an existing account): NewLogins when nil.
+	Logins *web.KeyedLimiter
+
+	// forgots counts reset emails asked for; emailChanges, email-change requests.
 	forgots      *web.KeyedLimiter
 	emailChanges *web.KeyedLimiter
 	// dummyHash is compared against when there is no account, so timing does not tell.
@@ -82,9 +86,16 @@ type Service struct {
 	dummyHashOnce sync.Once
 }
 
+// NewLogins is the per-account limit on failed sign-ins, remembering at most size accounts.
+func NewLogins(size int) *web.KeyedLimiter {
+	return web.NewKeyedLimiter(loginFailureRate, loginFailureBurst, size)
+}
+
 // Register mounts the self-service routes on mux.
 func (s *Service) Register(mux *http.ServeMux) {
-	s.logins = web.NewKeyedLimiter(loginFailureRate, loginFailureBurst, s.LimiterSize)
+	if s.Logins == nil {
+		s.Logins = NewLogins(s.LimiterSize)
+	}
 	s.forgots = web.NewKeyedLimiter(forgotRate, forgotBurst, s.LimiterSize)
 	s.emailChanges = web.NewKeyedLimiter(emailChangeRate, emailChangeBurst, s.LimiterSize)
 

@@ -33,6 +33,7 @@ import (
 
 	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/config"
+	"github.com/storeops/member-operator/internal/controller/account"
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
@@ -49,6 +50,7 @@ const (
 	StoreController      Controller = "store"
 	MemberController     Controller = "member"
 	InvitationController Controller = "invitation"
+	AccountController    Controller = "account"
 )
 
 // Parts are what the process supplies besides its settings, and what a test replaces.
@@ -153,9 +155,20 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 			PublicURL:               opts.PublicURL,
 			PasswordResetTTL:        opts.PasswordResetTTL,
 			ExclusiveMembership:     opts.ExclusiveMembership,
+			AccountNamespace:        opts.AccountNamespace,
 			MaxConcurrentReconciles: opts.MemberConcurrency,
 		}).SetupWithManager(ctx, mgr); err != nil {
 			return fmt.Errorf("creating the Member controller: %w", err)
+		}
+	}
+	if parts.runs(AccountController) && opts.AccountNamespace != "" {
+		if err := (&account.Reconciler{
+			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+			Recorder: mgr.GetEventRecorder("membership.storeops.io/account-controller"),
+			Clock:    parts.Clock, Random: parts.Random,
+			Namespace: opts.AccountNamespace,
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("creating the Account controller: %w", err)
 		}
 	}
 	if parts.runs(InvitationController) {
@@ -215,7 +228,7 @@ func AcceptanceServer(mgr ctrl.Manager, opts *config.Options, parts *Parts) *acc
 		Random: parts.Random, BcryptCost: opts.BcryptCost, Addr: opts.AcceptBindAddress,
 		TrustedProxies: opts.TrustedProxies, Log: mgr.GetLogger().WithName("accept"),
 		PublicURL: opts.PublicURL, PasswordResetTTL: opts.PasswordResetTTL,
-		ExclusiveMembership: opts.ExclusiveMembership,
+		ExclusiveMembership: opts.ExclusiveMembership, AccountNamespace: opts.AccountNamespace,
 	}
 	if parts.Server != nil {
 		parts.Server(srv)

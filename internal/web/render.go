@@ -39,7 +39,8 @@ func Static() http.Handler {
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"t": func(string) string { return "" }, // replaced per request with the page's locale
+	"t":  func(string) string { return "" }, // replaced per request with the page's locale
+	"tf": func(string, ...any) string { return "" },
 }).ParseFS(assets, "templates/page.html"))
 
 // APIError is the JSON API's answer to a failed request.
@@ -78,7 +79,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func Render(w http.ResponseWriter, status int, data *PageData) {
 	t, err := pageTemplate.Clone()
 	if err == nil {
-		t = t.Funcs(template.FuncMap{"t": func(key string) string { return Texts[data.Locale][key] }})
+		t = t.Funcs(template.FuncMap{
+			"t":  func(key string) string { return Texts[data.Locale][key] },
+			"tf": func(key string, args ...any) string { return fmt.Sprintf(Texts[data.Locale][key], args...) },
+		})
 	}
 	var buf bytes.Buffer
 	if err == nil {
@@ -145,6 +149,9 @@ type PageData struct {
 	Roles                                            []string
 	TwoFactor                                        bool
 	Errors                                           map[string]string
+	// SignIn: the invitee already has an account, so the form asks for its password (and
+	// TOTPCode for the 2FA code when the account has a key) instead of a new one.
+	SignIn, TOTPCode bool
 
 	// The success page.
 	Body       string

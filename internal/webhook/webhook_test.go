@@ -266,3 +266,37 @@ var _ = Describe("Invitation webhook", func() {
 		}
 	})
 })
+
+var _ = Describe("Account webhook", func() {
+	It("lets nobody but the operator create, edit or delete an Account", func() {
+		acct := &membershipv1alpha1.Account{
+			ObjectMeta: metav1.ObjectMeta{Name: membershipv1alpha1.AccountName("ulla@example.com")},
+			Spec:       membershipv1alpha1.AccountSpec{Email: "ulla@example.com"},
+		}
+		By("a person creating one")
+		Expect(person.Create(ctx, acct.DeepCopy())).To(refusedWith(`Account.membership.storeops.io "`+acct.Name+`" is invalid`,
+			"Accounts are kept by the member operator alone"))
+
+		By("the operator creating one (held by a finalizer of this spec while it looks)")
+		acct.Finalizers = []string{"storeops.io/test-hold"}
+		Expect(controlPlane.Client.Create(ctx, acct)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(controlPlane.Client.Get(ctx, client.ObjectKeyFromObject(acct), acct)).To(Succeed())
+			acct.Finalizers = nil
+			Expect(controlPlane.Client.Update(ctx, acct)).To(Succeed())
+		})
+
+		By("a person editing it, its status, or deleting it")
+		edited := &membershipv1alpha1.Account{}
+		Expect(person.Get(ctx, client.ObjectKeyFromObject(acct), edited)).To(Succeed())
+		edited.Spec.Email = "mallory@example.com"
+		Expect(person.Update(ctx, edited)).To(refusedWith("Accounts are kept by the member operator alone"))
+		Expect(person.Get(ctx, client.ObjectKeyFromObject(acct), edited)).To(Succeed())
+		edited.Status.Members = []membershipv1alpha1.AccountMember{{Namespace: "evil", Name: "mallory", UID: "1", Store: "shop"}}
+		Expect(person.Status().Update(ctx, edited)).To(refusedWith("Accounts are kept by the member operator alone"))
+		Expect(person.Delete(ctx, edited)).To(refusedWith("Accounts are kept by the member operator alone"))
+		Expect(controlPlane.Client.Get(ctx, client.ObjectKeyFromObject(acct), edited)).To(Succeed())
+		Expect(edited.Spec.Email).To(Equal(membershipv1alpha1.EmailAddress("ulla@example.com")))
+		Expect(edited.Status.Members).To(BeEmpty())
+	})
+})

@@ -76,7 +76,10 @@ func Setup(mgr ctrl.Manager, operator string, exclusive bool, alsoOperator ...st
 		return err
 	}
 	invitations := &InvitationValidator{Reader: mgr.GetClient(), Operators: operators, ExclusiveMembership: exclusive, Clock: clock.RealClock{}}
-	return ctrl.NewWebhookManagedBy(mgr, &membershipv1alpha1.Invitation{}).WithValidator(invitations).Complete()
+	if err := ctrl.NewWebhookManagedBy(mgr, &membershipv1alpha1.Invitation{}).WithValidator(invitations).Complete(); err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &membershipv1alpha1.Account{}).WithValidator(&AccountValidator{Operator: operator}).Complete()
 }
 
 // +kubebuilder:webhook:path=/validate-membership-storeops-io-v1alpha1-member,mutating=false,failurePolicy=fail,sideEffects=None,groups=membership.storeops.io,resources=members,verbs=create;update;delete,versions=v1alpha1,name=vmember-v1alpha1.membership.storeops.io,admissionReviewVersions=v1

@@ -239,19 +239,20 @@ func NewClient(cfg *rest.Config) (client.Client, error) {
 	return client.New(cfg, client.Options{Scheme: scheme})
 }
 
-// ClusterText is every event (core and events.k8s.io) and every Store, Member and Invitation
-// (status included), as JSON.
+// ClusterText is every event (core and events.k8s.io) and every Store, Member, Invitation and
+// Account (status included), as JSON.
 func ClusterText(ctx context.Context, c client.Reader) (events, objects string, err error) {
 	var coreEvents corev1.EventList
 	var newEvents eventsv1.EventList
 	var stores membershipv1alpha1.StoreList
 	var members membershipv1alpha1.MemberList
 	var invitations membershipv1alpha1.InvitationList
+	var accounts membershipv1alpha1.AccountList
 	var eventText, objectText strings.Builder
 	for _, step := range []struct {
 		list client.ObjectList
 		into *strings.Builder
-	}{{&coreEvents, &eventText}, {&newEvents, &eventText}, {&stores, &objectText}, {&members, &objectText}, {&invitations, &objectText}} {
+	}{{&coreEvents, &eventText}, {&newEvents, &eventText}, {&stores, &objectText}, {&members, &objectText}, {&invitations, &objectText}, {&accounts, &objectText}} {
 		if err := c.List(ctx, step.list); err != nil {
 			return "", "", err
 		}

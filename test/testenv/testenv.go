@@ -30,6 +30,9 @@ import (
 	"runtime"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -147,6 +150,11 @@ func (cp *ControlPlane) NewOperator(ctx context.Context, opts *config.Options, p
 	if err != nil {
 		return nil, err
 	}
+	if opts.AccountNamespace != "" {
+		if err := ensureNamespace(ctx, cp.Config, cp.Scheme, opts.AccountNamespace); err != nil {
+			return nil, err
+		}
+	}
 	if err := setup.Operator(ctx, mgr, opts, parts); err != nil {
 		return nil, err
 	}
@@ -163,8 +171,13 @@ func Settings(publicURL string) *config.Options {
 	opts.EnableWebhooks = false
 	opts.AcceptBindAddress = "0"
 	opts.PublicURL = publicURL
+	opts.AccountNamespace = AccountNamespace
 	return &opts
 }
+
+// AccountNamespace stands for the operator's namespace in the suites: where Accounts keep their
+// Secrets. NewOperator creates it.
+const AccountNamespace = "member-operator-system"
 
 // EventuallyTimeout is every suite's default Eventually timeout: a shared 2-core machine runs
 // several controllers per write, which takes more than Gomega's default second.
@@ -206,4 +219,17 @@ func StartMail(log io.Writer) (*mailcatcher.Catcher, *mail.SMTPSender, error) {
 		return nil, nil, errors.Join(err, catcher.Close())
 	}
 	return catcher, sender, nil
+}
+
+// ensureNamespace creates namespace unless it exists.
+func ensureNamespace(ctx context.Context, cfg *rest.Config, scheme *k8sruntime.Scheme, namespace string) error {
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	err = c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -90,6 +91,9 @@ type Reconciler struct {
 	// ExclusiveMembership refuses access to a Member whose address an earlier Member of another
 	// Store holds (--exclusive-membership).
 	ExclusiveMembership bool
+	// AccountNamespace is the operator's namespace, where Accounts keep their Secrets; empty
+	// leaves every Member with a login of its own.
+	AccountNamespace string
 	// MaxConcurrentReconciles is how many Members are reconciled at once (--member-concurrency):
 	// issuing credentials is a bcrypt hash, so this is what uses the CPUs. 0 means 1.
 	MaxConcurrentReconciles int
@@ -99,6 +103,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=members/finalizers,verbs=update
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=stores,verbs=get;list;watch
+// +kubebuilder:rbac:groups=membership.storeops.io,resources=accounts,verbs=get;list;watch
 // +kubebuilder:rbac:groups=membership.storeops.io,resources=invitations,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -134,6 +139,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		// When a Member changes its email or goes away, another Member waiting for that email may
 		// now hold it (on an update both the old and the new email are mapped).
 		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.sameEmailPeers)).
+		// An Account's password, 2FA key and joined Members reach every credential Secret of the
+		// person: its Secret maps to the Account, the Account to its Members.
+		Watches(&membershipv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(joinedMembers)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.membersOfAccountSecret),
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Named("member").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
@@ -181,4 +191,28 @@ func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []
 		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
 	}
 	return requests
+}
+
+// joinedMembers maps an Account to the Members that joined it.
+func joinedMembers(_ context.Context, obj client.Object) []reconcile.Request {
+	acct := obj.(*membershipv1alpha1.Account)
+	requests := make([]reconcile.Request, 0, len(acct.Status.Members))
+	for _, m := range acct.Status.Members {
+		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: m.Namespace, Name: m.Name}})
+	}
+	return requests
+}
+
+// membersOfAccountSecret maps an Account's Secret (never a request) to the Account's Members.
+func (r *Reconciler) membersOfAccountSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[membershipv1alpha1.AccountLabel]
+	if r.AccountNamespace == "" || obj.GetNamespace() != r.AccountNamespace || name == "" ||
+		obj.GetLabels()[membershipv1alpha1.AccountRequestLabel] != "" {
+		return nil
+	}
+	acct := &membershipv1alpha1.Account{}
+	if err := r.Get(ctx, types.NamespacedName{Name: name}, acct); err != nil {
+		return nil
+	}
+	return joinedMembers(ctx, acct)
 }

@@ -205,6 +205,8 @@ var _ = Describe("Member controller", Ordered, func() {
 		Expect(secret.Labels).To(Equal(map[string]string{
 			"app.kubernetes.io/managed-by": "member-operator", "membership.storeops.io/store": "shop",
 			"membership.storeops.io/member": "bob",
+			// A generated login belongs to no Account: only the person joins one.
+			"membership.storeops.io/account": "none",
 		}))
 		owner := metav1.GetControllerOf(secret)
 		Expect(owner).NotTo(BeNil())

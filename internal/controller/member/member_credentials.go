@@ -30,6 +30,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/ownsecret"
@@ -64,7 +65,20 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 
 	var result ctrl.Result
 	rotated := false
-	if ref := member.Spec.PasswordSecretRef; ref != nil {
+	person, err := r.joinedAccount(ctx, member)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	member.Status.Account = ""
+	if person != nil {
+		// The person's own password and 2FA key, kept by their Account: the same in every store.
+		source = ""
+		delete(data, membershipv1alpha1.CredentialPassword)
+		delete(data, membershipv1alpha1.CredentialTOTPSecret)
+		delete(data, membershipv1alpha1.CredentialTOTPURI)
+		maps.Copy(data, accounts.Projection(person.Secret, string(store.Spec.DisplayName), member.Spec.Email))
+		member.Status.Account = person.Account.Name
+	} else if ref := member.Spec.PasswordSecretRef; ref != nil {
 		result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
 		pending, err := r.applySuppliedPassword(ctx, member, ref, data, &source, &rotated)
 		if err != nil || pending {
@@ -91,9 +105,12 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		data[membershipv1alpha1.CredentialPasswordHash] = hash
 	}
 
-	if err := r.setGrants(member, store, data); err != nil {
-		return ctrl.Result{}, err
+	if person == nil {
+		if err := r.setTwoFactor(member, store, data); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
+	setGrants(member, data)
 	if err := r.writeCredentials(ctx, member, store, current, retained, data, source, rotated); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -116,30 +133,49 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	return result, nil
 }
 
-// setGrants puts the login, roles, permissions and 2FA enrolment into data. A TOTP secret is made
-// once; its URI is rebuilt from it, so it follows a changed email or store name.
-func (r *Reconciler) setGrants(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store, data map[string][]byte) error {
+// setTwoFactor puts the 2FA enrolment of a Member with a login of its own into data. A TOTP secret
+// is made once; its URI is rebuilt from it, so it follows a changed email or store name.
+func (r *Reconciler) setTwoFactor(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store, data map[string][]byte) error {
 	email := string(member.Spec.Email)
-	if twoFactorRequired(member) {
-		if len(data[membershipv1alpha1.CredentialTOTPSecret]) == 0 {
-			enrolment, err := credentials.NewTOTP(r.Random, string(store.Spec.DisplayName), email)
-			if err != nil {
-				return err
-			}
-			data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
-		}
-		data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(string(store.Spec.DisplayName), email,
-			string(data[membershipv1alpha1.CredentialTOTPSecret])))
-	} else {
+	if !twoFactorRequired(member) {
 		delete(data, membershipv1alpha1.CredentialTOTPSecret)
 		delete(data, membershipv1alpha1.CredentialTOTPURI)
+		return nil
 	}
+	if len(data[membershipv1alpha1.CredentialTOTPSecret]) == 0 {
+		enrolment, err := credentials.NewTOTP(r.Random, string(store.Spec.DisplayName), email)
+		if err != nil {
+			return err
+		}
+		data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
+	}
+	data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(string(store.Spec.DisplayName), email,
+		string(data[membershipv1alpha1.CredentialTOTPSecret])))
+	return nil
+}
+
+// setGrants puts the login, roles and permissions into data.
+func setGrants(member *membershipv1alpha1.Member, data map[string][]byte) {
 	roles, permissions := rolesAndPermissions(member.Spec.Roles)
-	data[membershipv1alpha1.CredentialUsername] = []byte(email)
+	data[membershipv1alpha1.CredentialUsername] = []byte(member.Spec.Email)
 	data[membershipv1alpha1.CredentialRoles] = []byte(roles)
 	data[membershipv1alpha1.CredentialPermissions] = []byte(permissions)
+}
 
-	return nil
+// joinedAccount is the Account whose credentials member's Secret carries: the one of its address,
+// when the person joined member to it (Account.status.members, which only the Account controller
+// writes, from the acceptance server's requests) and it has a password. nil otherwise: the Member
+// keeps a login of its own. The owner's login is the Store's business (activation, transfer) and
+// stays its own.
+func (r *Reconciler) joinedAccount(ctx context.Context, member *membershipv1alpha1.Member) (*accounts.Person, error) {
+	if r.AccountNamespace == "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
+		return nil, nil
+	}
+	person, err := accounts.Find(ctx, r.Client, r.AccountNamespace, member.Spec.Email)
+	if err != nil || person == nil || !person.Account.Joined(string(member.UID)) {
+		return nil, err
+	}
+	return person, nil
 }
 
 // writeCredentials creates the credential Secret or updates it when it differs from data, then
@@ -151,6 +187,9 @@ func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1a
 		membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
 		membershipv1alpha1.StoreLabel:     store.Name,
 		membershipv1alpha1.MemberLabel:    member.Name,
+	}
+	if account := accountLabel(member, current, retained); account != "" {
+		labels[membershipv1alpha1.AccountLabel] = account
 	}
 	switch {
 	case current == nil:
@@ -256,4 +295,25 @@ func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, 
 		r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordSecretNotFound, "IssueCredentials", "%s", msg)
 	}
 	setPending(member, membershipv1alpha1.ReasonPasswordSecretNotFound, msg)
+}
+
+// accountLabel is the AccountLabel of member's credential Secret: the Account it projects, or
+// AccountSeparate. A Secret an earlier version wrote for an accepted invitation keeps having none
+// until the Account controller made the person's Account from it (legacySeed there): that is the
+// one mark of credentials a person chose before accounts existed, which nothing written since
+// can carry.
+func accountLabel(member *membershipv1alpha1.Member, current, retained *corev1.Secret) string {
+	if member.Status.Account != "" {
+		return member.Status.Account
+	}
+	for _, existing := range []*corev1.Secret{current, retained} {
+		if existing == nil {
+			continue
+		}
+		if _, labelled := existing.Labels[membershipv1alpha1.AccountLabel]; !labelled &&
+			member.Annotations[membershipv1alpha1.InvitationAnnotation] != "" && !membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
+			return ""
+		}
+	}
+	return membershipv1alpha1.AccountSeparate
 }

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
@@ -197,12 +198,41 @@ func (r *Reconciler) resetTwoFactor(ctx context.Context, member *membershipv1alp
 	if err != nil {
 		return err
 	}
-	updated := current.DeepCopy()
-	updated.Data = maps.Clone(current.Data)
-	updated.Data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
-	updated.Data[membershipv1alpha1.CredentialTOTPURI] = []byte(enrolment.URI)
-	if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
-		return err
+	if account := current.Labels[membershipv1alpha1.AccountLabel]; account != "" && account != membershipv1alpha1.AccountSeparate {
+		// The key is the person's, in every store: their Account's controller replaces it, and
+		// the projection brings it here.
+		if _, err := accounts.Ask(ctx, r.Client, r.AccountNamespace, accounts.Request{
+			Kind: membershipv1alpha1.AccountRequestTwoFactor, Email: member.Spec.Email, TOTPSecret: enrolment.Secret,
+		}); err != nil {
+			return err
+		}
+		// The old key stops validating before the link goes out: wait for the Account to hold
+		// the new one, then carry it here at once (other stores follow through their Members).
+		applied, err := accounts.Applied(ctx, r.Client, types.NamespacedName{Namespace: r.AccountNamespace, Name: membershipv1alpha1.AccountSecretName(account)},
+			accountApplyTimeout, func(secret *corev1.Secret) bool {
+				return string(secret.Data[membershipv1alpha1.CredentialTOTPSecret]) == enrolment.Secret
+			})
+		if err != nil {
+			return err
+		}
+		if !applied {
+			return fmt.Errorf("the Account %s did not take the new 2FA key within %s", account, accountApplyTimeout)
+		}
+		updated := current.DeepCopy()
+		updated.Data = maps.Clone(current.Data)
+		updated.Data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
+		updated.Data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(string(store.Spec.DisplayName), string(member.Spec.Email), enrolment.Secret))
+		if err := r.Update(ctx, updated); err != nil {
+			return err
+		}
+	} else {
+		updated := current.DeepCopy()
+		updated.Data = maps.Clone(current.Data)
+		updated.Data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
+		updated.Data[membershipv1alpha1.CredentialTOTPURI] = []byte(enrolment.URI)
+		if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
+			return err
+		}
 	}
 	if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, member, membershipv1alpha1.PurposeTwoFactorEnrolment); err != nil {
 		return err
@@ -223,6 +253,9 @@ func (r *Reconciler) resetTwoFactor(ctx context.Context, member *membershipv1alp
 		"Two-factor authentication reset: the previous key no longer works; an enrolment link was emailed to %s", member.Spec.Email)
 	return nil
 }
+
+// accountApplyTimeout bounds how long a reset waits for the Account controller.
+const accountApplyTimeout = 10 * time.Second
 
 // sendAccountEmail sends an email carrying the link of token Secret secret; when it fails, the
 // Secret goes (nobody has its link) and the error brings the reconcile back with backoff.

@@ -1,0 +1,173 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// AccountMember is one membership (a Member) that uses an Account's password and 2FA key.
+type AccountMember struct {
+	// namespace of the Member.
+	Namespace string `json:"namespace"`
+	// name of the Member.
+	Name string `json:"name"`
+	// uid of the Member: a Member re-created under the same name is not joined.
+	UID string `json:"uid"`
+	// store is the Member's Store (spec.storeRef.name).
+	Store string `json:"store"`
+}
+
+// AccountSpec is who the person is. The operator writes it; people and tenants cannot.
+type AccountSpec struct {
+	// email is the login address, normalized (lower case). The Account's name is derived from it.
+	// +required
+	Email EmailAddress `json:"email"`
+
+	// displayName is the person's name, from the invitation they accepted first.
+	// +optional
+	DisplayName DisplayName `json:"displayName,omitempty"`
+
+	// phone is the person's phone number in E.164 form.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[+][1-9][0-9]{6,14}$`
+	Phone string `json:"phone,omitempty"`
+}
+
+// AccountStatus is what the operator observed of the Account.
+type AccountStatus struct {
+	// members are the memberships whose credential Secrets carry this Account's password hash
+	// and 2FA key, sorted by namespace and name. Only the person joins one: by accepting an
+	// invitation (choosing the password, or signing in with it).
+	// +optional
+	// +listType=map
+	// +listMapKey=namespace
+	// +listMapKey=name
+	Members []AccountMember `json:"members,omitempty"`
+
+	// stores is the number of Members, for kubectl get.
+	// +optional
+	Stores int32 `json:"stores,omitempty"`
+
+	// twoFactor is true when the Account has a TOTP key.
+	// +optional
+	TwoFactor bool `json:"twoFactor,omitempty"`
+
+	// passwordChangedAt is when the person last set the Account's password.
+	// +optional
+	PasswordChangedAt *metav1.Time `json:"passwordChangedAt,omitempty"`
+
+	// observedGeneration is the spec generation that this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=account,categories=storeops
+// +kubebuilder:printcolumn:name="Email",type=string,JSONPath=`.spec.email`
+// +kubebuilder:printcolumn:name="Stores",type=integer,JSONPath=`.status.stores`
+// +kubebuilder:printcolumn:name="2FA",type=boolean,JSONPath=`.status.twoFactor`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Account is one person across the cluster: the login email, display name and phone, and (in a
+// Secret in the operator's namespace) the password hash and 2FA key that every credential Secret
+// of the person's Members carries. The operator creates it when a person first accepts an
+// invitation and deletes it, with its Secret, when their last Member is gone.
+type Account struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is who the person is.
+	// +required
+	Spec AccountSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status AccountStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// AccountList contains a list of Account.
+type AccountList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Account `json:"items"`
+}
+
+// StatusConditions are the Account's conditions, to be changed in place.
+func (a *Account) StatusConditions() *[]metav1.Condition { return &a.Status.Conditions }
+
+// SetObservedGeneration records the generation the Account's status describes.
+func (a *Account) SetObservedGeneration(generation int64) { a.Status.ObservedGeneration = generation }
+
+// StatusValue is the Account's status by value, to compare: it is read, never changed.
+func (a *Account) StatusValue() any { return a.Status }
+
+// Joined reports whether the Member with uid is one of the Account's memberships.
+func (a *Account) Joined(uid string) bool {
+	for _, m := range a.Status.Members {
+		if m.UID == uid {
+			return true
+		}
+	}
+	return false
+}
+
+// AccountName is the name of the Account of an address: the readable part of the normalized
+// address and a hash of all of it (an address may hold characters a name cannot, and two
+// addresses may share their readable part).
+func AccountName(email EmailAddress) string {
+	normalized := strings.ToLower(string(email))
+	sum := sha256.Sum256([]byte(normalized))
+	var readable strings.Builder
+	for _, r := range normalized {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			readable.WriteRune(r)
+		case r == '@' || r == '.' || r == '-' || r == '+' || r == '_':
+			if s := readable.String(); s != "" && !strings.HasSuffix(s, "-") {
+				readable.WriteByte('-')
+			}
+		}
+		if readable.Len() >= 40 {
+			break
+		}
+	}
+	prefix := strings.TrimRight(readable.String(), "-")
+	if prefix == "" {
+		prefix = "account"
+	}
+	return prefix + "-" + hex.EncodeToString(sum[:6])
+}
+
+// AccountSecretName is the name of an Account's Secret, in the operator's namespace.
+func AccountSecretName(account string) string { return "account-" + account }

@@ -1,0 +1,340 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package accept_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/pquerna/otp/totp"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
+)
+
+// One person, one login, many stores (accounts): joining a store with an existing account, and
+// self-service acting on the account in every store at once.
+
+// createNamedStore creates the Store "shop" of ns with a display name of its own.
+func createNamedStore(ns, displayName string) {
+	GinkgoHelper()
+	Expect(k8sClient.Create(ctx, testenv.NewStore(ns, "shop", "owner-"+ns+"@example.com", func(s *membershipv1alpha1.Store) {
+		s.Spec.DisplayName = membershipv1alpha1.DisplayName(displayName)
+	}))).To(Succeed())
+}
+
+// accountOf reads the Account of email.
+func accountOf(email string) func(Gomega) *membershipv1alpha1.Account {
+	return func(g Gomega) *membershipv1alpha1.Account {
+		acct := &membershipv1alpha1.Account{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(email))}, acct)).To(Succeed())
+		return acct
+	}
+}
+
+// accountSecretOf reads the Secret of the Account of email, in the operator's namespace.
+func accountSecretOf(email string) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	err := k8sClient.Get(ctx, client.ObjectKey{Namespace: testenv.AccountNamespace,
+		Name: membershipv1alpha1.AccountSecretName(membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(email)))}, secret)
+	return secret, err
+}
+
+// joinWithAccount accepts an invitation to ns's store by signing in to the account of email.
+func joinWithAccount(ns, email, password, totpSecret string) string {
+	GinkgoHelper()
+	token := inviteAgain(ns, "invite-again", email)
+	body := map[string]string{"token": token, "password": password}
+	if totpSecret != "" {
+		code, err := totp.GenerateCode(totpSecret, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		body["totpCode"] = code
+	}
+	answer := postJSON("/api/v1/invitations/accept", body, "password")
+	Expect(answer.Status).To(Equal(http.StatusCreated), "%v", answer.Body)
+	name := answer.Body["member"].(string)
+	expectMemberActive(ns, name, email, password)
+	return name
+}
+
+var _ = Describe("joining a store with an existing account", func() {
+	It("asks the invitee to sign in: 401 naming the field when wrong, and no Member; then both stores verify one password and one 2FA key", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createNamedStore(nsA, "Birch Books")
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "nora.accounts@example.com"
+		memberA, totpSecret := joined(nsA, email, true)
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(1)))
+
+		token := inviteAgain(nsB, "invite-nora", email)
+		By("the page asks for the account's password and 2FA code, not a new password, and names no other store")
+		page := getPage("/invitations/accept?token=" + token)
+		Expect(page).To(ContainSubstring(`id="signin-intro"`))
+		Expect(page).To(ContainSubstring(`id="totpCode"`))
+		Expect(page).To(ContainSubstring(`href="../password/forgot"`))
+		Expect(page).NotTo(ContainSubstring("passwordConfirmation"))
+		Expect(page).NotTo(ContainSubstring("Birch Books"))
+		Expect(page).NotTo(ContainSubstring(nsA))
+
+		By("a wrong password")
+		answer := postJSON("/api/v1/invitations/accept", map[string]string{"token": token, "password": "not the password at all"}, "password")
+		Expect(answer.Status).To(Equal(http.StatusUnauthorized), "%v", answer.Body)
+		Expect(answer.Body).To(HaveKeyWithValue("field", "password"))
+		Expect(membersOf(nsB)).To(BeEmpty(), "no Member for a wrong password")
+
+		By("the right password without the 2FA code")
+		answer = postJSON("/api/v1/invitations/accept", map[string]string{"token": token, "password": firstPassword}, "password")
+		Expect(answer.Status).To(Equal(http.StatusUnauthorized), "%v", answer.Body)
+		Expect(answer.Body).To(HaveKeyWithValue("field", "totpCode"))
+		Expect(membersOf(nsB)).To(BeEmpty())
+
+		By("the right password and code")
+		code, err := totp.GenerateCode(totpSecret, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		answer = postJSON("/api/v1/invitations/accept", map[string]string{"token": token, "password": firstPassword, "totpCode": code}, "password")
+		Expect(answer.Status).To(Equal(http.StatusCreated), "%v", answer.Body)
+		Expect(answer.Body).NotTo(HaveKey("twoFactor"), "the account is enrolled already: no new key")
+		memberB := answer.Body["member"].(string)
+		secretB := expectMemberActive(nsB, memberB, email, firstPassword)
+		secretA := expectMemberActive(nsA, memberA, email, firstPassword)
+		Expect(string(secretB.Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret), "one 2FA key per person")
+		Expect(string(secretA.Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret))
+		Expect(secretB.Labels).To(HaveKeyWithValue(membershipv1alpha1.AccountLabel, membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(email))))
+		Eventually(accountOf(email)).Should(And(HaveField("Status.Members", HaveLen(2)), HaveField("Status.TwoFactor", BeTrue()),
+			HaveField("Spec.Email", membershipv1alpha1.EmailAddress(email))))
+		Eventually(observed(nsB, memberB)).Should(HaveField("Account", membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(email))))
+	})
+
+	It("shows the sign-in form in a real browser, and joins with the account's password", func() {
+		browser := newBrowser()
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "otto.accounts@example.com"
+		memberA, _ := joined(nsA, email, false)
+		token := inviteAgain(nsB, "invite-otto", email)
+
+		do(browser, chromedp.Navigate(linkFor(token)), chromedp.WaitVisible(chromedp.ID("signin-intro")), screenshot("join-1-signin"))
+		Expect(text(browser, "#signin-intro")).To(ContainSubstring("You already have an account for " + email))
+		Expect(evaluate[bool](browser, `document.getElementById('passwordConfirmation') === null`)).To(BeTrue(),
+			"the set-password form is not shown")
+		Expect(attribute(browser, "#password", "autocomplete")).To(Equal("current-password"))
+		do(browser,
+			chromedp.SendKeys(chromedp.ID("password"), "a wrong guess, surely"),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("password-error")),
+			screenshot("join-2-wrong"))
+		Expect(text(browser, "#password-error")).To(Equal("The password or code is not right."))
+		Expect(membersOf(nsB)).To(BeEmpty())
+		do(browser,
+			chromedp.SendKeys(chromedp.ID("password"), firstPassword),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("success")),
+			screenshot("join-3-welcome"))
+		expectMemberActive(nsB, onlyMember(nsB), email, firstPassword)
+		expectMemberActive(nsA, memberA, email, firstPassword)
+	})
+})
+
+var _ = Describe("self-service on an account", func() {
+	It("changes the password in every store with one request; the old one verifies nowhere", func() {
+		const stores = 10
+		email := "pia.accounts@example.com"
+		namespaces := make([]string, stores)
+		members := make([]string, stores)
+		for i := range namespaces {
+			namespaces[i] = newNamespace()
+			createStore(namespaces[i], membershipv1alpha1.LocaleEnglish)
+		}
+		members[0], _ = joined(namespaces[0], email, false)
+		for i := 1; i < stores; i++ {
+			members[i] = joinWithAccount(namespaces[i], email, firstPassword, "")
+		}
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(stores)))
+
+		started := time.Now()
+		answer := changePassword(map[string]string{"email": email, "currentPassword": firstPassword, "newPassword": "second secret phrase"})
+		took := time.Since(started)
+		Expect(answer.Status).To(Equal(http.StatusOK), "%v", answer.Body)
+		// The answer waits until every store carries the new hash: checked without Eventually.
+		for i := range namespaces {
+			Expect(passwordVerifies(namespaces[i], members[i], "second secret phrase")).To(BeTrue(), "store %d", i)
+			Expect(passwordVerifies(namespaces[i], members[i], firstPassword)).To(BeFalse(), "store %d", i)
+		}
+		AddReportEntry("password change reached every credential Secret", fmt.Sprintf("%d stores in %s", stores, took.Round(time.Millisecond)))
+		fmt.Fprintf(GinkgoWriter, "password change: %d credential Secrets carried the new hash %s after the request was sent\n", stores, took.Round(time.Millisecond))
+		Eventually(func() []mailcatcher.Message { return mailTo(email, changedSubject) }).Should(HaveLen(1), "the person is told once, not once per store")
+		Consistently(func() []mailcatcher.Message { return mailTo(email, changedSubject) }, "500ms").Should(HaveLen(1))
+	})
+
+	It("works by email for members of two Stores with the same name in different namespaces", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		memberA, _ := joined(nsA, "quinn.accounts@example.com", false)
+		memberB, _ := joined(nsB, "rosa.accounts@example.com", false)
+		for _, who := range []struct{ ns, member, email string }{{nsA, memberA, "quinn.accounts@example.com"}, {nsB, memberB, "rosa.accounts@example.com"}} {
+			// "shop" names a Store in both namespaces: the email decides.
+			answer := changePassword(map[string]string{"store": "shop", "email": who.email, "currentPassword": firstPassword, "newPassword": "second secret phrase"})
+			Expect(answer.Status).To(Equal(http.StatusOK), "%s: %v", who.email, answer.Body)
+			Expect(passwordVerifies(who.ns, who.member, "second secret phrase")).To(BeTrue())
+		}
+	})
+
+	It("keeps the other store when the person leaves one, and deletes the Account and its Secret with the last Member", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "sami.accounts@example.com"
+		memberA, _ := joined(nsA, email, false)
+		memberB := joinWithAccount(nsB, email, firstPassword, "")
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(2)))
+		accountSecret, err := accountSecretOf(email)
+		Expect(err).NotTo(HaveOccurred())
+		acct := accountOf(email)(Default)
+		Expect(metav1.IsControlledBy(accountSecret, acct)).To(BeTrue(), "the Account controls its Secret")
+
+		Expect(k8sClient.Delete(ctx, &membershipv1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: memberB}})).To(Succeed())
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", ConsistOf(HaveField("Namespace", nsA))))
+		Expect(passwordVerifies(nsA, memberA, firstPassword)).To(BeTrue(), "the other store's access is untouched")
+
+		Expect(k8sClient.Delete(ctx, &membershipv1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: memberA}})).To(Succeed())
+		Eventually(func() bool {
+			err := k8sClient.Get(ctx, client.ObjectKey{Name: acct.Name}, &membershipv1alpha1.Account{})
+			return apierrors.IsNotFound(err)
+		}).Should(BeTrue(), "the Account goes with its last Member")
+		Eventually(func() bool {
+			_, err := accountSecretOf(email)
+			return apierrors.IsNotFound(err)
+		}).Should(BeTrue(), "and its Secret with it")
+	})
+})
+
+var _ = Describe("the upgrade to accounts", func() {
+	It("keeps both passwords of two Members with one email that an earlier version made with different passwords", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "tove.accounts@example.com"
+		// What the earlier version left: Members created by an acceptance (InvitationAnnotation)
+		// whose credential Secrets it wrote with the chosen password's hash and no AccountLabel.
+		memberA := legacyMember(nsA, email, "the first store's phrase")
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(1)))
+		memberB := legacyMember(nsB, email, "the second store's phrase")
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(1)), "the earliest Member seeds the Account")
+		Consistently(func() bool {
+			return passwordVerifies(nsA, memberA, "the first store's phrase") && passwordVerifies(nsB, memberB, "the second store's phrase")
+		}, "2s").Should(BeTrue(), "no working password stops working")
+		secret, err := accountSecretOf(email)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(credentials.VerifyPassword(secret.Data[membershipv1alpha1.CredentialPasswordHash], "the first store's phrase")).To(BeTrue())
+	})
+})
+
+// getPage GETs path as this spec's client and returns the page.
+func getPage(path string) string {
+	GinkgoHelper()
+	resp, err := httpClient(specClient).Get(baseURL + path)
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	page, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(resp.StatusCode).To(Equal(http.StatusOK), string(page))
+	return string(page)
+}
+
+// legacyMember makes what an operator without accounts left of an accepted invitation: a Member
+// annotated with its Invitation and a credential Secret it controls, holding the hash of the
+// password chosen then and no AccountLabel. It returns the Member's name once it is Active.
+func legacyMember(ns, email, password string) string {
+	GinkgoHelper()
+	member := &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "legacy-member",
+			Annotations: map[string]string{membershipv1alpha1.InvitationAnnotation: "invite-before-accounts"}},
+		Spec: membershipv1alpha1.MemberSpec{
+			StoreRef: membershipv1alpha1.StoreReference{Name: "shop"}, Email: membershipv1alpha1.EmailAddress(email),
+			Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff},
+		},
+	}
+	Expect(k8sClient.Create(ctx, member)).To(Succeed())
+	hash, err := credentials.HashPassword(password, credentials.MinBcryptCost)
+	Expect(err).NotTo(HaveOccurred())
+	seen = append(seen, password, string(hash))
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: membershipv1alpha1.CredentialsSecretName(member.Name),
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.StoreLabel:     "shop",
+				membershipv1alpha1.MemberLabel:    member.Name,
+			},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: membershipv1alpha1.GroupVersion.String(), Kind: "Member",
+				Name: member.Name, UID: member.UID, Controller: ptrTo(true), BlockOwnerDeletion: ptrTo(true)}},
+		},
+		Data: map[string][]byte{
+			membershipv1alpha1.CredentialUsername:     []byte(email),
+			membershipv1alpha1.CredentialPasswordHash: hash,
+		},
+	}
+	Expect(k8sClient.Create(ctx, secret)).To(Succeed())
+	Eventually(observed(ns, member.Name)).Should(HaveField("Phase", membershipv1alpha1.MemberActive))
+	return member.Name
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// inviteAgain invites email, who has had emails from the operator before, to ns's store and
+// returns the token of the new invitation's link.
+func inviteAgain(ns, name, email string) string {
+	GinkgoHelper()
+	before := len(catcher.Messages())
+	Expect(k8sClient.Create(ctx, &membershipv1alpha1.Invitation{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: membershipv1alpha1.InvitationSpec{
+			StoreRef: membershipv1alpha1.StoreReference{Name: "shop"}, Email: membershipv1alpha1.EmailAddress(email),
+			Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}, InvitedBy: "Alice Admin",
+		},
+	})).To(Succeed())
+	var link string
+	Eventually(func(g Gomega) {
+		for _, m := range catcher.Messages()[before:] {
+			if len(m.To) == 1 && m.To[0] == email && strings.HasPrefix(m.Subject(), "You have been invited") {
+				body, err := m.Body()
+				g.Expect(err).NotTo(HaveOccurred())
+				link = body.Link("/invitations/accept")
+			}
+		}
+		g.Expect(link).NotTo(BeEmpty())
+	}).Should(Succeed())
+	u, err := url.Parse(link)
+	Expect(err).NotTo(HaveOccurred())
+	token := u.Query().Get("token")
+	seen = append(seen, token)
+	return token
+}

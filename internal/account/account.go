@@ -1,0 +1,221 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package account holds what the Account controller (the one writer of an Account and its
+// Secret), the Member controller (which projects an Account into credential Secrets) and the
+// acceptance server (which asks for changes) share: where an Account's Secret is, how it is read
+// and checked, and how a change is asked for. A change is a request Secret in the operator's
+// namespace, where tenants cannot write: the Account controller applies requests in creation
+// order and deletes them, as cert-manager's CertificateRequests hand work to an issuer.
+package account
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+)
+
+// Credentials are what an Account keeps for every store of its person.
+type Credentials struct {
+	// PasswordHash is the bcrypt hash of the person's password.
+	PasswordHash []byte
+	// TOTPSecret is the person's TOTP key; empty when not enrolled.
+	TOTPSecret string
+}
+
+// Person is an Account with its Secret: someone who can sign in.
+type Person struct {
+	Account     *membershipv1alpha1.Account
+	Secret      *corev1.Secret
+	Credentials Credentials
+}
+
+// Find reads the Account of email and its Secret from reader (the cache). nil when there is no
+// Account, or it has no Secret of its own (controller reference with the Account's UID) with a
+// password yet: nobody can sign in to it.
+func Find(ctx context.Context, reader client.Reader, namespace string, email membershipv1alpha1.EmailAddress) (*Person, error) {
+	acct := &membershipv1alpha1.Account{}
+	if err := reader.Get(ctx, client.ObjectKey{Name: membershipv1alpha1.AccountName(email)}, acct); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if !acct.DeletionTimestamp.IsZero() {
+		return nil, nil
+	}
+	secret, err := SecretOf(ctx, reader, namespace, acct)
+	if err != nil || secret == nil {
+		return nil, err
+	}
+	creds := CredentialsOf(secret)
+	if len(creds.PasswordHash) == 0 {
+		return nil, nil
+	}
+	return &Person{Account: acct, Secret: secret, Credentials: creds}, nil
+}
+
+// SecretOf reads acct's Secret; nil when it has none of its own.
+func SecretOf(ctx context.Context, reader client.Reader, namespace string, acct *membershipv1alpha1.Account) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: membershipv1alpha1.AccountSecretName(acct.Name)}, secret)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !metav1.IsControlledBy(secret, acct) {
+		return nil, nil // not the Account's: never read a password from it
+	}
+	return secret, nil
+}
+
+// CredentialsOf reads the credentials in an Account's Secret.
+func CredentialsOf(secret *corev1.Secret) Credentials {
+	return Credentials{
+		PasswordHash: secret.Data[membershipv1alpha1.CredentialPasswordHash],
+		TOTPSecret:   string(secret.Data[membershipv1alpha1.CredentialTOTPSecret]),
+	}
+}
+
+// Request is a change asked of the Account controller.
+type Request struct {
+	// Kind is membershipv1alpha1.AccountRequestPassword, AccountRequestJoin or AccountRequestTwoFactor.
+	Kind string
+	// Email is the address of the Account.
+	Email membershipv1alpha1.EmailAddress
+	// Member, when set, is joined to the Account.
+	Member *membershipv1alpha1.Member
+	// DisplayName is the person's name, for an Account this request creates.
+	DisplayName string
+	// PasswordHash is the new password's bcrypt hash (Kind password).
+	PasswordHash []byte
+	// TOTPSecret is a TOTP key: the one enrolled while joining, or an administrator's reset.
+	TOTPSecret string
+}
+
+// ErrNoNamespace says that the operator's namespace for accounts is not configured.
+var ErrNoNamespace = errors.New("the operator's namespace for accounts is not known (--account-namespace)")
+
+// Ask creates the request Secret for req in namespace, the operator's. The Account controller
+// applies it within moments; the caller does not wait.
+func Ask(ctx context.Context, c client.Client, namespace string, req Request) (*corev1.Secret, error) {
+	if namespace == "" {
+		return nil, ErrNoNamespace
+	}
+	name := membershipv1alpha1.AccountName(req.Email)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName: "account-request-",
+			Namespace:    namespace,
+			Labels: map[string]string{
+				membershipv1alpha1.ManagedByLabel:      membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.AccountLabel:        name,
+				membershipv1alpha1.AccountRequestLabel: req.Kind,
+			},
+			Annotations: map[string]string{membershipv1alpha1.EmailAnnotation: string(req.Email)},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{},
+	}
+	if req.Member != nil {
+		secret.Annotations[membershipv1alpha1.MemberRefAnnotation] = req.Member.Namespace + "/" + req.Member.Name
+		secret.Annotations[membershipv1alpha1.MemberUIDAnnotation] = string(req.Member.UID)
+	}
+	if req.DisplayName != "" {
+		secret.Annotations[membershipv1alpha1.DisplayNameAnnotation] = req.DisplayName
+	}
+	if len(req.PasswordHash) > 0 {
+		secret.Data[membershipv1alpha1.CredentialPasswordHash] = req.PasswordHash
+	}
+	if req.TOTPSecret != "" {
+		secret.Data[membershipv1alpha1.CredentialTOTPSecret] = []byte(req.TOTPSecret)
+	}
+	if err := c.Create(ctx, secret); err != nil {
+		return nil, err
+	}
+	return secret, nil
+}
+
+// Pending lists the requests for the Account name from reader, oldest first.
+func Pending(ctx context.Context, reader client.Reader, namespace, name string) ([]corev1.Secret, error) {
+	var list corev1.SecretList
+	if err := reader.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{membershipv1alpha1.AccountLabel: name},
+		client.HasLabels{membershipv1alpha1.AccountRequestLabel}); err != nil {
+		return nil, err
+	}
+	requests := list.Items
+	slices.SortStableFunc(requests, func(a, b corev1.Secret) int {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return compareNames(a.Name, b.Name)
+	})
+	return requests, nil
+}
+
+func compareNames(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Projection is what a joined Member's credential Secret carries of its Account: the password
+// hash, the generated password if any, and the TOTP key with its URI for store (its issuer).
+func Projection(secret *corev1.Secret, storeDisplayName string, email membershipv1alpha1.EmailAddress) map[string][]byte {
+	data := map[string][]byte{}
+	creds := CredentialsOf(secret)
+	data[membershipv1alpha1.CredentialPasswordHash] = creds.PasswordHash
+	if creds.TOTPSecret != "" {
+		data[membershipv1alpha1.CredentialTOTPSecret] = []byte(creds.TOTPSecret)
+		data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(storeDisplayName, string(email), creds.TOTPSecret))
+	}
+	return maps.Clone(data)
+}
+
+// appliedPoll is how often Applied looks at the cache while a request is applied.
+const appliedPoll = 20 * time.Millisecond
+
+// Applied waits, up to timeout, until the Secret key (an Account's, or a Member's credential
+// Secret projecting it) read from reader (the cache, kept current by the watch) satisfies done.
+// It reports whether it did. Those who ask for a change and must not answer before it holds (a
+// password change: the old one must verify nowhere once the person is told) wait here.
+func Applied(ctx context.Context, reader client.Reader, key client.ObjectKey, timeout time.Duration, done func(*corev1.Secret) bool) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, appliedPoll, timeout, true, func(ctx context.Context) (bool, error) {
+		secret := &corev1.Secret{}
+		if err := reader.Get(ctx, key, secret); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		return done(secret), nil
+	})
+	if wait.Interrupted(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
