@@ -45,3 +45,28 @@ func TestDerivedSecretNamesAreValidAndDistinctForEveryObjectName(t *testing.T) {
 	g.Expect(InvitationTokenSecretName(long+"x")).NotTo(Equal(InvitationTokenSecretName(long+"y")), "cut names stay distinct")
 	g.Expect(InvitationTokenSecretName("invite-dave")).To(Equal("invite-dave-token"))
 }
+
+func TestAccountNameIsOnePerNormalizedAddressAndAValidName(t *testing.T) {
+	long := strings.Repeat("x", 64) + "@" + strings.Repeat("y", 63) + ".example.com"
+	for _, tc := range []struct {
+		email      EmailAddress
+		sameAs     EmailAddress
+		differsTo  EmailAddress
+		wantPrefix string
+	}{
+		{"Ann@Example.com", "ann@example.com", "ann+shop@example.com", "ann-example-com-"},
+		{"ann+shop@example.com", "ANN+SHOP@example.com", "ann.shop@example.com", "ann-shop-example-com-"},
+		{"_@x.io", "_@X.IO", "-@x.io", "x-io-"},
+		{EmailAddress(long), EmailAddress(strings.ToUpper(long)), EmailAddress(long[1:]), "xxxxxxxxxx"},
+	} {
+		t.Run(string(tc.email), func(t *testing.T) {
+			g := NewWithT(t)
+			name := AccountName(tc.email)
+			g.Expect(validation.IsDNS1123Subdomain(name)).To(BeEmpty(), name)
+			g.Expect(validation.IsDNS1123Subdomain(AccountSecretName(name))).To(BeEmpty())
+			g.Expect(name).To(HavePrefix(tc.wantPrefix))
+			g.Expect(AccountName(tc.sameAs)).To(Equal(name), "compared case-insensitively")
+			g.Expect(AccountName(tc.differsTo)).NotTo(Equal(name), "plus-aliases and other addresses are distinct")
+		})
+	}
+}

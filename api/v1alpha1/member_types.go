@@ -64,7 +64,9 @@ type SecretKeyReference struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	Name string `json:"name"`
 
-	// key in the Secret's data that holds the password.
+	// key in the Secret's data that holds the password. The key password-hash holds a bcrypt
+	// hash instead (cost 10 or more), used as it is: existing users are imported without their
+	// plaintext in Git and without re-hashing.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253

@@ -95,6 +95,20 @@ func HashPassword(password string, cost int) ([]byte, error) {
 	return bcrypt.GenerateFromPassword([]byte(password), cost)
 }
 
+// CheckImportedHash checks a bcrypt hash imported instead of a password (a Secret's
+// password-hash key): it must parse as bcrypt, at a cost of at least MinBcryptCost. No bcrypt
+// work is spent: only its header is read.
+func CheckImportedHash(hash []byte) error {
+	cost, err := bcrypt.Cost(hash)
+	if err != nil {
+		return errors.New("it is not a bcrypt hash ($2a$, $2b$ or $2y$)")
+	}
+	if cost < MinBcryptCost {
+		return fmt.Errorf("its bcrypt cost is %d; at least %d is required", cost, MinBcryptCost)
+	}
+	return nil
+}
+
 // VerifyPassword reports whether password matches hash, in constant time. A password longer than
 // bcrypt's 72 bytes never matches: bcrypt would compare only its first 72 bytes.
 func VerifyPassword(hash []byte, password string) bool {

@@ -74,6 +74,12 @@ var (
 		Namespace: prefix, Name: "password_checks_total",
 		Help: "bcrypt password comparisons run by the acceptance server's sign-ins.",
 	})
+	// PasswordHashes counts the bcrypt hashes the controllers made (generated passwords and those
+	// from a passwordSecretRef): an imported password-hash costs none.
+	PasswordHashes = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: prefix, Name: "password_hashes_total",
+		Help: "bcrypt hashes made by the controllers for generated and supplied passwords.",
+	})
 	// AcceptanceResponses counts every answer of the acceptance server by HTTP status code: the
 	// 5xx alert reads it.
 	AcceptanceResponses = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -107,7 +113,7 @@ var (
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(InvitationsSent, InvitationDeliveryFailures, InvitationsExpired,
-		InvitationsAccepted, AcceptanceRequests, PasswordChecks, AcceptanceBusy, AcceptanceResponses,
+		InvitationsAccepted, AcceptanceRequests, PasswordChecks, PasswordHashes, AcceptanceBusy, AcceptanceResponses,
 		EmailsSent, EmailSendDuration, BuildInfo)
 	info := version.Get()
 	BuildInfo.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)

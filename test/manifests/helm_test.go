@@ -186,7 +186,7 @@ func TestHelmChartKeepsTheCRDsOnUninstall(t *testing.T) {
 			crds++
 		}
 	}
-	g.Expect(crds).To(Equal(3))
+	g.Expect(crds).To(Equal(4), "Store, Member, Invitation and Account")
 	for key, obj := range helmTemplate(t, helm, "member-operator", "--set", "crds.keep=false") {
 		if strings.HasPrefix(key, "CustomResourceDefinition/") {
 			g.Expect(field(obj, "metadata", "annotations", "helm.sh/resource-policy")).To(BeNil(), key)

@@ -27,7 +27,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/pquerna/otp/totp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"golang.org/x/crypto/bcrypt"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,6 +40,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/mailcatcher"
 	"github.com/storeops/member-operator/test/testenv"
@@ -249,6 +252,51 @@ var _ = Describe("Member controller", Ordered, func() {
 		}).WithTimeout(20 * time.Second).Should(BeTrue())
 		Expect(credentialsOf(m).Data).NotTo(HaveKey("password"))
 		Eventually(eventsFor(m)).Should(ContainElement(HavePrefix("Normal PasswordRotated")))
+	})
+
+	It("imports a bcrypt hash from a password-hash key as it is: the original password logs in, and no bcrypt work is spent", func() {
+		imported, err := credentials.HashPassword("password-of-the-old-platform", credentials.MinBcryptCost)
+		Expect(err).NotTo(HaveOccurred())
+		secretsSeen = append(secretsSeen, "password-of-the-old-platform", string(imported))
+		source := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bob-imported",
+				Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
+			Data: map[string][]byte{"password-hash": imported},
+		}
+		Expect(k8sClient.Create(ctx, source)).To(Succeed())
+		hashesBefore := testutil.ToFloat64(metrics.PasswordHashes)
+		m := newMember(ns, "bob", "bob@example.com", membershipv1alpha1.RoleStaff)
+		m.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: source.Name, Key: "password-hash"}
+		Expect(k8sClient.Create(ctx, m)).To(Succeed())
+
+		secret := credentialsOf(m)
+		Expect(secret.Data["password-hash"]).To(Equal(imported), "the hash is used as it is")
+		Expect(credentials.VerifyPassword(secret.Data["password-hash"], "password-of-the-old-platform")).To(BeTrue())
+		Expect(secret.Data).NotTo(HaveKey("password"))
+		Expect(testutil.ToFloat64(metrics.PasswordHashes)).To(Equal(hashesBefore), "no bcrypt hash was made for it")
+
+		By("a hash below the minimum cost, or not bcrypt at all, is refused with the rule")
+		weak, err := bcrypt.GenerateFromPassword([]byte("weak"), bcrypt.MinCost)
+		Expect(err).NotTo(HaveOccurred())
+		for value, rule := range map[string]string{string(weak): "its bcrypt cost is 4; at least 10 is required", "plain text": "it is not a bcrypt hash"} {
+			other := newMember(ns, "weak-"+fmt.Sprint(len(value)), "weak"+fmt.Sprint(len(value))+"@example.com", membershipv1alpha1.RoleStaff)
+			src := &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: other.Name + "-src",
+					Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
+				Data: map[string][]byte{"password-hash": []byte(value)},
+			}
+			Expect(k8sClient.Create(ctx, src)).To(Succeed())
+			other.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: src.Name, Key: "password-hash"}
+			Expect(k8sClient.Create(ctx, other)).To(Succeed())
+			Eventually(func(g Gomega) {
+				got := &membershipv1alpha1.Member{}
+				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(other), got)).To(Succeed())
+				ready := meta.FindStatusCondition(got.Status.Conditions, membershipv1alpha1.ConditionReady)
+				g.Expect(ready).NotTo(BeNil())
+				g.Expect(ready.Reason).To(Equal(membershipv1alpha1.ReasonPasswordInvalid))
+				g.Expect(ready.Message).To(ContainSubstring(rule))
+			}).Should(Succeed())
+		}
 	})
 
 	It("waits with a reason while the referenced password Secret is missing", func() {

@@ -33,6 +33,7 @@ import (
 	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
@@ -97,6 +98,7 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		if err != nil {
 			return ctrl.Result{}, err
 		}
+		metrics.PasswordHashes.Inc()
 		hash, err := credentials.HashPassword(password, r.BcryptCost)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -267,7 +269,18 @@ func (r *Reconciler) applySuppliedPassword(ctx context.Context, member *membersh
 	if *source == version && len(hash) > 0 {
 		return false, nil // unchanged since the hash was made: no bcrypt work
 	}
-	if len(hash) == 0 || !credentials.VerifyPassword(hash, string(password)) {
+	switch {
+	case ref.Key == membershipv1alpha1.CredentialPasswordHash:
+		// An imported bcrypt hash (existing users, without plaintext in Git): used as it is.
+		if err := credentials.CheckImportedHash(password); err != nil {
+			setPending(member, membershipv1alpha1.ReasonPasswordInvalid, fmt.Sprintf(
+				"the hash in Secret %q key %q cannot be used: %v", ref.Name, ref.Key, err))
+			return true, nil
+		}
+		*rotated = len(hash) > 0 && !bytes.Equal(hash, password)
+		data[membershipv1alpha1.CredentialPasswordHash] = bytes.Clone(password)
+	case len(hash) == 0 || !credentials.VerifyPassword(hash, string(password)):
+		metrics.PasswordHashes.Inc()
 		newHash, err := credentials.HashPassword(string(password), r.BcryptCost)
 		if err != nil {
 			setPending(member, membershipv1alpha1.ReasonPasswordInvalid, fmt.Sprintf(
