@@ -338,3 +338,45 @@ func inviteAgain(ns, name, email string) string {
 	seen = append(seen, token)
 	return token
 }
+
+var _ = Describe("a Member that leaves its account", func() {
+	It("keeps the password and the 2FA key the person enrolled there when its login email moves", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "vera.accounts@example.com"
+		_, totpSecret := joined(nsA, email, true)
+		memberB := joinWithAccount(nsB, email, firstPassword, totpSecret) // store B does not require 2FA
+		Expect(string(expectMemberActive(nsB, memberB, email, firstPassword).Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret))
+
+		fakeClock.Step(time.Minute) // a fresh TOTP step: the one used to join is spent
+		code, err := totp.GenerateCode(totpSecret, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		answer := changeEmail(map[string]string{"store": nsB + "/shop", "email": email, "password": firstPassword,
+			"totpCode": code, "newEmail": "vera.elsewhere@example.com"})
+		Expect(answer.Status).To(Equal(http.StatusAccepted), "%v", answer.Body)
+		var link string
+		Eventually(func(g Gomega) {
+			msgs := mailTo("vera.elsewhere@example.com", confirmSubject)
+			g.Expect(msgs).To(HaveLen(1))
+			body, err := msgs[0].Body()
+			g.Expect(err).NotTo(HaveOccurred())
+			link = body.Link("/email/confirm")
+		}).Should(Succeed())
+		u, err := url.Parse(link)
+		Expect(err).NotTo(HaveOccurred())
+		seen = append(seen, u.Query().Get("token"))
+		status, page := postForm("/email/confirm", url.Values{"token": {u.Query().Get("token")}})
+		Expect(status).To(Equal(http.StatusOK), page)
+
+		Eventually(observed(nsB, memberB)).Should(HaveField("Account", BeEmpty()), "it left the account of the old address")
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(1)))
+		Consistently(func(g Gomega) {
+			secret, err := credentialsOf(nsB, memberB)()
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(string(secret.Data[membershipv1alpha1.CredentialUsername])).To(Equal("vera.elsewhere@example.com"))
+			g.Expect(credentials.VerifyPassword(secret.Data[membershipv1alpha1.CredentialPasswordHash], firstPassword)).To(BeTrue())
+			g.Expect(string(secret.Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret), "2FA is not lost by moving")
+		}, "2s").Should(Succeed())
+	})
+})

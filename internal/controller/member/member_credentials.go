@@ -108,7 +108,7 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	}
 
 	if person == nil {
-		if err := r.setTwoFactor(member, store, data); err != nil {
+		if err := r.setTwoFactor(member, store, data, leftAccount(current, retained)); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -137,9 +137,13 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 
 // setTwoFactor puts the 2FA enrolment of a Member with a login of its own into data. A TOTP secret
 // is made once; its URI is rebuilt from it, so it follows a changed email or store name.
-func (r *Reconciler) setTwoFactor(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store, data map[string][]byte) error {
+func (r *Reconciler) setTwoFactor(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store, data map[string][]byte,
+	keepEnrolled bool) error {
 	email := string(member.Spec.Email)
-	if !twoFactorRequired(member) {
+	// A Member that left its Account (its login email moved) keeps the 2FA the person enrolled
+	// there, required or not.
+	keep := keepEnrolled && len(data[membershipv1alpha1.CredentialTOTPSecret]) > 0
+	if !twoFactorRequired(member) && !keep {
 		delete(data, membershipv1alpha1.CredentialTOTPSecret)
 		delete(data, membershipv1alpha1.CredentialTOTPURI)
 		return nil
@@ -154,6 +158,20 @@ func (r *Reconciler) setTwoFactor(member *membershipv1alpha1.Member, store *memb
 	data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(string(store.Spec.DisplayName), email,
 		string(data[membershipv1alpha1.CredentialTOTPSecret])))
 	return nil
+}
+
+// leftAccount reports whether the Member's credentials projected an Account before this reconcile
+// (its Secret names one), so that what the person chose there is kept.
+func leftAccount(current, retained *corev1.Secret) bool {
+	for _, existing := range []*corev1.Secret{current, retained} {
+		if existing == nil {
+			continue
+		}
+		if name := existing.Labels[membershipv1alpha1.AccountLabel]; name != "" && name != membershipv1alpha1.AccountSeparate {
+			return true
+		}
+	}
+	return false
 }
 
 // setGrants puts the login, roles and permissions into data.
@@ -310,8 +328,8 @@ func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, 
 	setPending(member, membershipv1alpha1.ReasonPasswordSecretNotFound, msg)
 }
 
-// accountLabel is the AccountLabel of member's credential Secret: the Account it projects, or
-// AccountSeparate. A Secret an earlier version wrote for an accepted invitation keeps having none
+// accountLabel is the AccountLabel of member's credential Secret: the Account it projects (or last
+// projected, once it left it), or AccountSeparate. A Secret an earlier version wrote for an accepted invitation keeps having none
 // until the Account controller made the person's Account from it (legacySeed there): that is the
 // one mark of credentials a person chose before accounts existed, which nothing written since
 // can carry.
@@ -322,6 +340,9 @@ func accountLabel(member *membershipv1alpha1.Member, current, retained *corev1.S
 	for _, existing := range []*corev1.Secret{current, retained} {
 		if existing == nil {
 			continue
+		}
+		if name := existing.Labels[membershipv1alpha1.AccountLabel]; name != "" && name != membershipv1alpha1.AccountSeparate {
+			return name // the Account it left: what the person chose there stays (leftAccount)
 		}
 		if _, labelled := existing.Labels[membershipv1alpha1.AccountLabel]; !labelled &&
 			member.Annotations[membershipv1alpha1.InvitationAnnotation] != "" && !membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
