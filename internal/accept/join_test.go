@@ -189,7 +189,7 @@ var _ = Describe("self-service on an account", func() {
 			Expect(passwordVerifies(namespaces[i], members[i], firstPassword)).To(BeFalse(), "store %d", i)
 		}
 		AddReportEntry("password change reached every credential Secret", fmt.Sprintf("%d stores in %s", stores, took.Round(time.Millisecond)))
-		fmt.Fprintf(GinkgoWriter, "password change: %d credential Secrets carried the new hash %s after the request was sent\n", stores, took.Round(time.Millisecond))
+		_, _ = fmt.Fprintf(GinkgoWriter, "password change: %d credential Secrets carried the new hash %s after the request was sent\n", stores, took.Round(time.Millisecond))
 		Eventually(func() []mailcatcher.Message { return mailTo(email, changedSubject) }).Should(HaveLen(1), "the person is told once, not once per store")
 		Consistently(func() []mailcatcher.Message { return mailTo(email, changedSubject) }, "500ms").Should(HaveLen(1))
 	})

@@ -252,7 +252,10 @@ func ClusterText(ctx context.Context, c client.Reader) (events, objects string, 
 	for _, step := range []struct {
 		list client.ObjectList
 		into *strings.Builder
-	}{{&coreEvents, &eventText}, {&newEvents, &eventText}, {&stores, &objectText}, {&members, &objectText}, {&invitations, &objectText}, {&accounts, &objectText}} {
+	}{
+		{&coreEvents, &eventText}, {&newEvents, &eventText},
+		{&stores, &objectText}, {&members, &objectText}, {&invitations, &objectText}, {&accounts, &objectText},
+	} {
 		if err := c.List(ctx, step.list); err != nil {
 			return "", "", err
 		}
