@@ -128,11 +128,14 @@ type accepted struct {
 	TOTPURI    string
 }
 
-// accept turns a live link and a valid password into a Member, in an order that is safe to
-// retry: the Member is created (its creation is the claim: of two concurrent submissions, one
-// creates it and the other gets 409), the credential Secret gets the bcrypt hash (the member
-// controller waits for it and never generates a password for such a Member), the Invitation
-// becomes Accepted, its token Secret goes, and the Store's notification address is told.
+// accept turns a live link and a valid password (a new one, or the password of the invitee's
+// existing Account) into a Member, in an order that is safe to retry: the Member is created (its
+// creation is the claim: of two concurrent submissions, one creates it and the other gets 409),
+// the Account controller is asked to join it to the person's Account (with the new password's
+// bcrypt hash when there was none; an owner's login keeps its own credential Secret), the
+// Invitation becomes Accepted, its token Secret goes, and the Store's notification address is
+// told. The Member controller waits for the Account and never generates a password for such a
+// Member.
 func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, web.Outcome, *web.FieldError, error) {
 	inv, store := l.invitation, l.store
 	purpose := invitationpolicy.OwnerPurpose(inv)

@@ -29,6 +29,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/pquerna/otp/totp"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -67,8 +68,10 @@ func accountSecretOf(email string) (*corev1.Secret, error) {
 	return secret, err
 }
 
-// joinWithAccount accepts an invitation to ns's store by signing in to the account of email.
-func joinWithAccount(ns, email, password, totpSecret string) string {
+// joinWithAccount accepts an invitation to ns's store by signing in to the account of email, whose
+// password is firstPassword.
+func joinWithAccount(ns, email, totpSecret string) string {
+	password := firstPassword
 	GinkgoHelper()
 	token := inviteAgain(ns, "invite-again", email)
 	body := map[string]string{"token": token, "password": password}
@@ -175,7 +178,7 @@ var _ = Describe("self-service on an account", func() {
 		}
 		members[0], _ = joined(namespaces[0], email, false)
 		for i := 1; i < stores; i++ {
-			members[i] = joinWithAccount(namespaces[i], email, firstPassword, "")
+			members[i] = joinWithAccount(namespaces[i], email, "")
 		}
 		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(stores)))
 
@@ -214,7 +217,7 @@ var _ = Describe("self-service on an account", func() {
 		createStore(nsB, membershipv1alpha1.LocaleEnglish)
 		email := "sami.accounts@example.com"
 		memberA, _ := joined(nsA, email, false)
-		memberB := joinWithAccount(nsB, email, firstPassword, "")
+		memberB := joinWithAccount(nsB, email, "")
 		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(2)))
 		accountSecret, err := accountSecretOf(email)
 		Expect(err).NotTo(HaveOccurred())
@@ -346,7 +349,7 @@ var _ = Describe("a Member that leaves its account", func() {
 		createStore(nsB, membershipv1alpha1.LocaleEnglish)
 		email := "vera.accounts@example.com"
 		_, totpSecret := joined(nsA, email, true)
-		memberB := joinWithAccount(nsB, email, firstPassword, totpSecret) // store B does not require 2FA
+		memberB := joinWithAccount(nsB, email, totpSecret) // store B does not require 2FA
 		Expect(string(expectMemberActive(nsB, memberB, email, firstPassword).Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret))
 
 		fakeClock.Step(time.Minute) // a fresh TOTP step: the one used to join is spent
@@ -378,5 +381,48 @@ var _ = Describe("a Member that leaves its account", func() {
 			g.Expect(credentials.VerifyPassword(secret.Data[membershipv1alpha1.CredentialPasswordHash], firstPassword)).To(BeTrue())
 			g.Expect(string(secret.Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret), "2FA is not lost by moving")
 		}, "2s").Should(Succeed())
+	})
+})
+
+var _ = Describe("a tenant and a person's account", func() {
+	It("cannot set the person's password through a passwordSecretRef on the Member in its namespace", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "wim.accounts@example.com"
+		memberA, _ := joined(nsA, email, false)
+		memberB := joinWithAccount(nsB, email, "")
+
+		By("the tenant of store B points the person's Member at a password it chose")
+		tenant, err := controlPlane.NewUserClient("tenant-of-b")
+		Expect(err).NotTo(HaveOccurred())
+		seen = append(seen, "the tenant's chosen password")
+		Expect(tenant.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: "takeover",
+				Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
+			StringData: map[string]string{"pw": "the tenant's chosen password"},
+		})).To(Succeed())
+		Eventually(func() error {
+			m := &membershipv1alpha1.Member{}
+			if err := tenant.Get(ctx, client.ObjectKey{Namespace: nsB, Name: memberB}, m); err != nil {
+				return err
+			}
+			m.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: "takeover", Key: "pw"}
+			return tenant.Update(ctx, m)
+		}).Should(Succeed())
+
+		Eventually(func(g Gomega) []string {
+			var events eventsv1.EventList
+			g.Expect(k8sClient.List(ctx, &events, client.InNamespace(nsB))).To(Succeed())
+			reasons := make([]string, 0, len(events.Items))
+			for _, e := range events.Items {
+				reasons = append(reasons, e.Reason)
+			}
+			return reasons
+		}).Should(ContainElement("PasswordSourceConflict"))
+		Consistently(func() bool {
+			return passwordVerifies(nsA, memberA, firstPassword) && passwordVerifies(nsB, memberB, firstPassword) &&
+				!passwordVerifies(nsA, memberA, "the tenant's chosen password") && !passwordVerifies(nsB, memberB, "the tenant's chosen password")
+		}, "2s").Should(BeTrue(), "the person's password stays theirs in every store")
 	})
 })

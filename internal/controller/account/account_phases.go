@@ -43,9 +43,10 @@ import (
 
 // Reconcile brings the Account name in line with its requests and its Members, in an order safe
 // to repeat: the Account is made when a request (or an upgrade, see legacySeed) calls for one;
-// the requests are applied to a copy of its Secret, which is written once; only then are they
-// deleted; the Members that still hold the address stay joined; the status is written last.
-// With no Member left and nothing asked, the Account and its Secret go.
+// the joined Members that are gone or moved away leave; with none left and nothing asked, the
+// Account and its Secret go. Otherwise the requests are applied to a copy of its Secret, which is
+// written once; the status (who joined) is written next, against the version read; only then are
+// the requests deleted, so a write that loses leaves them to apply again.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	name := req.Name
 	acct, err := r.getAccount(ctx, name)

@@ -60,6 +60,7 @@ const (
 	EventStoreNotFound            = "StoreNotFound"
 	EventPasswordSecretNotFound   = "PasswordSecretNotFound"
 	EventSecretConflict           = "SecretConflict"
+	EventPasswordSourceConflict   = "PasswordSourceConflict"
 )
 
 // Reconciler reconciles Member objects. Every dependency is a field, so tests inject fakes.

@@ -130,8 +130,16 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		now := metav1.NewTime(r.Clock.Now())
 		member.Status.JoinedAt = &now
 	}
-	setConditions(member, metav1.ConditionTrue, membershipv1alpha1.ReasonActive,
-		fmt.Sprintf("Credentials are in Secret %s", name))
+	message := fmt.Sprintf("Credentials are in Secret %s", name)
+	if person != nil && member.Spec.PasswordSecretRef != nil {
+		// The person joined this Member to their Account: its password is theirs, in every store,
+		// and a reference a tenant adds to one Member does not set it.
+		message += fmt.Sprintf("; spec.passwordSecretRef is ignored: the password is Account %s's, which the person keeps", person.Account.Name)
+		if ready := meta.FindStatusCondition(member.Status.Conditions, membershipv1alpha1.ConditionReady); ready == nil || ready.Message != message {
+			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordSourceConflict, "IssueCredentials", "%s", message)
+		}
+	}
+	setConditions(member, metav1.ConditionTrue, membershipv1alpha1.ReasonActive, message)
 	return result, nil
 }
 
