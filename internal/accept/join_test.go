@@ -426,3 +426,27 @@ var _ = Describe("a tenant and a person's account", func() {
 		}, "2s").Should(BeTrue(), "the person's password stays theirs in every store")
 	})
 })
+
+var _ = Describe("signing in to join", func() {
+	It("shares the per-account failure limit with self-service: five wrong passwords, then 429 everywhere until it refills", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "xavi.accounts@example.com"
+		joined(nsA, email, false)
+		token := inviteAgain(nsB, "invite-xavi", email)
+		join := func(password string) apiAnswer {
+			return postJSON("/api/v1/invitations/accept", map[string]string{"token": token, "password": password}, "password")
+		}
+		for i := range 5 {
+			Expect(join(fmt.Sprintf("wrong guess number %d", i)).Status).To(Equal(http.StatusUnauthorized))
+		}
+		Expect(join(firstPassword).Status).To(Equal(http.StatusTooManyRequests), "the budget is spent: even the right password waits")
+		Expect(changePassword(map[string]string{"email": email, "currentPassword": firstPassword, "newPassword": "second secret phrase"}).Status).
+			To(Equal(http.StatusTooManyRequests), "self-service signs in to the same account: one budget")
+		Expect(membersOf(nsB)).To(BeEmpty())
+
+		fakeClock.Step(time.Minute) // one more try a minute
+		Expect(join(firstPassword).Status).To(Equal(http.StatusCreated))
+	})
+})
