@@ -23,10 +23,13 @@ limitations under the License.
 package account
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -167,23 +170,24 @@ func Pending(ctx context.Context, reader client.Reader, namespace, name string) 
 		return nil, err
 	}
 	requests := list.Items
-	slices.SortStableFunc(requests, func(a, b corev1.Secret) int {
-		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
-			return c
-		}
-		return compareNames(a.Name, b.Name)
-	})
+	slices.SortStableFunc(requests, inCreationOrder)
 	return requests, nil
 }
 
-func compareNames(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// inCreationOrder orders requests by creation. creationTimestamp has one-second resolution, and
+// two password changes may fall in one second: within it, the resourceVersion they were created
+// at decides (etcd's revision, increasing; compared only when both are numbers, as every
+// kube-apiserver writes them), then the name.
+func inCreationOrder(a, b corev1.Secret) int {
+	if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c
 	}
-	return 0
+	ra, errA := strconv.ParseUint(a.ResourceVersion, 10, 64)
+	rb, errB := strconv.ParseUint(b.ResourceVersion, 10, 64)
+	if errA == nil && errB == nil && ra != rb {
+		return cmp.Compare(ra, rb)
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // Projection is what a joined Member's credential Secret carries of its Account: the password

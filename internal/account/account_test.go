@@ -1,0 +1,47 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package account
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestRequestsAreAppliedInCreationOrderWithinOneSecond(t *testing.T) {
+	g := NewWithT(t)
+	second := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	req := func(name, rv string, at time.Time) corev1.Secret {
+		return corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, ResourceVersion: rv, CreationTimestamp: metav1.NewTime(at)}}
+	}
+	requests := []corev1.Secret{
+		req("account-request-aa", "1200", second),                  // the same second, written later
+		req("account-request-zz", "900", second),                   // the same second, written first: neither its name nor its version's text says so
+		req("account-request-mm", "950", second.Add(-time.Second)), // an earlier second
+		req("account-request-bb", "9", second.Add(time.Second)),    // a later second wins over a smaller version
+	}
+	slices.SortStableFunc(requests, inCreationOrder)
+	names := make([]string, 0, len(requests))
+	for _, r := range requests {
+		names = append(names, r.Name)
+	}
+	g.Expect(names).To(Equal([]string{"account-request-mm", "account-request-zz", "account-request-aa", "account-request-bb"}))
+}
