@@ -105,7 +105,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.ensureTwoFactor(acct, members, joined, data); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !sameData(secret.Data, data) {
+	if !maps.EqualFunc(secret.Data, data, bytes.Equal) {
 		updated := secret.DeepCopy()
 		updated.Data = data
 		if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
@@ -467,16 +467,4 @@ func (r *Reconciler) setStatus(acct *membershipv1alpha1.Account, joined map[stri
 		Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Active",
 		Message: fmt.Sprintf("Used by %d Member(s)", len(list)), ObservedGeneration: acct.Generation,
 	})
-}
-
-func sameData(a, b map[string][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || !bytes.Equal(v, w) {
-			return false
-		}
-	}
-	return true
 }
