@@ -26,7 +26,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -200,7 +199,7 @@ func Projection(secret *corev1.Secret, storeDisplayName string, email membership
 		data[membershipv1alpha1.CredentialTOTPSecret] = []byte(creds.TOTPSecret)
 		data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(storeDisplayName, string(email), creds.TOTPSecret))
 	}
-	return maps.Clone(data)
+	return data
 }
 
 // appliedPoll is how often Applied looks at the cache while a request is applied.

@@ -108,7 +108,7 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	}
 
 	if person == nil {
-		if err := r.setTwoFactor(member, store, data, leftAccount(current, retained)); err != nil {
+		if err := r.setTwoFactor(member, store, data, leftAccount(member, current, retained)); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -168,18 +168,11 @@ func (r *Reconciler) setTwoFactor(member *membershipv1alpha1.Member, store *memb
 	return nil
 }
 
-// leftAccount reports whether the Member's credentials projected an Account before this reconcile
-// (its Secret names one), so that what the person chose there is kept.
-func leftAccount(current, retained *corev1.Secret) bool {
-	for _, existing := range []*corev1.Secret{current, retained} {
-		if existing == nil {
-			continue
-		}
-		if name := existing.Labels[membershipv1alpha1.AccountLabel]; name != "" && name != membershipv1alpha1.AccountSeparate {
-			return true
-		}
-	}
-	return false
+// leftAccount reports whether member, which projects no Account now, carried one before (its
+// Secret still names it), so that what the person chose there is kept.
+func leftAccount(member *membershipv1alpha1.Member, current, retained *corev1.Secret) bool {
+	name := accountLabel(member, current, retained)
+	return name != "" && name != membershipv1alpha1.AccountSeparate
 }
 
 // setGrants puts the login, roles and permissions into data.
