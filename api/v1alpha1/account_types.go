@@ -36,6 +36,16 @@ type AccountMember struct {
 	Store string `json:"store"`
 }
 
+// AccountPasswordSource is a password declared in Git: a Member's spec.passwordSecretRef.
+type AccountPasswordSource struct {
+	// namespace of the Secret, and of every Member of an Account whose password it declares.
+	Namespace string `json:"namespace"`
+	// secret is the name of the Secret (spec.passwordSecretRef.name).
+	Secret string `json:"secret"`
+	// key in the Secret (spec.passwordSecretRef.key).
+	Key string `json:"key"`
+}
+
 // AccountSpec is who the person is. The operator writes it; people and tenants cannot.
 type AccountSpec struct {
 	// email is the login address, normalized (lower case). The Account's name is derived from it.
@@ -70,6 +80,12 @@ type AccountStatus struct {
 	// twoFactor is true when the Account has a TOTP key.
 	// +optional
 	TwoFactor bool `json:"twoFactor,omitempty"`
+
+	// passwordSource, when set, says that the password is declared in Git: a Member made the
+	// Account from its spec.passwordSecretRef. Git wins: the Secret's changes reach every store,
+	// the person's own password changes are refused, and only Members in its namespace join.
+	// +optional
+	PasswordSource *AccountPasswordSource `json:"passwordSource,omitempty"`
 
 	// passwordChangedAt is when the person last set the Account's password.
 	// +optional
@@ -131,6 +147,13 @@ func (a *Account) SetObservedGeneration(generation int64) { a.Status.ObservedGen
 
 // StatusValue is the Account's status by value, to compare: it is read, never changed.
 func (a *Account) StatusValue() any { return a.Status }
+
+// GovernedBy reports whether the Account's password is the one that namespace's Secret and key
+// declare (status.passwordSource).
+func (a *Account) GovernedBy(namespace string, ref *SecretKeyReference) bool {
+	src := a.Status.PasswordSource
+	return src != nil && ref != nil && src.Namespace == namespace && src.Secret == ref.Name && src.Key == ref.Key
+}
 
 // Joined reports whether the Member with uid is one of the Account's memberships.
 func (a *Account) Joined(uid string) bool {

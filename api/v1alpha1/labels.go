@@ -76,6 +76,9 @@ const (
 	ReasonStoreNotFound = "StoreNotFound"
 	// ReasonEmailConflict: another Member of the Store already has this email.
 	ReasonEmailConflict = "EmailConflict"
+	// ReasonPasswordSourceConflict: another Member of the person in this namespace declares the
+	// password of their Account with a different spec.passwordSecretRef; the earlier one wins.
+	ReasonPasswordSourceConflict = "PasswordSourceConflict"
 	// ReasonPasswordSecretNotFound: spec.passwordSecretRef names a missing Secret or key.
 	ReasonPasswordSecretNotFound = "PasswordSecretNotFound"
 	// ReasonPasswordInvalid: the supplied password cannot be used (empty or over 72 bytes).
@@ -306,6 +309,26 @@ const (
 	// AccountRequestTwoFactor replaces the Account's TOTP key (data: totp-secret): an
 	// administrator's reset-2fa, which affects every store of the person.
 	AccountRequestTwoFactor = "two-factor"
+	// AccountRequestMove moves a person's Account to a new login email (the person confirmed it
+	// through a link sent there). It is made for the new address's Account and carries the old
+	// Account's password-hash and totp-secret, the old address (MovedFromAnnotation) and the
+	// Members that move (MovingMembersAnnotation), which join the new Account once their
+	// spec.email holds the new address. It applies only to an Account without a password of its
+	// own: nobody's password is replaced by a move.
+	AccountRequestMove = "move"
+	// AccountRequestGitPassword sets the Account's password from a Member's
+	// spec.passwordSecretRef (data: password-hash, and totp-secret, the Member's key, for an
+	// Account it makes) and joins that Member (MemberUIDAnnotation). It makes the Account when
+	// there is none, governed by that source (PasswordSourceRefAnnotation); it applies to an
+	// existing Account only when the same source governs it.
+	AccountRequestGitPassword = "git-password"
+	// PasswordSourceRefAnnotation on a git-password request names the source as namespace/secret/key.
+	PasswordSourceRefAnnotation = "membership.storeops.io/password-source-ref"
+	// MovedFromAnnotation on a move request holds the address the Account moves away from.
+	MovedFromAnnotation = "membership.storeops.io/moved-from"
+	// MovingMembersAnnotation on a move request lists the Members that move, as
+	// namespace/name/uid separated by commas.
+	MovingMembersAnnotation = "membership.storeops.io/moving-members"
 	// MemberRefAnnotation on an account request names the Member (namespace/name) it joins;
 	// MemberUIDAnnotation holds that Member's UID.
 	MemberRefAnnotation = "membership.storeops.io/member-ref"

@@ -144,7 +144,7 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 		// controllers are refusing or revoking it too.
 		return nil, web.OutcomeNoLongerValid, nil, nil
 	}
-	person, err := s.existingAccount(ctx, inv)
+	person, joins, err := s.existingAccount(ctx, inv)
 	if err != nil {
 		return nil, web.OutcomeInternalError, nil, err
 	}
@@ -183,7 +183,7 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	}
 
 	result := &accepted{Member: member.Name, Namespace: member.Namespace}
-	if s.usesAccounts(inv) {
+	if joins {
 		err = s.askForAccount(ctx, member, store, person, in.Password, in.DisplayName, result)
 	} else {
 		err = s.writeCredentials(ctx, member, store, in.Password, result)

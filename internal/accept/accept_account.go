@@ -41,12 +41,25 @@ func (s *Server) usesAccounts(inv *membershipv1alpha1.Invitation) bool {
 	return s.AccountNamespace != "" && invitationpolicy.OwnerPurpose(inv) == "" && !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles)
 }
 
-// existingAccount is the Account the invitee signs in to; nil when they choose a new password.
-func (s *Server) existingAccount(ctx context.Context, inv *membershipv1alpha1.Invitation) (*accounts.Person, error) {
+// existingAccount is the Account the invitee signs in to (nil when they choose a new password),
+// and whether the new Member joins an Account at all. An Account whose password Git declares in
+// another namespace is not offered: the tenant writing that Secret knows the password, so this
+// store never joins it, and the person chooses a password for a login of their own here (which
+// also means nobody can take an address's invitations hostage by declaring it in Git).
+func (s *Server) existingAccount(ctx context.Context, inv *membershipv1alpha1.Invitation) (*accounts.Person, bool, error) {
 	if !s.usesAccounts(inv) {
-		return nil, nil
+		return nil, false, nil
 	}
-	return accounts.Find(ctx, s.Client, s.AccountNamespace, inv.Spec.Email)
+	person, err := accounts.Find(ctx, s.Client, s.AccountNamespace, inv.Spec.Email)
+	if err != nil {
+		return nil, false, err
+	}
+	if person != nil {
+		if src := person.Account.Status.PasswordSource; src != nil && src.Namespace != inv.Namespace {
+			return nil, false, nil
+		}
+	}
+	return person, true, nil
 }
 
 // signIn checks the Account's password and, when it has a key, a TOTP code, under the per-account

@@ -79,6 +79,14 @@ func mailTo(address, subject string) []mailcatcher.Message {
 // resetToken waits for the n-th reset email to address and returns its link's token.
 func resetToken(address string, n int) string {
 	GinkgoHelper()
+	u, err := url.Parse(resetLink(address, n))
+	Expect(err).NotTo(HaveOccurred())
+	return u.Query().Get("token")
+}
+
+// resetLink waits for the n-th reset email to address and returns its link.
+func resetLink(address string, n int) string {
+	GinkgoHelper()
 	Eventually(func() []mailcatcher.Message { return mailTo(address, resetSubject) }).WithTimeout(20 * time.Second).Should(HaveLen(n))
 	body, err := mailTo(address, resetSubject)[n-1].Body()
 	Expect(err).NotTo(HaveOccurred())
@@ -86,9 +94,8 @@ func resetToken(address string, n int) string {
 	Expect(link).To(HavePrefix(baseURL + "/password/reset?token="))
 	u, err := url.Parse(link)
 	Expect(err).NotTo(HaveOccurred())
-	token := u.Query().Get("token")
-	seen = append(seen, token)
-	return token
+	seen = append(seen, u.Query().Get("token"))
+	return link
 }
 
 // postForm posts an HTML form as this spec's client and returns the status and the page.

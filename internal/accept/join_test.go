@@ -32,6 +32,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -101,7 +102,7 @@ var _ = Describe("joining a store with an existing account", func() {
 		page := getPage("/invitations/accept?token=" + token)
 		Expect(page).To(ContainSubstring(`id="signin-intro"`))
 		Expect(page).To(ContainSubstring(`id="totpCode"`))
-		Expect(page).To(ContainSubstring(`href="../password/forgot"`))
+		Expect(page).To(ContainSubstring(`href="../password/forgot?invitation=`))
 		Expect(page).NotTo(ContainSubstring("passwordConfirmation"))
 		Expect(page).NotTo(ContainSubstring("Birch Books"))
 		Expect(page).NotTo(ContainSubstring(nsA))
@@ -163,6 +164,64 @@ var _ = Describe("joining a store with an existing account", func() {
 			screenshot("join-3-welcome"))
 		expectMemberActive(nsB, onlyMember(nsB), email, firstPassword)
 		expectMemberActive(nsA, memberA, email, firstPassword)
+	})
+})
+
+var _ = Describe("forgetting the account's password while joining", func() {
+	It("leads from the invitation through the reset and back to it, in a real browser", func() {
+		browser := newBrowser()
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "petra.accounts@example.com"
+		memberA, _ := joined(nsA, email, false)
+		token := inviteAgain(nsB, "invite-petra", email)
+		newPassword := "petra remembers this one"
+		seen = append(seen, newPassword)
+
+		do(browser, chromedp.Navigate(linkFor(token)), chromedp.WaitVisible(chromedp.ID("forgot-link")),
+			chromedp.Click(chromedp.ID("forgot-link")), chromedp.WaitVisible(chromedp.ID("submit")), screenshot("join-forgot-1-form"))
+		Expect(attribute(browser, "#email", "value")).To(Equal(email), "the invited address is filled in")
+		do(browser, chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("done")))
+
+		By("the emailed link carries the invitation")
+		link := resetLink(email, 1)
+		Expect(link).To(ContainSubstring("&invitation="))
+		do(browser, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("passwordConfirmation")),
+			chromedp.SendKeys(chromedp.ID("password"), newPassword),
+			chromedp.SendKeys(chromedp.ID("passwordConfirmation"), newPassword),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("continue-link")), screenshot("join-forgot-2-done"))
+		Expect(text(browser, "#done-body")).To(ContainSubstring("Go back to your invitation"))
+		Expect(passwordVerifies(nsA, memberA, newPassword)).To(BeTrue(), "the reset acted on the account")
+
+		By("back on the invitation, signing in with the new password joins")
+		do(browser, chromedp.Click(chromedp.ID("continue-link")), chromedp.WaitVisible(chromedp.ID("signin-intro")),
+			chromedp.SendKeys(chromedp.ID("password"), newPassword),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("success")), screenshot("join-forgot-3-welcome"))
+		expectMemberActive(nsB, onlyMember(nsB), email, newPassword)
+		expectMemberActive(nsA, memberA, email, newPassword)
+	})
+
+	It("never points a reset email to an invitation for another address", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		victim, other := "sora.accounts@example.com", "ulla.accounts@example.com"
+		joined(nsA, victim, false)
+		othersInvitation := inviteAgain(nsB, "invite-ulla", other)
+
+		By("a forgot form for the victim's address posted with somebody else's invitation")
+		status, _ := postForm("/password/forgot", url.Values{"email": {victim}, "invitation": {othersInvitation}})
+		Expect(status).To(Equal(http.StatusOK))
+		link := resetLink(victim, 1)
+		Expect(link).NotTo(ContainSubstring("invitation="), "the reset leads to no invitation but the address's own")
+
+		By("nor does the reset page carry one it is handed")
+		page := getPage(strings.TrimPrefix(link, baseURL) + "&invitation=" + url.QueryEscape(othersInvitation))
+		Expect(page).To(ContainSubstring(`id="passwordConfirmation"`))
+		Expect(page).NotTo(ContainSubstring(`name="invitation"`))
 	})
 })
 
@@ -343,7 +402,7 @@ func inviteAgain(ns, name, email string) string {
 }
 
 var _ = Describe("a Member that leaves its account", func() {
-	It("keeps the password and the 2FA key the person enrolled there when its login email moves", func() {
+	It("keeps the password and the 2FA key the person enrolled there when an administrator gives it another address", func() {
 		nsA, nsB := newNamespace(), newNamespace()
 		createStore(nsA, membershipv1alpha1.LocaleEnglish)
 		createStore(nsB, membershipv1alpha1.LocaleEnglish)
@@ -352,25 +411,11 @@ var _ = Describe("a Member that leaves its account", func() {
 		memberB := joinWithAccount(nsB, email, totpSecret) // store B does not require 2FA
 		Expect(string(expectMemberActive(nsB, memberB, email, firstPassword).Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret))
 
-		fakeClock.Step(time.Minute) // a fresh TOTP step: the one used to join is spent
-		code, err := totp.GenerateCode(totpSecret, fakeClock.Now())
-		Expect(err).NotTo(HaveOccurred())
-		answer := changeEmail(map[string]string{"store": nsB + "/shop", "email": email, "password": firstPassword,
-			"totpCode": code, "newEmail": "vera.elsewhere@example.com"})
-		Expect(answer.Status).To(Equal(http.StatusAccepted), "%v", answer.Body)
-		var link string
-		Eventually(func(g Gomega) {
-			msgs := mailTo("vera.elsewhere@example.com", confirmSubject)
-			g.Expect(msgs).To(HaveLen(1))
-			body, err := msgs[0].Body()
-			g.Expect(err).NotTo(HaveOccurred())
-			link = body.Link("/email/confirm")
-		}).Should(Succeed())
-		u, err := url.Parse(link)
-		Expect(err).NotTo(HaveOccurred())
-		seen = append(seen, u.Query().Get("token"))
-		status, page := postForm("/email/confirm", url.Values{"token": {u.Query().Get("token")}})
-		Expect(status).To(Equal(http.StatusOK), page)
+		By("store B's administrator edits the Member's address")
+		m := observedMember(nsB, memberB)
+		base := m.DeepCopy()
+		m.Spec.Email = "vera.elsewhere@example.com"
+		Expect(k8sClient.Patch(ctx, m, client.MergeFrom(base))).To(Succeed())
 
 		Eventually(observed(nsB, memberB)).Should(HaveField("Account", BeEmpty()), "it left the account of the old address")
 		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(1)))
@@ -381,6 +426,84 @@ var _ = Describe("a Member that leaves its account", func() {
 			g.Expect(credentials.VerifyPassword(secret.Data[membershipv1alpha1.CredentialPasswordHash], firstPassword)).To(BeTrue())
 			g.Expect(string(secret.Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret), "2FA is not lost by moving")
 		}, "2s").Should(Succeed())
+	})
+})
+
+// confirmEmailChange follows the confirmation link sent to newEmail and returns the page's status.
+func confirmEmailChange(newEmail string) int {
+	GinkgoHelper()
+	link := linkFrom(newEmail, confirmSubject, "/email/confirm", 1)
+	status, page := postForm("/email/confirm", url.Values{"token": {tokenOf(link)}})
+	Expect(status).To(Equal(http.StatusOK), page)
+	return status
+}
+
+var _ = Describe("changing the login email of an account", func() {
+	It("moves the account with every store at once; the old address's Account goes; the old address is told once", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email, newEmail := "ines.accounts@example.com", "ines.moved@example.com"
+		memberA, totpSecret := joined(nsA, email, true)
+		memberB := joinWithAccount(nsB, email, totpSecret)
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(2)))
+		oldAccount := membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(email))
+
+		fakeClock.Step(time.Minute) // a fresh TOTP step: the one used to join is spent
+		code, err := totp.GenerateCode(totpSecret, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		answer := changeEmail(map[string]string{"email": email, "password": firstPassword, "totpCode": code, "newEmail": newEmail})
+		Expect(answer.Status).To(Equal(http.StatusAccepted), "%v", answer.Body)
+		confirmEmailChange(newEmail)
+
+		By("when the page answers, every store's Member and credential Secret carry the new login, from the new Account")
+		moved := membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(newEmail))
+		for ns, name := range map[string]string{nsA: memberA, nsB: memberB} {
+			Expect(observedMember(ns, name).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress(newEmail)))
+			secret, err := credentialsOf(ns, name)()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(secret.Data[membershipv1alpha1.CredentialUsername])).To(Equal(newEmail), "%s/%s", ns, name)
+			Expect(secret.Labels).To(HaveKeyWithValue(membershipv1alpha1.AccountLabel, moved), "%s/%s", ns, name)
+			Expect(credentials.VerifyPassword(secret.Data[membershipv1alpha1.CredentialPasswordHash], firstPassword)).To(BeTrue())
+			Expect(string(secret.Data[membershipv1alpha1.CredentialTOTPSecret])).To(Equal(totpSecret), "the same 2FA key")
+		}
+		Eventually(accountOf(newEmail)).Should(And(HaveField("Status.Members", HaveLen(2)), HaveField("Status.TwoFactor", BeTrue())))
+
+		By("the old address's Account and its Secret are gone")
+		Eventually(func() error {
+			return k8sClient.Get(ctx, client.ObjectKey{Name: oldAccount}, &membershipv1alpha1.Account{})
+		}).Should(Satisfy(apierrors.IsNotFound))
+		Eventually(func() error {
+			return k8sClient.Get(ctx, client.ObjectKey{Namespace: testenv.AccountNamespace, Name: membershipv1alpha1.AccountSecretName(oldAccount)}, &corev1.Secret{})
+		}).Should(Satisfy(apierrors.IsNotFound))
+
+		By("the old address is told once, not once per store")
+		Eventually(func() []mailcatcher.Message { return mailTo(email, emailChangedSubject) }).Should(HaveLen(1))
+		Consistently(func() []mailcatcher.Message { return mailTo(email, emailChangedSubject) }, "1s").Should(HaveLen(1))
+	})
+
+	It("answers 409 naming a Member of the account whose spec.email is declared in Git, and moves nothing", func() {
+		nsA, nsB := newNamespace(), newNamespace()
+		createStore(nsA, membershipv1alpha1.LocaleEnglish)
+		createStore(nsB, membershipv1alpha1.LocaleEnglish)
+		email := "jana.accounts@example.com"
+		memberA, _ := joined(nsA, email, false)
+		memberB := joinWithAccount(nsB, email, "")
+
+		By("a pipeline in store A's namespace declares Member A's address")
+		declared := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": membershipv1alpha1.GroupVersion.String(), "kind": "Member",
+			"metadata": map[string]any{"namespace": nsA, "name": memberA},
+			"spec":     map[string]any{"email": email},
+		}}
+		Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(declared), client.FieldOwner("argocd"), client.ForceOwnership)).To(Succeed())
+
+		answer := changeEmail(map[string]string{"store": nsB + "/shop", "email": email, "password": firstPassword, "newEmail": "jana.moved@example.com"})
+		Expect(answer.Status).To(Equal(http.StatusConflict), "%v", answer.Body)
+		Expect(answer.Body).To(HaveKeyWithValue("message", And(ContainSubstring(nsA+"/"+memberA), ContainSubstring(`managed by "argocd"`))))
+		Consistently(func() []mailcatcher.Message { return mailTo("jana.moved@example.com", confirmSubject) }, "1s").Should(BeEmpty())
+		Expect(observedMember(nsA, memberA).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress(email)))
+		Expect(observedMember(nsB, memberB).Spec.Email).To(Equal(membershipv1alpha1.EmailAddress(email)))
 	})
 })
 

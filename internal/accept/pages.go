@@ -90,7 +90,7 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) formPage(ctx context.Context, l *link, raw, displayName string, errs map[string]string) *web.PageData {
 	inv, store := l.invitation, l.store
 	// One who has an account signs in to it; the page says nothing about its other stores.
-	person, err := s.existingAccount(ctx, inv)
+	person, _, err := s.existingAccount(ctx, inv)
 	if err != nil {
 		s.Log.Error(err, "reading the invitee's account")
 	}

@@ -104,6 +104,8 @@ func startReplicaServer(configure func(*accept.Server)) string {
 func acceptSettings() *config.Options {
 	settings := testenv.Settings(baseURL)
 	settings.PasswordResetTTL = resetTTL
+	// A Git password's new value reaches the stores of its Account within seconds, not a minute.
+	settings.PasswordSecretResync = 2 * time.Second
 	return settings
 }
 

@@ -104,7 +104,8 @@ func CredentialsOf(secret *corev1.Secret) Credentials {
 
 // Request is a change asked of the Account controller.
 type Request struct {
-	// Kind is membershipv1alpha1.AccountRequestPassword, AccountRequestJoin or AccountRequestTwoFactor.
+	// Kind is membershipv1alpha1.AccountRequestPassword, AccountRequestJoin, AccountRequestTwoFactor
+	// or AccountRequestMove.
 	Kind string
 	// Email is the address of the Account.
 	Email membershipv1alpha1.EmailAddress
@@ -116,6 +117,34 @@ type Request struct {
 	PasswordHash []byte
 	// TOTPSecret is a TOTP key: the one enrolled while joining, or an administrator's reset.
 	TOTPSecret string
+	// MovedFrom is the address an Account moves away from (Kind move).
+	MovedFrom membershipv1alpha1.EmailAddress
+	// Moving are the Members that move with it (Kind move).
+	Moving []membershipv1alpha1.Member
+	// PasswordSource is the Secret that declares the password (Kind git-password).
+	PasswordSource *membershipv1alpha1.AccountPasswordSource
+}
+
+// PasswordSourceOf reads a git-password request's source (PasswordSourceRefAnnotation).
+func PasswordSourceOf(req *corev1.Secret) (membershipv1alpha1.AccountPasswordSource, bool) {
+	parts := strings.Split(req.Annotations[membershipv1alpha1.PasswordSourceRefAnnotation], "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return membershipv1alpha1.AccountPasswordSource{}, false
+	}
+	return membershipv1alpha1.AccountPasswordSource{Namespace: parts[0], Secret: parts[1], Key: parts[2]}, true
+}
+
+// MovingMembers reads a move request's list of Members (MovingMembersAnnotation) as
+// namespace, name and UID.
+func MovingMembers(req *corev1.Secret) []membershipv1alpha1.AccountMember {
+	var out []membershipv1alpha1.AccountMember
+	for _, entry := range strings.Split(req.Annotations[membershipv1alpha1.MovingMembersAnnotation], ",") {
+		parts := strings.Split(entry, "/")
+		if len(parts) == 3 && parts[0] != "" && parts[1] != "" && parts[2] != "" {
+			out = append(out, membershipv1alpha1.AccountMember{Namespace: parts[0], Name: parts[1], UID: parts[2]})
+		}
+	}
+	return out
 }
 
 // ErrNoNamespace says that the operator's namespace for accounts is not configured.
@@ -145,6 +174,20 @@ func Ask(ctx context.Context, c client.Client, namespace string, req Request) (*
 	if req.Member != nil {
 		secret.Annotations[membershipv1alpha1.MemberRefAnnotation] = req.Member.Namespace + "/" + req.Member.Name
 		secret.Annotations[membershipv1alpha1.MemberUIDAnnotation] = string(req.Member.UID)
+	}
+	if src := req.PasswordSource; src != nil {
+		secret.Annotations[membershipv1alpha1.PasswordSourceRefAnnotation] = src.Namespace + "/" + src.Secret + "/" + src.Key
+	}
+	if req.MovedFrom != "" {
+		secret.Annotations[membershipv1alpha1.MovedFromAnnotation] = string(req.MovedFrom)
+	}
+	if len(req.Moving) > 0 {
+		entries := make([]string, 0, len(req.Moving))
+		for i := range req.Moving {
+			m := &req.Moving[i]
+			entries = append(entries, m.Namespace+"/"+m.Name+"/"+string(m.UID))
+		}
+		secret.Annotations[membershipv1alpha1.MovingMembersAnnotation] = strings.Join(entries, ",")
 	}
 	if req.DisplayName != "" {
 		secret.Annotations[membershipv1alpha1.DisplayNameAnnotation] = req.DisplayName

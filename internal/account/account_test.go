@@ -24,6 +24,8 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 )
 
 func TestRequestsAreAppliedInCreationOrderWithinOneSecond(t *testing.T) {
@@ -44,4 +46,21 @@ func TestRequestsAreAppliedInCreationOrderWithinOneSecond(t *testing.T) {
 		names = append(names, r.Name)
 	}
 	g.Expect(names).To(Equal([]string{"account-request-mm", "account-request-zz", "account-request-aa", "account-request-bb"}))
+}
+
+func TestMovingMembersReadsOnlyWellFormedEntries(t *testing.T) {
+	for _, tc := range []struct {
+		annotation string
+		want       []membershipv1alpha1.AccountMember
+	}{
+		{"", nil},
+		{"shop-a/nora/uid-1", []membershipv1alpha1.AccountMember{{Namespace: "shop-a", Name: "nora", UID: "uid-1"}}},
+		{"shop-a/nora/uid-1,shop-b/nora-2/uid-2", []membershipv1alpha1.AccountMember{
+			{Namespace: "shop-a", Name: "nora", UID: "uid-1"}, {Namespace: "shop-b", Name: "nora-2", UID: "uid-2"}}},
+		{"shop-a/nora,/x/uid,shop-b//uid,shop-c/n/,a/b/c/d", nil}, // no UID, no namespace, no name, no UID, one part too many
+	} {
+		g := NewWithT(t)
+		req := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{membershipv1alpha1.MovingMembersAnnotation: tc.annotation}}}
+		g.Expect(MovingMembers(req)).To(Equal(tc.want), "%q", tc.annotation)
+	}
 }

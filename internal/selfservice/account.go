@@ -187,8 +187,9 @@ func (s *Service) setPassword(ctx context.Context, acct *account, password strin
 }
 
 // issueReset stores a new single-use reset link for the account (only its hash, in a Secret the
-// Member owns, expiring after ResetTTL) and emails it.
-func (s *Service) issueReset(ctx context.Context, acct *account) error {
+// Member owns, expiring after ResetTTL) and emails it. invitation, when set, is the link token of
+// the invitation the person came from (see returnTo), carried in the link to lead back to it.
+func (s *Service) issueReset(ctx context.Context, acct *account, invitation string) error {
 	expires := accounttoken.ExpiresAt(s.Clock.Now(), s.PasswordResetTTL)
 	tok, secret, err := accounttoken.Issue(ctx, s.Client, s.Scheme, s.Random, acct.member, acct.store.Name,
 		membershipv1alpha1.PurposePasswordReset, expires)
@@ -197,7 +198,7 @@ func (s *Service) issueReset(ctx context.Context, acct *account) error {
 	}
 	s.Recorder.Eventf(acct.member, nil, corev1.EventTypeNormal, EventPasswordResetRequested, "ForgotPassword",
 		"A password reset link was emailed to %s; it works once, until %s", acct.member.Spec.Email, expires.Format(time.RFC3339))
-	link := strings.TrimRight(s.PublicURL, "/") + "/password/reset?token=" + url.QueryEscape(tok.String())
+	link := withReturn(strings.TrimRight(s.PublicURL, "/")+"/password/reset?token="+url.QueryEscape(tok.String()), invitation)
 	s.sendAsync(acct, mail.KindPasswordReset, mail.PasswordResetData{
 		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
 		Email: string(acct.member.Spec.Email), ResetURL: link, ExpiresAt: expires,

@@ -58,6 +58,14 @@ func (s *Service) changePassword(w http.ResponseWriter, r *http.Request) {
 	if acct == nil {
 		return
 	}
+	if reason, err := s.passwordFromGit(r.Context(), acct); err != nil || reason != "" {
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusConflict, web.APIError{Error: "conflict", Field: "newPassword", Message: reason})
+		return
+	}
 	if fe := web.CheckPassword(in.NewPassword, "", false, in.Email); fe != nil {
 		web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput), Field: "newPassword", Code: fe.Code,
 			Message: "newPassword" + strings.TrimPrefix(fe.Message, "password")})

@@ -147,6 +147,9 @@ func (s *Service) emailChangeConflict(ctx context.Context, acct *account, newEma
 		return fmt.Sprintf("Member %q is the owner of Store %q: its email is the Store's spec.owner.email; "+
 			"changing that hands the store over (an ownership transfer)", acct.member.Name, acct.store.Name), nil
 	}
+	if acct.joined != "" {
+		return s.moveConflict(ctx, acct, newEmail)
+	}
 	// The cache keeps no managedFields (see index.CacheOptions): ask the API server.
 	declared := &membershipv1alpha1.Member{}
 	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(acct.member), declared); err != nil {
@@ -282,8 +285,12 @@ func (s *Service) submitConfirmEmail(w http.ResponseWriter, r *http.Request) {
 
 // applyEmailChange writes the new login email into the Member's spec as the operator's field
 // manager, against the version read, and tells the previous address. The Member controller then
-// rewrites the credential Secret's username.
+// rewrites the credential Secret's username. A Member joined to an Account moves with the
+// Account and every other Member of it (moveAccount).
 func (s *Service) applyEmailChange(ctx context.Context, acct *account, newEmail string) error {
+	if acct.joined != "" {
+		return s.moveAccount(ctx, acct, newEmail)
+	}
 	old := string(acct.member.Spec.Email)
 	base := acct.member.DeepCopy()
 	acct.member.Spec.Email = membershipv1alpha1.EmailAddress(newEmail)

@@ -29,9 +29,17 @@ import (
 // The forgotten-password flow: a reset link by email (no account enumeration), and the page that
 // sets a new password through it.
 
-// showForgot answers GET /password/forgot: a form asking for the store and the email.
+// showForgot answers GET /password/forgot: a form asking for the email (and, optionally, the
+// store). Coming from an invitation (?invitation=<its link token>), the invited address is filled
+// in and the invitation travels with the form, so that the reset leads back to it.
 func (s *Service) showForgot(w http.ResponseWriter, r *http.Request) {
-	web.Render(w, http.StatusOK, forgotPage(web.RequestLocale(r), r.URL.Query().Get("store"), "", false))
+	page := forgotPage(web.RequestLocale(r), r.URL.Query().Get("store"), "", false)
+	if raw := r.URL.Query().Get(returnParam); raw != "" {
+		if email := s.invitationEmail(r.Context(), raw); email != "" {
+			page.Email, page.Invitation = email, raw
+		}
+	}
+	web.Render(w, http.StatusOK, page)
 }
 
 // submitForgot answers POST /password/forgot with the same page and status whether or not the
@@ -43,6 +51,7 @@ func (s *Service) submitForgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	storeRef, email := strings.TrimSpace(r.PostForm.Get("store")), strings.TrimSpace(r.PostForm.Get("email"))
+	invitation := r.PostForm.Get(returnParam)
 	web.Render(w, http.StatusOK, forgotPage(web.RequestLocale(r), storeRef, email, true))
 	s.Background.Add(1)
 	go func() {
@@ -53,7 +62,7 @@ func (s *Service) submitForgot(w http.ResponseWriter, r *http.Request) {
 		// Per account (its Member's UID: every spelling of the store is one budget); over it,
 		// quietly nothing.
 		if err == nil && acct != nil && s.forgots.Allow(string(acct.member.UID), s.Clock.Now()) {
-			err = s.issueReset(ctx, acct)
+			err = s.issueReset(ctx, acct, s.returnTo(ctx, invitation, string(acct.member.Spec.Email)))
 		}
 		if err != nil {
 			s.Log.Error(err, "password reset request failed")
@@ -65,7 +74,13 @@ func (s *Service) submitForgot(w http.ResponseWriter, r *http.Request) {
 // cannot be used.
 func (s *Service) showReset(w http.ResponseWriter, r *http.Request) {
 	if raw, acct, _ := s.openAccountLink(w, r, membershipv1alpha1.PurposePasswordReset); acct != nil {
-		web.Render(w, http.StatusOK, resetPage(acct, raw, nil))
+		if reason, err := s.passwordFromGit(r.Context(), acct); err != nil || reason != "" {
+			s.renderResetProblem(w, web.LocaleOf(acct.store), problemOf(err, web.OutcomeFromGit))
+			return
+		}
+		page := resetPage(acct, raw, nil)
+		page.Invitation = s.returnTo(r.Context(), r.URL.Query().Get(returnParam), string(acct.member.Spec.Email))
+		web.Render(w, http.StatusOK, page)
 	}
 }
 
@@ -77,10 +92,18 @@ func (s *Service) submitReset(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, acct, secret, outcome, err := posted.raw, posted.acct, posted.secret, posted.outcome, posted.err
 	if err == nil && outcome == web.OutcomeAccepted {
+		var reason string
+		if reason, err = s.passwordFromGit(r.Context(), acct); err == nil && reason != "" {
+			outcome = web.OutcomeFromGit
+		}
+	}
+	if err == nil && outcome == web.OutcomeAccepted {
 		password := r.PostForm.Get("password")
 		if fe := web.CheckPassword(password, r.PostForm.Get("passwordConfirmation"), true, string(acct.member.Spec.Email)); fe != nil {
 			locale := web.LocaleOf(acct.store)
-			web.Render(w, http.StatusBadRequest, resetPage(acct, raw, map[string]string{fe.Field: web.Texts[locale]["field."+fe.Code]}))
+			page := resetPage(acct, raw, map[string]string{fe.Field: web.Texts[locale]["field."+fe.Code]})
+			page.Invitation = s.returnTo(r.Context(), r.PostForm.Get(returnParam), string(acct.member.Spec.Email))
+			web.Render(w, http.StatusBadRequest, page)
 			return
 		}
 		outcome, err = s.reset(r.Context(), acct, secret, password)
@@ -98,7 +121,20 @@ func (s *Service) submitReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	locale := web.LocaleOf(acct.store)
-	web.Render(w, http.StatusOK, web.DonePage(locale, "reset", acct.store.Spec.DisplayName, acct.member.Spec.Email))
+	done := web.DonePage(locale, "reset", acct.store.Spec.DisplayName, acct.member.Spec.Email)
+	if done.Invitation = s.returnTo(r.Context(), r.PostForm.Get(returnParam), string(acct.member.Spec.Email)); done.Invitation != "" {
+		// The store named is the login's, which may not be the one inviting: say only what is true.
+		done.Body = web.Texts[locale]["reset.done.invitation"]
+	}
+	web.Render(w, http.StatusOK, done)
+}
+
+// problemOf is outcome, or an internal error when err is set.
+func problemOf(err error, outcome web.Outcome) web.Outcome {
+	if err != nil {
+		return web.OutcomeInternalError
+	}
+	return outcome
 }
 
 func (s *Service) renderResetProblem(w http.ResponseWriter, locale string, outcome web.Outcome) {

@@ -93,4 +93,5 @@ const (
 	OutcomeUnauthorized Outcome = "unauthorized" // 401: wrong store, email, password or 2FA code
 	OutcomeBusy         Outcome = "busy"         // 503: every bcrypt slot is in use
 	OutcomeNoSeat       Outcome = "no-seat"      // 409: the Store's limits leave no seat for this invitation
+	OutcomeFromGit      Outcome = "from-git"     // 409: the password is declared in Git (spec.passwordSecretRef)
 )

@@ -66,6 +66,7 @@ var StatusOf = map[Outcome]int{
 	OutcomeUnauthorized:  http.StatusUnauthorized,
 	OutcomeBusy:          http.StatusServiceUnavailable,
 	OutcomeNoSeat:        http.StatusConflict,
+	OutcomeFromGit:       http.StatusConflict,
 }
 
 // WriteJSON answers v as JSON with status.
@@ -161,6 +162,10 @@ type PageData struct {
 	// The one-button page (KindButton): where its form posts (relative to the page) and the
 	// button's text.
 	Action, Submit string
+
+	// Invitation is the link token of the invitation a person signing in to join came from
+	// (forgot, reset and done pages): the forms carry it, the done page leads back to it.
+	Invitation string
 
 	// The problem page.
 	Problem string

@@ -50,6 +50,12 @@ const (
 	EventPasswordChanged = "PasswordChanged"
 	EventTwoFactorReset  = "TwoFactorReset"
 	EventAccountDeleted  = "AccountDeleted"
+	EventMoved           = "AccountMoved"
+	EventMoveRefused     = "MoveRefused"
+	// EventPasswordSourceRefused: a password change that Git's governance does not allow.
+	EventPasswordSourceRefused = "PasswordSourceConflict"
+	// EventPasswordSourceRemoved: no Member declares the Account's password in Git any more.
+	EventPasswordSourceRemoved = "PasswordSourceRemoved"
 )
 
 // Reconciler reconciles Accounts.

@@ -22,13 +22,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -88,6 +85,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	ungoverned := keepGoverned(acct, members, joined)
 	if len(joined) == 0 && len(requests) == 0 {
 		return ctrl.Result{}, r.deleteAccount(ctx, acct)
 	}
@@ -101,7 +99,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		data = map[string][]byte{}
 	}
 	changes := r.apply(ctx, acct, requests, data, joined)
-	changes.left = left
+	changes.left, changes.ungoverned = left, ungoverned
 	if err := r.ensureTwoFactor(acct, members, joined, data); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -120,9 +118,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	r.report(acct, changes)
 	for i := range requests {
+		if changes.waiting[requests[i].Name] {
+			continue
+		}
 		if _, err := ownsecret.Delete(ctx, r.Client, &requests[i]); err != nil {
 			return ctrl.Result{}, err
 		}
+	}
+	if len(changes.waiting) > 0 {
+		// The Members' updates bring this Account back; the requeue is for a lost event.
+		return ctrl.Result{RequeueAfter: moveRecheck}, nil
 	}
 	return ctrl.Result{}, nil
 }
@@ -269,6 +274,19 @@ type changes struct {
 	twoFactor bool
 	joined    []membershipv1alpha1.AccountMember
 	left      []membershipv1alpha1.AccountMember
+	// waiting are the requests that stay for a later reconcile (a move whose Members have not
+	// all taken the new address yet).
+	waiting map[string]bool
+	// refused are moves to an Account that has a password of its own.
+	refused []string
+	// movedFrom is the address the Account moved from in this reconcile.
+	movedFrom string
+	// refusedSources are the Members (namespace/name) whose spec.passwordSecretRef may not set
+	// this Account's password; refusedPasswords counts the person's own password changes
+	// refused because Git governs it; ungoverned says Git stopped governing it.
+	refusedSources   []string
+	refusedPasswords int
+	ungoverned       bool
 }
 
 // apply folds the requests, oldest first, into data and joined.
@@ -285,6 +303,10 @@ func (r *Reconciler) apply(ctx context.Context, acct *membershipv1alpha1.Account
 		totp := req.Data[membershipv1alpha1.CredentialTOTPSecret]
 		switch req.Labels[membershipv1alpha1.AccountRequestLabel] {
 		case membershipv1alpha1.AccountRequestPassword:
+			if acct.Status.PasswordSource != nil {
+				ch.refusedPasswords++ // Git wins: the server refuses these too
+				continue
+			}
 			if len(hash) > 0 {
 				data[membershipv1alpha1.CredentialPasswordHash] = hash
 				delete(data, membershipv1alpha1.CredentialPassword)
@@ -305,10 +327,16 @@ func (r *Reconciler) apply(ctx context.Context, acct *membershipv1alpha1.Account
 				ch.twoFactor = true
 			}
 			continue
+		case membershipv1alpha1.AccountRequestMove:
+			r.applyMove(ctx, acct, req, data, joined, ch)
+			continue
+		case membershipv1alpha1.AccountRequestGitPassword:
+			r.applyGitPassword(ctx, acct, req, data, joined, ch)
+			continue
 		default:
 			continue
 		}
-		if m := r.requestedMember(ctx, acct, req); m != nil {
+		if m := r.requestedMember(ctx, acct, req); m != nil && joinsGoverned(acct, m.Namespace) {
 			if _, already := joined[string(m.UID)]; !already {
 				ref := memberRef(m)
 				joined[ref.UID] = ref
@@ -427,44 +455,3 @@ func (r *Reconciler) deleteAccount(ctx context.Context, acct *membershipv1alpha1
 
 // errStale sends a reconcile that read an Account older than the API server's back to read again.
 var errStale = errors.New("the cached Account is older than the stored one; reading it again")
-
-// report emits the events of what this reconcile changed.
-func (r *Reconciler) report(acct *membershipv1alpha1.Account, ch *changes) {
-	for _, m := range ch.joined {
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventMemberJoined, "Members",
-			"Member %s/%s (store %s) joined this Account", m.Namespace, m.Name, m.Store)
-	}
-	for _, m := range ch.left {
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventMemberLeft, "Members",
-			"Member %s/%s no longer uses this Account", m.Namespace, m.Name)
-	}
-	if ch.password {
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventPasswordChanged, "Password",
-			"The password was changed; every store of the person uses the new one")
-	}
-}
-
-// setStatus records the joined Members (sorted), the 2FA enrolment and Ready.
-func (r *Reconciler) setStatus(acct *membershipv1alpha1.Account, joined map[string]membershipv1alpha1.AccountMember,
-	data map[string][]byte, ch *changes) {
-	list := slices.Collect(maps.Values(joined))
-	slices.SortFunc(list, func(a, b membershipv1alpha1.AccountMember) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
-	acct.Status.Members = list
-	stores := map[string]bool{}
-	for _, m := range list {
-		stores[m.Namespace+"/"+m.Store] = true
-	}
-	acct.Status.Stores = int32(len(stores)) //nolint:gosec // bounded by the number of Members
-	acct.Status.TwoFactor = len(data[membershipv1alpha1.CredentialTOTPSecret]) > 0
-	if ch.password {
-		now := metav1.NewTime(r.Clock.Now().Truncate(time.Second))
-		acct.Status.PasswordChangedAt = &now
-	}
-	acct.Status.ObservedGeneration = acct.Generation
-	meta.SetStatusCondition(&acct.Status.Conditions, metav1.Condition{
-		Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Active",
-		Message: fmt.Sprintf("Used by %d Member(s)", len(list)), ObservedGeneration: acct.Generation,
-	})
-}

@@ -142,7 +142,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.sameEmailPeers)).
 		// An Account's password, 2FA key and joined Members reach every credential Secret of the
 		// person: its Secret maps to the Account, the Account to its Members.
-		Watches(&membershipv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(joinedMembers)).
+		Watches(&membershipv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.membersOfAccount)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.membersOfAccountSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Named("member").
@@ -194,12 +194,25 @@ func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []
 	return requests
 }
 
-// joinedMembers maps an Account to the Members that joined it.
-func joinedMembers(_ context.Context, obj client.Object) []reconcile.Request {
+// membersOfAccount maps an Account to the Members that joined it and, when Git governs its
+// password, to the Members of its address in the source's namespace: they join it, or are in
+// Conflict, once it exists.
+func (r *Reconciler) membersOfAccount(ctx context.Context, obj client.Object) []reconcile.Request {
 	acct := obj.(*membershipv1alpha1.Account)
 	requests := make([]reconcile.Request, 0, len(acct.Status.Members))
 	for _, m := range acct.Status.Members {
 		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: m.Namespace, Name: m.Name}})
+	}
+	if src := acct.Status.PasswordSource; src != nil {
+		var peers membershipv1alpha1.MemberList
+		if err := r.List(ctx, &peers, client.InNamespace(src.Namespace), client.UnsafeDisableDeepCopy,
+			client.MatchingFields{index.MemberEmail: index.NormalizeEmail(acct.Spec.Email)}); err == nil {
+			for i := range peers.Items {
+				if !acct.Joined(string(peers.Items[i].UID)) {
+					requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&peers.Items[i])})
+				}
+			}
+		}
 	}
 	return requests
 }
@@ -215,5 +228,5 @@ func (r *Reconciler) membersOfAccountSecret(ctx context.Context, obj client.Obje
 	if err := r.Get(ctx, types.NamespacedName{Name: name}, acct); err != nil {
 		return nil
 	}
-	return joinedMembers(ctx, acct)
+	return r.membersOfAccount(ctx, acct)
 }

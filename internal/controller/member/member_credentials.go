@@ -71,16 +71,39 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		return ctrl.Result{}, err
 	}
 	member.Status.Account = ""
+	governing, askGit := false, false
 	if person != nil {
 		// The person's own password and 2FA key, kept by their Account: the same in every store.
-		source = ""
+		governing = person.Account.GovernedBy(member.Namespace, member.Spec.PasswordSecretRef)
+		if !governing {
+			source = "" // the version of the source followed, kept only by a Member whose source governs
+		}
+		previous := bytes.Clone(data[membershipv1alpha1.CredentialPasswordHash])
 		delete(data, membershipv1alpha1.CredentialPassword)
 		delete(data, membershipv1alpha1.CredentialTOTPSecret)
 		delete(data, membershipv1alpha1.CredentialTOTPURI)
 		maps.Copy(data, accounts.Projection(person.Secret, string(store.Spec.DisplayName), member.Spec.Email))
 		member.Status.Account = person.Account.Name
+		rotated = len(previous) > 0 && !bytes.Equal(previous, data[membershipv1alpha1.CredentialPasswordHash])
+		if governing {
+			result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
+			if pending, err := r.followGitSource(ctx, member, person, &source); err != nil || pending {
+				return result, err
+			}
+		}
 	} else if ref := member.Spec.PasswordSecretRef; ref != nil {
 		result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
+		action, acct, err := r.gitAccountOf(ctx, member)
+		if err != nil {
+			return result, err
+		}
+		if action == gitConflict {
+			return result, r.passwordSourceConflict(ctx, member, acct)
+		}
+		askGit = action == gitAsk
+		if askGit && acct != nil {
+			r.startFromAccount(ctx, acct, data, &source)
+		}
 		pending, err := r.applySuppliedPassword(ctx, member, ref, data, &source, &rotated)
 		if err != nil || pending {
 			return result, err
@@ -113,12 +136,20 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		}
 	}
 	setGrants(member, data)
+	if askGit {
+		// The login of its own is written meanwhile, with the same password: nothing waits for
+		// the Account, and the projection that follows changes nothing a person notices.
+		if err := r.askGitAccount(ctx, member, data); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	if err := r.writeCredentials(ctx, member, store, current, retained, data, source, rotated); err != nil {
 		return ctrl.Result{}, err
 	}
 	if current != nil && (rotated || !bytes.Equal(current.Data[membershipv1alpha1.CredentialUsername], data[membershipv1alpha1.CredentialUsername])) {
-		// A password from Git that changed, or a login email an administrator changed: every
-		// link started before (reset, email change, 2FA enrolment) ends now.
+		// A password from Git that changed (the Member's own, or its Account's), or a login email
+		// an administrator changed: every link started before (reset, email change, 2FA
+		// enrolment) ends now.
 		if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, member); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -131,7 +162,10 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		member.Status.JoinedAt = &now
 	}
 	message := fmt.Sprintf("Credentials are in Secret %s", name)
-	if person != nil && member.Spec.PasswordSecretRef != nil {
+	if governing {
+		message += fmt.Sprintf("; the password of Account %s is declared by Secret %q (spec.passwordSecretRef)",
+			person.Account.Name, member.Spec.PasswordSecretRef.Name)
+	} else if person != nil && member.Spec.PasswordSecretRef != nil {
 		// The person joined this Member to their Account: its password is theirs, in every store,
 		// and a reference a tenant adds to one Member does not set it.
 		message += fmt.Sprintf("; spec.passwordSecretRef is ignored: the password is Account %s's, which the person keeps", person.Account.Name)

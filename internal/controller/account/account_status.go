@@ -1,0 +1,93 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package account
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+// report emits the events of what this reconcile changed.
+func (r *Reconciler) report(acct *membershipv1alpha1.Account, ch *changes) {
+	for _, m := range ch.joined {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventMemberJoined, "Members",
+			"Member %s/%s (store %s) joined this Account", m.Namespace, m.Name, m.Store)
+	}
+	for _, m := range ch.left {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventMemberLeft, "Members",
+			"Member %s/%s no longer uses this Account", m.Namespace, m.Name)
+	}
+	if ch.movedFrom != "" {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventMoved, "Move",
+			"The person's account moved here from %s (a confirmed change of the login email): same password and 2FA key", ch.movedFrom)
+	}
+	for _, from := range ch.refused {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, EventMoveRefused, "Move",
+			"The account of %s did not move here: this address's Account has a password of its own, which a move never replaces; "+
+				"the Members that moved keep their password and 2FA key as logins of their own", from)
+	}
+	for _, m := range ch.refusedSources {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, EventPasswordSourceRefused, "Password",
+			"Member %s's spec.passwordSecretRef does not set this Account's password: only the source that made it does, from its namespace", m)
+	}
+	if ch.refusedPasswords > 0 {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, EventPasswordSourceRefused, "Password",
+			"A password change was not applied: the password is declared in Git (status.passwordSource)")
+	}
+	if ch.ungoverned {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventPasswordSourceRemoved, "Password",
+			"No Member declares this Account's password in Git any more: it is the person's from now on")
+	}
+	if ch.password {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventPasswordChanged, "Password",
+			"The password was changed; every store of the person uses the new one")
+	}
+}
+
+// setStatus records the joined Members (sorted), the 2FA enrolment and Ready.
+func (r *Reconciler) setStatus(acct *membershipv1alpha1.Account, joined map[string]membershipv1alpha1.AccountMember,
+	data map[string][]byte, ch *changes) {
+	list := slices.Collect(maps.Values(joined))
+	slices.SortFunc(list, func(a, b membershipv1alpha1.AccountMember) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	acct.Status.Members = list
+	stores := map[string]bool{}
+	for _, m := range list {
+		stores[m.Namespace+"/"+m.Store] = true
+	}
+	acct.Status.Stores = int32(len(stores)) //nolint:gosec // bounded by the number of Members
+	acct.Status.TwoFactor = len(data[membershipv1alpha1.CredentialTOTPSecret]) > 0
+	if ch.password {
+		now := metav1.NewTime(r.Clock.Now().Truncate(time.Second))
+		acct.Status.PasswordChangedAt = &now
+	}
+	acct.Status.ObservedGeneration = acct.Generation
+	meta.SetStatusCondition(&acct.Status.Conditions, metav1.Condition{
+		Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Active",
+		Message: fmt.Sprintf("Used by %d Member(s)", len(list)), ObservedGeneration: acct.Generation,
+	})
+}

@@ -1,0 +1,75 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+)
+
+func TestGitAccountPolicy(t *testing.T) {
+	ref := &membershipv1alpha1.SecretKeyReference{Name: "nora-password", Key: "password"}
+	declared := func(mutate ...func(*membershipv1alpha1.Member)) *membershipv1alpha1.Member {
+		m := &membershipv1alpha1.Member{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "shop-a", Name: "nora"},
+			Spec:       membershipv1alpha1.MemberSpec{Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}, PasswordSecretRef: ref},
+		}
+		for _, f := range mutate {
+			f(m)
+		}
+		return m
+	}
+	governed := func(ns, secret string) *membershipv1alpha1.Account {
+		return &membershipv1alpha1.Account{Status: membershipv1alpha1.AccountStatus{
+			PasswordSource: &membershipv1alpha1.AccountPasswordSource{Namespace: ns, Secret: secret, Key: "password"}}}
+	}
+	personal := &membershipv1alpha1.Account{}
+	deleting := governed("shop-a", "nora-password")
+	now := metav1.Now()
+	deleting.DeletionTimestamp = &now
+
+	for _, tc := range []struct {
+		name     string
+		member   *membershipv1alpha1.Member
+		acct     *membershipv1alpha1.Account
+		earliest bool
+		want     gitAccountAction
+	}{
+		{"no source: a login of its own", declared(func(m *membershipv1alpha1.Member) { m.Spec.PasswordSecretRef = nil }), nil, true, gitSeparate},
+		{"from an invitation: the person's, never Git's", declared(func(m *membershipv1alpha1.Member) {
+			m.Annotations = map[string]string{membershipv1alpha1.InvitationAnnotation: "invite-nora"}
+		}), nil, true, gitSeparate},
+		{"the owner: the Store's login", declared(func(m *membershipv1alpha1.Member) {
+			m.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleOwner}
+		}), nil, true, gitSeparate},
+		{"no Account, earliest: makes it", declared(), nil, true, gitAsk},
+		{"no Account, a later one: waits for the earliest", declared(), nil, false, gitSeparate},
+		{"an Account being deleted: waits", declared(), deleting, true, gitSeparate},
+		{"governed by its source: joins, follows", declared(), governed("shop-a", "nora-password"), false, gitAsk},
+		{"governed by another source here: Conflict", declared(), governed("shop-a", "other-password"), false, gitConflict},
+		{"governed from another namespace: a login of its own", declared(), governed("shop-b", "nora-password"), true, gitSeparate},
+		{"the person's own Account: never set by a tenant", declared(), personal, true, gitSeparate},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			NewWithT(t).Expect(gitAccountPolicy(tc.member, tc.acct, tc.earliest)).To(Equal(tc.want))
+		})
+	}
+}

@@ -1,0 +1,199 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	accounts "github.com/storeops/member-operator/internal/account"
+	"github.com/storeops/member-operator/internal/index"
+)
+
+// Passwords from Git. A Member declared without the person (in Git, by an administrator) whose
+// password comes from spec.passwordSecretRef makes the Account of its address, governed by that
+// source: the Secret's changes reach every store of the Account, and the person's own password
+// changes are refused (Git wins). Such an Account stays inside the source's namespace: the
+// tenant who writes the Secret knows the password, so a store elsewhere never joins it (an
+// invitation from another namespace gives the person a login of their own), and a source can
+// never set the password of an Account a person made, which may span tenants. Within the
+// namespace, another Member of the address naming the same source joins; one naming another
+// source is in Conflict (PasswordSourceConflict): the earliest Member's source governs.
+
+// gitAccountAction is what a Member does about the Account of its address.
+type gitAccountAction int
+
+const (
+	// gitSeparate: a login of its own, as before accounts.
+	gitSeparate gitAccountAction = iota
+	// gitAsk: ask the Account controller to make the Account (or take the source's new
+	// password) and join this Member.
+	gitAsk
+	// gitConflict: another source declares the person's password in this namespace.
+	gitConflict
+)
+
+// gitAccountPolicy decides what member does about acct, the Account of its address (nil when
+// there is none); earliest says whether member is the earliest Member of the address in its
+// namespace with a spec.passwordSecretRef, the one that makes the Account.
+func gitAccountPolicy(member *membershipv1alpha1.Member, acct *membershipv1alpha1.Account, earliest bool) gitAccountAction {
+	ref := member.Spec.PasswordSecretRef
+	switch {
+	case ref == nil, member.Annotations[membershipv1alpha1.InvitationAnnotation] != "", membershipv1alpha1.HasOwnerRole(member.Spec.Roles):
+		return gitSeparate // only a Member declared without the person; the owner's login is the Store's
+	case acct == nil:
+		if earliest {
+			return gitAsk
+		}
+		return gitSeparate // until the earliest has made it
+	case !acct.DeletionTimestamp.IsZero():
+		return gitSeparate
+	case acct.GovernedBy(member.Namespace, ref):
+		return gitAsk
+	case acct.Status.PasswordSource != nil && acct.Status.PasswordSource.Namespace == member.Namespace:
+		return gitConflict
+	default:
+		return gitSeparate // the person's own Account, or one another namespace's Git declares
+	}
+}
+
+// gitAccountOf reads the Account of member's address and decides what member does about it.
+func (r *Reconciler) gitAccountOf(ctx context.Context, member *membershipv1alpha1.Member) (gitAccountAction, *membershipv1alpha1.Account, error) {
+	if r.AccountNamespace == "" || member.Spec.PasswordSecretRef == nil {
+		return gitSeparate, nil, nil
+	}
+	var acct *membershipv1alpha1.Account
+	found := &membershipv1alpha1.Account{}
+	switch err := r.Get(ctx, types.NamespacedName{Name: membershipv1alpha1.AccountName(member.Spec.Email)}, found); {
+	case err == nil:
+		acct = found
+	case client.IgnoreNotFound(err) != nil:
+		return gitSeparate, nil, err
+	}
+	earliest := true
+	if acct == nil {
+		var peers membershipv1alpha1.MemberList
+		if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
+			client.MatchingFields{index.MemberEmail: index.NormalizeEmail(member.Spec.Email)}); err != nil {
+			return gitSeparate, nil, err
+		}
+		for i := range peers.Items {
+			p := &peers.Items[i]
+			if p.UID != member.UID && p.DeletionTimestamp.IsZero() && p.Spec.PasswordSecretRef != nil &&
+				p.Annotations[membershipv1alpha1.InvitationAnnotation] == "" && createdBefore(p, member) {
+				earliest = false
+			}
+		}
+	}
+	return gitAccountPolicy(member, acct, earliest), acct, nil
+}
+
+// createdBefore orders Members by creation, then name.
+func createdBefore(a, b *membershipv1alpha1.Member) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// askGitAccount asks the Account controller to set the Account's password to the hash in data
+// (the source's) and join member, unless a request saying the same already waits. data's TOTP
+// key goes along: an Account made from this Member keeps the key it has.
+func (r *Reconciler) askGitAccount(ctx context.Context, member *membershipv1alpha1.Member, data map[string][]byte) error {
+	hash := data[membershipv1alpha1.CredentialPasswordHash]
+	pending, err := accounts.Pending(ctx, r.Client, r.AccountNamespace, membershipv1alpha1.AccountName(member.Spec.Email))
+	if err != nil {
+		return err
+	}
+	for _, req := range pending {
+		if req.Labels[membershipv1alpha1.AccountRequestLabel] == membershipv1alpha1.AccountRequestGitPassword &&
+			req.Annotations[membershipv1alpha1.MemberUIDAnnotation] == string(member.UID) &&
+			bytes.Equal(req.Data[membershipv1alpha1.CredentialPasswordHash], hash) {
+			return nil
+		}
+	}
+	ref := member.Spec.PasswordSecretRef
+	_, err = accounts.Ask(ctx, r.Client, r.AccountNamespace, accounts.Request{
+		Kind: membershipv1alpha1.AccountRequestGitPassword, Email: member.Spec.Email, Member: member,
+		DisplayName: string(member.Spec.DisplayName), PasswordHash: hash,
+		TOTPSecret:     string(data[membershipv1alpha1.CredentialTOTPSecret]),
+		PasswordSource: &membershipv1alpha1.AccountPasswordSource{Namespace: member.Namespace, Secret: ref.Name, Key: ref.Key},
+	})
+	return err
+}
+
+// startFromAccount puts the hash of the Account that member is about to join (governed by the
+// same source) into data, to be checked against the source rather than replaced: bcrypt salts
+// every hash, so a hash of its own would change the Account's for every store (and end their
+// links) when nothing changed. source is cleared so that the check is made.
+func (r *Reconciler) startFromAccount(ctx context.Context, acct *membershipv1alpha1.Account, data map[string][]byte, source *string) {
+	secret, err := accounts.SecretOf(ctx, r.Client, r.AccountNamespace, acct)
+	if err != nil || secret == nil {
+		return // the Account takes the Member's hash, as it would anyway
+	}
+	if hash := secret.Data[membershipv1alpha1.CredentialPasswordHash]; len(hash) > 0 && !bytes.Equal(hash, data[membershipv1alpha1.CredentialPasswordHash]) {
+		data[membershipv1alpha1.CredentialPasswordHash] = bytes.Clone(hash)
+		*source = ""
+	}
+}
+
+// followGitSource keeps a governing Member's source and its Account together: when the source's
+// password changed (applySuppliedPassword, which spends no bcrypt work on an unchanged version),
+// the Account is asked to take it. source is the version last followed; pending reports that the
+// source cannot be read (the Member is Pending, as any Member whose source is missing).
+func (r *Reconciler) followGitSource(ctx context.Context, member *membershipv1alpha1.Member, person *accounts.Person,
+	source *string) (bool, error) {
+	followed := map[string][]byte{membershipv1alpha1.CredentialPasswordHash: person.Credentials.PasswordHash}
+	rotated := false
+	pending, err := r.applySuppliedPassword(ctx, member, member.Spec.PasswordSecretRef, followed, source, &rotated)
+	if err != nil || pending {
+		return pending, err
+	}
+	if bytes.Equal(followed[membershipv1alpha1.CredentialPasswordHash], person.Credentials.PasswordHash) {
+		return false, nil
+	}
+	followed[membershipv1alpha1.CredentialTOTPSecret] = []byte(person.Credentials.TOTPSecret)
+	return false, r.askGitAccount(ctx, member, followed)
+}
+
+// passwordSourceConflict withholds member's credentials (retained, so the same password comes
+// back once the sources agree) while another source governs the person's Account here.
+func (r *Reconciler) passwordSourceConflict(ctx context.Context, member *membershipv1alpha1.Member, acct *membershipv1alpha1.Account) error {
+	if err := r.revokeRetaining(ctx, member); err != nil {
+		return err
+	}
+	src := acct.Status.PasswordSource
+	msg := fmt.Sprintf("Account %s's password is declared by Secret %q key %q (another Member's spec.passwordSecretRef in this namespace); "+
+		"a person has one password: point spec.passwordSecretRef at the same Secret and key, or remove it", acct.Name, src.Secret, src.Key)
+	ready := meta.FindStatusCondition(member.Status.Conditions, membershipv1alpha1.ConditionReady)
+	member.Status.Phase = membershipv1alpha1.MemberConflict
+	member.Status.CredentialsSecret = ""
+	member.Status.Account = ""
+	setConditions(member, metav1.ConditionFalse, membershipv1alpha1.ReasonPasswordSourceConflict, msg)
+	if ready == nil || ready.Reason != membershipv1alpha1.ReasonPasswordSourceConflict {
+		r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordSourceConflict, "IssueCredentials", "%s", msg)
+	}
+	return nil
+}
