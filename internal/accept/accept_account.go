@@ -62,9 +62,10 @@ func (s *Server) existingAccount(ctx context.Context, inv *membershipv1alpha1.In
 	return person, true, nil
 }
 
-// signIn checks the Account's password and, when it has a key, a TOTP code, under the per-account
-// failure limit that self-service shares (a try is taken before bcrypt and given back only on
-// success). It answers 401 naming the field that is wrong, 429 when the budget is spent.
+// signIn checks the Account's password and, when it has a key, a TOTP code (spent: a code works
+// once, here and in self-service), under the per-account failure limit that self-service shares
+// (a try is taken before bcrypt and given back only on success). It answers 401 naming the field
+// that is wrong, 429 when the budget is spent.
 func (s *Server) signIn(ctx context.Context, person *accounts.Person, password, code string) (web.Outcome, *web.FieldError, error) {
 	refund, ok := s.logins.Reserve("account/"+person.Account.Name, s.Clock.Now())
 	if !ok {
@@ -83,9 +84,21 @@ func (s *Server) signIn(ctx context.Context, person *accounts.Person, password, 
 			Message: "password: this is not the password of the account of the invited address"}, nil
 	}
 	if person.Credentials.TOTPSecret != "" {
-		if _, ok := credentials.MatchTOTP(person.Credentials.TOTPSecret, code, s.Clock.Now()); !ok {
-			return web.OutcomeUnauthorized, &web.FieldError{Field: "totpCode", Code: "wrong",
-				Message: "totpCode: the account has two-factor authentication; send the current code from the authenticator app"}, nil
+		wrongCode := &web.FieldError{Field: "totpCode", Code: "wrong",
+			Message: "totpCode: the account has two-factor authentication; send the current code from the authenticator app"}
+		step, ok := credentials.MatchTOTP(person.Credentials.TOTPSecret, code, s.Clock.Now())
+		if !ok {
+			return web.OutcomeUnauthorized, wrongCode, nil
+		}
+		// The code is spent where self-service spends the Account's codes: once, in every store.
+		record, owner, err := accounts.StepRecord(ctx, s.Client, person.Account)
+		if err != nil {
+			return "", nil, err
+		}
+		if record != nil {
+			if _, used, err := accounts.SpendTOTPStep(ctx, s.Client, s.APIReader, record, owner, person.Credentials.TOTPSecret, step); err != nil || !used {
+				return web.OutcomeUnauthorized, wrongCode, err
+			}
 		}
 	}
 	refund()

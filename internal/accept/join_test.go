@@ -256,6 +256,38 @@ var _ = Describe("self-service on an account", func() {
 		Consistently(func() []mailcatcher.Message { return mailTo(email, changedSubject) }, "500ms").Should(HaveLen(1))
 	})
 
+	It("accepts a 2FA code once for the whole account: not again through another store, nor to join one", func() {
+		nsA, nsB, nsC := newNamespace(), newNamespace(), newNamespace()
+		for _, ns := range []string{nsA, nsB, nsC} {
+			createStore(ns, membershipv1alpha1.LocaleEnglish)
+		}
+		email := "yara.accounts@example.com"
+		_, totpSecret := joined(nsA, email, true)
+		joinWithAccount(nsB, email, totpSecret)
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(2)))
+
+		fakeClock.Step(time.Minute) // a fresh TOTP step: the one used to join is spent
+		code, err := totp.GenerateCode(totpSecret, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		second := "yara's second secret"
+		answer := changePassword(map[string]string{"store": nsA + "/shop", "email": email, "currentPassword": firstPassword,
+			"newPassword": second, "totpCode": code})
+		Expect(answer.Status).To(Equal(http.StatusOK), "%v", answer.Body)
+
+		By("the same code, through the other store")
+		answer = changePassword(map[string]string{"store": nsB + "/shop", "email": email, "currentPassword": second,
+			"newPassword": "yara's third secret", "totpCode": code})
+		Expect(answer.Status).To(Equal(http.StatusUnauthorized), "%v", answer.Body)
+		Expect(answer.Body).To(HaveKeyWithValue("field", "totpCode"))
+
+		By("the same code, to join a third store")
+		token := inviteAgain(nsC, "invite-yara", email)
+		answer = postJSON("/api/v1/invitations/accept", map[string]string{"token": token, "password": second, "totpCode": code}, "password")
+		Expect(answer.Status).To(Equal(http.StatusUnauthorized), "%v", answer.Body)
+		Expect(answer.Body).To(HaveKeyWithValue("field", "totpCode"))
+		Expect(membersOf(nsC)).To(BeEmpty())
+	})
+
 	It("works by email for members of two Stores with the same name in different namespaces", func() {
 		nsA, nsB := newNamespace(), newNamespace()
 		createStore(nsA, membershipv1alpha1.LocaleEnglish)

@@ -20,14 +20,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/web"
@@ -102,10 +100,9 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, in credentialsPr
 	return acct
 }
 
-// useTOTPCode checks code against the account's 2FA key and spends its time step: the step is
-// recorded in the credential Secret (TOTPLastStepAnnotation) with the version read as the
-// precondition, so of two uses of one code, on this replica or another, at most one succeeds,
-// and a stale cache gets a conflict and reads the record again. It reports false for a wrong
+// useTOTPCode checks code against the account's 2FA key and spends its time step
+// (accounts.SpendTOTPStep): on the login's own credential Secret, or, for a person's Account, on
+// the one record every store of it shares (accounts.StepRecord). It reports false for a wrong
 // code, or one whose step (or a later one) was already used.
 func (s *Service) useTOTPCode(ctx context.Context, acct *account, code string) (bool, error) {
 	key := string(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret])
@@ -113,34 +110,25 @@ func (s *Service) useTOTPCode(ctx context.Context, acct *account, code string) (
 	if !ok {
 		return false, nil
 	}
-	current := acct.credentials
-	for range 3 {
-		if !credentials.TOTPStepFresh(step, current.Annotations[membershipv1alpha1.TOTPLastStepAnnotation]) {
-			return false, nil
-		}
-		updated := current.DeepCopy()
-		if updated.Annotations == nil {
-			updated.Annotations = map[string]string{}
-		}
-		updated.Annotations[membershipv1alpha1.TOTPLastStepAnnotation] = strconv.FormatInt(step, 10)
-		err := s.Client.Update(ctx, updated)
-		if err == nil {
-			acct.credentials = updated
-			return true, nil
-		}
-		if !apierrors.IsConflict(err) {
-			return false, err
-		}
-		fresh := &corev1.Secret{}
-		if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(current), fresh); err != nil {
+	record, owner := acct.credentials, acct.member
+	if acct.joined != "" {
+		joined := &membershipv1alpha1.Account{}
+		if err := s.Client.Get(ctx, types.NamespacedName{Name: acct.joined}, joined); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
-		if !metav1.IsControlledBy(fresh, acct.member) || string(fresh.Data[membershipv1alpha1.CredentialTOTPSecret]) != key {
-			return false, nil // no longer this account's, or its 2FA key was reset meanwhile
+		shared, sharedOwner, err := accounts.StepRecord(ctx, s.Client, joined)
+		if err != nil {
+			return false, err
 		}
-		current = fresh
+		if shared != nil {
+			record, owner = shared, sharedOwner
+		}
 	}
-	return false, errors.New("recording the used 2FA time step: the credential Secret kept changing")
+	updated, used, err := accounts.SpendTOTPStep(ctx, s.Client, s.APIReader, record, owner, key, step)
+	if used && record == acct.credentials {
+		acct.credentials = updated
+	}
+	return used, err
 }
 
 // passwordMatches checks password against the account's hash, holding a bcrypt slot. Without an

@@ -23,17 +23,14 @@ import (
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
-	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
@@ -64,71 +61,25 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		data = map[string][]byte{}
 	}
 
-	var result ctrl.Result
-	rotated := false
 	person, err := r.joinedAccount(ctx, member)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	member.Status.Account = ""
-	governing, askGit := false, false
-	if person != nil {
-		// The person's own password and 2FA key, kept by their Account: the same in every store.
-		governing = person.Account.GovernedBy(member.Namespace, member.Spec.PasswordSecretRef)
-		if !governing {
-			source = "" // the version of the source followed, kept only by a Member whose source governs
-		}
-		previous := bytes.Clone(data[membershipv1alpha1.CredentialPasswordHash])
-		delete(data, membershipv1alpha1.CredentialPassword)
-		delete(data, membershipv1alpha1.CredentialTOTPSecret)
-		delete(data, membershipv1alpha1.CredentialTOTPURI)
-		maps.Copy(data, accounts.Projection(person.Secret, string(store.Spec.DisplayName), member.Spec.Email))
-		member.Status.Account = person.Account.Name
-		rotated = len(previous) > 0 && !bytes.Equal(previous, data[membershipv1alpha1.CredentialPasswordHash])
-		if governing {
-			result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
-			if pending, err := r.followGitSource(ctx, member, person, &source); err != nil || pending {
-				return result, err
-			}
-		}
-	} else if ref := member.Spec.PasswordSecretRef; ref != nil {
-		result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
-		action, acct, err := r.gitAccountOf(ctx, member)
-		if err != nil {
-			return result, err
-		}
-		if action == gitConflict {
-			return result, r.passwordSourceConflict(ctx, member, acct)
-		}
-		askGit = action == gitAsk
-		if askGit && acct != nil {
-			r.startFromAccount(ctx, acct, data, &source)
-		}
-		pending, err := r.applySuppliedPassword(ctx, member, ref, data, &source, &rotated)
-		if err != nil || pending {
-			return result, err
-		}
-	} else if len(data[membershipv1alpha1.CredentialPasswordHash]) == 0 {
-		if inv := member.Annotations[membershipv1alpha1.InvitationAnnotation]; inv != "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
-			// The invitee chose a password on the acceptance page; the server writes its hash
-			// into the credential Secret, whose creation brings the Member back here. The owner's
-			// password only ever comes that way (the activation email), never generated.
-			setPending(member, membershipv1alpha1.ReasonAwaitingPassword, fmt.Sprintf(
-				"Waiting for the password chosen through Invitation %q", inv))
-			return ctrl.Result{}, nil
-		}
-		password, err := credentials.GeneratePassword(r.Random, credentials.GeneratedPasswordLength)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		metrics.PasswordHashes.Inc()
-		hash, err := credentials.HashPassword(password, r.BcryptCost)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		data[membershipv1alpha1.CredentialPassword] = []byte(password)
-		data[membershipv1alpha1.CredentialPasswordHash] = hash
+	st := &passwordState{source: source}
+	var stop bool
+	switch {
+	case person != nil:
+		stop, err = r.projectAccount(ctx, member, store, person, data, st)
+	case member.Spec.PasswordSecretRef != nil:
+		stop, err = r.suppliedPassword(ctx, member, data, st)
+	case len(data[membershipv1alpha1.CredentialPasswordHash]) == 0:
+		stop, err = r.generatePassword(member, data)
 	}
+	if err != nil || stop {
+		return st.result, err
+	}
+	result, source, rotated, governing, askGit := st.result, st.source, st.rotated, st.governing, st.askGit
 
 	if person == nil {
 		if err := r.setTwoFactor(member, store, data, leftAccount(member, current, retained)); err != nil {
@@ -298,69 +249,6 @@ func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1a
 	}
 
 	return nil
-}
-
-// applySuppliedPassword hashes the password from spec.passwordSecretRef into data when that
-// Secret changed since the hash was made (source records the version). It reports pending when
-// the Secret or key is missing or the password unusable, with the Member's status saying why.
-func (r *Reconciler) applySuppliedPassword(ctx context.Context, member *membershipv1alpha1.Member,
-	ref *membershipv1alpha1.SecretKeyReference, data map[string][]byte, source *string, rotated *bool) (bool, error) {
-	src := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: ref.Name}, src)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return false, err
-	}
-	password, ok := src.Data[ref.Key]
-	if err != nil || src.Labels[membershipv1alpha1.PasswordSourceLabel] != "true" || !ok {
-		// One message whatever is wrong, so that a Member cannot be used to learn whether some
-		// Secret exists or which keys it has.
-		r.pendingOnPasswordSecret(member, passwordSourceMissing(ref))
-		return true, nil
-	}
-	version := string(src.UID) + "/" + src.ResourceVersion
-	hash := data[membershipv1alpha1.CredentialPasswordHash]
-	if *source == version && len(hash) > 0 {
-		return false, nil // unchanged since the hash was made: no bcrypt work
-	}
-	switch {
-	case ref.Key == membershipv1alpha1.CredentialPasswordHash:
-		// An imported bcrypt hash (existing users, without plaintext in Git): used as it is.
-		if err := credentials.CheckImportedHash(password); err != nil {
-			setPending(member, membershipv1alpha1.ReasonPasswordInvalid, fmt.Sprintf(
-				"the hash in Secret %q key %q cannot be used: %v", ref.Name, ref.Key, err))
-			return true, nil
-		}
-		*rotated = len(hash) > 0 && !bytes.Equal(hash, password)
-		data[membershipv1alpha1.CredentialPasswordHash] = bytes.Clone(password)
-	case len(hash) == 0 || !credentials.VerifyPassword(hash, string(password)):
-		metrics.PasswordHashes.Inc()
-		newHash, err := credentials.HashPassword(string(password), r.BcryptCost)
-		if err != nil {
-			setPending(member, membershipv1alpha1.ReasonPasswordInvalid, fmt.Sprintf(
-				"the password in Secret %q key %q cannot be used: it must be 1 to 72 bytes", ref.Name, ref.Key))
-			return true, nil
-		}
-		*rotated = len(hash) > 0
-		data[membershipv1alpha1.CredentialPasswordHash] = newHash
-	}
-	delete(data, membershipv1alpha1.CredentialPassword) // the operator did not generate it
-	*source = version
-	return false, nil
-}
-
-// passwordSourceMissing is the one message for a spec.passwordSecretRef that cannot be read: no
-// such Secret, not opted in, or no such key.
-func passwordSourceMissing(ref *membershipv1alpha1.SecretKeyReference) string {
-	return fmt.Sprintf("no Secret %q labelled %s=true with key %q (spec.passwordSecretRef)",
-		ref.Name, membershipv1alpha1.PasswordSourceLabel, ref.Key)
-}
-
-func (r *Reconciler) pendingOnPasswordSecret(member *membershipv1alpha1.Member, msg string) {
-	if member.Status.Phase != membershipv1alpha1.MemberPending ||
-		!meta.IsStatusConditionPresentAndEqual(member.Status.Conditions, membershipv1alpha1.ConditionCredentialsReady, metav1.ConditionFalse) {
-		r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordSecretNotFound, "IssueCredentials", "%s", msg)
-	}
-	setPending(member, membershipv1alpha1.ReasonPasswordSecretNotFound, msg)
 }
 
 // accountLabel is the AccountLabel of member's credential Secret: the Account it projects (or last
