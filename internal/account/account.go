@@ -123,6 +123,24 @@ type Request struct {
 	Moving []membershipv1alpha1.Member
 	// PasswordSource is the Secret that declares the password (Kind git-password).
 	PasswordSource *membershipv1alpha1.AccountPasswordSource
+	// NotAfter, when set, is when the request stops waiting (Kind move; ExpiresAtAnnotation),
+	// on the asker's clock, which is the Account controller's too.
+	NotAfter time.Time
+}
+
+// MoveWait bounds how long a move waits for its Members to take the new address. The server
+// updates them right after asking; a move still waiting after that was interrupted (the server
+// stopped in between): the Members updated by then have joined, the others stay with the old
+// Account.
+const MoveWait = 5 * time.Minute
+
+// Waiting reports whether req may still wait at now: before its ExpiresAtAnnotation, or, without
+// one, within MoveWait of its creation.
+func Waiting(req *corev1.Secret, now time.Time) bool {
+	if at, err := time.Parse(time.RFC3339, req.Annotations[membershipv1alpha1.ExpiresAtAnnotation]); err == nil {
+		return now.Before(at)
+	}
+	return now.Sub(req.CreationTimestamp.Time) < MoveWait
 }
 
 // PasswordSourceOf reads a git-password request's source (PasswordSourceRefAnnotation).
@@ -177,6 +195,9 @@ func Ask(ctx context.Context, c client.Client, namespace string, req Request) (*
 	}
 	if src := req.PasswordSource; src != nil {
 		secret.Annotations[membershipv1alpha1.PasswordSourceRefAnnotation] = src.Namespace + "/" + src.Secret + "/" + src.Key
+	}
+	if !req.NotAfter.IsZero() {
+		secret.Annotations[membershipv1alpha1.ExpiresAtAnnotation] = req.NotAfter.UTC().Format(time.RFC3339)
 	}
 	if req.MovedFrom != "" {
 		secret.Annotations[membershipv1alpha1.MovedFromAnnotation] = string(req.MovedFrom)

@@ -64,3 +64,20 @@ func TestMovingMembersReadsOnlyWellFormedEntries(t *testing.T) {
 		g.Expect(MovingMembers(req)).To(Equal(tc.want), "%q", tc.annotation)
 	}
 }
+
+// A move waits on the asker's clock (the Account controller's too), never on the API server's
+// creation time compared with an injected clock.
+func TestMoveRequestsWaitUntilTheirDeadline(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	req := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+		membershipv1alpha1.ExpiresAtAnnotation: now.Add(time.Minute).Format(time.RFC3339)}}}
+	g.Expect(Waiting(req, now)).To(BeTrue())
+	g.Expect(Waiting(req, now.Add(time.Minute))).To(BeFalse())
+	req.CreationTimestamp = metav1.NewTime(now.Add(-time.Hour)) // the deadline decides, not the age
+	g.Expect(Waiting(req, now)).To(BeTrue())
+
+	legacy := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(now)}}
+	g.Expect(Waiting(legacy, now.Add(MoveWait-time.Second))).To(BeTrue())
+	g.Expect(Waiting(legacy, now.Add(MoveWait))).To(BeFalse())
+}

@@ -42,11 +42,6 @@ import (
 // Member event brings it back first.
 const moveRecheck = 2 * time.Second
 
-// moveDeadline bounds how long a move waits for its Members. The server updates them right after
-// asking; a move still waiting after that was interrupted (the server stopped in between): the
-// Members updated by then have joined, and the others stay with the old Account.
-const moveDeadline = 5 * time.Minute
-
 // applyMove applies the move request req to acct: the old Account's password hash and 2FA key
 // become acct's, unless acct has a password of its own (a move never replaces a password:
 // refused, and the moving Members keep theirs as logins of their own), and the moving Members
@@ -91,7 +86,7 @@ func (r *Reconciler) applyMove(ctx context.Context, acct *membershipv1alpha1.Acc
 			waiting = true // the server has not written the new address yet
 		}
 	}
-	if waiting && r.Clock.Now().Sub(req.CreationTimestamp.Time) < moveDeadline {
+	if waiting && accounts.Waiting(req, r.Clock.Now()) {
 		if ch.waiting == nil {
 			ch.waiting = map[string]bool{}
 		}
