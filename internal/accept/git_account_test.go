@@ -121,6 +121,28 @@ var _ = Describe("a password declared in Git", func() {
 		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(3)))
 	})
 
+	It("governs a person's Account from a reference on their Member when every store of it is in that namespace", func() {
+		ns := newNamespace()
+		createStore(ns, membershipv1alpha1.LocaleEnglish)
+		email := "karl.accounts@example.com"
+		member, _ := joined(ns, email, false)
+		Eventually(accountOf(email)).Should(HaveField("Status.Members", HaveLen(1)))
+
+		By("the store's pipeline declares the person's password")
+		fromGit := "karl's password from git"
+		passwordSource(k8sClient, ns, "karl-password", fromGit)
+		m := observedMember(ns, member)
+		m.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: "karl-password", Key: "password"}
+		Expect(k8sClient.Update(ctx, m)).To(Succeed())
+		Eventually(accountOf(email)).Should(HaveField("Status.PasswordSource",
+			Equal(&membershipv1alpha1.AccountPasswordSource{Namespace: ns, Secret: "karl-password", Key: "password"})))
+		Eventually(func() bool { return passwordVerifies(ns, member, fromGit) }).Should(BeTrue())
+		Expect(passwordVerifies(ns, member, firstPassword)).To(BeFalse(), "Git wins")
+
+		answer := changePassword(map[string]string{"email": email, "currentPassword": fromGit, "newPassword": "karl's own idea again"})
+		Expect(answer.Status).To(Equal(http.StatusConflict), "%v", answer.Body)
+	})
+
 	It("never spans tenants: an invitation from another namespace gives the person a login of their own", func() {
 		nsGit, nsOther := newNamespace(), newNamespace()
 		createStore(nsGit, membershipv1alpha1.LocaleEnglish)

@@ -31,8 +31,9 @@ import (
 // only Members of the source's namespace join it. The Member controller decides the same
 // (gitAccountPolicy there); these checks hold even when it acted on a stale cache.
 
-// applyGitPassword applies a git-password request: an Account nobody uses yet (just made) becomes
-// governed by the request's source; one governed by it takes the new hash. The Member the request
+// applyGitPassword applies a git-password request: an Account nobody uses yet (just made), or a
+// person's Account whose every Member is in the source's namespace (the request's Member among
+// them), becomes governed by the request's source; one governed by it takes the new hash. The Member the request
 // names joins, when it still names that source and lives in its namespace. Anything else is
 // refused and recorded in ch.
 func (r *Reconciler) applyGitPassword(ctx context.Context, acct *membershipv1alpha1.Account, req *corev1.Secret,
@@ -45,12 +46,15 @@ func (r *Reconciler) applyGitPassword(ctx context.Context, acct *membershipv1alp
 		return // the Member no longer names this source: nothing to apply
 	}
 	unused := acct.Status.PasswordSource == nil && len(joined) == 0 && len(data[membershipv1alpha1.CredentialPasswordHash]) == 0
-	if !unused && !acct.GovernedBy(src.Namespace, m.Spec.PasswordSecretRef) {
+	_, isJoined := joined[string(m.UID)]
+	adoptable := acct.Status.PasswordSource == nil && isJoined && allIn(joined, src.Namespace)
+	if !unused && !adoptable && !acct.GovernedBy(src.Namespace, m.Spec.PasswordSecretRef) {
 		ch.refusedSources = append(ch.refusedSources, m.Namespace+"/"+m.Name)
 		return
 	}
-	if unused {
+	if unused || adoptable {
 		acct.Status.PasswordSource = &src
+		unused = unused || len(data[membershipv1alpha1.CredentialPasswordHash]) == 0
 	}
 	if !bytes.Equal(data[membershipv1alpha1.CredentialPasswordHash], hash) {
 		ch.password = ch.password || !unused
@@ -65,6 +69,17 @@ func (r *Reconciler) applyGitPassword(ctx context.Context, acct *membershipv1alp
 		joined[ref.UID] = ref
 		ch.joined = append(ch.joined, ref)
 	}
+}
+
+// allIn reports whether every joined Member is in namespace: the only Accounts a source may come
+// to govern, so that the tenant writing it decides for its own stores alone.
+func allIn(joined map[string]membershipv1alpha1.AccountMember, namespace string) bool {
+	for _, m := range joined {
+		if m.Namespace != namespace {
+			return false
+		}
+	}
+	return true
 }
 
 // joinsGoverned reports whether a Member of namespace may join acct: any, unless Git governs

@@ -73,3 +73,41 @@ func TestGitAccountPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestJoinedGitAction(t *testing.T) {
+	ref := &membershipv1alpha1.SecretKeyReference{Name: "nora-password", Key: "password"}
+	member := &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop-a", Name: "nora"},
+		Spec:       membershipv1alpha1.MemberSpec{Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}, PasswordSecretRef: ref},
+	}
+	account := func(src *membershipv1alpha1.AccountPasswordSource, namespaces ...string) *membershipv1alpha1.Account {
+		acct := &membershipv1alpha1.Account{Status: membershipv1alpha1.AccountStatus{PasswordSource: src}}
+		for _, ns := range namespaces {
+			acct.Status.Members = append(acct.Status.Members, membershipv1alpha1.AccountMember{Namespace: ns, Name: "nora"})
+		}
+		return acct
+	}
+	own := &membershipv1alpha1.AccountPasswordSource{Namespace: "shop-a", Secret: "nora-password", Key: "password"}
+	other := &membershipv1alpha1.AccountPasswordSource{Namespace: "shop-a", Secret: "other", Key: "password"}
+	elsewhere := &membershipv1alpha1.AccountPasswordSource{Namespace: "shop-b", Secret: "nora-password", Key: "password"}
+	withoutRef := member.DeepCopy()
+	withoutRef.Spec.PasswordSecretRef = nil
+
+	for _, tc := range []struct {
+		name   string
+		member *membershipv1alpha1.Member
+		acct   *membershipv1alpha1.Account
+		want   gitAccountAction
+	}{
+		{"no reference", withoutRef, account(nil, "shop-a"), gitSeparate},
+		{"governs it: follows", member, account(own, "shop-a"), gitAsk},
+		{"the person's, every store here: comes to govern it", member, account(nil, "shop-a", "shop-a"), gitAsk},
+		{"the person's, used in another namespace too: ignored", member, account(nil, "shop-a", "shop-b"), gitSeparate},
+		{"another source governs it here: Conflict", member, account(other, "shop-a"), gitConflict},
+		{"governed from another namespace: ignored", member, account(elsewhere, "shop-a"), gitSeparate},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			NewWithT(t).Expect(joinedGitAction(tc.member, tc.acct)).To(Equal(tc.want))
+		})
+	}
+}

@@ -79,7 +79,7 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	if err != nil || stop {
 		return st.result, err
 	}
-	result, source, rotated, governing, askGit := st.result, st.source, st.rotated, st.governing, st.askGit
+	result, source, rotated, governing, askGit := st.result, st.source, st.rotated, st.governing || st.adopting, st.askGit
 
 	if person == nil {
 		if err := r.setTwoFactor(member, store, data, leftAccount(member, current, retained)); err != nil {
@@ -117,9 +117,10 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		message += fmt.Sprintf("; the password of Account %s is declared by Secret %q (spec.passwordSecretRef)",
 			person.Account.Name, member.Spec.PasswordSecretRef.Name)
 	} else if person != nil && member.Spec.PasswordSecretRef != nil {
-		// The person joined this Member to their Account: its password is theirs, in every store,
-		// and a reference a tenant adds to one Member does not set it.
-		message += fmt.Sprintf("; spec.passwordSecretRef is ignored: the password is Account %s's, which the person keeps", person.Account.Name)
+		// The person's Account is used in other namespaces too (or declared from another): a
+		// reference one tenant adds to its Member does not set the password of the others' stores.
+		message += fmt.Sprintf("; spec.passwordSecretRef is ignored: Account %s is used in other namespaces too, "+
+			"and its password is the person's", person.Account.Name)
 		if ready := meta.FindStatusCondition(member.Status.Conditions, membershipv1alpha1.ConditionReady); ready == nil || ready.Message != message {
 			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventPasswordSourceConflict, "IssueCredentials", "%s", message)
 		}

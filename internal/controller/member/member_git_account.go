@@ -35,12 +35,13 @@ import (
 // Passwords from Git. A Member declared without the person (in Git, by an administrator) whose
 // password comes from spec.passwordSecretRef makes the Account of its address, governed by that
 // source: the Secret's changes reach every store of the Account, and the person's own password
-// changes are refused (Git wins). Such an Account stays inside the source's namespace: the
-// tenant who writes the Secret knows the password, so a store elsewhere never joins it (an
-// invitation from another namespace gives the person a login of their own), and a source can
-// never set the password of an Account a person made, which may span tenants. Within the
+// changes are refused (Git wins). A reference on a Member the person joined governs the person's
+// Account too, when every store of it is in that namespace. Such an Account stays inside the
+// source's namespace: the tenant who writes the Secret knows the password, so a store elsewhere
+// never joins it (an invitation from another namespace gives the person a login of their own),
+// and a source never sets the password of an Account used in other namespaces. Within the
 // namespace, another Member of the address naming the same source joins; one naming another
-// source is in Conflict (PasswordSourceConflict): the earliest Member's source governs.
+// source is in Conflict (PasswordSourceConflict): the first source governs.
 
 // gitAccountAction is what a Member does about the Account of its address.
 type gitAccountAction int
@@ -77,6 +78,38 @@ func gitAccountPolicy(member *membershipv1alpha1.Member, acct *membershipv1alpha
 	default:
 		return gitSeparate // the person's own Account, or one another namespace's Git declares
 	}
+}
+
+// joinedGitAction decides what member, joined to acct, does about its spec.passwordSecretRef:
+// follow it when it governs acct; ask for it to govern when acct is the person's and every store
+// of it is in member's namespace (the tenant who writes the Secret then decides only for its
+// own stores: Git wins there); Conflict when another source governs acct from this namespace;
+// otherwise nothing (the reference is ignored: acct is used by other tenants too, or governed
+// from elsewhere).
+func joinedGitAction(member *membershipv1alpha1.Member, acct *membershipv1alpha1.Account) gitAccountAction {
+	ref := member.Spec.PasswordSecretRef
+	src := acct.Status.PasswordSource
+	switch {
+	case ref == nil || membershipv1alpha1.HasOwnerRole(member.Spec.Roles):
+		return gitSeparate
+	case acct.GovernedBy(member.Namespace, ref):
+		return gitAsk
+	case src != nil && src.Namespace == member.Namespace:
+		return gitConflict
+	case src == nil && withinNamespace(acct, member.Namespace):
+		return gitAsk
+	}
+	return gitSeparate
+}
+
+// withinNamespace reports whether every Member joined to acct is in namespace.
+func withinNamespace(acct *membershipv1alpha1.Account, namespace string) bool {
+	for _, m := range acct.Status.Members {
+		if m.Namespace != namespace {
+			return false
+		}
+	}
+	return true
 }
 
 // gitAccountOf reads the Account of member's address and decides what member does about it.
@@ -161,17 +194,18 @@ func (r *Reconciler) startFromAccount(ctx context.Context, acct *membershipv1alp
 
 // followGitSource keeps a governing Member's source and its Account together: when the source's
 // password changed (applySuppliedPassword, which spends no bcrypt work on an unchanged version),
-// the Account is asked to take it. source is the version last followed; pending reports that the
-// source cannot be read (the Member is Pending, as any Member whose source is missing).
+// the Account is asked to take it; adopt asks even when it did not, for a source that is to
+// govern the person's Account from now on. source is the version last followed; pending reports
+// that the source cannot be read (the Member is Pending, as any Member whose source is missing).
 func (r *Reconciler) followGitSource(ctx context.Context, member *membershipv1alpha1.Member, person *accounts.Person,
-	source *string) (bool, error) {
+	source *string, adopt bool) (bool, error) {
 	followed := map[string][]byte{membershipv1alpha1.CredentialPasswordHash: person.Credentials.PasswordHash}
 	rotated := false
 	pending, err := r.applySuppliedPassword(ctx, member, member.Spec.PasswordSecretRef, followed, source, &rotated)
 	if err != nil || pending {
 		return pending, err
 	}
-	if bytes.Equal(followed[membershipv1alpha1.CredentialPasswordHash], person.Credentials.PasswordHash) {
+	if !adopt && bytes.Equal(followed[membershipv1alpha1.CredentialPasswordHash], person.Credentials.PasswordHash) {
 		return false, nil
 	}
 	followed[membershipv1alpha1.CredentialTOTPSecret] = []byte(person.Credentials.TOTPSecret)

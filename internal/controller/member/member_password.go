@@ -47,15 +47,23 @@ type passwordState struct {
 	governing bool
 	// askGit: the Account controller is to be asked to take the source's password and join it.
 	askGit bool
+	// adopting: the Member's source is to govern its (joined) Account; the Account was asked.
+	adopting bool
 	result ctrl.Result
 }
 
 // projectAccount puts the person's own password and 2FA key, kept by their Account (the same in
-// every store), into data; a Member whose source governs the Account follows the source.
+// every store), into data; a Member whose source governs the Account follows the source, and one
+// whose source may govern it (joinedGitAction) asks for that.
 func (r *Reconciler) projectAccount(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
 	person *accounts.Person, data map[string][]byte, st *passwordState) (bool, error) {
+	action := joinedGitAction(member, person.Account)
+	if action == gitConflict {
+		return true, r.passwordSourceConflict(ctx, member, person.Account)
+	}
 	st.governing = person.Account.GovernedBy(member.Namespace, member.Spec.PasswordSecretRef)
-	if !st.governing {
+	st.adopting = action == gitAsk && !st.governing
+	if action != gitAsk {
 		st.source = "" // the version of the source followed, kept only by a Member whose source governs
 	}
 	previous := bytes.Clone(data[membershipv1alpha1.CredentialPasswordHash])
@@ -65,11 +73,11 @@ func (r *Reconciler) projectAccount(ctx context.Context, member *membershipv1alp
 	maps.Copy(data, accounts.Projection(person.Secret, string(store.Spec.DisplayName), member.Spec.Email))
 	member.Status.Account = person.Account.Name
 	st.rotated = len(previous) > 0 && !bytes.Equal(previous, data[membershipv1alpha1.CredentialPasswordHash])
-	if !st.governing {
+	if action != gitAsk {
 		return false, nil
 	}
 	st.result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
-	return r.followGitSource(ctx, member, person, &st.source)
+	return r.followGitSource(ctx, member, person, &st.source, !st.governing)
 }
 
 // suppliedPassword puts spec.passwordSecretRef's password into data, for a login of its own
