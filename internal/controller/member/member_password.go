@@ -49,7 +49,7 @@ type passwordState struct {
 	askGit bool
 	// adopting: the Member's source is to govern its (joined) Account; the Account was asked.
 	adopting bool
-	result ctrl.Result
+	result   ctrl.Result
 }
 
 // projectAccount puts the person's own password and 2FA key, kept by their Account (the same in
