@@ -21,7 +21,7 @@ import (
 )
 
 // InvitationPhase summarises where an Invitation stands.
-// +kubebuilder:validation:Enum=Pending;Sent;Accepted;Expired;Revoked;Failed
+// +kubebuilder:validation:Enum=Pending;Sent;Accepted;Declined;Expired;Revoked;Failed
 type InvitationPhase string
 
 const (
@@ -31,6 +31,9 @@ const (
 	InvitationSent InvitationPhase = "Sent"
 	// InvitationAccepted means the invitee set a password; status.member names their Member.
 	InvitationAccepted InvitationPhase = "Accepted"
+	// InvitationDeclined means the invitee said it is not for them ("this is not for me"); the
+	// link is dead and the Store's notification address was told.
+	InvitationDeclined InvitationPhase = "Declined"
 	// InvitationExpired means the link was not used before status.expiresAt.
 	InvitationExpired InvitationPhase = "Expired"
 	// InvitationRevoked means the invitation was withdrawn before it was accepted.
@@ -82,7 +85,7 @@ type InvitationSpec struct {
 
 // InvitationStatus is the observed state of an Invitation.
 type InvitationStatus struct {
-	// phase is Pending, Sent, Accepted, Expired, Revoked or Failed.
+	// phase is Pending, Sent, Accepted, Declined, Expired, Revoked or Failed.
 	// +optional
 	Phase InvitationPhase `json:"phase,omitempty"`
 
@@ -101,6 +104,14 @@ type InvitationStatus struct {
 	// member is the name of the Member created when the invitation was accepted.
 	// +optional
 	Member string `json:"member,omitempty"`
+
+	// declinedAt is when the invitee declined (phase Declined).
+	// +optional
+	DeclinedAt *metav1.Time `json:"declinedAt,omitempty"`
+
+	// declineNotified is true once the Store's notification address was told of the decline.
+	// +optional
+	DeclineNotified bool `json:"declineNotified,omitempty"`
 
 	// revokedAt is when the invitation was withdrawn (phase Revoked).
 	// +optional

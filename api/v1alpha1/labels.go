@@ -76,6 +76,8 @@ const (
 	ReasonStoreNotFound = "StoreNotFound"
 	// ReasonEmailConflict: another Member of the Store already has this email.
 	ReasonEmailConflict = "EmailConflict"
+	// ReasonAccessExpired: spec.accessExpiresAt has passed.
+	ReasonAccessExpired = "AccessExpired"
 	// ReasonPasswordSourceConflict: another Member of the person in this namespace declares the
 	// password of their Account with a different spec.passwordSecretRef; the earlier one wins.
 	ReasonPasswordSourceConflict = "PasswordSourceConflict"
@@ -105,6 +107,8 @@ const (
 	ReasonExpired = "Expired"
 	// ReasonRevoked: the invitation was withdrawn; its link no longer works.
 	ReasonRevoked = "Revoked"
+	// ReasonDeclined: the invitee declined the invitation.
+	ReasonDeclined = "Declined"
 	// ReasonAwaitingPassword: the Member was created by accepting an invitation and its password
 	// (chosen by the invitee) is being stored.
 	ReasonAwaitingPassword = "AwaitingPassword"
@@ -192,6 +196,11 @@ const (
 	// link; every reader counts it accepted from the moment the annotation is written.
 	AcceptedByAnnotation = "membership.storeops.io/accepted-by"
 	AcceptedAtAnnotation = "membership.storeops.io/accepted-at"
+	// DeclinedAtAnnotation on an Invitation is written by the acceptance server when the invitee
+	// says it is not for them (RFC 3339). The Invitation controller marks it Declined, deletes its
+	// link and tells the Store's notification address; every reader counts it declined (its link
+	// dead) from the moment the annotation is written. An acceptance recorded first wins.
+	DeclinedAtAnnotation = "membership.storeops.io/declined-at"
 	// RevokeAnnotation on an Invitation asks the Invitation controller, its status's one writer,
 	// to withdraw it: Revoked, its link dead, with the annotation's value as the reason. The
 	// Store sets it on the owner invitations it no longer wants; an accepted or expired
@@ -263,6 +272,10 @@ const (
 	CredentialTOTPURI      = "totp-uri"
 	CredentialRoles        = "roles"
 	CredentialPermissions  = "permissions"
+	// CredentialEmailPreferences holds the Member's effective email preferences (the Store's
+	// defaults overlaid by the Member's own) as a JSON object of name to bool, so that the admin
+	// application's mailer honours them.
+	CredentialEmailPreferences = "email-preferences"
 )
 
 // CredentialsSecretName is the name of a Member's credential Secret: <member>-credentials.

@@ -21,7 +21,7 @@ import (
 )
 
 // MemberPhase summarises where a Member stands.
-// +kubebuilder:validation:Enum=Pending;Active;Disabled;Conflict
+// +kubebuilder:validation:Enum=Pending;Active;Disabled;Conflict;Expired
 type MemberPhase string
 
 const (
@@ -34,6 +34,9 @@ const (
 	// MemberConflict means the Member cannot be granted access, for example because its email
 	// already belongs to another Member of the store.
 	MemberConflict MemberPhase = "Conflict"
+	// MemberExpired means spec.accessExpiresAt has passed: the credentials are withheld (kept
+	// aside, so a later date restores the same ones) and the Member stays listed.
+	MemberExpired MemberPhase = "Expired"
 )
 
 // Administrator annotations on a Member. Each acts once per new value, e.g.
@@ -75,6 +78,7 @@ type SecretKeyReference struct {
 }
 
 // MemberSpec is the desired state of a Member.
+// +kubebuilder:validation:XValidation:rule="!has(self.accessExpiresAt) || !self.roles.exists(r, r == 'owner')",message="accessExpiresAt: the owner's access does not expire; hand the store over instead"
 type MemberSpec struct {
 	// storeRef names the Store, in the same namespace, that this Member belongs to. Immutable.
 	// +required
@@ -125,11 +129,17 @@ type MemberSpec struct {
 	// emailPreferences override the Store's default email preferences for this Member.
 	// +optional
 	EmailPreferences EmailPreferences `json:"emailPreferences,omitempty"`
+
+	// accessExpiresAt ends the Member's access by itself at that instant (partners, temporary
+	// staff): the credential Secret is withdrawn, the phase becomes Expired and the person is
+	// told by email. Moving it later restores the same credentials. Not for the owner.
+	// +optional
+	AccessExpiresAt *metav1.Time `json:"accessExpiresAt,omitempty"`
 }
 
 // MemberStatus is the observed state of a Member.
 type MemberStatus struct {
-	// phase is Pending, Active, Disabled or Conflict.
+	// phase is Pending, Active, Disabled, Conflict or Expired.
 	// +optional
 	Phase MemberPhase `json:"phase,omitempty"`
 
@@ -165,6 +175,11 @@ type MemberStatus struct {
 	// observedResetTwoFactor is the last value of the reset-2fa annotation acted on.
 	// +optional
 	ObservedResetTwoFactor string `json:"observedResetTwoFactor,omitempty"`
+
+	// accessExpiredNotice is the spec.accessExpiresAt the person was told had passed (the
+	// email goes once per expiry).
+	// +optional
+	AccessExpiredNotice *metav1.Time `json:"accessExpiredNotice,omitempty"`
 
 	// joinedAt is when the Member first became Active.
 	// +optional

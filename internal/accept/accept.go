@@ -172,6 +172,9 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 		// the claim below takes it over.
 		name = membershipv1alpha1.OwnerMemberName(store.Name)
 	}
+	if outcome, err := s.stillLive(ctx, inv, now); err != nil || outcome != web.OutcomeAccepted {
+		return nil, outcome, nil, err
+	}
 	member, outcome, err := s.claim(ctx, inv, store, name, in.DisplayName, now)
 	if err != nil || outcome != web.OutcomeAccepted {
 		return nil, outcome, nil, err
@@ -204,6 +207,23 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 		s.notifyJoined(ctx, inv, store, member, now)
 	}
 	return result, web.OutcomeAccepted, nil, nil
+}
+
+// stillLive asks the API server whether inv's link is still live: the cache the link was resolved
+// from may not show yet a decline, a revocation or a resend written a moment ago, and those are
+// final from their write on. One uncached read per acceptance, before anything is created.
+func (s *Server) stillLive(ctx context.Context, inv *membershipv1alpha1.Invitation, now time.Time) (web.Outcome, error) {
+	fresh := &membershipv1alpha1.Invitation{}
+	if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(inv), fresh); err != nil {
+		if apierrors.IsNotFound(err) {
+			return web.OutcomeNoLongerValid, nil
+		}
+		return web.OutcomeInternalError, err
+	}
+	if fresh.UID != inv.UID || fresh.Status.Resends != inv.Status.Resends {
+		return web.OutcomeNoLongerValid, nil
+	}
+	return linkState(fresh, true, now), nil
 }
 
 // acceptTransfer records the new owner's password hash and TOTP secret in a Secret of the

@@ -27,6 +27,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/index"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/web"
 )
@@ -115,6 +116,7 @@ func (s *Server) formPage(ctx context.Context, l *link, raw, displayName string,
 		TwoFactor:   inv.Spec.TwoFactor.Required && (person == nil || person.Credentials.TOTPSecret == ""),
 		DisplayName: displayName, Errors: errs,
 		SignIn: person != nil, TOTPCode: person != nil && person.Credentials.TOTPSecret != "",
+		Decline: invitationpolicy.OwnerPurpose(inv) == "" && !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles),
 	}
 }
 

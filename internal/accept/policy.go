@@ -60,8 +60,12 @@ func linkState(inv *membershipv1alpha1.Invitation, current bool, now time.Time) 
 		return web.OutcomeNoLongerValid
 	}
 	switch inv.Status.Phase {
-	case membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationFailed:
+	case membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationFailed,
+		membershipv1alpha1.InvitationDeclined:
 		return web.OutcomeNoLongerValid
+	}
+	if _, declined := invitationpolicy.Declined(inv, now); declined {
+		return web.OutcomeNoLongerValid // the invitee said it is not for them, even before the controller marks it
 	}
 	if !inv.DeletionTimestamp.IsZero() || !current || invitationpolicy.Revoked(inv) {
 		return web.OutcomeNoLongerValid // withdrawn, even before the controller marks it

@@ -183,6 +183,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /invitations/accept", s.showForm)
 	mux.HandleFunc("POST /invitations/accept", s.submitForm)
 	mux.HandleFunc("POST /api/v1/invitations/accept", s.submitJSON)
+	mux.HandleFunc("GET /invitations/decline", s.showDecline)
+	mux.HandleFunc("POST /invitations/decline", s.submitDecline)
+	mux.HandleFunc("POST /api/v1/invitations/decline", s.submitDeclineJSON)
 	// Self-service: members who already have credentials.
 	(&selfservice.Service{
 		Client: s.Client, APIReader: s.APIReader, Scheme: s.Scheme, Recorder: s.Recorder, Clock: s.Clock,

@@ -227,6 +227,33 @@ func AcceptedAt(inv *membershipv1alpha1.Invitation, fallback time.Time) time.Tim
 	return fallback
 }
 
+// Declined reports whether inv is declined, or the acceptance server has said the invitee
+// declined it (DeclinedAtAnnotation) and its controller has not recorded it yet, and when. An
+// acceptance recorded first wins: the Member exists.
+func Declined(inv *membershipv1alpha1.Invitation, fallback time.Time) (time.Time, bool) {
+	if inv.Status.Phase == membershipv1alpha1.InvitationDeclined {
+		if inv.Status.DeclinedAt != nil {
+			return inv.Status.DeclinedAt.Time, true
+		}
+		return fallback, true
+	}
+	raw, asked := inv.Annotations[membershipv1alpha1.DeclinedAtAnnotation]
+	if !asked {
+		return time.Time{}, false
+	}
+	if _, accepted := Accepted(inv); accepted {
+		return time.Time{}, false
+	}
+	switch inv.Status.Phase {
+	case membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired:
+		return time.Time{}, false // finished before the decline was recorded
+	}
+	if at, err := time.Parse(time.RFC3339, raw); err == nil {
+		return at, true
+	}
+	return fallback, true
+}
+
 // Revoked reports whether inv is withdrawn or asked to be (RevokeAnnotation) and not finished
 // otherwise first: every reader treats a revocation asked for as done, so the link is dead from
 // the moment the Store asks, not from the moment the Invitation controller gets to it. An
@@ -235,10 +262,13 @@ func Revoked(inv *membershipv1alpha1.Invitation) bool {
 	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationRevoked:
 		return true
-	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationExpired:
+	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationExpired, membershipv1alpha1.InvitationDeclined:
 		return false
 	}
 	if _, accepted := Accepted(inv); accepted {
+		return false
+	}
+	if _, declined := Declined(inv, time.Time{}); declined {
 		return false
 	}
 	_, asked := inv.Annotations[membershipv1alpha1.RevokeAnnotation]

@@ -115,3 +115,40 @@ func TestAcceptedTakesTheServersWord(t *testing.T) {
 	g.Expect(member).To(Equal("shop-ann"))
 	g.Expect(AcceptedAt(inv, t0)).To(Equal(t0.Add(time.Hour)), "the recorded time wins")
 }
+
+// The server's word that the invitee declined counts until the controller records it; an
+// acceptance, or a finish recorded before it, wins.
+func TestDeclinedTakesTheServersWordUnlessAnotherEndCameFirst(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	asked := map[string]string{membershipv1alpha1.DeclinedAtAnnotation: t0.Add(time.Minute).Format(time.RFC3339)}
+	for _, tc := range []struct {
+		name        string
+		phase       membershipv1alpha1.InvitationPhase
+		annotations map[string]string
+		declined    bool
+		at          time.Time
+	}{
+		{"sent", membershipv1alpha1.InvitationSent, nil, false, time.Time{}},
+		{"sent, declined by the server", membershipv1alpha1.InvitationSent, asked, true, t0.Add(time.Minute)},
+		{"declined by the server at a malformed time", membershipv1alpha1.InvitationSent,
+			map[string]string{membershipv1alpha1.DeclinedAtAnnotation: "just now"}, true, t0},
+		{"recorded", membershipv1alpha1.InvitationDeclined, nil, true, t0},
+		{"accepted first", membershipv1alpha1.InvitationSent, map[string]string{
+			membershipv1alpha1.DeclinedAtAnnotation: "2026-12-02T09:01:00Z", membershipv1alpha1.AcceptedByAnnotation: "shop-ann"}, false, time.Time{}},
+		{"revoked first", membershipv1alpha1.InvitationRevoked, asked, false, time.Time{}},
+		{"expired first", membershipv1alpha1.InvitationExpired, asked, false, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			inv := &membershipv1alpha1.Invitation{}
+			inv.Annotations = tc.annotations
+			inv.Status.Phase = tc.phase
+			at, declined := Declined(inv, t0)
+			g.Expect(declined).To(Equal(tc.declined))
+			g.Expect(at).To(Equal(tc.at))
+			if tc.declined {
+				g.Expect(Revoked(inv)).To(BeFalse(), "a declined invitation is not revoked")
+			}
+		})
+	}
+}

@@ -37,8 +37,13 @@ type Kind string
 const (
 	// KindAccessRemoved tells a person that their access to a store was removed.
 	KindAccessRemoved Kind = "access-removed"
+	// KindAccessExpired tells a person that their access ended at spec.accessExpiresAt
+	// (AccessRemovedData, RemovedAt being that instant).
+	KindAccessExpired Kind = "access-expired"
 	// KindMemberJoined tells a store's notification address that an invitee joined.
 	KindMemberJoined Kind = "member-joined"
+	// KindInvitationDeclined tells a store's notification address that an invitee declined.
+	KindInvitationDeclined Kind = "invitation-declined"
 	// KindInvitation invites a person to join a store ("You have been invited to manage ...").
 	KindInvitation Kind = "invitation"
 	// KindOwnerActivation asks a new Store's owner to set their password (InvitationData).
@@ -71,7 +76,7 @@ const (
 var Locales = []string{"en", "nl", "ja"}
 
 // Kinds lists every kind, so a test can check each exists in each locale.
-var Kinds = []Kind{KindAccessRemoved, KindInvitation, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
+var Kinds = []Kind{KindAccessRemoved, KindAccessExpired, KindInvitation, KindInvitationDeclined, KindMemberJoined, KindOwnerActivation, KindOwnerTransfer,
 	KindOwnershipTransferStarted, KindOwnershipTransferred, KindPasswordReset, KindPasswordChanged, KindTwoFactorReset, KindEmailChangeConfirm,
 	KindEmailChangeRequested, KindEmailChanged}
 
@@ -97,7 +102,17 @@ type InvitationData struct {
 	// Message is the inviter's note, shown as plain text.
 	Message   string
 	AcceptURL string
-	ExpiresAt time.Time
+	// DeclineURL, when set, is the "this is not for me" link (member invitations).
+	DeclineURL string
+	ExpiresAt  time.Time
+}
+
+// InvitationDeclinedData fills the invitation-declined email.
+type InvitationDeclinedData struct {
+	StoreName  string
+	Email      string
+	Roles      []string
+	DeclinedAt time.Time
 }
 
 // MemberJoinedData fills the member-joined email.

@@ -27,7 +27,9 @@ import (
 var removedAt = time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
 
 var sampleData = map[Kind]any{
-	KindAccessRemoved: AccessRemovedData{StoreName: "Acme", Email: "bob@example.com", RemovedAt: removedAt},
+	KindAccessRemoved:      AccessRemovedData{StoreName: "Acme", Email: "bob@example.com", RemovedAt: removedAt},
+	KindInvitationDeclined: InvitationDeclinedData{StoreName: "Acme", Email: "bob@example.com", Roles: []string{"staff"}, DeclinedAt: removedAt},
+	KindAccessExpired:      AccessRemovedData{StoreName: "Acme", Email: "bob@example.com", RemovedAt: removedAt},
 	KindInvitation: InvitationData{StoreName: "Acme", InvitedBy: "Alice", Email: "dave@example.com",
 		Roles: []string{"staff", "finance"}, Message: "Welcome!", AcceptURL: "https://members.example.com/invitations/accept?token=abc.def",
 		ExpiresAt: removedAt},

@@ -153,6 +153,8 @@ type PageData struct {
 	// SignIn: the invitee already has an account, so the form asks for its password (and
 	// TOTPCode for the 2FA code when the account has a key) instead of a new one.
 	SignIn, TOTPCode bool
+	// Decline: the form page offers "this is not for me" (member invitations).
+	Decline bool
 
 	// The success page.
 	Body       string

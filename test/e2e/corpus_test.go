@@ -89,6 +89,8 @@ var badInputs = []badInput{
 	{"member: malformed phone", corpusMember(memberOK + "  phone: call me maybe\n"), "spec.phone"},
 	{"member: disabled as a string", corpusMember(memberOK + "  disabled: \"yes\"\n"), "spec.disabled"},
 	{"member: passwordSecretRef without a key", corpusMember(memberOK + "  passwordSecretRef: {name: pw}\n"), "spec.passwordSecretRef"},
+	{"member: accessExpiresAt that is not a date", corpusMember(memberOK + "  accessExpiresAt: next tuesday\n"), "spec.accessExpiresAt"},
+	{"member: accessExpiresAt on the owner", corpusMember(memberRef + "  email: owner@corpus.example.com\n  roles: [owner]\n  accessExpiresAt: \"2027-01-01T00:00:00Z\"\n"), "accessExpiresAt"},
 	{"member: email preference with a bad name", corpusMember(memberOK + "  emailPreferences: {\"<script>\": true}\n"), "spec.emailPreferences"},
 	{"member: unknown field", corpusMember(memberOK + "  isAdmin: true\n"), "isAdmin"},
 	// Stores.

@@ -53,6 +53,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	if member, accepted := invitationpolicy.Accepted(inv); accepted && inv.Status.Phase != membershipv1alpha1.InvitationAccepted {
 		markAccepted(inv, member, now)
 	}
+	if at, declined := invitationpolicy.Declined(inv, now); declined && inv.Status.Phase != membershipv1alpha1.InvitationDeclined {
+		return ctrl.Result{}, r.markDeclined(ctx, inv, status, at)
+	}
 	if invitationpolicy.Revoked(inv) && inv.Status.Phase != membershipv1alpha1.InvitationRevoked {
 		return ctrl.Result{}, r.revoke(ctx, inv, status, now)
 	}
@@ -61,9 +64,15 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	}
 
 	switch inv.Status.Phase {
-	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired:
+	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired,
+		membershipv1alpha1.InvitationDeclined:
 		if err := r.deleteToken(ctx, inv); err != nil {
 			return ctrl.Result{}, err
+		}
+		if inv.Status.Phase == membershipv1alpha1.InvitationDeclined && !inv.Status.DeclineNotified {
+			if err := r.notifyDeclined(ctx, inv, status); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 		setFinishedConditions(inv)
 		return r.retain(ctx, inv, now)
@@ -245,6 +254,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	content, err := mail.Render(kind, string(store.Spec.Locale), mail.InvitationData{
 		StoreName: string(store.Spec.DisplayName), InvitedBy: string(inv.Spec.InvitedBy), Email: string(inv.Spec.Email),
 		Roles: roles, Message: inv.Spec.Message, AcceptURL: r.acceptURL(tok), ExpiresAt: expires,
+		DeclineURL: r.declineURL(inv, tok),
 	})
 	if err != nil {
 		return ctrl.Result{}, err
@@ -379,6 +389,8 @@ func setFinishedConditions(inv *membershipv1alpha1.Invitation) {
 		}
 		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonExpired,
 			fmt.Sprintf("The link expired at %s; annotate %s to send a new one", at, membershipv1alpha1.ResendAnnotation))
+	case membershipv1alpha1.InvitationDeclined:
+		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionTrue, membershipv1alpha1.ReasonDeclined, declinedMessage)
 	case membershipv1alpha1.InvitationRevoked:
 		why := inv.Annotations[membershipv1alpha1.RevokeAnnotation]
 		if why == "" {

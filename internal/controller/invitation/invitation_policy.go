@@ -68,8 +68,8 @@ func deliveryBackoff(attempts int32) time.Duration {
 	return min(minBackoff<<(attempts-1), maxBackoff)
 }
 
-// finishedAt is when an Accepted, Expired or Revoked invitation reached that phase; nil for the
-// others.
+// finishedAt is when an Accepted, Declined, Expired or Revoked invitation reached that phase;
+// nil for the others.
 func finishedAt(inv *membershipv1alpha1.Invitation) *metav1.Time {
 	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationAccepted:
@@ -78,6 +78,8 @@ func finishedAt(inv *membershipv1alpha1.Invitation) *metav1.Time {
 		return inv.Status.ExpiresAt
 	case membershipv1alpha1.InvitationRevoked:
 		return inv.Status.RevokedAt
+	case membershipv1alpha1.InvitationDeclined:
+		return inv.Status.DeclinedAt
 	}
 	return nil
 }
@@ -110,15 +112,15 @@ const (
 )
 
 // resendRequest reads the resend annotation. A value present before the invitation was ever
-// processed is only recorded: the first email is on its way anyway. Accepted and Revoked
-// invitations cannot be resent.
+// processed is only recorded: the first email is on its way anyway. Accepted, Declined and
+// Revoked invitations cannot be resent (a declined one was not for that person).
 func resendRequest(inv *membershipv1alpha1.Invitation) (resendAction, string) {
 	value := inv.Annotations[membershipv1alpha1.ResendAnnotation]
 	if value == "" || value == inv.Status.ObservedResend {
 		return resendNone, ""
 	}
 	switch inv.Status.Phase {
-	case "", membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked:
+	case "", membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationDeclined:
 		return resendRecord, value
 	}
 	return resendRotate, value

@@ -32,6 +32,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
@@ -46,6 +47,15 @@ func (r *Reconciler) token(inv *membershipv1alpha1.Invitation) (credentials.Toke
 
 func (r *Reconciler) acceptURL(tok credentials.Token) string {
 	return strings.TrimRight(r.PublicURL, "/") + "/invitations/accept?token=" + url.QueryEscape(tok.String())
+}
+
+// declineURL is the "this is not for me" link of a member invitation: its page posts the decline.
+// Owner invitations have none (the Store asks for its owner; a wrong address is the Store's to fix).
+func (r *Reconciler) declineURL(inv *membershipv1alpha1.Invitation, tok credentials.Token) string {
+	if invitationpolicy.OwnerPurpose(inv) != "" || membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) {
+		return ""
+	}
+	return strings.TrimRight(r.PublicURL, "/") + "/invitations/decline?token=" + url.QueryEscape(tok.String())
 }
 
 // ensureTokenSecret makes the invitation's token Secret hold the hash of tok, labelled with its

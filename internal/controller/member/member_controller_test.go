@@ -223,6 +223,15 @@ var _ = Describe("Member controller", Ordered, func() {
 		Expect(got.Status.JoinedAt).NotTo(BeNil())
 		Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
 		Expect(got.Status.EmailPreferences).To(Equal(map[string]bool{"orders": true, "marketing": false}))
+		Expect(string(secret.Data["email-preferences"])).To(Equal(`{"marketing":false,"orders":true}`),
+			"the effective preferences, for the admin application's mailer")
+
+		By("a changed override reaches the credential Secret")
+		updateMember(m, func(latest *membershipv1alpha1.Member) {
+			latest.Spec.EmailPreferences = membershipv1alpha1.EmailPreferences{"orders": false}
+		})
+		Eventually(func() string { return string(credentialsOf(m).Data["email-preferences"]) }).
+			Should(Equal(`{"marketing":true,"orders":false}`))
 		Expect(meta.IsStatusConditionTrue(got.Status.Conditions, "Ready")).To(BeTrue())
 		Expect(meta.IsStatusConditionTrue(got.Status.Conditions, "CredentialsReady")).To(BeTrue())
 		Expect(got.Finalizers).To(ContainElement(membershipv1alpha1.MemberFinalizer))

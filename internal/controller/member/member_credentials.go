@@ -19,6 +19,7 @@ package member
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 
@@ -161,12 +162,27 @@ func leftAccount(member *membershipv1alpha1.Member, current, retained *corev1.Se
 	return name != "" && name != membershipv1alpha1.AccountSeparate
 }
 
-// setGrants puts the login, roles and permissions into data.
+// setGrants puts the login, roles, permissions and effective email preferences (status, set
+// by the phases before) into data.
 func setGrants(member *membershipv1alpha1.Member, data map[string][]byte) {
 	roles, permissions := rolesAndPermissions(member.Spec.Roles)
 	data[membershipv1alpha1.CredentialUsername] = []byte(member.Spec.Email)
 	data[membershipv1alpha1.CredentialRoles] = []byte(roles)
 	data[membershipv1alpha1.CredentialPermissions] = []byte(permissions)
+	data[membershipv1alpha1.CredentialEmailPreferences] = preferencesJSON(member.Status.EmailPreferences)
+}
+
+// preferencesJSON is preferences as a JSON object with sorted keys ({} when none), so that the
+// same preferences are always the same bytes and a plain reconcile writes nothing.
+func preferencesJSON(preferences map[string]bool) []byte {
+	if preferences == nil {
+		preferences = map[string]bool{}
+	}
+	out, err := json.Marshal(preferences) // encoding/json sorts map keys
+	if err != nil {
+		return []byte("{}")
+	}
+	return out
 }
 
 // joinedAccount is the Account whose credentials member's Secret carries: the one of its address,

@@ -40,7 +40,8 @@ import (
 // reconcileNormal expires the Member's account tokens (reset links), then runs the phases.
 func (r *Reconciler) reconcileNormal(ctx context.Context, member *membershipv1alpha1.Member) (ctrl.Result, error) {
 	firstReconcile := member.Status.Phase == ""
-	next, err := r.expireAccountTokens(ctx, member, member.Spec.Disabled)
+	expired, _ := accessLeft(member, r.Clock.Now())
+	next, err := r.expireAccountTokens(ctx, member, member.Spec.Disabled || expired)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -169,10 +170,17 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 	}
 	var result ctrl.Result
 	var err error
-	if member.Spec.Disabled {
+	expired, left := accessLeft(member, r.Clock.Now())
+	switch {
+	case member.Spec.Disabled:
 		err = r.withholdCredentials(ctx, member)
-	} else {
+	case expired:
+		err = r.expireAccess(ctx, member, store)
+	default:
 		result, err = r.issueCredentials(ctx, member, store)
+		if left > 0 && (result.RequeueAfter == 0 || left < result.RequeueAfter) {
+			result.RequeueAfter = left // exactly at the end of access
+		}
 	}
 	if ownsecret.IsForeign(err) {
 		// No credentials while in Conflict: the Member's own credential Secret (if it has one)

@@ -168,3 +168,17 @@ func memberProgress(m *membershipv1alpha1.Member) (progress.Progress, string, st
 func twoFactorRequired(m *membershipv1alpha1.Member) bool {
 	return membershipv1alpha1.HasOwnerRole(m.Spec.Roles) || m.Spec.TwoFactor.Required
 }
+
+// accessLeft says whether member's access has ended at now (spec.accessExpiresAt, never for the
+// owner) and, while it has not, how long until it does (0 when it has no end): the Member is
+// reconciled again at that instant, not polled.
+func accessLeft(member *membershipv1alpha1.Member, now time.Time) (expired bool, left time.Duration) {
+	end := member.Spec.AccessExpiresAt
+	if end == nil || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
+		return false, 0
+	}
+	if !now.Before(end.Time) {
+		return true, 0
+	}
+	return false, end.Sub(now)
+}

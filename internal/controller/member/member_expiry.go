@@ -1,0 +1,86 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package member
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/mail"
+)
+
+// Access that ends by itself: spec.accessExpiresAt. The Member is reconciled at that instant
+// (accessLeft sets the requeue; nothing polls), its credentials are set aside as for a disabled
+// Member, and the person is told once per expiry. A later date gives the same credentials back.
+
+// EventAccessExpired is the event of a Member whose access ended at spec.accessExpiresAt.
+const EventAccessExpired = "AccessExpired"
+
+// expireAccess withholds member's credentials (kept aside), shows it Expired and emails the
+// person, once per spec.accessExpiresAt (recorded in status before it is sent: internal/skeleton's
+// record before acting; a failed send is released and retried with backoff).
+func (r *Reconciler) expireAccess(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store) error {
+	if err := r.revokeRetaining(ctx, member); err != nil {
+		return err
+	}
+	end := member.Spec.AccessExpiresAt.DeepCopy()
+	previous := member.Status.Phase
+	member.Status.Phase = membershipv1alpha1.MemberExpired
+	member.Status.CredentialsSecret = ""
+	msg := fmt.Sprintf("Access ended at %s (spec.accessExpiresAt); the credentials are kept aside, and a later date restores them",
+		end.UTC().Format(time.RFC3339))
+	meta.SetStatusCondition(&member.Status.Conditions, metav1.Condition{
+		Type: membershipv1alpha1.ConditionCredentialsReady, Status: metav1.ConditionFalse,
+		Reason: membershipv1alpha1.ReasonAccessExpired, Message: msg, ObservedGeneration: member.Generation,
+	})
+	meta.SetStatusCondition(&member.Status.Conditions, metav1.Condition{
+		Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+		Reason: membershipv1alpha1.ReasonAccessExpired, Message: msg, ObservedGeneration: member.Generation,
+	})
+	if previous != membershipv1alpha1.MemberExpired {
+		r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventAccessExpired, "ExpireAccess", "%s", msg)
+	}
+	if notice := member.Status.AccessExpiredNotice; notice != nil && notice.Equal(end) {
+		return nil // told already
+	}
+	told := member.Status.AccessExpiredNotice
+	if claimed, err := r.claimReset(ctx, member, func(st *membershipv1alpha1.MemberStatus) { st.AccessExpiredNotice = end }); !claimed || err != nil {
+		return err
+	}
+	content, err := mail.Render(mail.KindAccessExpired, string(store.Spec.Locale), mail.AccessRemovedData{
+		StoreName: string(store.Spec.DisplayName), MemberName: string(member.Spec.DisplayName), Email: string(member.Spec.Email),
+		RemovedAt: end.Time,
+	})
+	if err == nil {
+		err = r.Mail.Send(ctx, mail.Message{
+			To:        string(member.Spec.Email),
+			MessageID: mail.MessageID(member.UID, string(mail.KindAccessExpired)+"-"+strconv.FormatInt(end.Unix(), 10), r.MailDomain),
+			Content:   content,
+		})
+	}
+	if err != nil {
+		return r.releaseReset(ctx, member, func(st *membershipv1alpha1.MemberStatus) { st.AccessExpiredNotice = told }, err)
+	}
+	return nil
+}
