@@ -75,6 +75,9 @@ func (s *Service) submitForgot(w http.ResponseWriter, r *http.Request) {
 func (s *Service) showReset(w http.ResponseWriter, r *http.Request) {
 	if raw, acct, _ := s.openAccountLink(w, r, membershipv1alpha1.PurposePasswordReset); acct != nil {
 		if reason, err := s.passwordFromGit(r.Context(), acct); err != nil || reason != "" {
+			if err != nil {
+				s.Log.Error(err, "reading whether the password is declared in Git")
+			}
 			s.renderResetProblem(w, web.LocaleOf(acct.store), problemOf(err, web.OutcomeFromGit))
 			return
 		}
