@@ -142,10 +142,7 @@ func (s *Service) moveAccount(ctx context.Context, acct *account, newEmail strin
 	}
 	for i := range members {
 		m := &members[i]
-		base := m.DeepCopy()
-		m.Spec.Email = membershipv1alpha1.EmailAddress(newEmail)
-		if err := s.Client.Patch(ctx, m, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}),
-			client.FieldOwner(membershipv1alpha1.OperatorFieldManager)); err != nil {
+		if err := s.moveMember(ctx, m, old, newEmail); err != nil {
 			return err
 		}
 		if err := accounttoken.RevokeAll(ctx, s.APIReader, s.Client, m); err != nil {
@@ -174,4 +171,28 @@ func (s *Service) moveAccount(ctx context.Context, acct *account, newEmail strin
 		OldEmail: string(old), NewEmail: newEmail, ChangedAt: s.Clock.Now(),
 	}, mail.MessageID(req.UID, string(mail.KindEmailChanged)+"-account", s.MailDomain))
 	return nil
+}
+
+// moveMember writes newEmail into m's spec.email as the operator's field manager, against the
+// version read; a Member changed meanwhile (a controller's write) is read again and moved, up to
+// three times, unless it no longer holds the old address.
+func (s *Service) moveMember(ctx context.Context, m *membershipv1alpha1.Member, old membershipv1alpha1.EmailAddress, newEmail string) error {
+	for range 3 {
+		base := m.DeepCopy()
+		m.Spec.Email = membershipv1alpha1.EmailAddress(newEmail)
+		err := s.Client.Patch(ctx, m, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}),
+			client.FieldOwner(membershipv1alpha1.OperatorFieldManager))
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		fresh := &membershipv1alpha1.Member{}
+		if err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(m), fresh); err != nil {
+			return err
+		}
+		if fresh.UID != m.UID || !strings.EqualFold(string(fresh.Spec.Email), string(old)) {
+			return nil // gone, replaced, or moved by someone else: not this move's
+		}
+		*m = *fresh
+	}
+	return fmt.Errorf("moving Member %s/%s to the new login email: it kept changing", m.Namespace, m.Name)
 }
