@@ -77,11 +77,7 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request) {
 		outcome = web.OutcomeInternalError
 	}
 	if outcome != web.OutcomeAccepted {
-		locale := "en"
-		if l != nil {
-			locale = web.LocaleOf(l.store)
-		}
-		web.RenderProblem(w, locale, outcome)
+		web.RenderProblem(w, localeOf(l), outcome)
 		return
 	}
 	web.Render(w, http.StatusOK, s.formPage(r.Context(), l, raw, "", nil))
@@ -133,10 +129,7 @@ func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
 		TOTPCode: r.PostForm.Get("totpCode"),
 	}
 	result, l, outcome, fe := s.process(r, in)
-	locale := "en"
-	if l != nil {
-		locale = web.LocaleOf(l.store)
-	}
+	locale := localeOf(l)
 	switch {
 	case fe != nil:
 		errs := map[string]string{fe.Field: web.Texts[locale]["field."+fe.Code]}

@@ -128,6 +128,19 @@ type Request struct {
 	NotAfter time.Time
 }
 
+// AllIn reports whether every one of members is in namespace: the only Accounts a password
+// source in that namespace may govern, so that the tenant writing it decides for its own stores
+// alone. The Member controller asks it of an Account's status, the Account controller of the
+// Members it is recording.
+func AllIn(namespace string, members ...membershipv1alpha1.AccountMember) bool {
+	for _, m := range members {
+		if m.Namespace != namespace {
+			return false
+		}
+	}
+	return true
+}
+
 // MoveWait bounds how long a move waits for its Members to take the new address. The server
 // updates them right after asking; a move still waiting after that was interrupted (the server
 // stopped in between): the Members updated by then have joined, the others stay with the old

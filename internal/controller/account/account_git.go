@@ -19,6 +19,8 @@ package account
 import (
 	"bytes"
 	"context"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -47,7 +49,7 @@ func (r *Reconciler) applyGitPassword(ctx context.Context, acct *membershipv1alp
 	}
 	unused := acct.Status.PasswordSource == nil && len(joined) == 0 && len(data[membershipv1alpha1.CredentialPasswordHash]) == 0
 	_, isJoined := joined[string(m.UID)]
-	adoptable := acct.Status.PasswordSource == nil && isJoined && allIn(joined, src.Namespace)
+	adoptable := acct.Status.PasswordSource == nil && isJoined && accounts.AllIn(src.Namespace, slices.Collect(maps.Values(joined))...)
 	if !unused && !adoptable && !acct.GovernedBy(src.Namespace, m.Spec.PasswordSecretRef) {
 		ch.refusedSources = append(ch.refusedSources, m.Namespace+"/"+m.Name)
 		return
@@ -69,17 +71,6 @@ func (r *Reconciler) applyGitPassword(ctx context.Context, acct *membershipv1alp
 		joined[ref.UID] = ref
 		ch.joined = append(ch.joined, ref)
 	}
-}
-
-// allIn reports whether every joined Member is in namespace: the only Accounts a source may come
-// to govern, so that the tenant writing it decides for its own stores alone.
-func allIn(joined map[string]membershipv1alpha1.AccountMember, namespace string) bool {
-	for _, m := range joined {
-		if m.Namespace != namespace {
-			return false
-		}
-	}
-	return true
 }
 
 // joinsGoverned reports whether a Member of namespace may join acct: any, unless Git governs

@@ -96,20 +96,10 @@ func joinedGitAction(member *membershipv1alpha1.Member, acct *membershipv1alpha1
 		return gitAsk
 	case src != nil && src.Namespace == member.Namespace:
 		return gitConflict
-	case src == nil && withinNamespace(acct, member.Namespace):
+	case src == nil && accounts.AllIn(member.Namespace, acct.Status.Members...):
 		return gitAsk
 	}
 	return gitSeparate
-}
-
-// withinNamespace reports whether every Member joined to acct is in namespace.
-func withinNamespace(acct *membershipv1alpha1.Account, namespace string) bool {
-	for _, m := range acct.Status.Members {
-		if m.Namespace != namespace {
-			return false
-		}
-	}
-	return true
 }
 
 // gitAccountOf reads the Account of member's address and decides what member does about it.
