@@ -38,7 +38,7 @@ import (
 // usesAccounts reports whether an invitation's Member joins an Account: every invitation but the
 // owner's, whose login the Store keeps (activation and transfer).
 func (s *Server) usesAccounts(inv *membershipv1alpha1.Invitation) bool {
-	return s.AccountNamespace != "" && invitationpolicy.OwnerPurpose(inv) == "" && !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles)
+	return s.AccountNamespace != "" && invitationpolicy.ForMember(inv)
 }
 
 // existingAccount is the Account the invitee signs in to (nil when they choose a new password),

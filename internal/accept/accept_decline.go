@@ -40,7 +40,7 @@ import (
 // invitation, and is idempotent.
 func (s *Server) decline(ctx context.Context, l *link) (web.Outcome, error) {
 	inv := l.invitation
-	if invitationpolicy.OwnerPurpose(inv) != "" || membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) {
+	if !invitationpolicy.ForMember(inv) {
 		return web.OutcomeAlreadyUsed, nil
 	}
 	for range 3 {
@@ -105,7 +105,7 @@ func (s *Server) showDecline(w http.ResponseWriter, r *http.Request) {
 		s.Log.Error(err, "resolving an invitation link")
 		outcome = web.OutcomeInternalError
 	}
-	if outcome == web.OutcomeAccepted && (invitationpolicy.OwnerPurpose(l.invitation) != "" || membershipv1alpha1.HasOwnerRole(l.invitation.Spec.Roles)) {
+	if outcome == web.OutcomeAccepted && !invitationpolicy.ForMember(l.invitation) {
 		outcome = web.OutcomeAlreadyUsed
 	}
 	if outcome != web.OutcomeAccepted {

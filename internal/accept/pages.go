@@ -112,7 +112,7 @@ func (s *Server) formPage(ctx context.Context, l *link, raw, displayName string,
 		TwoFactor:   inv.Spec.TwoFactor.Required && (person == nil || person.Credentials.TOTPSecret == ""),
 		DisplayName: displayName, Errors: errs,
 		SignIn: person != nil, TOTPCode: person != nil && person.Credentials.TOTPSecret != "",
-		Decline: invitationpolicy.OwnerPurpose(inv) == "" && !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles),
+		Decline: invitationpolicy.ForMember(inv),
 	}
 }
 

@@ -227,6 +227,13 @@ func AcceptedAt(inv *membershipv1alpha1.Invitation, fallback time.Time) time.Tim
 	return fallback
 }
 
+// ForMember reports whether inv invites a member rather than the Store's owner (activation,
+// transfer, or an owner role): only such invitations join an Account and can be declined; the
+// owner's login and address are the Store's business.
+func ForMember(inv *membershipv1alpha1.Invitation) bool {
+	return OwnerPurpose(inv) == "" && !membershipv1alpha1.HasOwnerRole(inv.Spec.Roles)
+}
+
 // Declined reports whether inv is declined, or the acceptance server has said the invitee
 // declined it (DeclinedAtAnnotation) and its controller has not recorded it yet, and when. An
 // acceptance recorded first wins: the Member exists.

@@ -52,7 +52,7 @@ func (r *Reconciler) acceptURL(tok credentials.Token) string {
 // declineURL is the "this is not for me" link of a member invitation: its page posts the decline.
 // Owner invitations have none (the Store asks for its owner; a wrong address is the Store's to fix).
 func (r *Reconciler) declineURL(inv *membershipv1alpha1.Invitation, tok credentials.Token) string {
-	if invitationpolicy.OwnerPurpose(inv) != "" || membershipv1alpha1.HasOwnerRole(inv.Spec.Roles) {
+	if !invitationpolicy.ForMember(inv) {
 		return ""
 	}
 	return strings.TrimRight(r.PublicURL, "/") + "/invitations/decline?token=" + url.QueryEscape(tok.String())
