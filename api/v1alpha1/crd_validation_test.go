@@ -74,6 +74,17 @@ spec:
   roles: [staff]
 `
 
+const validIntegration = `
+apiVersion: membership.storeops.io/v1alpha1
+kind: Member
+metadata: {name: erp}
+spec:
+  storeRef: {name: shop}
+  type: Integration
+  clientID: erp@shop.example.com
+  roles: [operations]
+`
+
 const validInvitation = `
 apiVersion: membership.storeops.io/v1alpha1
 kind: Invitation
@@ -112,7 +123,19 @@ var _ = Describe("CRD validation", func() {
 		Entry("member: non-ASCII email", object(validMember, "spec.email", "bób@example.com"),
 			"spec.email", "must be a bare email address"),
 		Entry("member: missing email", object(validMember, "spec.email", nil),
-			"spec.email", "Required value"),
+			"spec.email", "required for a person"),
+		Entry("integration: an email", object(validIntegration, "spec.email", "erp@example.com"),
+			"spec.email", "an integration (type Integration) has no email"),
+		Entry("integration: 2FA", object(validIntegration, "spec.twoFactor", map[string]any{"required": true}),
+			"spec.twoFactor.required", "without 2FA"),
+		Entry("integration: the owner role", object(validIntegration, "spec.roles", []any{"owner"}),
+			"spec.roles", "an integration cannot be the owner"),
+		Entry("integration: a client ID with a space", object(validIntegration, "spec.clientID", "erp login"),
+			"spec.clientID", "should match"),
+		Entry("person: a client ID", object(validMember, "spec.clientID", "erp"),
+			"spec.clientID", "only an integration (type Integration) has one"),
+		Entry("member: unknown type", object(validMember, "spec.type", "Robot"),
+			"spec.type", `Unsupported value: "Robot"`),
 		Entry("member: unknown role", object(validMember, "spec.roles", []any{"superuser"}),
 			"spec.roles[0]", `Unsupported value: "superuser"`),
 		Entry("member: empty roles", object(validMember, "spec.roles", []any{}),
@@ -187,6 +210,8 @@ var _ = Describe("CRD validation", func() {
 		},
 		Entry("member: storeRef", validMember, "bob-moves", "spec.storeRef.name", "other-shop",
 			"spec.storeRef", "is immutable: a Member cannot move to another Store"),
+		Entry("member: type", validIntegration, "erp-becomes-person", "spec.type", "Person",
+			"spec.type", "is immutable: delete the Member and create it as the other type"),
 		Entry("invitation: storeRef", validInvitation, "invite-moves", "spec.storeRef.name", "other-shop",
 			"spec.storeRef", "is immutable: an Invitation cannot move to another Store"),
 		Entry("invitation: email", validInvitation, "invite-readdressed", "spec.email", "eve@example.com",
@@ -214,6 +239,11 @@ var _ = Describe("CRD validation", func() {
 		Expect(k8sClient.Create(ctx, member)).To(Succeed())
 		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, member)).To(Succeed()) })
 		Expect(member.Object["spec"]).To(HaveKeyWithValue("disabled", false))
+		Expect(member.Object["spec"]).To(HaveKeyWithValue("type", "Person"), "a Member is a person unless it says otherwise")
+
+		integration := object(validIntegration, "metadata.name", "defaults-erp")
+		Expect(k8sClient.Create(ctx, integration)).To(Succeed(), "an integration needs no email")
+		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, integration)).To(Succeed()) })
 	})
 
 	It("accepts and rejects exactly the email addresses the Go rule does", func() {

@@ -38,6 +38,10 @@ const (
 	// ConditionOwnerActive is True on a Store once its owner has activated their account (a
 	// person's step: the Store is Ready before it).
 	ConditionOwnerActive = "OwnerActive"
+	// ConditionMembersSuspended (Store) is True while the owner's activation is overdue
+	// (spec.owner.activationDeadline passed): every Member but integration logins is Suspended and
+	// member invitations wait. The Store controller decides it; the others follow it.
+	ConditionMembersSuspended = "MembersSuspended"
 	// ConditionReconciling (kstatus) is True while the operator works on an object and expects to
 	// finish on its own; absent otherwise.
 	ConditionReconciling = "Reconciling"
@@ -126,6 +130,12 @@ const (
 	// ReasonOwnerManagedByStore: the owner Member is the Store's; it is put back to what the
 	// Store says (roles [owner], 2FA on, enabled) when edited directly.
 	ReasonOwnerManagedByStore = "OwnerManagedByStore"
+	// ReasonLoginConflict: another Member of the Store already signs in with this login (an
+	// integration's client ID against a person's email or another client ID).
+	ReasonLoginConflict = "LoginConflict"
+	// ReasonOwnerActivationOverdue: the Store's owner did not activate by
+	// spec.owner.activationDeadline, so the Store's Members are suspended and its invitations wait.
+	ReasonOwnerActivationOverdue = "OwnerActivationOverdue"
 )
 
 // Finalizers and annotations.
@@ -276,6 +286,11 @@ const (
 	// defaults overlaid by the Member's own) as a JSON object of name to bool, so that the admin
 	// application's mailer honours them.
 	CredentialEmailPreferences = "email-preferences"
+	// CredentialLoginType is "integration" in an integration login's Secret (absent for a person),
+	// whose username is the client ID and password, when generated, the client secret.
+	CredentialLoginType = "login-type"
+	// LoginTypeIntegration is CredentialLoginType's value for an integration login.
+	LoginTypeIntegration = "integration"
 )
 
 // CredentialsSecretName is the name of a Member's credential Secret: <member>-credentials.

@@ -21,7 +21,7 @@ import (
 )
 
 // MemberPhase summarises where a Member stands.
-// +kubebuilder:validation:Enum=Pending;Active;Disabled;Conflict;Expired
+// +kubebuilder:validation:Enum=Pending;Active;Disabled;Conflict;Expired;Suspended
 type MemberPhase string
 
 const (
@@ -37,6 +37,9 @@ const (
 	// MemberExpired means spec.accessExpiresAt has passed: the credentials are withheld (kept
 	// aside, so a later date restores the same ones) and the Member stays listed.
 	MemberExpired MemberPhase = "Expired"
+	// MemberSuspended means the Store's owner did not activate by spec.owner.activationDeadline:
+	// the credentials are withheld (kept aside) until the owner activates, then restored as they were.
+	MemberSuspended MemberPhase = "Suspended"
 )
 
 // Administrator annotations on a Member. Each acts once per new value, e.g.
@@ -77,18 +80,55 @@ type SecretKeyReference struct {
 	Key string `json:"key"`
 }
 
+// MemberType says who a membership is for: a person, or a machine (an integration).
+// +kubebuilder:validation:Enum=Person;Integration
+type MemberType string
+
+const (
+	// MemberPerson is a person: a login email, an invitation or a password, optional 2FA.
+	MemberPerson MemberType = "Person"
+	// MemberIntegration is a machine (an ERP, a shop connector): a client ID and a secret, no
+	// email, no invitation, no 2FA; untouched by the owner's activation and ownership transfers.
+	MemberIntegration MemberType = "Integration"
+)
+
 // MemberSpec is the desired state of a Member.
 // +kubebuilder:validation:XValidation:rule="!has(self.accessExpiresAt) || !self.roles.exists(r, r == 'owner')",message="accessExpiresAt: the owner's access does not expire; hand the store over instead"
+// +kubebuilder:validation:XValidation:rule="has(self.email) || (has(self.type) && self.type == 'Integration')",message="required for a person (type Person); only an integration has none",fieldPath=".email"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'Integration' || !has(self.email)",message="an integration (type Integration) has no email; it signs in with spec.clientID",fieldPath=".email"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'Integration') || !has(self.clientID)",message="only an integration (type Integration) has one; a person signs in with spec.email",fieldPath=".clientID"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'Integration' || !has(self.twoFactor) || !has(self.twoFactor.required) || !self.twoFactor.required",message="an integration signs in with its client ID and secret, without 2FA",fieldPath=".twoFactor.required"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'Integration' || !self.roles.exists(r, r == 'owner')",message="an integration cannot be the owner",fieldPath=".roles"
 type MemberSpec struct {
 	// storeRef names the Store, in the same namespace, that this Member belongs to. Immutable.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="is immutable: a Member cannot move to another Store"
 	StoreRef StoreReference `json:"storeRef"`
 
-	// email is the Member's login address. It may change (members may change their login email);
-	// it must be unique within the store, compared case-insensitively.
-	// +required
-	Email EmailAddress `json:"email"`
+	// type is Person (default) or Integration: a machine (an ERP, a shop connector) that signs in
+	// with a client ID (spec.clientID, or the Member's name) and a secret (generated, or from
+	// spec.passwordSecretRef, which may hold a bcrypt hash to import an existing store login as it
+	// is). Integrations have no email, invitation or 2FA, take no seat under memberLimit and are
+	// not suspended by an overdue owner activation. Immutable.
+	// +optional
+	// +kubebuilder:default=Person
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="is immutable: delete the Member and create it as the other type"
+	Type MemberType `json:"type,omitempty"`
+
+	// clientID is an integration's login, unique in the store among every login (emails
+	// included), compared case-insensitively; the Member's name when empty. Letters, digits and
+	// . _ @ + - (so an imported login that was an email address keeps working), at most 254.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=254
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`
+	ClientID string `json:"clientID,omitempty"`
+
+	// email is a person's login address. It may change (members may change their login email);
+	// it must be unique within the store, compared case-insensitively. Required for a person;
+	// an integration has none.
+	// +optional
+	Email EmailAddress `json:"email,omitempty"`
 
 	// displayName is the Member's name as shown in emails and pages.
 	// +optional
@@ -201,7 +241,9 @@ type MemberStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=member,categories=storeops
 // +kubebuilder:printcolumn:name="Store",type=string,JSONPath=`.spec.storeRef.name`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Email",type=string,JSONPath=`.spec.email`
+// +kubebuilder:printcolumn:name="Client ID",type=string,JSONPath=`.spec.clientID`,priority=1
 // +kubebuilder:printcolumn:name="Roles",type=string,JSONPath=`.spec.roles`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -231,4 +273,21 @@ type MemberList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Member `json:"items"`
+}
+
+// IsIntegration reports whether the Member is a machine's login (spec.type Integration).
+func (m *Member) IsIntegration() bool {
+	return m.Spec.Type == MemberIntegration
+}
+
+// Login is what the Member signs in with: a person's email, an integration's client ID (its name
+// when spec.clientID is empty). It is the credential Secret's username.
+func (m *Member) Login() string {
+	switch {
+	case !m.IsIntegration():
+		return string(m.Spec.Email)
+	case m.Spec.ClientID != "":
+		return m.Spec.ClientID
+	}
+	return m.Name
 }

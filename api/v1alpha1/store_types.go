@@ -17,6 +17,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -47,6 +48,15 @@ type StoreOwner struct {
 	// displayName is the owner's name as shown in emails and pages.
 	// +optional
 	DisplayName DisplayName `json:"displayName,omitempty"`
+
+	// activationDeadline is when the owner must have activated their account by. Before it, the
+	// activation email goes again as a reminder 7 days and 1 day ahead (each with a fresh link);
+	// once it passes without activation, every Member of the Store but integration logins has
+	// its credentials withheld (phase Suspended, reason OwnerActivationOverdue) and member
+	// invitations wait, until the owner activates, which restores everything at once. It has no
+	// effect once the owner has activated.
+	// +optional
+	ActivationDeadline *metav1.Time `json:"activationDeadline,omitempty"`
 }
 
 // StoreSpec is the desired state of a Store.
@@ -125,9 +135,14 @@ type StoreStatus struct {
 	// +optional
 	OwnerEmail EmailAddress `json:"ownerEmail,omitempty"`
 
-	// members counts the store's Members, active and disabled, the owner excluded.
+	// members counts the store's Members, active and disabled, the owner and integrations
+	// excluded: what memberLimit counts.
 	// +optional
 	Members int32 `json:"members,omitempty"`
+
+	// integrations counts the store's integration logins (Members of type Integration).
+	// +optional
+	Integrations int32 `json:"integrations,omitempty"`
 
 	// pendingInvitations counts Invitations not yet accepted, expired or revoked.
 	// +optional
@@ -154,6 +169,7 @@ type StoreStatus struct {
 // +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.owner.email`
 // +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.members`
 // +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.pendingInvitations`
+// +kubebuilder:printcolumn:name="Integrations",type=integer,JSONPath=`.status.integrations`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Activated",type=string,JSONPath=`.status.conditions[?(@.type=="OwnerActive")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -198,4 +214,11 @@ func (s *Store) NotificationAddress() EmailAddress {
 	default:
 		return s.Spec.Owner.Email
 	}
+}
+
+// MembersSuspended reports whether the Store's owner is overdue with activation
+// (ConditionMembersSuspended): its Members' credentials are withheld and member invitations wait.
+// The Store controller decides it from spec.owner.activationDeadline; every other reader follows.
+func (s *Store) MembersSuspended() bool {
+	return meta.IsStatusConditionTrue(s.Status.Conditions, ConditionMembersSuspended)
 }

@@ -88,14 +88,21 @@ func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 			return []string{o.(*membershipv1alpha1.Member).Spec.StoreRef.Name}
 		}},
 		{&membershipv1alpha1.Member{}, MemberStoreEmail, func(o client.Object) []string {
+			// Every login of the Store contends: an integration's client ID with the emails.
 			m := o.(*membershipv1alpha1.Member)
-			return []string{StoreEmailKey(m.Spec.StoreRef.Name, m.Spec.Email)}
+			return []string{StoreEmailKey(m.Spec.StoreRef.Name, membershipv1alpha1.EmailAddress(m.Login()))}
 		}},
 		{&membershipv1alpha1.Member{}, MemberEmail, func(o client.Object) []string {
-			return []string{NormalizeEmail(o.(*membershipv1alpha1.Member).Spec.Email)}
+			if m := o.(*membershipv1alpha1.Member); !m.IsIntegration() { // a machine is no person's
+				return []string{NormalizeEmail(m.Spec.Email)}
+			}
+			return nil
 		}},
 		{&membershipv1alpha1.Member{}, MemberAccount, func(o client.Object) []string {
-			return []string{membershipv1alpha1.AccountName(o.(*membershipv1alpha1.Member).Spec.Email)}
+			if m := o.(*membershipv1alpha1.Member); !m.IsIntegration() {
+				return []string{membershipv1alpha1.AccountName(m.Spec.Email)}
+			}
+			return nil
 		}},
 		{&membershipv1alpha1.Invitation{}, InvitationStore, func(o client.Object) []string {
 			return []string{o.(*membershipv1alpha1.Invitation).Spec.StoreRef.Name}

@@ -105,6 +105,8 @@ type InvitationData struct {
 	// DeclineURL, when set, is the "this is not for me" link (member invitations).
 	DeclineURL string
 	ExpiresAt  time.Time
+	// ActivateBy, for an owner's activation, is the Store's activation deadline (zero: none).
+	ActivateBy time.Time
 }
 
 // InvitationDeclinedData fills the invitation-declined email.

@@ -252,3 +252,26 @@ func TestPasswordEmailsSayWhenAndCarryTheLink(t *testing.T) {
 		})
 	}
 }
+
+func TestOwnerActivationSaysTheDeadlineInTheStoresLanguageOnlyWhenThereIsOne(t *testing.T) {
+	deadline := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct{ locale, line string }{
+		{"en", "Please activate by 1 April 2026."},
+		{"nl", "Activeer je account uiterlijk 1 april 2026."},
+		{"ja", "2026年4月1日 までに有効化してください。"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.locale, func(t *testing.T) {
+			g := NewWithT(t)
+			data := sampleData[KindOwnerActivation].(InvitationData)
+			without, err := Render(KindOwnerActivation, tc.locale, data)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(without.Text).NotTo(ContainSubstring(tc.line))
+			data.ActivateBy = deadline
+			with, err := Render(KindOwnerActivation, tc.locale, data)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(with.Text).To(ContainSubstring(tc.line))
+			g.Expect(with.HTML).To(ContainSubstring(tc.line))
+		})
+	}
+}

@@ -67,7 +67,7 @@ func before(at time.Time, name string, thanAt time.Time, thanName string) bool {
 // deleted, not refused (Conflict).
 func holdsSeat(m *membershipv1alpha1.Member) bool {
 	return m.DeletionTimestamp.IsZero() && m.Status.Phase != membershipv1alpha1.MemberConflict &&
-		!membershipv1alpha1.HasOwnerRole(m.Spec.Roles)
+		!membershipv1alpha1.HasOwnerRole(m.Spec.Roles) && !m.IsIntegration()
 }
 
 // invitationAsks reports whether an Invitation stands in line for a seat: being sent, sent, not
@@ -123,8 +123,8 @@ func TakenBefore(member *membershipv1alpha1.Member, members []membershipv1alpha1
 // address is the Store's own.
 func Refusal(member *membershipv1alpha1.Member, store *membershipv1alpha1.Store, members []membershipv1alpha1.Member,
 	invitations []membershipv1alpha1.Invitation, elsewhere []membershipv1alpha1.Member, exclusive bool) (reason, message string) {
-	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
-		return "", ""
+	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || member.IsIntegration() {
+		return "", "" // the owner and machines take no person's seat
 	}
 	if exclusive {
 		since := Since(member)
@@ -169,7 +169,7 @@ func CheckLive(ctx context.Context, apiReader client.Reader, member *membershipv
 // whole namespace (or cluster, for the address) filtered here. The filters run either way.
 func check(ctx context.Context, reader client.Reader, indexed bool, member *membershipv1alpha1.Member,
 	store *membershipv1alpha1.Store, exclusive bool) (reason, message string, err error) {
-	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || store.Spec.MemberLimit == 0 && !exclusive {
+	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || member.IsIntegration() || store.Spec.MemberLimit == 0 && !exclusive {
 		return "", "", nil
 	}
 	narrowed := func(field, value string, opts ...client.ListOption) []client.ListOption {

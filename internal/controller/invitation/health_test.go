@@ -53,6 +53,8 @@ func TestInvitationHealthAsGitOpsToolsReadIt(t *testing.T) {
 			membershipv1alpha1.ReasonDeliveryFailed), "InProgress", "Progressing"},
 		{"Pending: its Store is applied later", invitation(membershipv1alpha1.InvitationPending, metav1.ConditionFalse,
 			membershipv1alpha1.ReasonStoreNotFound), "InProgress", "Progressing"},
+		{"Pending: waits for the Store's overdue owner", invitation(membershipv1alpha1.InvitationPending, metav1.ConditionFalse,
+			membershipv1alpha1.ReasonOwnerActivationOverdue), "InProgress", "Progressing"},
 		{"Sent: waiting on the invitee (a person)", invitation(membershipv1alpha1.InvitationSent, metav1.ConditionTrue, membershipv1alpha1.ReasonSent), "Current", "Healthy"},
 		{"Accepted", invitation(membershipv1alpha1.InvitationAccepted, metav1.ConditionTrue, membershipv1alpha1.ReasonAccepted), "Current", "Healthy"},
 		{"Expired: finished", invitation(membershipv1alpha1.InvitationExpired, metav1.ConditionFalse, membershipv1alpha1.ReasonExpired), "Current", "Healthy"},

@@ -106,6 +106,12 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	if reason != "" {
 		return ctrl.Result{}, r.refuse(ctx, inv, status, reason, message)
 	}
+	if store.MembersSuspended() && invitationpolicy.OwnerPurpose(inv) == "" {
+		// The owner's activation is overdue: member invitations wait for it (the Store's change
+		// brings them back); the owner's own activation goes out, it is how this ends.
+		return ctrl.Result{}, r.refuse(ctx, inv, status, membershipv1alpha1.ReasonOwnerActivationOverdue,
+			"The Store's owner did not activate by spec.owner.activationDeadline")
+	}
 	if wait := deliveryWait(inv, now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
@@ -152,7 +158,12 @@ func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.I
 // instead of failing an invitation whose link is already in someone's mailbox. Only then does
 // the link's token Secret go.
 func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter, reason, message string) error {
-	waiting := reason == membershipv1alpha1.ReasonStoreNotFound
+	// Refusals that end by themselves leave the invitation Pending: it goes once they do.
+	waitingFor := map[string]string{
+		membershipv1alpha1.ReasonStoreNotFound:          "the Store exists",
+		membershipv1alpha1.ReasonOwnerActivationOverdue: "the owner activates",
+	}[reason]
+	waiting := waitingFor != ""
 	announce := readyReason(inv) != reason
 	inv.Status.Phase = membershipv1alpha1.InvitationFailed
 	if waiting {
@@ -174,7 +185,7 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 	}
 	if announce {
 		if waiting {
-			r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationWaiting, reason, "%s; it is sent once the Store exists", message)
+			r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, EventInvitationWaiting, reason, "%s; it is sent once %s", message, waitingFor)
 		} else {
 			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventInvitationRefused, reason, "%s; no email is sent", message)
 		}
@@ -245,16 +256,20 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 		roles = append(roles, string(role))
 	}
 	kind := mail.KindInvitation
+	var activateBy time.Time
 	switch invitationpolicy.OwnerPurpose(inv) {
 	case membershipv1alpha1.OwnerActivation:
 		kind = mail.KindOwnerActivation
+		if deadline := store.Spec.Owner.ActivationDeadline; deadline != nil {
+			activateBy = deadline.Time
+		}
 	case membershipv1alpha1.OwnerTransfer:
 		kind = mail.KindOwnerTransfer
 	}
 	content, err := mail.Render(kind, string(store.Spec.Locale), mail.InvitationData{
 		StoreName: string(store.Spec.DisplayName), InvitedBy: string(inv.Spec.InvitedBy), Email: string(inv.Spec.Email),
 		Roles: roles, Message: inv.Spec.Message, AcceptURL: r.acceptURL(tok), ExpiresAt: expires,
-		DeclineURL: r.declineURL(inv, tok),
+		DeclineURL: r.declineURL(inv, tok), ActivateBy: activateBy,
 	})
 	if err != nil {
 		return ctrl.Result{}, err

@@ -61,6 +61,8 @@ func TestMemberHealthAsGitOpsToolsReadIt(t *testing.T) {
 			membershipv1alpha1.ReasonPasswordSecretNotFound), "InProgress", "Progressing"},
 		{"Pending: the supplied password is unusable", member(membershipv1alpha1.MemberPending, metav1.ConditionFalse,
 			membershipv1alpha1.ReasonPasswordInvalid), "Failed", "Degraded"},
+		{"Suspended: the Store's owner is overdue (the owner's step)", member(membershipv1alpha1.MemberSuspended, metav1.ConditionTrue,
+			membershipv1alpha1.ReasonOwnerActivationOverdue), "Current", "Healthy"},
 		{"Conflict", member(membershipv1alpha1.MemberConflict, metav1.ConditionFalse, membershipv1alpha1.ReasonEmailConflict), "Failed", "Degraded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -155,10 +155,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 // seat, and (--exclusive-membership) those with its address in other Stores.
 func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []reconcile.Request {
 	changed := obj.(*membershipv1alpha1.Member)
-	peers := []client.MatchingFields{{index.MemberStoreEmail: index.StoreEmailKey(changed.Spec.StoreRef.Name, changed.Spec.Email)}}
+	peers := []client.MatchingFields{{index.MemberStoreEmail: index.StoreEmailKey(changed.Spec.StoreRef.Name, membershipv1alpha1.EmailAddress(changed.Login()))}}
 	if !changed.DeletionTimestamp.IsZero() {
 		peers = append(peers, client.MatchingFields{index.MemberStore: changed.Spec.StoreRef.Name})
-		if r.ExclusiveMembership {
+		if r.ExclusiveMembership && !changed.IsIntegration() {
 			peers = append(peers, client.MatchingFields{index.MemberEmail: index.NormalizeEmail(changed.Spec.Email)})
 		}
 	}

@@ -137,7 +137,7 @@ func (r *Reconciler) setTwoFactor(member *membershipv1alpha1.Member, store *memb
 	email := string(member.Spec.Email)
 	// A Member that left its Account (its login email moved) keeps the 2FA the person enrolled
 	// there, required or not.
-	keep := keepEnrolled && len(data[membershipv1alpha1.CredentialTOTPSecret]) > 0
+	keep := keepEnrolled && len(data[membershipv1alpha1.CredentialTOTPSecret]) > 0 && !member.IsIntegration()
 	if !twoFactorRequired(member) && !keep {
 		delete(data, membershipv1alpha1.CredentialTOTPSecret)
 		delete(data, membershipv1alpha1.CredentialTOTPURI)
@@ -166,7 +166,12 @@ func leftAccount(member *membershipv1alpha1.Member, current, retained *corev1.Se
 // by the phases before) into data.
 func setGrants(member *membershipv1alpha1.Member, data map[string][]byte) {
 	roles, permissions := rolesAndPermissions(member.Spec.Roles)
-	data[membershipv1alpha1.CredentialUsername] = []byte(member.Spec.Email)
+	data[membershipv1alpha1.CredentialUsername] = []byte(member.Login())
+	if member.IsIntegration() {
+		data[membershipv1alpha1.CredentialLoginType] = []byte(membershipv1alpha1.LoginTypeIntegration)
+	} else {
+		delete(data, membershipv1alpha1.CredentialLoginType)
+	}
 	data[membershipv1alpha1.CredentialRoles] = []byte(roles)
 	data[membershipv1alpha1.CredentialPermissions] = []byte(permissions)
 	data[membershipv1alpha1.CredentialEmailPreferences] = preferencesJSON(member.Status.EmailPreferences)
@@ -191,7 +196,7 @@ func preferencesJSON(preferences map[string]bool) []byte {
 // keeps a login of its own. The owner's login is the Store's business (activation, transfer) and
 // stays its own.
 func (r *Reconciler) joinedAccount(ctx context.Context, member *membershipv1alpha1.Member) (*accounts.Person, error) {
-	if r.AccountNamespace == "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
+	if r.AccountNamespace == "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || member.IsIntegration() {
 		return nil, nil
 	}
 	person, err := accounts.Find(ctx, r.Client, r.AccountNamespace, member.Spec.Email)

@@ -57,8 +57,8 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, member *membershipv1al
 	}
 
 	// Only someone who had access is told it was removed, and not someone whose address became
-	// the store's owner (an ownership transfer to a Member).
-	if member.Status.JoinedAt != nil && member.Annotations[membershipv1alpha1.SupersededByAnnotation] == "" {
+	// the store's owner (an ownership transfer to a Member), nor a machine (no address).
+	if member.Status.JoinedAt != nil && member.Annotations[membershipv1alpha1.SupersededByAnnotation] == "" && !member.IsIntegration() {
 		// Deleting the Secrets above wakes this Member again; if the previous reconcile has sent
 		// the email and removed the finalizer, a cache that has not seen that yet would send it
 		// twice. The API server knows: one uncached read per deletion.

@@ -61,8 +61,8 @@ func (r *Reconciler) expireAccess(ctx context.Context, member *membershipv1alpha
 	if previous != membershipv1alpha1.MemberExpired {
 		r.Recorder.Eventf(member, nil, corev1.EventTypeNormal, EventAccessExpired, "ExpireAccess", "%s", msg)
 	}
-	if notice := member.Status.AccessExpiredNotice; notice != nil && notice.Equal(end) {
-		return nil // told already
+	if notice := member.Status.AccessExpiredNotice; notice != nil && notice.Equal(end) || member.IsIntegration() {
+		return nil // told already, or a machine: nobody to tell
 	}
 	told := member.Status.AccessExpiredNotice
 	if claimed, err := r.claimReset(ctx, member, func(st *membershipv1alpha1.MemberStatus) { st.AccessExpiredNotice = end }); !claimed || err != nil {

@@ -84,6 +84,10 @@ func (r *Reconciler) projectAccount(ctx context.Context, member *membershipv1alp
 // or the Account the source makes or governs (gitAccountOf); it stops at a Conflict.
 func (r *Reconciler) suppliedPassword(ctx context.Context, member *membershipv1alpha1.Member, data map[string][]byte, st *passwordState) (bool, error) {
 	st.result.RequeueAfter = r.PasswordSecretResync // the source Secret is not watched
+	if member.IsIntegration() {
+		// A machine's secret is its own: no Account, whatever address its client ID looks like.
+		return r.applySuppliedPassword(ctx, member, member.Spec.PasswordSecretRef, data, &st.source, &st.rotated)
+	}
 	action, acct, err := r.gitAccountOf(ctx, member)
 	if err != nil {
 		return true, err

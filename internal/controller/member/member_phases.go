@@ -111,18 +111,23 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 	// Only the Members contending for this address, read-only from the cache.
 	var peers membershipv1alpha1.MemberList
 	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, member.Spec.Email)}); err != nil {
+		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, membershipv1alpha1.EmailAddress(member.Login()))}); err != nil {
 		return ctrl.Result{}, err
 	}
-	if holder := emailHolder(peers.Items, string(member.Spec.Email)); holder != nil && holder.UID != member.UID {
+	if holder := emailHolder(peers.Items, member.Login()); holder != nil && holder.UID != member.UID {
 		// A Member whose email moved onto another's loses the credentials it had.
 		if _, err := r.revokeOwnSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
 			return ctrl.Result{}, err
 		}
 		msg := fmt.Sprintf("Member %q of Store %q already has this email; one account per email per store", holder.Name, store.Name)
+		reason := membershipv1alpha1.ReasonEmailConflict
+		if member.IsIntegration() || holder.IsIntegration() {
+			msg = fmt.Sprintf("Member %q of Store %q already signs in as %q; every login of a store is unique", holder.Name, store.Name, member.Login())
+			reason = membershipv1alpha1.ReasonLoginConflict
+		}
 		member.Status.Phase = membershipv1alpha1.MemberConflict
 		member.Status.CredentialsSecret = ""
-		setConditions(member, metav1.ConditionFalse, membershipv1alpha1.ReasonEmailConflict, msg)
+		setConditions(member, metav1.ConditionFalse, reason, msg)
 		if previous != membershipv1alpha1.MemberConflict {
 			r.Recorder.Eventf(member, holder, corev1.EventTypeWarning, EventEmailConflict, "Reconcile", "%s", msg)
 		}
@@ -176,6 +181,8 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 		err = r.withholdCredentials(ctx, member)
 	case expired:
 		err = r.expireAccess(ctx, member, store)
+	case suspended(member, store):
+		err = r.suspendAccess(ctx, member, store)
 	default:
 		result, err = r.issueCredentials(ctx, member, store)
 		if left > 0 && (result.RequeueAfter == 0 || left < result.RequeueAfter) {
@@ -261,8 +268,11 @@ func (r *Reconciler) revokeRetaining(ctx context.Context, member *membershipv1al
 
 // revokeCause says in an event why access was withheld.
 func revokeCause(member *membershipv1alpha1.Member) string {
-	if member.Spec.Disabled {
+	switch {
+	case member.Spec.Disabled:
 		return "the Member is disabled"
+	case member.Status.Phase == membershipv1alpha1.MemberSuspended:
+		return "the Store's owner did not activate by the deadline"
 	}
 	return "no seat under the Store's limits"
 }

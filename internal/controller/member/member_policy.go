@@ -42,7 +42,7 @@ func emailHolder(members []membershipv1alpha1.Member, email string) *membershipv
 	var holder *membershipv1alpha1.Member
 	for i := range members {
 		m := &members[i]
-		if !m.DeletionTimestamp.IsZero() || !strings.EqualFold(string(m.Spec.Email), email) {
+		if !m.DeletionTimestamp.IsZero() || !strings.EqualFold(m.Login(), email) {
 			continue
 		}
 		if isOwnerMember(m) {

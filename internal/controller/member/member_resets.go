@@ -83,12 +83,16 @@ func (r *Reconciler) handleResets(ctx context.Context, member *membershipv1alpha
 	if err := r.Get(ctx, types.NamespacedName{Namespace: member.Namespace, Name: member.Spec.StoreRef.Name}, store); err != nil {
 		return client.IgnoreNotFound(err) // the phases report the missing Store; act when it is back
 	}
-	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) {
+	if membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || member.IsIntegration() {
 		// The owner resets through the self-service pages (or hands the store over); an
-		// annotation anybody who may edit Members can set must not email the owner links.
+		// annotation anybody who may edit Members can set must not email the owner links. An
+		// integration has no email to send a link to, nor 2FA.
 		if !firstReconcile {
-			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventResetIgnored, "Reset",
-				"The owner's password and 2FA are not reset by annotation: the owner uses the self-service pages")
+			why := "The owner's password and 2FA are not reset by annotation: the owner uses the self-service pages"
+			if member.IsIntegration() {
+				why = "An integration has no email or 2FA: rotate its secret through spec.passwordSecretRef"
+			}
+			r.Recorder.Eventf(member, nil, corev1.EventTypeWarning, EventResetIgnored, "Reset", "%s", why)
 		}
 		member.Status.ObservedResetPassword = member.Annotations[membershipv1alpha1.ResetPasswordAnnotation]
 		member.Status.ObservedResetTwoFactor = member.Annotations[membershipv1alpha1.ResetTwoFactorAnnotation]

@@ -210,3 +210,20 @@ func TestMemberProgress(t *testing.T) {
 		})
 	}
 }
+
+func TestAnOverdueOwnerActivationSuspendsEveryoneButTheOwner(t *testing.T) {
+	g := NewWithT(t)
+	store := &membershipv1alpha1.Store{}
+	staff := membershipv1alpha1.Member{Spec: membershipv1alpha1.MemberSpec{Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}}}
+	g.Expect(suspended(&staff, store)).To(BeFalse(), "no suspension without the Store's say")
+	store.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionMembersSuspended, Status: metav1.ConditionTrue,
+		Reason: membershipv1alpha1.ReasonOwnerActivationOverdue}}
+	g.Expect(suspended(&staff, store)).To(BeTrue())
+	ownerMember := owner(staff)
+	g.Expect(suspended(&ownerMember, store)).To(BeFalse(), "the owner's activation is how it ends")
+	machine := staff
+	machine.Spec.Type = membershipv1alpha1.MemberIntegration
+	g.Expect(suspended(&machine, store)).To(BeFalse(), "an integration keeps working through the owner's activation")
+	store.Status.Conditions[0].Status = metav1.ConditionFalse
+	g.Expect(suspended(&staff, store)).To(BeFalse())
+}

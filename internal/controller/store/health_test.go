@@ -50,6 +50,16 @@ func TestStoreHealthAsGitOpsToolsReadIt(t *testing.T) {
 		{"the owner is active", store(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive, false), "Current", "Healthy"},
 		{"waiting for the owner's activation (a person)", store(metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation, false), "Current", "Healthy"},
 		{"a transfer waiting on the new owner (a person)", store(metav1.ConditionTrue, membershipv1alpha1.ReasonOwnerActive, true), "Current", "Healthy"},
+		{"the owner's activation is overdue: the Store's team cannot work", func() *membershipv1alpha1.Store {
+			s := &membershipv1alpha1.Store{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", Generation: 4}}
+			s.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionMembersSuspended, Status: metav1.ConditionTrue,
+				Reason: membershipv1alpha1.ReasonOwnerActivationOverdue, Message: "overdue"}}
+			setReady(s, metav1.ConditionFalse, membershipv1alpha1.ReasonOwnerActivationOverdue, "overdue")
+			standing, r, msg := storeProgress(s)
+			progress.Set(&s.Status.Conditions, nil, s.Generation, standing, r, msg)
+			s.Status.ObservedGeneration = s.Generation
+			return s
+		}(), "Failed", "Degraded"},
 		{"someone else's Member in the owner's place", store(metav1.ConditionFalse, ReasonOwnerMemberConflict, false), "Failed", "Degraded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

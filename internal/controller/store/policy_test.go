@@ -59,8 +59,12 @@ func TestCountsExcludeTheOwnerDeletionsAndFinishedInvitations(t *testing.T) {
 	}
 	invitations := []membershipv1alpha1.Invitation{inv(membershipv1alpha1.InvitationSent), inv(membershipv1alpha1.InvitationPending),
 		inv(membershipv1alpha1.InvitationAccepted), inv(membershipv1alpha1.InvitationExpired), inv(membershipv1alpha1.InvitationFailed)}
-	m, p := counts(members, invitations)
-	g.Expect(m).To(Equal(int32(2)))
+	erp := member(false, membershipv1alpha1.RoleOperations)
+	erp.Spec.Type = membershipv1alpha1.MemberIntegration
+	members = append(members, erp)
+	m, machines, p := counts(members, invitations)
+	g.Expect(m).To(Equal(int32(2)), "people only: what memberLimit counts")
+	g.Expect(machines).To(Equal(int32(1)), "integrations are listed apart")
 	g.Expect(p).To(Equal(int32(2)))
 }
 
@@ -163,6 +167,58 @@ func TestStoreProgress(t *testing.T) {
 	store.Status.Conditions[0].Reason = ReasonOwnerMemberConflict
 	got, _, _ = storeProgress(store)
 	g.Expect(got).To(Equal(progress.Stalled))
+	store.Status.Conditions = []metav1.Condition{{Type: membershipv1alpha1.ConditionMembersSuspended, Status: metav1.ConditionTrue,
+		Reason: membershipv1alpha1.ReasonOwnerActivationOverdue, Message: "overdue"}}
+	got, reason, _ := storeProgress(store)
+	g.Expect(got).To(Equal(progress.Stalled), "only the owner can end a suspension")
+	g.Expect(reason).To(Equal(membershipv1alpha1.ReasonOwnerActivationOverdue))
+}
+
+func TestActivationDeadlineRemindsOnceAtSevenAndOneDaysAndThenSuspends(t *testing.T) {
+	deadline := metav1.NewTime(time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC))
+	day := 24 * time.Hour
+	sentAt := func(before time.Duration) time.Time { return deadline.Add(-before) }
+	cases := []struct {
+		name         string
+		deadline     *metav1.Time
+		lastSent     time.Time
+		now          time.Time
+		wantReminder string
+		wantOverdue  bool
+		wantNext     time.Duration
+	}{
+		{"no deadline: nothing, ever", nil, sentAt(30 * day), sentAt(0), "", false, 0},
+		{"long before: wake at the 7-day mark", &deadline, sentAt(30 * day), sentAt(20 * day), "", false, 13 * day},
+		{"a second before the 7-day mark", &deadline, sentAt(30 * day), sentAt(7*day + time.Second), "", false, time.Second},
+		{"at the 7-day mark: remind, wake at the 1-day mark", &deadline, sentAt(30 * day), sentAt(7 * day), "7d", false, 6 * day},
+		{"the 7-day reminder went: nothing until the 1-day mark", &deadline, sentAt(7*day - time.Minute), sentAt(5 * day), "", false, 4 * day},
+		{"at the 1-day mark: the second reminder", &deadline, sentAt(7*day - time.Minute), sentAt(day), "1d", false, day},
+		{"missed the 7-day one (operator down): only the latest", &deadline, sentAt(30 * day), sentAt(day - time.Hour), "1d", false, day - time.Hour},
+		{"activation email sent inside the last day already says the deadline", &deadline, sentAt(2 * time.Hour), sentAt(time.Hour), "", false, time.Hour},
+		{"deadline set 3 days ahead after the email: no 7-day reminder", &deadline, sentAt(3*day + time.Hour), sentAt(3 * day), "", false, 2 * day},
+		{"not sent yet: the first email says it, no reminder", &deadline, time.Time{}, sentAt(day - time.Hour), "", false, day - time.Hour},
+		{"a second before the deadline: not yet", &deadline, sentAt(day - time.Minute), sentAt(time.Second), "", false, time.Second},
+		{"at the deadline: overdue, to the second", &deadline, sentAt(day - time.Minute), sentAt(0), "", true, 0},
+		{"after it: overdue, no more reminders", &deadline, sentAt(30 * day), deadline.Add(day), "", true, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			reminder, overdue, next := activationDue(tc.deadline, tc.lastSent, tc.now)
+			g.Expect(reminder).To(Equal(tc.wantReminder))
+			g.Expect(overdue).To(Equal(tc.wantOverdue))
+			g.Expect(next).To(Equal(tc.wantNext))
+		})
+	}
+}
+
+func TestAReminderIsOneRequestPerDeadline(t *testing.T) {
+	g := NewWithT(t)
+	first := metav1.NewTime(time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC))
+	moved := metav1.NewTime(first.Add(48 * time.Hour))
+	g.Expect(reminderValue("1d", &first)).To(Equal(reminderValue("1d", &first)))
+	g.Expect(reminderValue("1d", &first)).NotTo(Equal(reminderValue("7d", &first)))
+	g.Expect(reminderValue("1d", &first)).NotTo(Equal(reminderValue("1d", &moved)), "a moved deadline earns its own reminder")
 }
 
 func TestOnlyOwnerChildrenWakeTheStoreAtOnce(t *testing.T) {

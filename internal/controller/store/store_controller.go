@@ -116,7 +116,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, store *membershipv1alp
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	store.Status.Members, store.Status.PendingInvitations = counts(members, invitations)
+	store.Status.Members, store.Status.Integrations, store.Status.PendingInvitations = counts(members, invitations)
 	return r.reconcileOwner(ctx, store, members, invitations)
 }
 

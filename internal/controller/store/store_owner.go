@@ -104,8 +104,10 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, store *membershipv1alph
 		return ctrl.Result{}, err
 	}
 	if credentials == nil {
-		return ctrl.Result{}, r.awaitActivation(ctx, store, owner, owned)
+		next, err := r.awaitActivation(ctx, store, owner, owned)
+		return ctrl.Result{RequeueAfter: next}, err
 	}
+	r.restoreMembers(store, fmt.Sprintf("the owner %s activated", owner.Spec.Email))
 
 	return r.reconcileActiveOwner(ctx, store, owner, members, owned, credentials)
 }
@@ -236,9 +238,10 @@ func (r *Reconciler) createOwner(ctx context.Context, store *membershipv1alpha1.
 }
 
 // awaitActivation keeps one activation Invitation out to spec.owner.email and the owner Member
-// pointing at it (the acceptance server only completes the invitation the Member names).
+// pointing at it (the acceptance server only completes the invitation the Member names), and
+// holds the owner to spec.owner.activationDeadline. It returns when to look again.
 func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
-	owned []*membershipv1alpha1.Invitation) error {
+	owned []*membershipv1alpha1.Invitation) (time.Duration, error) {
 	want := store.Spec.Owner.Email
 	current := owner.Annotations[membershipv1alpha1.InvitationAnnotation]
 	var inv *membershipv1alpha1.Invitation
@@ -253,7 +256,7 @@ func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alp
 		base := owner.DeepCopy()
 		owner.Spec.Email = want
 		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
-			return err
+			return 0, err
 		}
 		r.Recorder.Eventf(store, owner, corev1.EventTypeWarning, membershipv1alpha1.ReasonOwnerManagedByStore, "Reconcile",
 			"Owner Member %s's email was edited; put back to %s: the Store manages its owner", owner.Name, want)
@@ -270,14 +273,14 @@ func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alp
 		owner.Annotations[membershipv1alpha1.InvitationAnnotation] = current
 		delete(owner.Annotations, membershipv1alpha1.AcceptClaimAnnotation)
 		if err := r.Patch(ctx, owner, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
-			return err
+			return 0, err
 		}
 		if _, _, err := r.createOwnerInvitation(ctx, store, owner, membershipv1alpha1.OwnerActivation); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if err := r.revokeAll(ctx, store, toRevoke(owned, current), "the Store's owner is now activated through another invitation"); err != nil {
-		return err
+		return 0, err
 	}
 	store.Status.OwnerTransfer = nil
 	phase := "being sent"
@@ -286,7 +289,10 @@ func (r *Reconciler) awaitActivation(ctx context.Context, store *membershipv1alp
 	}
 	setReady(store, metav1.ConditionFalse, membershipv1alpha1.ReasonAwaitingOwnerActivation, fmt.Sprintf(
 		"Waiting for the owner %s to set their password through the activation email (Invitation %s, %s)", want, current, phase))
-	return nil
+	if inv != nil && inv.Name != current {
+		inv = nil // replaced by the one just made, which the cache does not show yet
+	}
+	return r.enforceActivationDeadline(ctx, store, inv)
 }
 
 // createOwnerInvitation creates the owner Invitation for spec.owner.email (AlreadyExists means a

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -34,12 +35,17 @@ import (
 // The decisions of the Store controller, as pure functions of their inputs, table-tested in
 // policy_test.go.
 
-// counts are status.members (Members not being deleted, the owner excluded) and
+// counts are status.members (people's Members not being deleted, the owner excluded: what
+// memberLimit counts), status.integrations (machines' Members, listed apart) and
 // status.pendingInvitations (Invitations being sent or sent, owner invitations excluded).
-func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (int32, int32) {
+func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha1.Invitation) (people, machines, pending int32) {
 	var m, p int32
 	for i := range members {
-		if members[i].DeletionTimestamp.IsZero() && !membershipv1alpha1.HasOwnerRole(members[i].Spec.Roles) {
+		switch {
+		case !members[i].DeletionTimestamp.IsZero() || membershipv1alpha1.HasOwnerRole(members[i].Spec.Roles):
+		case members[i].IsIntegration():
+			machines++
+		default:
 			m++
 		}
 	}
@@ -53,7 +59,7 @@ func counts(members []membershipv1alpha1.Member, invitations []membershipv1alpha
 			p++
 		}
 	}
-	return m, p
+	return m, machines, p
 }
 
 // live reports whether an invitation's link may still be sent or used.
@@ -192,6 +198,11 @@ func resetOwnerSpec(m *membershipv1alpha1.Member) {
 // Stalled; anything else is current, including an owner who has not activated yet or a pending
 // transfer, which wait on a person (a GitOps sync must not wait days for them; Ready says it).
 func storeProgress(store *membershipv1alpha1.Store) (progress.Progress, string, string) {
+	if suspended := meta.FindStatusCondition(store.Status.Conditions, membershipv1alpha1.ConditionMembersSuspended); suspended != nil &&
+		suspended.Status == metav1.ConditionTrue {
+		// Only the owner can end it, by activating: the Store cannot progress on its own.
+		return progress.Stalled, suspended.Reason, suspended.Message
+	}
 	ready := meta.FindStatusCondition(store.Status.Conditions, membershipv1alpha1.ConditionReady)
 	if ready != nil && ready.Reason == ReasonOwnerMemberConflict {
 		return progress.Stalled, ready.Reason, ready.Message
