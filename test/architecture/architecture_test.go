@@ -116,6 +116,14 @@ func TestLayering(t *testing.T) {
 			if name == "internal/selfservice" {
 				g.Expect(deps).NotTo(ContainElement("internal/accept"), "self-service depends on invitation acceptance")
 			}
+			// The importable libraries (pkg/) are for other programs: they bring along the API
+			// and the shared credential rules, never the operator itself.
+			if strings.HasPrefix(name, "pkg/") {
+				for _, d := range deps {
+					g.Expect(d == "api/v1alpha1" || d == "internal/credentials" || strings.HasPrefix(d, "pkg/")).To(BeTrue(),
+						"the library %s depends on %s, a part of the operator", name, d)
+				}
+			}
 			// One wiring function: nothing inside the operator builds on it.
 			if strings.HasPrefix(name, "internal/") || strings.HasPrefix(name, "api/") {
 				g.Expect(deps).NotTo(ContainElement("internal/setup"), "%s depends on the wiring", name)
@@ -125,5 +133,6 @@ func TestLayering(t *testing.T) {
 	// The rules above are only worth something if they see the packages they are about.
 	NewWithT(t).Expect(all).To(And(HaveKey("internal/accept"), HaveKey("internal/webhook"), HaveKey("internal/controller/store"),
 		HaveKey("internal/controller/invitation"), HaveKey("internal/controller/member"), HaveKey("api/v1alpha1"),
-		HaveKey("internal/setup"), HaveKey("internal/config"), HaveKey("internal/web"), HaveKey("internal/selfservice")))
+		HaveKey("internal/setup"), HaveKey("internal/config"), HaveKey("internal/web"), HaveKey("internal/selfservice"),
+		HaveKey("pkg/login")))
 }

@@ -21,19 +21,17 @@ package downstream_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
-	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/crypto/bcrypt"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/pkg/login"
 	"github.com/storeops/member-operator/test/leakcheck"
 	"github.com/storeops/member-operator/test/testenv"
 )
@@ -74,25 +72,9 @@ func TestAnInviteeBecomesAnActiveMember(t *testing.T) {
 	}).WithTimeout(30 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
 }
 
-// verifyLogin is what a store's admin application does to log someone in with the credential
-// Secret the operator keeps (docs/admin-integration.md shows it): the Secret existing is the grant; the password
-// is checked against its bcrypt hash, and the TOTP code when 2FA is on.
-func verifyLogin(secret *corev1.Secret, email, password, totpCode string, now time.Time) bool {
-	if !strings.EqualFold(string(secret.Data["username"]), email) {
-		return false
-	}
-	if bcrypt.CompareHashAndPassword(secret.Data["password-hash"], []byte(password)) != nil {
-		return false
-	}
-	if key := string(secret.Data["totp-secret"]); key != "" {
-		ok, err := totp.ValidateCustom(totpCode, key, now, totp.ValidateOpts{
-			Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-		return err == nil && ok
-	}
-	return true
-}
-
-func TestAnAdminApplicationLogsAMemberInWithTheCredentialSecret(t *testing.T) {
+// An admin application signs people and integrations in with pkg/login, against the credential
+// Secrets the running operator keeps (docs/admin-integration.md shows it).
+func TestAnAdminApplicationSignsAPersonAndAnIntegrationInThroughTheLoginLibrary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a control plane")
 	}
@@ -113,20 +95,67 @@ func TestAnAdminApplicationLogsAMemberInWithTheCredentialSecret(t *testing.T) {
 		Spec: membershipv1alpha1.MemberSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "acme"}, Email: "erin@example.com",
 			Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleFinance}, TwoFactor: membershipv1alpha1.TwoFactorSpec{Required: true}},
 	})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "erp"},
+		Spec: membershipv1alpha1.MemberSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "acme"},
+			Type: membershipv1alpha1.MemberIntegration, ClientID: "erp-connector",
+			Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleOperations}},
+	})).To(Succeed())
 
-	secret := &corev1.Secret{}
-	g.Eventually(func() error {
-		return env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "erin-credentials"}, secret)
-	}).WithTimeout(30 * time.Second).Should(Succeed())
-	password := string(secret.Data["password"]) // generated: no passwordSecretRef, no invitation
-	now := time.Now()
-	code, err := totp.GenerateCode(string(secret.Data["totp-secret"]), now)
+	// The application's view: an informer over the operator's credential Secrets and Members.
+	directory, err := login.NewDirectory(env.Config, login.DirectoryOptions{Namespaces: []string{"default"}})
 	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = directory.Start(ctx) }()
+	g.Expect(directory.WaitForSync(ctx)).To(BeTrue())
 
-	g.Expect(verifyLogin(secret, "Erin@example.com", password, code, now)).To(BeTrue())
-	g.Expect(verifyLogin(secret, "erin@example.com", password+"x", code, now)).To(BeFalse(), "wrong password")
-	g.Expect(verifyLogin(secret, "erin@example.com", password, "", now)).To(BeFalse(), "2FA is on")
-	g.Expect(verifyLogin(secret, "eve@example.com", password, code, now)).To(BeFalse(), "another login")
-	g.Expect(string(secret.Data["roles"])).To(Equal("finance"))
-	g.Expect(string(secret.Data["permissions"])).To(ContainSubstring("invoices:"))
+	// The people's secrets come from the Secrets, as an operator of the application would hand them out.
+	read := func(name string) *corev1.Secret {
+		secret := &corev1.Secret{}
+		g.Eventually(func() error {
+			return env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: name}, secret)
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		return secret
+	}
+	erin, erp := read("erin-credentials"), read("erp-credentials")
+	signIn := func(who, password, code string) (*login.Identity, error) {
+		return directory.SignIn(ctx, "default", "acme", who, password, code)
+	}
+
+	// A person: email, password and a 2FA code, each code once.
+	code, err := totp.GenerateCode(string(erin.Data["totp-secret"]), time.Now())
+	g.Expect(err).NotTo(HaveOccurred())
+	var id *login.Identity
+	g.Eventually(func() error {
+		id, err = signIn("Erin@example.com", string(erin.Data["password"]), code)
+		return err
+	}).WithTimeout(30*time.Second).Should(Succeed(), "once the Member is Active in the application's view")
+	g.Expect(id.Member).To(Equal("erin"))
+	g.Expect(id.Roles).To(Equal([]string{"finance"}))
+	g.Expect(id.Integration).To(BeFalse())
+	_, err = signIn("erin@example.com", string(erin.Data["password"]), code)
+	g.Expect(err).To(MatchError(login.ErrCodeUsed), "a code signs in once")
+	_, err = signIn("erin@example.com", string(erin.Data["password"])+"x", "")
+	g.Expect(err).To(MatchError(login.ErrDenied))
+	_, err = signIn("erin@example.com", string(erin.Data["password"]), "")
+	g.Expect(err).To(MatchError(login.ErrCodeRequired))
+
+	// An integration: client ID and secret, no code.
+	id, err = signIn("erp-connector", string(erp.Data["password"]), "")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(id.Integration).To(BeTrue())
+	g.Expect(id.Roles).To(Equal([]string{"operations"}))
+
+	// A disabled membership is refused.
+	g.Eventually(func() error {
+		m := &membershipv1alpha1.Member{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "erp"}, m); err != nil {
+			return err
+		}
+		m.Spec.Disabled = true
+		return env.Client.Update(ctx, m)
+	}).Should(Succeed())
+	g.Eventually(func() error {
+		_, err := signIn("erp-connector", string(erp.Data["password"]), "")
+		return err
+	}).WithTimeout(30 * time.Second).Should(MatchError(login.ErrDenied))
 }

@@ -55,7 +55,7 @@ func memberTable(ns string) []map[string]any {
 	Expect(err).NotTo(HaveOccurred())
 	var table metav1.Table
 	Expect(json.Unmarshal(raw, &table)).To(Succeed())
-	var rows []map[string]any
+	rows := make([]map[string]any, 0, len(table.Rows))
 	for _, row := range table.Rows {
 		cells := map[string]any{}
 		for i, column := range table.ColumnDefinitions {

@@ -53,15 +53,14 @@ func TestCountsExcludeTheOwnerDeletionsAndFinishedInvitations(t *testing.T) {
 	inv := func(phase membershipv1alpha1.InvitationPhase) membershipv1alpha1.Invitation {
 		return membershipv1alpha1.Invitation{Status: membershipv1alpha1.InvitationStatus{Phase: phase}}
 	}
+	erp := member(false, membershipv1alpha1.RoleOperations)
+	erp.Spec.Type = membershipv1alpha1.MemberIntegration
 	members := []membershipv1alpha1.Member{
 		member(false, membershipv1alpha1.RoleOwner), member(false, membershipv1alpha1.RoleStaff),
-		member(false, membershipv1alpha1.RoleAdmin), member(true, membershipv1alpha1.RoleStaff),
+		member(false, membershipv1alpha1.RoleAdmin), member(true, membershipv1alpha1.RoleStaff), erp,
 	}
 	invitations := []membershipv1alpha1.Invitation{inv(membershipv1alpha1.InvitationSent), inv(membershipv1alpha1.InvitationPending),
 		inv(membershipv1alpha1.InvitationAccepted), inv(membershipv1alpha1.InvitationExpired), inv(membershipv1alpha1.InvitationFailed)}
-	erp := member(false, membershipv1alpha1.RoleOperations)
-	erp.Spec.Type = membershipv1alpha1.MemberIntegration
-	members = append(members, erp)
 	m, machines, p := counts(members, invitations)
 	g.Expect(m).To(Equal(int32(2)), "people only: what memberLimit counts")
 	g.Expect(machines).To(Equal(int32(1)), "integrations are listed apart")
