@@ -45,6 +45,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
 	"github.com/storeops/member-operator/internal/selfservice"
@@ -187,8 +188,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /invitations/decline", s.submitDecline)
 	mux.HandleFunc("POST /api/v1/invitations/decline", s.submitDeclineJSON)
 	// Self-service: members who already have credentials.
+	sessionKey, _ := sessionKeyOf(s.TokenKey) // without a usable token key, no session opens
 	(&selfservice.Service{
-		Client: s.Client, APIReader: s.APIReader, Scheme: s.Scheme, Recorder: s.Recorder, Clock: s.Clock,
+		SessionKey: sessionKey,
+		Client:     s.Client, APIReader: s.APIReader, Scheme: s.Scheme, Recorder: s.Recorder, Clock: s.Clock,
 		Mail: s.Mail, MailDomain: s.MailDomain, Random: s.Random, Log: s.Log, PublicURL: s.PublicURL,
 		PasswordResetTTL: s.PasswordResetTTL, ExclusiveMembership: s.ExclusiveMembership,
 		Passwords: s.passwords, Logins: s.logins, AccountNamespace: s.AccountNamespace, LinkOverLimit: s.linkOverLimit, Background: &s.background, LimiterSize: s.LimiterSize,
@@ -309,4 +312,16 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, outcome web.Outc
 		}
 		web.WriteJSON(w, status, out)
 	}
+}
+
+// sessionKeyOf derives the account page's session-signing key from the token key, which every
+// replica shares, so a session opened on one replica works on all; a new token key ends them.
+func sessionKeyOf(tokenKey []byte) ([]byte, error) {
+	stream, err := credentials.KeyedStream(tokenKey, "account-session")
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, err = io.ReadFull(stream, key)
+	return key, err
 }

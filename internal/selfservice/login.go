@@ -44,16 +44,54 @@ type credentialsPresented struct {
 // a code of a time step not used before. When it cannot, it answers itself and returns nil: 429
 // when the account's failure budget is spent, 401 for a wrong store, email, password or code
 // (wrong is the message for the first three), 503 when bcrypt is saturated, 500.
+func (s *Service) login(w http.ResponseWriter, r *http.Request, in credentialsPresented, wrong string) *account {
+	acct, failed, err := s.authenticate(r.Context(), in)
+	switch {
+	case errors.Is(err, web.ErrBusy):
+		web.Busy(w, r)
+	case err != nil:
+		s.internalError(w, r, err)
+	case failed == signInRateLimited:
+		w.Header().Set("Retry-After", "60")
+		web.WriteJSON(w, http.StatusTooManyRequests, web.APIError{Error: string(web.OutcomeRateLimited), Message: web.Messages[web.OutcomeRateLimited]})
+	case failed == signInWrong:
+		web.WriteJSON(w, http.StatusUnauthorized, web.APIError{Error: string(web.OutcomeUnauthorized), Message: wrong})
+	case failed == signInCodeRequired:
+		web.WriteJSON(w, http.StatusUnauthorized, web.APIError{Error: string(web.OutcomeUnauthorized), Field: fieldTOTPCode, Code: "required",
+			Message: "totpCode: this account has two-factor authentication; send the code from the authenticator app"})
+	case failed == signInCodeWrong:
+		web.WriteJSON(w, http.StatusUnauthorized, web.APIError{Error: string(web.OutcomeUnauthorized), Field: fieldTOTPCode, Code: "wrong",
+			Message: "totpCode: the code is wrong, too old or already used; wait for the next one"})
+	default:
+		return acct
+	}
+	return nil
+}
+
+// fieldTOTPCode is the 2FA code's field, in JSON and on forms.
+const fieldTOTPCode = "totpCode"
+
+// signInFailure says why a sign-in was refused ("" when it was not).
+type signInFailure string
+
+const (
+	signInRateLimited  signInFailure = "rate-limited"
+	signInWrong        signInFailure = "wrong"
+	signInCodeRequired signInFailure = "code-required"
+	signInCodeWrong    signInFailure = "code-wrong"
+)
+
+// authenticate checks a sign-in: the password and, when the account has 2FA, a code of a time
+// step not used before. Every way in (the self-service API, the account page) goes through it.
 //
 // The failure budget belongs to the account the request resolves to (its Member's UID, so every
 // spelling of the store is one bucket; an unknown account has one of its own). A try is taken
 // before the bcrypt comparison and given back only when everything matched, so concurrent
 // guesses cannot all pass a check made before any of them failed.
-func (s *Service) login(w http.ResponseWriter, r *http.Request, in credentialsPresented, wrong string) *account {
-	acct, err := s.findAccount(r.Context(), in.Store, in.Email)
+func (s *Service) authenticate(ctx context.Context, in credentialsPresented) (*account, signInFailure, error) {
+	acct, err := s.findAccount(ctx, in.Store, in.Email)
 	if err != nil {
-		s.internalError(w, r, err)
-		return nil
+		return nil, "", err
 	}
 	key := accountKey(in.Store, in.Email)
 	if acct != nil {
@@ -61,43 +99,32 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, in credentialsPr
 	}
 	refund, ok := s.Logins.Reserve(key, s.Clock.Now())
 	if !ok {
-		w.Header().Set("Retry-After", "60")
-		web.WriteJSON(w, http.StatusTooManyRequests, web.APIError{Error: string(web.OutcomeRateLimited), Message: web.Messages[web.OutcomeRateLimited]})
-		return nil
+		return nil, signInRateLimited, nil
 	}
-	unauthorized := func(field, code, message string) {
-		web.WriteJSON(w, http.StatusUnauthorized, web.APIError{Error: string(web.OutcomeUnauthorized), Field: field, Code: code, Message: message})
-	}
-	matches, err := s.passwordMatches(r.Context(), acct, in.Password)
+	matches, err := s.passwordMatches(ctx, acct, in.Password)
 	switch {
 	case errors.Is(err, web.ErrBusy):
 		refund() // nothing was tried
-		web.Busy(w, r)
-		return nil
+		return nil, "", err
 	case err != nil:
-		s.internalError(w, r, err)
-		return nil
+		return nil, "", err
 	case !matches:
-		unauthorized("", "", wrong)
-		return nil
+		return nil, signInWrong, nil
 	}
 	if len(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]) > 0 {
 		if in.TOTPCode == "" {
-			unauthorized("totpCode", "required", "totpCode: this account has two-factor authentication; send the code from the authenticator app")
-			return nil
+			return nil, signInCodeRequired, nil
 		}
-		used, err := s.useTOTPCode(r.Context(), acct, in.TOTPCode)
+		used, err := s.useTOTPCode(ctx, acct, in.TOTPCode)
 		if err != nil {
-			s.internalError(w, r, err)
-			return nil
+			return nil, "", err
 		}
 		if !used {
-			unauthorized("totpCode", "wrong", "totpCode: the code is wrong, too old or already used; wait for the next one")
-			return nil
+			return nil, signInCodeWrong, nil
 		}
 	}
 	refund()
-	return acct
+	return acct, "", nil
 }
 
 // useTOTPCode checks code against the account's 2FA key and spends its time step

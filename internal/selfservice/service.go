@@ -71,6 +71,11 @@ type Service struct {
 	// Background is the server's work that outlives its request (emails); the server waits for
 	// it on shutdown.
 	Background *sync.WaitGroup
+	// SessionKey signs the account page's session cookies; every replica derives the same one.
+	SessionKey []byte
+	// SessionIdle ends a session without requests for that long; SessionLifetime ends any
+	// session that old. Defaults: DefaultSessionIdle, DefaultSessionLifetime.
+	SessionIdle, SessionLifetime time.Duration
 	// LimiterSize bounds the keys each rate limiter remembers.
 	LimiterSize int
 
@@ -113,4 +118,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /transfer/cancel", s.submitCancelTransfer)
 	mux.HandleFunc("GET /2fa/enrol", s.showEnrol)
 	mux.HandleFunc("POST /2fa/enrol", s.submitEnrol)
+	mux.HandleFunc("GET /account", s.showAccount)
+	mux.HandleFunc("POST /account", s.submitAccount)
+	mux.HandleFunc("GET /api/v1/account", s.accountJSON)
+	mux.HandleFunc("POST /api/v1/account/preferences", s.preferencesJSON)
 }

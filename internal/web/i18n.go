@@ -290,9 +290,11 @@ var accountTexts = map[string]map[string]string{
 }
 
 func init() {
-	for locale, entries := range accountTexts {
-		for k, v := range entries {
-			Texts[locale][k] = v
+	for _, table := range []map[string]map[string]string{accountTexts, accountPageTexts} {
+		for locale, entries := range table {
+			for k, v := range entries {
+				Texts[locale][k] = v
+			}
 		}
 	}
 }

@@ -169,8 +169,38 @@ type PageData struct {
 	// (forgot, reset and done pages): the forms carry it, the done page leads back to it.
 	Invitation string
 
-	// The problem page.
+	// The problem page; on the account pages, what went wrong.
 	Problem string
+
+	// The account page.
+	Account *AccountView
+}
+
+// Page kinds of the account page (/account).
+const (
+	KindAccountSignIn = "account-signin"
+	KindAccount       = "account"
+)
+
+// AccountView is what the account page shows of the signed-in person: their memberships only.
+type AccountView struct {
+	Memberships []MembershipView
+}
+
+// MembershipView is one store of the person.
+type MembershipView struct {
+	// Index numbers the memberships on the page (element ids); ID is "namespace/member", what the
+	// preferences form posts.
+	Index       int
+	ID, Store   string
+	Roles       []string
+	Preferences []PreferenceView
+}
+
+// PreferenceView is one email preference of a membership: the store's default (in words) and
+// the person's choice: "inherit", "on" or "off".
+type PreferenceView struct {
+	Name, Default, Choice string
 }
 
 // KindDone is the page saying a link did what it was for (a password set, an email change

@@ -1,0 +1,142 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package selfservice
+
+import (
+	"net/http"
+
+	"github.com/storeops/member-operator/internal/web"
+)
+
+// The account page's JSON equivalents, on the same session cookie: GET /api/v1/account and
+// POST /api/v1/account/preferences.
+
+// accountAnswer is GET /api/v1/account.
+type accountAnswer struct {
+	Email       string             `json:"email"`
+	Memberships []membershipAnswer `json:"memberships"`
+}
+
+type membershipAnswer struct {
+	// Member is "namespace/name", what a preferences request names.
+	Member    string   `json:"member"`
+	StoreName string   `json:"storeName"`
+	Roles     []string `json:"roles"`
+	// EmailPreferences are the effective ones; Overrides the person's own (the rest are the
+	// store's defaults).
+	EmailPreferences map[string]bool `json:"emailPreferences"`
+	Overrides        map[string]bool `json:"overrides"`
+}
+
+// preferencesRequest is POST /api/v1/account/preferences: every preference the person decides,
+// null for the store's default.
+type preferencesRequest struct {
+	Member      string           `json:"member"`
+	Preferences map[string]*bool `json:"preferences"`
+}
+
+// signedInJSON is the session's person, or nil after answering 401.
+func (s *Service) signedInJSON(w http.ResponseWriter, r *http.Request) *account {
+	acct, err := s.signedIn(r.Context(), w, r)
+	switch {
+	case err != nil:
+		s.internalError(w, r, err)
+	case acct == nil:
+		web.WriteJSON(w, http.StatusUnauthorized, web.APIError{Error: string(web.OutcomeUnauthorized),
+			Message: "no session: sign in on the account page"})
+	default:
+		return acct
+	}
+	return nil
+}
+
+func (s *Service) accountJSON(w http.ResponseWriter, r *http.Request) {
+	acct := s.signedInJSON(w, r)
+	if acct == nil {
+		return
+	}
+	all, err := s.memberships(r.Context(), acct)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := accountAnswer{Email: string(acct.member.Spec.Email), Memberships: []membershipAnswer{}}
+	for _, m := range all {
+		answer := membershipAnswer{Member: m.member.Namespace + "/" + m.member.Name, StoreName: string(m.store.Spec.DisplayName),
+			EmailPreferences: map[string]bool{}, Overrides: map[string]bool{}}
+		for _, role := range m.member.Spec.Roles {
+			answer.Roles = append(answer.Roles, string(role))
+		}
+		for name, v := range m.store.Spec.EmailPreferences {
+			answer.EmailPreferences[name] = v
+		}
+		for name, v := range m.member.Spec.EmailPreferences {
+			answer.EmailPreferences[name], answer.Overrides[name] = v, v
+		}
+		out.Memberships = append(out.Memberships, answer)
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Service) preferencesJSON(w http.ResponseWriter, r *http.Request) {
+	var in preferencesRequest
+	if !web.DecodeJSON(w, r, &in, "member and preferences") {
+		return
+	}
+	acct := s.signedInJSON(w, r)
+	if acct == nil {
+		return
+	}
+	all, err := s.memberships(r.Context(), acct)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	m := ownMembership(all, in.Member)
+	if m == nil {
+		web.WriteJSON(w, http.StatusNotFound, web.APIError{Error: "not-found", Field: "member",
+			Message: "member: not one of your memberships"})
+		return
+	}
+	known := map[string]bool{}
+	for _, name := range preferenceNames(*m) {
+		known[name] = true
+	}
+	choices := map[string]*bool{}
+	for name := range known { // a preference the request leaves out keeps its current override
+		if v, ok := m.member.Spec.EmailPreferences[name]; ok {
+			choices[name] = ptrTo(v)
+		}
+	}
+	for name, v := range in.Preferences {
+		if !known[name] {
+			web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput), Field: fieldPreferences,
+				Message: "preferences: " + name + " is not an email preference of this store"})
+			return
+		}
+		choices[name] = v
+	}
+	switch err := s.setPreferences(r.Context(), m.member, choices); {
+	case err == errPreferenceManaged:
+		web.WriteJSON(w, http.StatusConflict, web.APIError{Error: "managed-elsewhere", Field: fieldPreferences,
+			Message: "preferences: a preference you asked to change is declared for this Member elsewhere (Git); ask your platform team"})
+	case err != nil:
+		s.internalError(w, r, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
