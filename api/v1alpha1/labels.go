@@ -350,6 +350,14 @@ const (
 	// there is none, governed by that source (PasswordSourceRefAnnotation); it applies to an
 	// existing Account only when the same source governs it.
 	AccountRequestGitPassword = "git-password"
+	// AccountRequestProfile sets the person's display name and phone on the Account (annotations
+	// DisplayNameAnnotation and PhoneAnnotation; empty clears), from the account page.
+	AccountRequestProfile = "profile"
+	// AccountRequestTwoFactorOff removes the Account's TOTP key, from the account page: only
+	// while none of the person's memberships requires 2FA (the controller checks again).
+	AccountRequestTwoFactorOff = "two-factor-off"
+	// PhoneAnnotation on a profile request is the person's phone number (E.164).
+	PhoneAnnotation = "membership.storeops.io/phone"
 	// PasswordSourceRefAnnotation on a git-password request names the source as namespace/secret/key.
 	PasswordSourceRefAnnotation = "membership.storeops.io/password-source-ref"
 	// MovedFromAnnotation on a move request holds the address the Account moves away from.

@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/pquerna/otp/totp"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -54,6 +55,19 @@ func storeWithPreferences(ns, name, display string) {
 		s.Spec.DisplayName = membershipv1alpha1.DisplayName(display)
 		s.Spec.EmailPreferences = membershipv1alpha1.EmailPreferences{"marketing": true, "orders": true}
 	}))).To(Succeed())
+}
+
+// editMember applies mutate to the latest Member, retrying over the controllers' writes, and
+// returns the version written.
+func editMember(ns, name string, mutate func(*membershipv1alpha1.Member), opts ...client.UpdateOption) *membershipv1alpha1.Member {
+	GinkgoHelper()
+	var m *membershipv1alpha1.Member
+	Eventually(func() error {
+		m = observedMember(ns, name)
+		mutate(m)
+		return k8sClient.Update(ctx, m, opts...)
+	}).Should(Succeed())
+	return m
 }
 
 // signInForCookie signs in on the account page as an HTTP client and returns the session cookie.
@@ -93,7 +107,7 @@ func withSession(cookie *http.Cookie, method, path, body string, headers ...stri
 }
 
 var _ = Describe("the account page", func() {
-	It("in a real browser: signs in, overrides one store's email preference, signs out; a changed password ends the session", func() {
+	It("in a real browser: signs in, changes the display name, turns 2FA on, overrides one store's email preference, signs out; a changed password ends the session", func() {
 		browser := newBrowser()
 		ns := newNamespace()
 		storeWithPreferences(ns, "shop", "Acme Shop")
@@ -107,6 +121,10 @@ var _ = Describe("the account page", func() {
 		expectMemberActive(ns, "page-a", email, password)
 		expectMemberActive(ns, "page-b", email, password)
 		Expect(preferencesOf(ns, "page-a")()).To(Equal(`{"marketing":true,"orders":true}`))
+
+		// The browser's pages (and their stylesheet) all come from 127.0.0.1, whose per-client
+		// budget refills only as the suite's fake clock moves: start with a full one.
+		fakeClock.Step(clientBurst / 5 * time.Second)
 
 		By("signing in")
 		do(browser, chromedp.Navigate(baseURL+"/account"), chromedp.WaitVisible(chromedp.ID("submit")), screenshot("account-1-signin"))
@@ -129,7 +147,40 @@ var _ = Describe("the account page", func() {
 		Expect(evaluate[string](browser, `document.body.innerText`)).NotTo(ContainSubstring("Secret Kiosk"),
 			"no store the person is not in")
 
+		By("changing the display name, which is the account's")
+		do(browser,
+			chromedp.SetValue(chromedp.ID("displayName"), "Page Person"),
+			chromedp.Click(chromedp.ID("save-profile")),
+			chromedp.WaitVisible(chromedp.ID("notice")))
+		Expect(text(browser, "#notice")).To(Equal("Your name and phone are saved."))
+		Eventually(accountOf(email)).Should(HaveField("Spec.DisplayName", membershipv1alpha1.DisplayName("Page Person")))
+		Expect(evaluate[string](browser, `document.getElementById('displayName').value`)).To(Equal("Page Person"))
+
+		By("turning 2FA on by scanning the key: every store of the account takes it")
+		do(browser, chromedp.Click(chromedp.ID("start-2fa")), chromedp.WaitVisible(chromedp.ID("enrol-key")), screenshot("account-2b-enrol"))
+		Expect(evaluate[int](browser, `document.querySelectorAll('.qr svg').length`)).To(Equal(1), "the QR code is drawn inline")
+		key := text(browser, "#enrol-key")
+		seen = append(seen, key)
+		code, err := totp.GenerateCode(key, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
+		do(browser,
+			chromedp.SendKeys(chromedp.ID("totpCode"), code),
+			chromedp.Click(chromedp.ID("confirm-2fa")),
+			chromedp.WaitVisible(chromedp.ID("notice")))
+		Expect(text(browser, "#notice")).To(Equal("Two-factor authentication is on."))
+		for _, member := range []string{"page-a", "page-b"} {
+			Eventually(func() string {
+				secret, err := credentialsOf(ns, member)()
+				if err != nil {
+					return ""
+				}
+				return string(secret.Data[membershipv1alpha1.CredentialTOTPSecret])
+			}).Should(Equal(key))
+		}
+		Expect(text(browser, "#two-factor-state")).To(Equal("Two-factor authentication is on for every store of your account."))
+
 		By("turning marketing emails off in one store")
+		do(browser, chromedp.Navigate(baseURL+"/account"), chromedp.WaitVisible(chromedp.ID("signout")))
 		do(browser,
 			chromedp.SetValue(chromedp.ID("pref-0-marketing"), "off"),
 			chromedp.Click(chromedp.ID("save-0")),
@@ -143,15 +194,20 @@ var _ = Describe("the account page", func() {
 			HaveField("Manager", membershipv1alpha1.OperatorFieldManager), HaveField("Operation", BeEquivalentTo("Apply")))),
 			"written by server-side apply as the operator's field manager")
 
+		fakeClock.Step(clientBurst / 5 * time.Second) // the rest of the spec's pages
+
 		By("signing out")
 		do(browser, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("submit")))
 		do(browser, chromedp.Navigate(baseURL+"/account"), chromedp.WaitVisible(chromedp.ID("submit")))
 		Expect(text(browser, "h1")).To(Equal("Sign in to your account"))
 
 		By("a changed password ends the session at its next request")
+		code, err = totp.GenerateCode(key, fakeClock.Now())
+		Expect(err).NotTo(HaveOccurred())
 		do(browser,
 			chromedp.SendKeys(chromedp.ID("email"), email),
 			chromedp.SendKeys(chromedp.ID("password"), password),
+			chromedp.SendKeys(chromedp.ID("totpCode"), code),
 			chromedp.Click(chromedp.ID("submit")),
 			chromedp.WaitVisible(chromedp.ID("signout")))
 		rotated := "page person's rotated password"
@@ -217,9 +273,9 @@ var _ = Describe("the account page", func() {
 		Expect(observedMember(ns, "cookie-a").Spec.EmailPreferences).To(BeEmpty())
 
 		By("a preference Git declares answers 409 and stays as declared")
-		m := observedMember(ns, "cookie-a")
-		m.Spec.EmailPreferences = membershipv1alpha1.EmailPreferences{"orders": true}
-		Expect(k8sClient.Update(ctx, m, client.FieldOwner("flux"))).To(Succeed())
+		editMember(ns, "cookie-a", func(m *membershipv1alpha1.Member) {
+			m.Spec.EmailPreferences = membershipv1alpha1.EmailPreferences{"orders": true}
+		}, client.FieldOwner("flux"))
 		status, body = withSession(cookie, http.MethodPost, "/api/v1/account/preferences",
 			`{"member":"`+ns+`/cookie-a","preferences":{"orders":false}}`, "Content-Type", "application/json")
 		Expect(status).To(Equal(http.StatusConflict), body)
@@ -228,6 +284,28 @@ var _ = Describe("the account page", func() {
 			`{"member":"`+ns+`/cookie-a","preferences":{"marketing":false}}`, "Content-Type", "application/json")
 		Expect(status).To(Equal(http.StatusNoContent), body)
 		Eventually(preferencesOf(ns, "cookie-a")).Should(Equal(`{"marketing":false,"orders":true}`))
+
+		By("2FA stays on while a membership requires it, and turns off once none does")
+		totpOf := func() string {
+			secret, err := credentialsOf(ns, "cookie-a")()
+			if err != nil {
+				return ""
+			}
+			return string(secret.Data[membershipv1alpha1.CredentialTOTPSecret])
+		}
+		editMember(ns, "cookie-a", func(m *membershipv1alpha1.Member) { m.Spec.TwoFactor.Required = true })
+		Eventually(totpOf).ShouldNot(BeEmpty(), "the Account gets a key for the membership that requires it")
+		seen = append(seen, totpOf())
+		form := url.Values{"do": {"2fa-off"}}.Encode()
+		status, _ = withSession(cookie, http.MethodPost, "/account", form, "Content-Type", "application/x-www-form-urlencoded")
+		Expect(status).To(Equal(http.StatusConflict))
+		Expect(totpOf()).NotTo(BeEmpty())
+		m := editMember(ns, "cookie-a", func(m *membershipv1alpha1.Member) { m.Spec.TwoFactor.Required = false })
+		Eventually(func() bool { return observedMember(ns, "cookie-a").Status.ObservedGeneration == m.Generation }).Should(BeTrue())
+		status, page = withSession(cookie, http.MethodPost, "/account", form, "Content-Type", "application/x-www-form-urlencoded")
+		Expect(status).To(Equal(http.StatusOK), page)
+		Expect(page).To(ContainSubstring("Two-factor authentication is off."))
+		Expect(totpOf()).To(BeEmpty(), "every store of the account lost the key")
 
 		By("the session ends after its idle time")
 		DeferCleanup(func() { fakeClock.SetTime(time.Now()) })

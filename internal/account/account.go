@@ -111,8 +111,11 @@ type Request struct {
 	Email membershipv1alpha1.EmailAddress
 	// Member, when set, is joined to the Account.
 	Member *membershipv1alpha1.Member
-	// DisplayName is the person's name, for an Account this request creates.
+	// DisplayName is the person's name, for an Account this request creates, or (Kind profile)
+	// the name the person chose.
 	DisplayName string
+	// Phone is the person's phone number (Kind profile).
+	Phone string
 	// PasswordHash is the new password's bcrypt hash (Kind password).
 	PasswordHash []byte
 	// TOTPSecret is a TOTP key: the one enrolled while joining, or an administrator's reset.
@@ -223,8 +226,11 @@ func Ask(ctx context.Context, c client.Client, namespace string, req Request) (*
 		}
 		secret.Annotations[membershipv1alpha1.MovingMembersAnnotation] = strings.Join(entries, ",")
 	}
-	if req.DisplayName != "" {
+	if req.DisplayName != "" || req.Kind == membershipv1alpha1.AccountRequestProfile {
 		secret.Annotations[membershipv1alpha1.DisplayNameAnnotation] = req.DisplayName
+	}
+	if req.Kind == membershipv1alpha1.AccountRequestProfile {
+		secret.Annotations[membershipv1alpha1.PhoneAnnotation] = req.Phone
 	}
 	if len(req.PasswordHash) > 0 {
 		secret.Data[membershipv1alpha1.CredentialPasswordHash] = req.PasswordHash

@@ -147,7 +147,7 @@ func (s *Service) showAccount(w http.ResponseWriter, r *http.Request) {
 	case acct == nil:
 		s.renderSignIn(w, r, http.StatusOK, "", nil)
 	default:
-		s.renderAccount(w, r, acct, "", "")
+		s.renderAccountWith(w, r, acct, http.StatusOK, accountNotes{})
 	}
 }
 
@@ -163,7 +163,7 @@ func (s *Service) submitAccount(w http.ResponseWriter, r *http.Request) {
 	case "signout":
 		clearSession(w)
 		http.Redirect(w, r, "account", http.StatusSeeOther)
-	case fieldPreferences:
+	case fieldPreferences, "profile", "2fa-start", "2fa-confirm", "2fa-off":
 		acct, err := s.signedIn(r.Context(), w, r)
 		switch {
 		case err != nil:
@@ -171,7 +171,10 @@ func (s *Service) submitAccount(w http.ResponseWriter, r *http.Request) {
 		case acct == nil:
 			s.renderSignIn(w, r, http.StatusUnauthorized, web.Texts[web.RequestLocale(r)]["account.signin.expired"], nil)
 		default:
-			s.submitPreferences(w, r, acct)
+			map[string]func(http.ResponseWriter, *http.Request, *account){
+				fieldPreferences: s.submitPreferences, "profile": s.submitProfile,
+				"2fa-start": s.startTwoFactor, "2fa-confirm": s.confirmTwoFactor, "2fa-off": s.stopTwoFactor,
+			}[r.PostForm.Get("do")](w, r, acct)
 		}
 	default:
 		http.Redirect(w, r, "account", http.StatusSeeOther)
@@ -209,7 +212,7 @@ func (s *Service) submitPreferences(w http.ResponseWriter, r *http.Request, acct
 	m := ownMembership(all, r.PostForm.Get("member"))
 	if m == nil {
 		// Not theirs (or gone): the same answer whether it exists or not.
-		s.renderAccountStatus(w, r, acct, http.StatusNotFound, "", web.Texts[web.RequestLocale(r)]["problem.title"])
+		s.renderAccountWith(w, r, acct, http.StatusNotFound, accountNotes{problem: web.Texts[web.RequestLocale(r)]["problem.title"]})
 		return
 	}
 	choices := map[string]*bool{}
@@ -226,11 +229,11 @@ func (s *Service) submitPreferences(w http.ResponseWriter, r *http.Request, acct
 	t := web.Texts[web.RequestLocale(r)]
 	switch err := s.setPreferences(r.Context(), m.member, choices); {
 	case err == errPreferenceManaged:
-		s.renderAccountStatus(w, r, acct, http.StatusConflict, "", t["account.pref.conflict"])
+		s.renderAccountWith(w, r, acct, http.StatusConflict, accountNotes{problem: t["account.pref.conflict"]})
 	case err != nil:
 		s.pageError(w, r, err)
 	default:
-		s.renderAccount(w, r, acct, fmt.Sprintf(t["account.pref.saved"], m.store.Spec.DisplayName), "")
+		s.renderAccountWith(w, r, acct, http.StatusOK, accountNotes{notice: fmt.Sprintf(t["account.pref.saved"], m.store.Spec.DisplayName)})
 	}
 }
 
@@ -256,12 +259,21 @@ func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, status in
 	web.Render(w, status, data)
 }
 
-func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, acct *account, notice, problem string) {
-	s.renderAccountStatus(w, r, acct, http.StatusOK, notice, problem)
+// accountNotes is what the account page says besides the person's data: a notice of what was
+// done, a problem, field errors, or a 2FA key being turned on.
+type accountNotes struct {
+	notice, problem string
+	errors          map[string]string
+	enrol           *web.EnrolView
 }
 
-func (s *Service) renderAccountStatus(w http.ResponseWriter, r *http.Request, acct *account, status int, notice, problem string) {
+func (s *Service) renderAccountWith(w http.ResponseWriter, r *http.Request, acct *account, status int, notes accountNotes) {
 	all, err := s.memberships(r.Context(), acct)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	person, err := s.personAccount(r.Context(), acct)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -274,7 +286,11 @@ func (s *Service) renderAccountStatus(w http.ResponseWriter, r *http.Request, ac
 		}
 		return t["account.off"]
 	}
-	view := &web.AccountView{}
+	view := &web.AccountView{Enrol: notes.enrol, TwoFactorRequired: twoFactorRequired(all),
+		TwoFactorOn: len(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]) > 0}
+	if person != nil {
+		view.HasAccount, view.DisplayName, view.Phone = true, string(person.Spec.DisplayName), person.Spec.Phone
+	}
 	for i, m := range all {
 		mv := web.MembershipView{Index: i, ID: m.member.Namespace + "/" + m.member.Name, Store: string(m.store.Spec.DisplayName)}
 		for _, role := range m.member.Spec.Roles {
@@ -290,5 +306,5 @@ func (s *Service) renderAccountStatus(w http.ResponseWriter, r *http.Request, ac
 		view.Memberships = append(view.Memberships, mv)
 	}
 	web.Render(w, status, &web.PageData{Locale: locale, Kind: web.KindAccount, Title: t["account.title"],
-		Email: string(acct.member.Spec.Email), Account: view, Body: notice, Problem: problem})
+		Email: string(acct.member.Spec.Email), Account: view, Body: notes.notice, Problem: notes.problem, Errors: notes.errors})
 }

@@ -185,6 +185,22 @@ const (
 // AccountView is what the account page shows of the signed-in person: their memberships only.
 type AccountView struct {
 	Memberships []MembershipView
+	// HasAccount: the person has an Account, whose display name and phone and 2FA the page changes.
+	HasAccount         bool
+	DisplayName, Phone string
+	// TwoFactorOn: the person has a 2FA key; TwoFactorRequired: a membership requires one, so it
+	// cannot be turned off.
+	TwoFactorOn, TwoFactorRequired bool
+	// Enrol is a key being turned on, shown once with its QR code.
+	Enrol *EnrolView
+}
+
+// EnrolView is a 2FA key being turned on: the key, its QR code, and the signed value the
+// confirming form carries.
+type EnrolView struct {
+	Key       string
+	QR        template.HTML
+	Enrolment string
 }
 
 // MembershipView is one store of the person.

@@ -103,6 +103,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.ensureTwoFactor(acct, members, joined, data); err != nil {
 		return ctrl.Result{}, err
 	}
+	if p := changes.profile; p != nil && (p.DisplayName != acct.Spec.DisplayName || p.Phone != acct.Spec.Phone) {
+		// The one writer of the Account: the person's choice from the account page. Written on
+		// the version read (a conflict reconciles again, and the request is still there).
+		specBase := acct.DeepCopy()
+		acct.Spec.DisplayName, acct.Spec.Phone = p.DisplayName, p.Phone
+		if err := r.Patch(ctx, acct, client.MergeFromWithOptions(specBase, client.MergeFromWithOptimisticLock{})); err != nil {
+			return ctrl.Result{}, err
+		}
+		base.ResourceVersion = acct.ResourceVersion
+		base.Spec = acct.Spec
+	}
 	if !maps.EqualFunc(secret.Data, data, bytes.Equal) {
 		updated := secret.DeepCopy()
 		updated.Data = data
@@ -287,6 +298,8 @@ type changes struct {
 	refusedSources   []string
 	refusedPasswords int
 	ungoverned       bool
+	// profile is the display name and phone the person chose last, when a request asked.
+	profile *membershipv1alpha1.AccountSpec
 }
 
 // apply folds the requests, oldest first, into data and joined.
@@ -332,6 +345,16 @@ func (r *Reconciler) apply(ctx context.Context, acct *membershipv1alpha1.Account
 			continue
 		case membershipv1alpha1.AccountRequestGitPassword:
 			r.applyGitPassword(ctx, acct, req, data, joined, ch)
+			continue
+		case membershipv1alpha1.AccountRequestProfile:
+			ch.profile = &membershipv1alpha1.AccountSpec{
+				DisplayName: membershipv1alpha1.DisplayName(req.Annotations[membershipv1alpha1.DisplayNameAnnotation]),
+				Phone:       req.Annotations[membershipv1alpha1.PhoneAnnotation],
+			}
+			continue
+		case membershipv1alpha1.AccountRequestTwoFactorOff:
+			delete(data, membershipv1alpha1.CredentialTOTPSecret) // ensureTwoFactor puts one back if a membership requires it
+			ch.twoFactor = true
 			continue
 		default:
 			continue
@@ -410,7 +433,8 @@ func (r *Reconciler) ensureTwoFactor(acct *membershipv1alpha1.Account, members [
 	for i := range members {
 		m := &members[i]
 		if _, ok := joined[string(m.UID)]; ok && (m.Spec.TwoFactor.Required || membershipv1alpha1.HasOwnerRole(m.Spec.Roles)) {
-			enrolment, err := credentials.NewTOTP(r.Random, "", string(acct.Spec.Email))
+			// The issuer only labels the key here: each store's Secret carries its own URI.
+			enrolment, err := credentials.NewTOTP(r.Random, m.Spec.StoreRef.Name, string(acct.Spec.Email))
 			if err != nil {
 				return err
 			}

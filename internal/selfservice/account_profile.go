@@ -1,0 +1,227 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package selfservice
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	accounts "github.com/storeops/member-operator/internal/account"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/web"
+)
+
+// What the account page changes of the person themselves, on their Account (whose one writer is
+// the Account controller: the server asks through a request and waits until it shows): display
+// name and phone, and 2FA on or off. A login of its own (no Account) has none of these here.
+
+// phonePattern is the Account's phone rule (E.164), checked here to answer with the field.
+var phonePattern = regexp.MustCompile(`^[+][1-9][0-9]{6,14}$`)
+
+// profileTimeout bounds how long a change waits to show on the Account or its Secrets.
+const profileTimeout = 10 * time.Second
+
+// personAccount is the signed-in person's Account; nil for a login of its own.
+func (s *Service) personAccount(ctx context.Context, acct *account) (*membershipv1alpha1.Account, error) {
+	if acct.joined == "" {
+		return nil, nil
+	}
+	person := &membershipv1alpha1.Account{}
+	if err := s.Client.Get(ctx, types.NamespacedName{Name: acct.joined}, person); err != nil {
+		return nil, err
+	}
+	return person, nil
+}
+
+// twoFactorRequired reports whether any membership of the person requires 2FA: then it cannot be
+// turned off.
+func twoFactorRequired(all []membership) bool {
+	for _, m := range all {
+		if m.member.Spec.TwoFactor.Required || membershipv1alpha1.HasOwnerRole(m.member.Spec.Roles) {
+			return true
+		}
+	}
+	return false
+}
+
+// submitProfile asks the Account controller for the person's new display name and phone.
+func (s *Service) submitProfile(w http.ResponseWriter, r *http.Request, acct *account) {
+	t := web.Texts[web.RequestLocale(r)]
+	name, phone := strings.TrimSpace(r.PostForm.Get("displayName")), strings.TrimSpace(r.PostForm.Get("phone"))
+	errs := map[string]string{}
+	if fe := web.CheckDisplayName(name); fe != nil {
+		errs["displayName"] = t["field."+fe.Code]
+	}
+	if phone != "" && !phonePattern.MatchString(phone) {
+		errs["phone"] = t["account.phone.invalid"]
+	}
+	if acct.joined == "" || len(errs) > 0 {
+		s.renderAccountWith(w, r, acct, http.StatusBadRequest, accountNotes{errors: errs})
+		return
+	}
+	if _, err := accounts.Ask(r.Context(), s.Client, s.AccountNamespace, accounts.Request{
+		Kind: membershipv1alpha1.AccountRequestProfile, Email: acct.member.Spec.Email, DisplayName: name, Phone: phone,
+	}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if err := s.waitForAccount(r.Context(), acct, func(a *membershipv1alpha1.Account) bool {
+		return string(a.Spec.DisplayName) == name && a.Spec.Phone == phone
+	}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.renderAccountWith(w, r, acct, http.StatusOK, accountNotes{notice: t["account.profile.saved"]})
+}
+
+// waitForAccount waits until the person's Account shows done (bounded by profileTimeout).
+func (s *Service) waitForAccount(ctx context.Context, acct *account, done func(*membershipv1alpha1.Account) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, profileTimeout)
+	defer cancel()
+	for {
+		person := &membershipv1alpha1.Account{}
+		if err := s.APIReader.Get(ctx, types.NamespacedName{Name: acct.joined}, person); err == nil && done(person) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil // asked; it shows in a moment, and the page says what the Account says
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// enrolment carries a 2FA key being turned on from the page that shows it to the form that
+// confirms it: the key and a signature over the person's email and the key, so the form cannot
+// be handed someone else's key (it is the person's own to see: they are scanning it).
+func (s *Service) enrolment(email, key string) string {
+	return key + "." + base64.RawURLEncoding.EncodeToString(s.sign([]byte("enrol/"+strings.ToLower(email)+"/"+key)))
+}
+
+func (s *Service) openEnrolment(email, value string) (string, bool) {
+	key, signature, ok := strings.Cut(value, ".")
+	if !ok || len(s.SessionKey) < 32 {
+		return "", false
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(signature)
+	return key, err == nil && hmac.Equal(mac, s.sign([]byte("enrol/"+strings.ToLower(email)+"/"+key)))
+}
+
+// startTwoFactor shows a new key as a QR code with the field for its first code.
+func (s *Service) startTwoFactor(w http.ResponseWriter, r *http.Request, acct *account) {
+	if acct.joined == "" {
+		s.renderAccountWith(w, r, acct, http.StatusConflict, accountNotes{problem: web.Texts[web.RequestLocale(r)]["account.2fa.own-login"]})
+		return
+	}
+	enrolment, err := credentials.NewTOTP(s.Random, string(acct.store.Spec.DisplayName), string(acct.member.Spec.Email))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.renderEnrolment(w, r, acct, http.StatusOK, enrolment.Secret, nil)
+}
+
+func (s *Service) renderEnrolment(w http.ResponseWriter, r *http.Request, acct *account, status int, key string, errs map[string]string) {
+	uri := credentials.TOTPURI(string(acct.store.Spec.DisplayName), string(acct.member.Spec.Email), key)
+	qr, err := web.QRSVG(uri)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.renderAccountWith(w, r, acct, status, accountNotes{errors: errs, enrol: &web.EnrolView{
+		Key: key, QR: qr, Enrolment: s.enrolment(string(acct.member.Spec.Email), key)}})
+}
+
+// confirmTwoFactor turns 2FA on once the person typed a right code of the new key: the Account
+// takes the key (every store of the person at once) and the step is spent.
+func (s *Service) confirmTwoFactor(w http.ResponseWriter, r *http.Request, acct *account) {
+	t := web.Texts[web.RequestLocale(r)]
+	key, ok := s.openEnrolment(string(acct.member.Spec.Email), r.PostForm.Get("enrolment"))
+	if !ok || acct.joined == "" {
+		s.renderAccountWith(w, r, acct, http.StatusBadRequest, accountNotes{problem: t["account.2fa.expired"]})
+		return
+	}
+	if _, matched := credentials.MatchTOTP(key, strings.TrimSpace(r.PostForm.Get(fieldTOTPCode)), s.Clock.Now()); !matched {
+		s.renderEnrolment(w, r, acct, http.StatusBadRequest, key, map[string]string{fieldTOTPCode: t["field.wrong"]})
+		return
+	}
+	if _, err := accounts.Ask(r.Context(), s.Client, s.AccountNamespace, accounts.Request{
+		Kind: membershipv1alpha1.AccountRequestTwoFactor, Email: acct.member.Spec.Email, TOTPSecret: key,
+	}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if _, err := accounts.Applied(r.Context(), s.APIReader, types.NamespacedName{Namespace: acct.member.Namespace,
+		Name: membershipv1alpha1.CredentialsSecretName(acct.member.Name)}, profileTimeout,
+		func(secret *corev1.Secret) bool {
+			return string(secret.Data[membershipv1alpha1.CredentialTOTPSecret]) == key
+		}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.refreshCredentials(r.Context(), acct)
+	s.renderAccountWith(w, r, acct, http.StatusOK, accountNotes{notice: t["account.2fa.on.done"]})
+}
+
+// stopTwoFactor turns 2FA off, when none of the person's memberships requires it.
+func (s *Service) stopTwoFactor(w http.ResponseWriter, r *http.Request, acct *account) {
+	t := web.Texts[web.RequestLocale(r)]
+	all, err := s.memberships(r.Context(), acct)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if acct.joined == "" || twoFactorRequired(all) {
+		s.renderAccountWith(w, r, acct, http.StatusConflict, accountNotes{problem: t["account.2fa.required"]})
+		return
+	}
+	if _, err := accounts.Ask(r.Context(), s.Client, s.AccountNamespace, accounts.Request{
+		Kind: membershipv1alpha1.AccountRequestTwoFactorOff, Email: acct.member.Spec.Email,
+	}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if _, err := accounts.Applied(r.Context(), s.APIReader, types.NamespacedName{Namespace: acct.member.Namespace,
+		Name: membershipv1alpha1.CredentialsSecretName(acct.member.Name)}, profileTimeout,
+		func(secret *corev1.Secret) bool {
+			return len(secret.Data[membershipv1alpha1.CredentialTOTPSecret]) == 0
+		}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.refreshCredentials(r.Context(), acct)
+	s.renderAccountWith(w, r, acct, http.StatusOK, accountNotes{notice: t["account.2fa.off.done"]})
+}
+
+// refreshCredentials reads the login's credential Secret again, uncached, after a change the
+// page is about to show.
+func (s *Service) refreshCredentials(ctx context.Context, acct *account) {
+	fresh := &corev1.Secret{}
+	if err := s.APIReader.Get(ctx, types.NamespacedName{Namespace: acct.credentials.Namespace, Name: acct.credentials.Name}, fresh); err == nil &&
+		fresh.UID == acct.credentials.UID {
+		acct.credentials = fresh
+	}
+}
