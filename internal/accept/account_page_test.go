@@ -285,6 +285,17 @@ var _ = Describe("the account page", func() {
 		Expect(status).To(Equal(http.StatusNoContent), body)
 		Eventually(preferencesOf(ns, "cookie-a")).Should(Equal(`{"marketing":false,"orders":true}`))
 
+		By("the person's name and phone, as JSON")
+		status, body = withSession(cookie, http.MethodPost, "/api/v1/account/profile",
+			`{"displayName":"Cookie Person","phone":"call me"}`, "Content-Type", "application/json")
+		Expect(status).To(Equal(http.StatusBadRequest), body)
+		Expect(body).To(ContainSubstring(`"field":"phone"`))
+		status, body = withSession(cookie, http.MethodPost, "/api/v1/account/profile",
+			`{"displayName":"Cookie Person","phone":"+31201234567"}`, "Content-Type", "application/json")
+		Expect(status).To(Equal(http.StatusNoContent), body)
+		Expect(accountOf(email)(Default)).To(And(HaveField("Spec.DisplayName", membershipv1alpha1.DisplayName("Cookie Person")),
+			HaveField("Spec.Phone", "+31201234567")), "the server answers once the Account shows it")
+
 		By("2FA stays on while a membership requires it, and turns off once none does")
 		totpOf := func() string {
 			secret, err := credentialsOf(ns, "cookie-a")()

@@ -18,6 +18,7 @@ package selfservice
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/storeops/member-operator/internal/web"
 )
@@ -47,6 +48,40 @@ type membershipAnswer struct {
 type preferencesRequest struct {
 	Member      string           `json:"member"`
 	Preferences map[string]*bool `json:"preferences"`
+}
+
+// profileRequest is POST /api/v1/account/profile: the person's display name and phone (empty
+// clears).
+type profileRequest struct {
+	DisplayName string `json:"displayName"`
+	Phone       string `json:"phone"`
+}
+
+func (s *Service) profileJSON(w http.ResponseWriter, r *http.Request) {
+	var in profileRequest
+	if !web.DecodeJSON(w, r, &in, "displayName and phone") {
+		return
+	}
+	acct := s.signedInJSON(w, r)
+	if acct == nil {
+		return
+	}
+	in.DisplayName, in.Phone = strings.TrimSpace(in.DisplayName), strings.TrimSpace(in.Phone)
+	for field, key := range profileErrors(in.DisplayName, in.Phone) {
+		web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput), Field: field,
+			Message: field + ": " + web.Texts["en"][key]})
+		return
+	}
+	if acct.joined == "" {
+		web.WriteJSON(w, http.StatusConflict, web.APIError{Error: "no-account",
+			Message: "this login has no account: its name and phone are set on the Member by your platform team"})
+		return
+	}
+	if err := s.setProfile(r.Context(), acct, in.DisplayName, in.Phone); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // signedInJSON is the session's person, or nil after answering 401.

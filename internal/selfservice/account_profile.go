@@ -67,30 +67,44 @@ func twoFactorRequired(all []membership) bool {
 	return false
 }
 
-// submitProfile asks the Account controller for the person's new display name and phone.
+// profileErrors checks a display name and phone: field name to the web.Texts key of its error.
+func profileErrors(name, phone string) map[string]string {
+	errs := map[string]string{}
+	if fe := web.CheckDisplayName(name); fe != nil {
+		errs["displayName"] = "field." + fe.Code
+	}
+	if phone != "" && !phonePattern.MatchString(phone) {
+		errs["phone"] = "account.phone.invalid"
+	}
+	return errs
+}
+
+// setProfile asks the Account controller for the person's new display name and phone and waits
+// until the Account shows them.
+func (s *Service) setProfile(ctx context.Context, acct *account, name, phone string) error {
+	if _, err := accounts.Ask(ctx, s.Client, s.AccountNamespace, accounts.Request{
+		Kind: membershipv1alpha1.AccountRequestProfile, Email: acct.member.Spec.Email, DisplayName: name, Phone: phone,
+	}); err != nil {
+		return err
+	}
+	return s.waitForAccount(ctx, acct, func(a *membershipv1alpha1.Account) bool {
+		return string(a.Spec.DisplayName) == name && a.Spec.Phone == phone
+	})
+}
+
+// submitProfile is the page's "about you" form.
 func (s *Service) submitProfile(w http.ResponseWriter, r *http.Request, acct *account) {
 	t := web.Texts[web.RequestLocale(r)]
 	name, phone := strings.TrimSpace(r.PostForm.Get("displayName")), strings.TrimSpace(r.PostForm.Get("phone"))
-	errs := map[string]string{}
-	if fe := web.CheckDisplayName(name); fe != nil {
-		errs["displayName"] = t["field."+fe.Code]
-	}
-	if phone != "" && !phonePattern.MatchString(phone) {
-		errs["phone"] = t["account.phone.invalid"]
+	errs := profileErrors(name, phone)
+	for field, key := range errs {
+		errs[field] = t[key]
 	}
 	if acct.joined == "" || len(errs) > 0 {
 		s.renderAccountWith(w, r, acct, http.StatusBadRequest, accountNotes{errors: errs})
 		return
 	}
-	if _, err := accounts.Ask(r.Context(), s.Client, s.AccountNamespace, accounts.Request{
-		Kind: membershipv1alpha1.AccountRequestProfile, Email: acct.member.Spec.Email, DisplayName: name, Phone: phone,
-	}); err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if err := s.waitForAccount(r.Context(), acct, func(a *membershipv1alpha1.Account) bool {
-		return string(a.Spec.DisplayName) == name && a.Spec.Phone == phone
-	}); err != nil {
+	if err := s.setProfile(r.Context(), acct, name, phone); err != nil {
 		s.pageError(w, r, err)
 		return
 	}

@@ -122,4 +122,5 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account", s.submitAccount)
 	mux.HandleFunc("GET /api/v1/account", s.accountJSON)
 	mux.HandleFunc("POST /api/v1/account/preferences", s.preferencesJSON)
+	mux.HandleFunc("POST /api/v1/account/profile", s.profileJSON)
 }
