@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"strings"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/storeops/member-operator/internal/web"
 )
 
@@ -154,7 +156,7 @@ func (s *Service) preferencesJSON(w http.ResponseWriter, r *http.Request) {
 	choices := map[string]*bool{}
 	for name := range known { // a preference the request leaves out keeps its current override
 		if v, ok := m.member.Spec.EmailPreferences[name]; ok {
-			choices[name] = ptrTo(v)
+			choices[name] = ptr.To(v)
 		}
 	}
 	for name, v := range in.Preferences {

@@ -26,6 +26,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -219,9 +220,9 @@ func (s *Service) submitPreferences(w http.ResponseWriter, r *http.Request, acct
 	for _, name := range preferenceNames(*m) {
 		switch r.PostForm.Get("pref." + name) {
 		case "on":
-			choices[name] = ptrTo(true)
+			choices[name] = ptr.To(true)
 		case "off":
-			choices[name] = ptrTo(false)
+			choices[name] = ptr.To(false)
 		default:
 			choices[name] = nil
 		}
@@ -236,8 +237,6 @@ func (s *Service) submitPreferences(w http.ResponseWriter, r *http.Request, acct
 		s.renderAccountWith(w, r, acct, http.StatusOK, accountNotes{notice: fmt.Sprintf(t["account.pref.saved"], m.store.Spec.DisplayName)})
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // pageError logs a failure and shows the generic problem page.
 func (s *Service) pageError(w http.ResponseWriter, r *http.Request, err error) {
