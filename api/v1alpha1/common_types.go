@@ -16,6 +16,12 @@ limitations under the License.
 
 package v1alpha1
 
+import (
+	"regexp"
+	"unicode"
+	"unicode/utf8"
+)
+
 // EmailPattern is the one rule for email addresses everywhere in this API: a bare local@domain,
 // ASCII only, with no display name, whitespace or control characters. The same expression is
 // compiled into the CRDs (see the EmailAddress markers) and used by the controllers and webhooks;
@@ -70,3 +76,25 @@ type StoreReference struct {
 // +kubebuilder:validation:MaxProperties=64
 // +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$'))",message="preference names must be lower-case letters, digits, '.' and '-', at most 63 characters"
 type EmailPreferences map[string]bool
+
+// phonePattern is spec.phone's rule (E.164) on Members and Accounts.
+var phonePattern = regexp.MustCompile(`^[+][1-9][0-9]{6,14}$`)
+
+// ValidPhone reports whether phone is empty or in the E.164 form spec.phone requires: the rule
+// for writers outside the API server's validation (the account page, the Account controller).
+func ValidPhone(phone string) bool {
+	return phone == "" || phonePattern.MatchString(phone)
+}
+
+// ValidDisplayName reports whether name is empty or a DisplayName the API server accepts.
+func ValidDisplayName(name string) bool {
+	if utf8.RuneCountInString(name) > 100 {
+		return false
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}

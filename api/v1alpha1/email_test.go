@@ -84,3 +84,16 @@ func TestCRDEmailRuleMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestPhoneAndDisplayNameRulesOutsideTheAPIServer(t *testing.T) {
+	g := NewWithT(t)
+	for phone, valid := range map[string]bool{"": true, "+31201234567": true, "+1234567": true, "0201234567": false,
+		"+0201234567": false, "+3120123456789012": false, "call me": false} {
+		g.Expect(membershipv1alpha1.ValidPhone(phone)).To(Equal(valid), phone)
+	}
+	g.Expect(membershipv1alpha1.ValidDisplayName("")).To(BeTrue())
+	g.Expect(membershipv1alpha1.ValidDisplayName("Ana Lima")).To(BeTrue())
+	g.Expect(membershipv1alpha1.ValidDisplayName("Ana\nBcc: eve@example.com")).To(BeFalse())
+	g.Expect(membershipv1alpha1.ValidDisplayName(strings.Repeat("é", 100))).To(BeTrue(), "characters, not bytes")
+	g.Expect(membershipv1alpha1.ValidDisplayName(strings.Repeat("é", 101))).To(BeFalse())
+}

@@ -84,7 +84,12 @@ func invite(ns, name, email string, mutate ...func(*membershipv1alpha1.Invitatio
 		m(inv)
 	}
 	Expect(k8sClient.Create(ctx, inv)).To(Succeed())
-	return inv, tokenFromEmail(email, 1)
+	token := tokenFromEmail(email, 1)
+	// The email lands before the status says Sent; until then the Invitation controller still
+	// checks refusals, and an acceptance racing it (the Member it makes) would be one.
+	Eventually(func() membershipv1alpha1.InvitationPhase { return getInvitation(inv).Status.Phase }).
+		Should(Equal(membershipv1alpha1.InvitationSent))
+	return inv, token
 }
 
 // tokenFromEmail waits for the n-th email to address and returns the token of its link.

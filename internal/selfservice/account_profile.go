@@ -21,7 +21,6 @@ import (
 	"crypto/hmac"
 	"encoding/base64"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -37,9 +36,6 @@ import (
 // What the account page changes of the person themselves, on their Account (whose one writer is
 // the Account controller: the server asks through a request and waits until it shows): display
 // name and phone, and 2FA on or off. A login of its own (no Account) has none of these here.
-
-// phonePattern is the Account's phone rule (E.164), checked here to answer with the field.
-var phonePattern = regexp.MustCompile(`^[+][1-9][0-9]{6,14}$`)
 
 // profileTimeout bounds how long a change waits to show on the Account or its Secrets.
 const profileTimeout = 10 * time.Second
@@ -73,7 +69,7 @@ func profileErrors(name, phone string) map[string]string {
 	if fe := web.CheckDisplayName(name); fe != nil {
 		errs["displayName"] = "field." + fe.Code
 	}
-	if phone != "" && !phonePattern.MatchString(phone) {
+	if !membershipv1alpha1.ValidPhone(phone) {
 		errs["phone"] = "account.phone.invalid"
 	}
 	return errs

@@ -119,9 +119,9 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 		out, _, err = kubectl(env.Kubeconfig, "", "get", "members")
 		Expect(err).NotTo(HaveOccurred())
 		header, rows = table(out)
-		Expect(header).To(Equal([]string{"NAME", "STORE", "EMAIL", "ROLES", "PHASE", "AGE"}))
+		Expect(header).To(Equal([]string{"NAME", "STORE", "TYPE", "EMAIL", "ROLES", "PHASE", "AGE"}))
 		Expect(rows).To(ContainElement(And(
-			HaveKeyWithValue("NAME", "bob"), HaveKeyWithValue("STORE", "acme-shop"),
+			HaveKeyWithValue("NAME", "bob"), HaveKeyWithValue("STORE", "acme-shop"), HaveKeyWithValue("TYPE", "Person"),
 			HaveKeyWithValue("EMAIL", "bob@example.com"), HaveKeyWithValue("ROLES", `["operations","finance"]`))))
 		Expect(rows).To(ContainElement(HaveKeyWithValue("EMAIL", "carol+acme@example.com")))
 

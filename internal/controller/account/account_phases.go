@@ -347,9 +347,11 @@ func (r *Reconciler) apply(ctx context.Context, acct *membershipv1alpha1.Account
 			r.applyGitPassword(ctx, acct, req, data, joined, ch)
 			continue
 		case membershipv1alpha1.AccountRequestProfile:
-			ch.profile = &membershipv1alpha1.AccountSpec{
-				DisplayName: membershipv1alpha1.DisplayName(req.Annotations[membershipv1alpha1.DisplayNameAnnotation]),
-				Phone:       req.Annotations[membershipv1alpha1.PhoneAnnotation],
+			name, phone := req.Annotations[membershipv1alpha1.DisplayNameAnnotation], req.Annotations[membershipv1alpha1.PhoneAnnotation]
+			// Checked again here, as the server did: a request the API server would refuse
+			// must not hold the Account in a failing loop. It is dropped with the others.
+			if membershipv1alpha1.ValidDisplayName(name) && membershipv1alpha1.ValidPhone(phone) {
+				ch.profile = &membershipv1alpha1.AccountSpec{DisplayName: membershipv1alpha1.DisplayName(name), Phone: phone}
 			}
 			continue
 		case membershipv1alpha1.AccountRequestTwoFactorOff:
