@@ -26,6 +26,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	accounts "github.com/storeops/member-operator/internal/account"
@@ -109,19 +110,22 @@ func (s *Service) submitProfile(w http.ResponseWriter, r *http.Request, acct *ac
 
 // waitForAccount waits until the person's Account shows done (bounded by profileTimeout).
 func (s *Service) waitForAccount(ctx context.Context, acct *account, done func(*membershipv1alpha1.Account) bool) error {
-	ctx, cancel := context.WithTimeout(ctx, profileTimeout)
-	defer cancel()
-	for {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, profileTimeout, true, func(ctx context.Context) (bool, error) {
 		person := &membershipv1alpha1.Account{}
-		if err := s.APIReader.Get(ctx, types.NamespacedName{Name: acct.joined}, person); err == nil && done(person) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil // asked; it shows in a moment, and the page says what the Account says
-		case <-time.After(100 * time.Millisecond):
-		}
+		return s.APIReader.Get(ctx, types.NamespacedName{Name: acct.joined}, person) == nil && done(person), nil
+	})
+	if wait.Interrupted(err) {
+		return nil // asked; it shows in a moment, and the page says what the Account says
 	}
+	return err
+}
+
+// awaitCredentials waits (bounded by profileTimeout) until the login's credential Secret shows
+// done: the Account's change has reached the stores.
+func (s *Service) awaitCredentials(ctx context.Context, acct *account, done func(*corev1.Secret) bool) error {
+	_, err := accounts.Applied(ctx, s.APIReader, types.NamespacedName{Namespace: acct.member.Namespace,
+		Name: membershipv1alpha1.CredentialsSecretName(acct.member.Name)}, profileTimeout, done)
+	return err
 }
 
 // enrolment carries a 2FA key being turned on from the page that shows it to the form that
@@ -184,8 +188,7 @@ func (s *Service) confirmTwoFactor(w http.ResponseWriter, r *http.Request, acct 
 		s.pageError(w, r, err)
 		return
 	}
-	if _, err := accounts.Applied(r.Context(), s.APIReader, types.NamespacedName{Namespace: acct.member.Namespace,
-		Name: membershipv1alpha1.CredentialsSecretName(acct.member.Name)}, profileTimeout,
+	if err := s.awaitCredentials(r.Context(), acct,
 		func(secret *corev1.Secret) bool {
 			return string(secret.Data[membershipv1alpha1.CredentialTOTPSecret]) == key
 		}); err != nil {
@@ -214,8 +217,7 @@ func (s *Service) stopTwoFactor(w http.ResponseWriter, r *http.Request, acct *ac
 		s.pageError(w, r, err)
 		return
 	}
-	if _, err := accounts.Applied(r.Context(), s.APIReader, types.NamespacedName{Namespace: acct.member.Namespace,
-		Name: membershipv1alpha1.CredentialsSecretName(acct.member.Name)}, profileTimeout,
+	if err := s.awaitCredentials(r.Context(), acct,
 		func(secret *corev1.Secret) bool {
 			return len(secret.Data[membershipv1alpha1.CredentialTOTPSecret]) == 0
 		}); err != nil {
