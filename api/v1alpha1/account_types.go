@@ -56,6 +56,11 @@ type AccountSpec struct {
 	// +optional
 	DisplayName DisplayName `json:"displayName,omitempty"`
 
+	// loginName is the person's own login name, which signs in wherever the email does. Unique
+	// across the cluster, lower case; the person chooses it on the account page.
+	// +optional
+	LoginName LoginName `json:"loginName,omitempty"`
+
 	// phone is the person's phone number in E.164 form.
 	// +optional
 	// +kubebuilder:validation:Pattern=`^[+][1-9][0-9]{6,14}$`
@@ -106,6 +111,7 @@ type AccountStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=account,categories=storeops
 // +kubebuilder:printcolumn:name="Email",type=string,JSONPath=`.spec.email`
+// +kubebuilder:printcolumn:name="Login",type=string,JSONPath=`.spec.loginName`
 // +kubebuilder:printcolumn:name="Stores",type=integer,JSONPath=`.status.stores`
 // +kubebuilder:printcolumn:name="2FA",type=boolean,JSONPath=`.status.twoFactor`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

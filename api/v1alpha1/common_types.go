@@ -17,7 +17,10 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -76,6 +79,31 @@ type StoreReference struct {
 // +kubebuilder:validation:MaxProperties=64
 // +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$'))",message="preference names must be lower-case letters, digits, '.' and '-', at most 63 characters"
 type EmailPreferences map[string]bool
+
+// LoginName is a person's login name: 3 to 63 characters of lower-case letters, digits, '.', '_'
+// and '-', starting and ending with a letter or digit. It holds no '@', so it never reads as an email; it is
+// compared case-insensitively (the operator stores it lower-cased).
+// +kubebuilder:validation:MinLength=3
+// +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:Pattern=`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`
+type LoginName string
+
+// LoginNamePattern is LoginName's rule, for writers outside the API server's validation; a unit
+// test keeps it and the CRD's marker in step.
+const LoginNamePattern = `^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`
+
+var loginNamePattern = regexp.MustCompile(LoginNamePattern)
+
+// ValidLoginName reports whether name, lower-cased, is a LoginName the API server accepts (empty
+// is not one: callers decide whether "none" is allowed).
+func ValidLoginName(name string) bool { return loginNamePattern.MatchString(strings.ToLower(name)) }
+
+// LoginNameClaimName is the name of the Secret that claims a login name (LoginNameClaimLabel):
+// derived from the lower-cased name, so every claim of one name is one object.
+func LoginNameClaimName(name string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(name)))
+	return "login-name-" + hex.EncodeToString(sum[:16])
+}
 
 // phonePattern is spec.phone's rule (E.164) on Members and Accounts.
 var phonePattern = regexp.MustCompile(`^[+][1-9][0-9]{6,14}$`)

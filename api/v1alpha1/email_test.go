@@ -97,3 +97,17 @@ func TestPhoneAndDisplayNameRulesOutsideTheAPIServer(t *testing.T) {
 	g.Expect(membershipv1alpha1.ValidDisplayName(strings.Repeat("é", 100))).To(BeTrue(), "characters, not bytes")
 	g.Expect(membershipv1alpha1.ValidDisplayName(strings.Repeat("é", 101))).To(BeFalse())
 }
+
+func TestLoginNameRuleOutsideTheAPIServerIsTheCRDs(t *testing.T) {
+	g := NewWithT(t)
+	for name, valid := range map[string]bool{"ann": true, "Ann.Lima": true, "ann_lima-2": true, "an": false, "": false,
+		"ann@example.com": false, ".ann": false, "ann-": false, "ann lima": false, "änn": false,
+		strings.Repeat("a", 63): true, strings.Repeat("a", 64): false} {
+		g.Expect(membershipv1alpha1.ValidLoginName(name)).To(Equal(valid), name)
+	}
+	g.Expect(membershipv1alpha1.LoginNameClaimName("Ann.Lima")).To(Equal(membershipv1alpha1.LoginNameClaimName("ann.lima")),
+		"one claim per name, whatever its case")
+	data, err := os.ReadFile("../../config/crd/bases/membership.storeops.io_accounts.yaml")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(data)).To(ContainSubstring("pattern: "+membershipv1alpha1.LoginNamePattern), "the CRD's loginName rule")
+}

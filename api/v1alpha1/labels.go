@@ -291,6 +291,10 @@ const (
 	CredentialLoginType = "login-type"
 	// LoginTypeIntegration is CredentialLoginType's value for an integration login.
 	LoginTypeIntegration = "integration"
+	// CredentialLoginName is the person's login name (their Account's spec.loginName), present
+	// only when they chose one: the admin application accepts it wherever it accepts the email
+	// in username, which stays the email so that readers of username keep working.
+	CredentialLoginName = "login-name"
 )
 
 // CredentialsSecretName is the name of a Member's credential Secret: <member>-credentials.
@@ -356,6 +360,16 @@ const (
 	// AccountRequestTwoFactorOff removes the Account's TOTP key, from the account page: only
 	// while none of the person's memberships requires 2FA (the controller checks again).
 	AccountRequestTwoFactorOff = "two-factor-off"
+	// AccountRequestLoginName sets (or, empty, removes) the Account's login name (annotation
+	// LoginNameAnnotation), from the account page. The Account controller claims the name
+	// (LoginNameClaimName) before it writes it, so two people never hold one name.
+	AccountRequestLoginName = "login-name"
+	// LoginNameAnnotation on a login-name request is the name asked for.
+	LoginNameAnnotation = "membership.storeops.io/login-name"
+	// LoginNameClaimLabel marks the Secret (in the operator's namespace, controlled by the
+	// Account, with no data) that holds a login name for one Account: it is created, never
+	// updated, so the API server decides who was first. Its value is the name.
+	LoginNameClaimLabel = "membership.storeops.io/login-name-claim"
 	// PhoneAnnotation on a profile request is the person's phone number (E.164).
 	PhoneAnnotation = "membership.storeops.io/phone"
 	// PasswordSourceRefAnnotation on a git-password request names the source as namespace/secret/key.

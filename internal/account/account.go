@@ -116,6 +116,9 @@ type Request struct {
 	DisplayName string
 	// Phone is the person's phone number (Kind profile).
 	Phone string
+	// LoginName is the login name asked for, empty to remove it (Kind login-name), or the one
+	// that moves with the person (Kind move).
+	LoginName string
 	// PasswordHash is the new password's bcrypt hash (Kind password).
 	PasswordHash []byte
 	// TOTPSecret is a TOTP key: the one enrolled while joining, or an administrator's reset.
@@ -232,6 +235,9 @@ func Ask(ctx context.Context, c client.Client, namespace string, req Request) (*
 	if req.Kind == membershipv1alpha1.AccountRequestProfile {
 		secret.Annotations[membershipv1alpha1.PhoneAnnotation] = req.Phone
 	}
+	if req.Kind == membershipv1alpha1.AccountRequestLoginName || req.LoginName != "" {
+		secret.Annotations[membershipv1alpha1.LoginNameAnnotation] = strings.ToLower(req.LoginName)
+	}
 	if len(req.PasswordHash) > 0 {
 		secret.Data[membershipv1alpha1.CredentialPasswordHash] = req.PasswordHash
 	}
@@ -278,6 +284,9 @@ func Projection(secret *corev1.Secret, storeDisplayName string, email membership
 	data := map[string][]byte{}
 	creds := CredentialsOf(secret)
 	data[membershipv1alpha1.CredentialPasswordHash] = creds.PasswordHash
+	if name := secret.Data[membershipv1alpha1.CredentialLoginName]; len(name) > 0 {
+		data[membershipv1alpha1.CredentialLoginName] = name
+	}
 	if creds.TOTPSecret != "" {
 		data[membershipv1alpha1.CredentialTOTPSecret] = []byte(creds.TOTPSecret)
 		data[membershipv1alpha1.CredentialTOTPURI] = []byte(credentials.TOTPURI(storeDisplayName, string(email), creds.TOTPSecret))

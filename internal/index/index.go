@@ -44,6 +44,8 @@ const (
 	// MemberAccount finds the Members of an address in every namespace by the name of its
 	// Account (membershipv1alpha1.AccountName): the Account controller's view of a person.
 	MemberAccount = "member.account"
+	// AccountLoginName finds the Account with a login name (lower case), for signing in by it.
+	AccountLoginName = "account.spec.loginName"
 	// InvitationStore finds the Invitations of a Store.
 	InvitationStore = "invitation.spec.storeRef.name"
 	// InvitationEmail finds the Invitations for an address in any Store (NormalizeEmail).
@@ -101,6 +103,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 		{&membershipv1alpha1.Member{}, MemberAccount, func(o client.Object) []string {
 			if m := o.(*membershipv1alpha1.Member); !m.IsIntegration() {
 				return []string{membershipv1alpha1.AccountName(m.Spec.Email)}
+			}
+			return nil
+		}},
+		{&membershipv1alpha1.Account{}, AccountLoginName, func(o client.Object) []string {
+			if name := o.(*membershipv1alpha1.Account).Spec.LoginName; name != "" {
+				return []string{strings.ToLower(string(name))}
 			}
 			return nil
 		}},

@@ -69,15 +69,28 @@ func (a *account) limitKey() string {
 	return string(a.member.UID)
 }
 
-// findAccount resolves an email, and optionally a store ("name", or "namespace/name"), to the
-// login it names, from the cache. The person is found by email: their Account when the Members
-// with the address joined one (every store of it is one login, so the store is not needed), or
-// the one Member with the address. A store narrows the choice to its Members, which also tells
-// apart the logins of a person kept separately. nil when nothing, or nothing unique, matches:
-// callers answer alike whether the store, the member or the credentials are missing.
+// findAccount resolves an email or login name, and optionally a store ("name", or
+// "namespace/name"), to the login it names, from the cache. The person is found by email: their
+// Account when the Members with the address joined one (every store of it is one login, so the
+// store is not needed), or the one Member with the address. A login name (it never holds an '@')
+// names an Account, and only the stores that joined it. A store narrows the choice to its
+// Members, which also tells apart the logins of a person kept separately. nil when nothing, or
+// nothing unique, matches: callers answer alike whether the store, the member or the
+// credentials are missing.
 func (s *Service) findAccount(ctx context.Context, storeRef, email string) (*account, error) {
 	if email == "" || len(storeRef) > 317 || len(email) > 254 {
 		return nil, nil
+	}
+	if !strings.Contains(email, "@") {
+		person, err := s.accountByLoginName(ctx, email)
+		if err != nil || person == nil {
+			return nil, err
+		}
+		acct, err := s.findAccount(ctx, storeRef, string(person.Spec.Email))
+		if err != nil || acct == nil || acct.joined != person.Name {
+			return nil, err // a login of its own does not answer to the Account's name
+		}
+		return acct, nil
 	}
 	namespace, storeName, qualified := strings.Cut(storeRef, "/")
 	if !qualified {
@@ -121,6 +134,22 @@ func (s *Service) findAccount(ctx context.Context, storeRef, email string) (*acc
 		}
 	}
 	return joined, nil
+}
+
+// accountByLoginName is the Account whose login name is name (case-insensitively), from the
+// cache; nil when none, or (a claim the cache has not caught up with) more than one, has it.
+func (s *Service) accountByLoginName(ctx context.Context, name string) (*membershipv1alpha1.Account, error) {
+	if !membershipv1alpha1.ValidLoginName(name) {
+		return nil, nil
+	}
+	var list membershipv1alpha1.AccountList
+	if err := s.Client.List(ctx, &list, client.MatchingFields{index.AccountLoginName: strings.ToLower(name)}); err != nil {
+		return nil, err
+	}
+	if len(list.Items) != 1 {
+		return nil, nil
+	}
+	return &list.Items[0], nil
 }
 
 // loginOf is m's login: its Store and its own credential Secret; nil when it has none.

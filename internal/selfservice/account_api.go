@@ -17,6 +17,7 @@ limitations under the License.
 package selfservice
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -30,7 +31,11 @@ import (
 
 // accountAnswer is GET /api/v1/account.
 type accountAnswer struct {
-	Email       string             `json:"email"`
+	Email string `json:"email"`
+	// DisplayName, Phone and LoginName are the person's Account's (absent for a login of its own).
+	DisplayName string             `json:"displayName,omitempty"`
+	Phone       string             `json:"phone,omitempty"`
+	LoginName   string             `json:"loginName,omitempty"`
 	Memberships []membershipAnswer `json:"memberships"`
 }
 
@@ -53,23 +58,27 @@ type preferencesRequest struct {
 }
 
 // profileRequest is POST /api/v1/account/profile: the person's display name and phone (empty
-// clears).
+// clears) and, when present, login name (empty removes it).
 type profileRequest struct {
-	DisplayName string `json:"displayName"`
-	Phone       string `json:"phone"`
+	DisplayName string  `json:"displayName"`
+	Phone       string  `json:"phone"`
+	LoginName   *string `json:"loginName,omitempty"`
 }
 
 func (s *Service) profileJSON(w http.ResponseWriter, r *http.Request) {
 	var in profileRequest
-	if !web.DecodeJSON(w, r, &in, "displayName and phone") {
+	if !web.DecodeJSON(w, r, &in, "displayName, phone and loginName") {
 		return
 	}
 	acct := s.signedInJSON(w, r)
 	if acct == nil {
 		return
 	}
-	in.DisplayName, in.Phone = strings.TrimSpace(in.DisplayName), strings.TrimSpace(in.Phone)
-	for field, key := range profileErrors(in.DisplayName, in.Phone) {
+	p := profile{displayName: strings.TrimSpace(in.DisplayName), phone: strings.TrimSpace(in.Phone)}
+	if in.LoginName != nil {
+		p.loginName = ptr.To(strings.TrimSpace(*in.LoginName))
+	}
+	for field, key := range profileErrors(p) {
 		web.WriteJSON(w, http.StatusBadRequest, web.APIError{Error: string(web.OutcomeBadInput), Field: field,
 			Message: field + ": " + web.Texts["en"][key]})
 		return
@@ -79,7 +88,12 @@ func (s *Service) profileJSON(w http.ResponseWriter, r *http.Request) {
 			Message: "this login has no account: its name and phone are set on the Member by your platform team"})
 		return
 	}
-	if err := s.setProfile(r.Context(), acct, in.DisplayName, in.Phone); err != nil {
+	if err := s.setProfile(r.Context(), acct, p); err != nil {
+		if errors.Is(err, errLoginNameTaken) {
+			web.WriteJSON(w, http.StatusConflict, web.APIError{Error: "taken", Field: fieldLoginName, Code: "taken",
+				Message: "loginName: " + web.Texts["en"]["account.loginName.taken"]})
+			return
+		}
 		s.internalError(w, r, err)
 		return
 	}
@@ -112,6 +126,14 @@ func (s *Service) accountJSON(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := accountAnswer{Email: string(acct.member.Spec.Email), Memberships: []membershipAnswer{}}
+	person, err := s.personAccount(r.Context(), acct)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if person != nil {
+		out.DisplayName, out.Phone, out.LoginName = string(person.Spec.DisplayName), person.Spec.Phone, string(person.Spec.LoginName)
+	}
 	for _, m := range all {
 		answer := membershipAnswer{Member: m.member.Namespace + "/" + m.member.Name, StoreName: string(m.store.Spec.DisplayName),
 			EmailPreferences: map[string]bool{}, Overrides: map[string]bool{}}

@@ -152,7 +152,8 @@ func (s *Service) showAccount(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// submitAccount is every form of the page: do=signin, signout or preferences.
+// submitAccount is every form of the page: do=signin, signout, preferences, profile, 2fa-*,
+// password or email.
 func (s *Service) submitAccount(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.renderSignIn(w, r, http.StatusBadRequest, "", nil)
@@ -164,7 +165,7 @@ func (s *Service) submitAccount(w http.ResponseWriter, r *http.Request) {
 	case "signout":
 		clearSession(w)
 		http.Redirect(w, r, "account", http.StatusSeeOther)
-	case fieldPreferences, "profile", "2fa-start", "2fa-confirm", "2fa-off":
+	case fieldPreferences, "profile", "2fa-start", "2fa-confirm", "2fa-off", formPassword, formEmail:
 		acct, err := s.signedIn(r.Context(), w, r)
 		switch {
 		case err != nil:
@@ -175,6 +176,7 @@ func (s *Service) submitAccount(w http.ResponseWriter, r *http.Request) {
 			map[string]func(http.ResponseWriter, *http.Request, *account){
 				fieldPreferences: s.submitPreferences, "profile": s.submitProfile,
 				"2fa-start": s.startTwoFactor, "2fa-confirm": s.confirmTwoFactor, "2fa-off": s.stopTwoFactor,
+				formPassword: s.submitPassword, formEmail: s.submitEmail,
 			}[r.PostForm.Get("do")](w, r, acct)
 		}
 	default:
@@ -289,6 +291,7 @@ func (s *Service) renderAccountWith(w http.ResponseWriter, r *http.Request, acct
 		TwoFactorOn: len(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]) > 0}
 	if person != nil {
 		view.HasAccount, view.DisplayName, view.Phone = true, string(person.Spec.DisplayName), person.Spec.Phone
+		view.LoginName = string(person.Spec.LoginName)
 	}
 	for i, m := range all {
 		mv := web.MembershipView{Index: i, ID: m.member.Namespace + "/" + m.member.Name, Store: string(m.store.Spec.DisplayName)}

@@ -20,13 +20,17 @@ import (
 	"context"
 	"crypto/hmac"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	accounts "github.com/storeops/member-operator/internal/account"
@@ -36,7 +40,7 @@ import (
 
 // What the account page changes of the person themselves, on their Account (whose one writer is
 // the Account controller: the server asks through a request and waits until it shows): display
-// name and phone, and 2FA on or off. A login of its own (no Account) has none of these here.
+// name, phone and login name, and 2FA on or off. A login of its own (no Account) has none of these here.
 
 // profileTimeout bounds how long a change waits to show on the Account or its Secrets.
 const profileTimeout = 10 * time.Second
@@ -64,36 +68,106 @@ func twoFactorRequired(all []membership) bool {
 	return false
 }
 
-// profileErrors checks a display name and phone: field name to the web.Texts key of its error.
-func profileErrors(name, phone string) map[string]string {
+// profile is what the "about you" form and POST /api/v1/account/profile change. loginName nil
+// leaves the login name as it is; "" removes it.
+type profile struct {
+	displayName, phone string
+	loginName          *string
+}
+
+// profileErrors checks a profile: field name to the web.Texts key of its error.
+func profileErrors(p profile) map[string]string {
 	errs := map[string]string{}
-	if fe := web.CheckDisplayName(name); fe != nil {
+	if fe := web.CheckDisplayName(p.displayName); fe != nil {
 		errs["displayName"] = "field." + fe.Code
 	}
-	if !membershipv1alpha1.ValidPhone(phone) {
+	if !membershipv1alpha1.ValidPhone(p.phone) {
 		errs["phone"] = "account.phone.invalid"
+	}
+	if p.loginName != nil && *p.loginName != "" && !membershipv1alpha1.ValidLoginName(*p.loginName) {
+		errs[fieldLoginName] = "account.loginName.invalid"
 	}
 	return errs
 }
 
-// setProfile asks the Account controller for the person's new display name and phone and waits
-// until the Account shows them.
-func (s *Service) setProfile(ctx context.Context, acct *account, name, phone string) error {
+// fieldLoginName is the login name's field, in JSON and on forms.
+const fieldLoginName = "loginName"
+
+// errLoginNameTaken: another person's Account holds the login name asked for.
+var errLoginNameTaken = errors.New("the login name is taken")
+
+// setProfile asks the Account controller for the person's new login name (when it changes)
+// and then for the display name and phone, and waits until the Account shows them. It is
+// errLoginNameTaken, with nothing changed, when another person holds the name.
+func (s *Service) setProfile(ctx context.Context, acct *account, p profile) error {
+	if p.loginName != nil {
+		person, err := s.personAccount(ctx, acct)
+		if err != nil {
+			return err
+		}
+		if name := strings.ToLower(*p.loginName); person != nil && name != string(person.Spec.LoginName) {
+			if err := s.setLoginName(ctx, acct, name); err != nil {
+				return err
+			}
+		}
+	}
 	if _, err := accounts.Ask(ctx, s.Client, s.AccountNamespace, accounts.Request{
-		Kind: membershipv1alpha1.AccountRequestProfile, Email: acct.member.Spec.Email, DisplayName: name, Phone: phone,
+		Kind: membershipv1alpha1.AccountRequestProfile, Email: acct.member.Spec.Email, DisplayName: p.displayName, Phone: p.phone,
 	}); err != nil {
 		return err
 	}
 	return s.waitForAccount(ctx, acct, func(a *membershipv1alpha1.Account) bool {
-		return string(a.Spec.DisplayName) == name && a.Spec.Phone == phone
+		return string(a.Spec.DisplayName) == p.displayName && a.Spec.Phone == p.phone
 	})
+}
+
+// setLoginName asks for the login name name ("" removes it) and waits until the Account
+// controller has decided (the request is gone): the Account then holds it, or another Account
+// claimed it first. A name the cache already shows on another Account is refused at once.
+func (s *Service) setLoginName(ctx context.Context, acct *account, name string) error {
+	if name != "" {
+		holder, err := s.accountByLoginName(ctx, name)
+		if err != nil {
+			return err
+		}
+		if holder != nil && holder.Name != acct.joined {
+			return errLoginNameTaken
+		}
+	}
+	req, err := accounts.Ask(ctx, s.Client, s.AccountNamespace, accounts.Request{
+		Kind: membershipv1alpha1.AccountRequestLoginName, Email: acct.member.Spec.Email, LoginName: name,
+	})
+	if err != nil {
+		return err
+	}
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, profileTimeout, true, func(ctx context.Context) (bool, error) {
+		err := s.APIReader.Get(ctx, client.ObjectKeyFromObject(req), &corev1.Secret{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+	if wait.Interrupted(err) {
+		return nil // asked; the Account controller decides in a moment, and the page shows what it decided
+	}
+	if err != nil {
+		return err
+	}
+	person := &membershipv1alpha1.Account{}
+	if err := s.APIReader.Get(ctx, types.NamespacedName{Name: acct.joined}, person); err != nil {
+		return err
+	}
+	if string(person.Spec.LoginName) != name {
+		return errLoginNameTaken
+	}
+	return nil
 }
 
 // submitProfile is the page's "about you" form.
 func (s *Service) submitProfile(w http.ResponseWriter, r *http.Request, acct *account) {
 	t := web.Texts[web.RequestLocale(r)]
-	name, phone := strings.TrimSpace(r.PostForm.Get("displayName")), strings.TrimSpace(r.PostForm.Get("phone"))
-	errs := profileErrors(name, phone)
+	p := profile{displayName: strings.TrimSpace(r.PostForm.Get("displayName")), phone: strings.TrimSpace(r.PostForm.Get("phone"))}
+	if _, sent := r.PostForm[fieldLoginName]; sent {
+		p.loginName = ptr.To(strings.TrimSpace(r.PostForm.Get(fieldLoginName)))
+	}
+	errs := profileErrors(p)
 	for field, key := range errs {
 		errs[field] = t[key]
 	}
@@ -101,7 +175,11 @@ func (s *Service) submitProfile(w http.ResponseWriter, r *http.Request, acct *ac
 		s.renderAccountWith(w, r, acct, http.StatusBadRequest, accountNotes{errors: errs})
 		return
 	}
-	if err := s.setProfile(r.Context(), acct, name, phone); err != nil {
+	if err := s.setProfile(r.Context(), acct, p); err != nil {
+		if errors.Is(err, errLoginNameTaken) {
+			s.renderAccountWith(w, r, acct, http.StatusConflict, accountNotes{errors: map[string]string{fieldLoginName: t["account.loginName.taken"]}})
+			return
+		}
 		s.pageError(w, r, err)
 		return
 	}

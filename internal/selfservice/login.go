@@ -97,19 +97,9 @@ func (s *Service) authenticate(ctx context.Context, in credentialsPresented) (*a
 	if acct != nil {
 		key = acct.limitKey()
 	}
-	refund, ok := s.Logins.Reserve(key, s.Clock.Now())
-	if !ok {
-		return nil, signInRateLimited, nil
-	}
-	matches, err := s.passwordMatches(ctx, acct, in.Password)
-	switch {
-	case errors.Is(err, web.ErrBusy):
-		refund() // nothing was tried
-		return nil, "", err
-	case err != nil:
-		return nil, "", err
-	case !matches:
-		return nil, signInWrong, nil
+	refund, failed, err := s.checkPassword(ctx, acct, key, in.Password)
+	if err != nil || failed != "" {
+		return nil, failed, err
 	}
 	if len(acct.credentials.Data[membershipv1alpha1.CredentialTOTPSecret]) > 0 {
 		if in.TOTPCode == "" {
@@ -125,6 +115,27 @@ func (s *Service) authenticate(ctx context.Context, in credentialsPresented) (*a
 	}
 	refund()
 	return acct, "", nil
+}
+
+// checkPassword takes a try from the failure budget key and compares password with acct's hash
+// (acct nil: a decoy comparison). On a match it returns the function that gives the try back,
+// for the caller to call once everything else matched too.
+func (s *Service) checkPassword(ctx context.Context, acct *account, key, password string) (func(), signInFailure, error) {
+	refund, ok := s.Logins.Reserve(key, s.Clock.Now())
+	if !ok {
+		return nil, signInRateLimited, nil
+	}
+	matches, err := s.passwordMatches(ctx, acct, password)
+	switch {
+	case errors.Is(err, web.ErrBusy):
+		refund() // nothing was tried
+		return nil, "", err
+	case err != nil:
+		return nil, "", err
+	case !matches:
+		return nil, signInWrong, nil
+	}
+	return refund, "", nil
 }
 
 // useTOTPCode checks code against the account's 2FA key and spends its time step

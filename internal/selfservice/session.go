@@ -74,12 +74,30 @@ func (s *Service) setSession(w http.ResponseWriter, sess session) {
 	}
 	payload, _ := json.Marshal(sess) // plain strings and numbers: cannot fail
 	value := base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(s.sign(payload))
+	dropSessionCookie(w)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: true,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(s.sessionIdle().Seconds())})
 }
 
+// dropSessionCookie takes back a session cookie this answer already set (the idle renewal at the
+// start of a request whose password change then opens a new session): one answer sets it once.
+func dropSessionCookie(w http.ResponseWriter) {
+	header := w.Header()
+	kept := header.Values("Set-Cookie")[:0:0]
+	for _, c := range header.Values("Set-Cookie") {
+		if !strings.HasPrefix(c, SessionCookie+"=") {
+			kept = append(kept, c)
+		}
+	}
+	header.Del("Set-Cookie")
+	for _, c := range kept {
+		header.Add("Set-Cookie", c)
+	}
+}
+
 // clearSession tells the browser to forget the cookie.
 func clearSession(w http.ResponseWriter) {
+	dropSessionCookie(w)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: true,
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 }

@@ -39,9 +39,22 @@ func Static() http.Handler {
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"t":  func(string) string { return "" }, // replaced per request with the page's locale
-	"tf": func(string, ...any) string { return "" },
+	"t":     func(string) string { return "" }, // replaced per request with the page's locale
+	"tf":    func(string, ...any) string { return "" },
+	"field": newFieldView,
 }).ParseFS(assets, "templates/page.html"))
+
+// FieldView is one labelled input of a form (the "account-field" template): its name (also its
+// id), the Texts keys of its label and hint, its type and autocomplete, and the page's errors.
+type FieldView struct {
+	Name, Label, Type, Autocomplete, Hint string
+	Errors                                map[string]string
+}
+
+// newFieldView is the template's "field" function.
+func newFieldView(page *PageData, name, label, kind, autocomplete, hint string) FieldView {
+	return FieldView{Name: name, Label: label, Type: kind, Autocomplete: autocomplete, Hint: hint, Errors: page.Errors}
+}
 
 // APIError is the JSON API's answer to a failed request.
 type APIError struct {
@@ -186,8 +199,8 @@ const (
 type AccountView struct {
 	Memberships []MembershipView
 	// HasAccount: the person has an Account, whose display name and phone and 2FA the page changes.
-	HasAccount         bool
-	DisplayName, Phone string
+	HasAccount                    bool
+	DisplayName, Phone, LoginName string
 	// TwoFactorOn: the person has a 2FA key; TwoFactorRequired: a membership requires one, so it
 	// cannot be turned off.
 	TwoFactorOn, TwoFactorRequired bool

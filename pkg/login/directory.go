@@ -35,8 +35,12 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 )
 
-// loginIndex finds a store's credential Secret by login: "<namespace>/<store>/<lowercased username>".
-const loginIndex = "member-operator.login"
+// loginIndex finds a store's credential Secret by login: "<namespace>/<store>/<lowercased username>";
+// loginNameIndex by a person's login name, the same way.
+const (
+	loginIndex     = "member-operator.login"
+	loginNameIndex = "member-operator.loginName"
+)
 
 // Directory is an informer-backed view of the credential Secrets the operator writes (only those:
 // it selects them by label, so the application's memory holds nothing else) and of their Members,
@@ -94,6 +98,15 @@ func NewDirectory(cfg *rest.Config, opts DirectoryOptions) (*Directory, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := c.IndexField(context.Background(), &corev1.Secret{}, loginNameIndex, func(o client.Object) []string {
+		s := o.(*corev1.Secret)
+		if name := s.Data[membershipv1alpha1.CredentialLoginName]; len(name) > 0 {
+			return []string{loginKey(s.Namespace, s.Labels[membershipv1alpha1.StoreLabel], string(name))}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	d := &Directory{cache: c, steps: opts.Steps, now: opts.Now}
 	if d.steps == nil {
 		d.steps = NewSteps()
@@ -114,14 +127,21 @@ func (d *Directory) Start(ctx context.Context) error { return d.cache.Start(ctx)
 // WaitForSync waits until the informers have listed everything; false when ctx ended first.
 func (d *Directory) WaitForSync(ctx context.Context) bool { return d.cache.WaitForCacheSync(ctx) }
 
-// SignIn checks a sign-in to the Store store in namespace. The credential Secret must be the
+// SignIn checks a sign-in to the Store store in namespace, by email, login name or client ID. The credential Secret must be the
 // Member's own (controlled by it, named in its status) and the Member Active; anything else is
 // ErrDenied, as a wrong password is.
 func (d *Directory) SignIn(ctx context.Context, namespace, store, login, password, code string) (*Identity, error) {
+	// The username (email or client ID) first: a person's login name that happens to be an
+	// integration's client ID in this store must not lock the integration out.
 	var secrets corev1.SecretList
-	if err := d.cache.List(ctx, &secrets, client.InNamespace(namespace),
-		client.MatchingFields{loginIndex: loginKey(namespace, store, login)}); err != nil {
-		return nil, err
+	for _, ix := range []string{loginIndex, loginNameIndex} {
+		if err := d.cache.List(ctx, &secrets, client.InNamespace(namespace),
+			client.MatchingFields{ix: loginKey(namespace, store, login)}); err != nil {
+			return nil, err
+		}
+		if len(secrets.Items) > 0 {
+			break
+		}
 	}
 	if len(secrets.Items) != 1 {
 		// None, or two (the operator revokes the later of two Members with one login; until then

@@ -55,6 +55,8 @@ type Identity struct {
 	Namespace, Store, Member string
 	// Login is the username of the credential Secret: a login email, or an integration's client ID.
 	Login string
+	// LoginName is the person's login name, when they chose one (it signs in as Login does).
+	LoginName string
 	// Integration is true for a machine's login (no person, no 2FA).
 	Integration bool
 	// Roles and Permissions are the membership's, sorted.
@@ -72,12 +74,13 @@ type Steps interface {
 	Spend(key string, step int64) bool
 }
 
-// Check checks login, password and code against one credential Secret at now. It does not know
+// Check checks login (the username, email or client ID, or a person's login name; any case),
+// password and code against one credential Secret at now. It does not know
 // whether the Secret's Member is Active; Directory does. steps may be nil only where 2FA codes
 // need not be single use (tests).
 func Check(secret *corev1.Secret, login, password, code string, now time.Time, steps Steps) (*Identity, error) {
 	data := secret.Data
-	if !strings.EqualFold(string(data[membershipv1alpha1.CredentialUsername]), login) || login == "" {
+	if !names(data, login) {
 		spendBcrypt(password)
 		return nil, ErrDenied
 	}
@@ -100,12 +103,20 @@ func Check(secret *corev1.Secret, login, password, code string, now time.Time, s
 	return identity(secret, integration), nil
 }
 
+// names reports whether login is the Secret's username or, when it has one, its login name.
+func names(data map[string][]byte, login string) bool {
+	name := string(data[membershipv1alpha1.CredentialLoginName])
+	return login != "" && (strings.EqualFold(string(data[membershipv1alpha1.CredentialUsername]), login) ||
+		name != "" && strings.EqualFold(name, login))
+}
+
 // identity reads who the Secret is for.
 func identity(secret *corev1.Secret, integration bool) *Identity {
 	data := secret.Data
 	id := &Identity{
 		Namespace: secret.Namespace, Store: secret.Labels[membershipv1alpha1.StoreLabel],
 		Member: secret.Labels[membershipv1alpha1.MemberLabel], Login: string(data[membershipv1alpha1.CredentialUsername]),
+		LoginName:   string(data[membershipv1alpha1.CredentialLoginName]),
 		Integration: integration, Roles: list(data[membershipv1alpha1.CredentialRoles]),
 		Permissions: list(data[membershipv1alpha1.CredentialPermissions]),
 	}

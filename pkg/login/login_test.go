@@ -65,7 +65,10 @@ func kinds(t *testing.T) map[string]*corev1.Secret {
 		membershipv1alpha1.CredentialTOTPURI: "otpauth://totp/Acme:x?secret=" + totpKey}
 	account := secret("ann", "ann@example.com", "staff", twoFactor)
 	account.Labels[membershipv1alpha1.AccountLabel] = "a-0123456789"
+	named := secret("lea", "lea@example.com", "staff", map[string]string{membershipv1alpha1.CredentialLoginName: "lea.jansen"})
+	named.Labels[membershipv1alpha1.AccountLabel] = "a-9876543210"
 	return map[string]*corev1.Secret{
+		"a person with a login name": named,
 		"a person with a generated password": secret("gus", "gus@example.com", "staff",
 			map[string]string{membershipv1alpha1.CredentialPassword: password}),
 		"an invitee who chose a password":  secret("ivy", "ivy@example.com", "finance", nil),
@@ -104,7 +107,8 @@ func TestCheckEveryKindOfCredentialSecretAsTheOperatorMeansIt(t *testing.T) {
 			id, err := Check(secret, upper(login), password, right, now, steps)
 			g.Expect(err).NotTo(HaveOccurred(), "the login is compared case-insensitively")
 			g.Expect(id).To(Equal(&Identity{Namespace: "shops", Store: "acme", Member: secret.Labels[membershipv1alpha1.MemberLabel],
-				Login: login, Integration: integration, Roles: list(secret.Data[membershipv1alpha1.CredentialRoles]),
+				Login: login, LoginName: string(secret.Data[membershipv1alpha1.CredentialLoginName]), Integration: integration,
+				Roles:            list(secret.Data[membershipv1alpha1.CredentialRoles]),
 				Permissions:      []string{"orders:manage", "products:manage"},
 				EmailPreferences: map[string]bool{"marketing": false, "orders": true}}))
 
@@ -132,6 +136,21 @@ func TestCheckEveryKindOfCredentialSecretAsTheOperatorMeansIt(t *testing.T) {
 			g.Expect(err).NotTo(HaveOccurred(), "the next step is fresh")
 		})
 	}
+}
+
+func TestALoginNameSignsInAsTheEmailDoes(t *testing.T) {
+	g := NewWithT(t)
+	all := kinds(t)
+	named := all["a person with a login name"]
+	id, err := Check(named, "Lea.Jansen", password, "", time.Now(), NewSteps())
+	g.Expect(err).NotTo(HaveOccurred(), "the login name, in any case")
+	g.Expect(id.Login).To(Equal("lea@example.com"), "the identity is the person's, whichever name signed in")
+	_, err = Check(named, "lea.jansen", password+"!", "", time.Now(), NewSteps())
+	g.Expect(err).To(MatchError(ErrDenied))
+	_, err = Check(all["an invitee who chose a password"], "lea.jansen", password, "", time.Now(), NewSteps())
+	g.Expect(err).To(MatchError(ErrDenied), "a login name is not another Secret's")
+	_, err = Check(all["an invitee who chose a password"], "", password, "", time.Now(), NewSteps())
+	g.Expect(err).To(MatchError(ErrDenied), "a Secret without a login name does not match an empty one")
 }
 
 func TestAnIntegrationNeverNeedsACode(t *testing.T) {

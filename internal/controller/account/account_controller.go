@@ -52,6 +52,10 @@ const (
 	EventAccountDeleted  = "AccountDeleted"
 	EventMoved           = "AccountMoved"
 	EventMoveRefused     = "MoveRefused"
+	// EventLoginNameChanged: the person set, changed or removed their login name.
+	EventLoginNameChanged = "LoginNameChanged"
+	// EventLoginNameTaken: a login name asked for that another Account holds.
+	EventLoginNameTaken = "LoginNameTaken"
 	// EventPasswordSourceRefused: a password change that Git's governance does not allow.
 	EventPasswordSourceRefused = "PasswordSourceConflict"
 	// EventPasswordSourceRemoved: no Member declares the Account's password in Git any more.

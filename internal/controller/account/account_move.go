@@ -61,6 +61,9 @@ func (r *Reconciler) applyMove(ctx context.Context, acct *membershipv1alpha1.Acc
 		ch.movedFrom = from
 	}
 	data[membershipv1alpha1.CredentialPasswordHash] = hash
+	if name, ok := loginNameOf(req); ok && name != "" && acct.Spec.LoginName == "" {
+		ch.loginName = &loginNameChange{name: name, movedFrom: from} // the person's name moves with them
+	}
 	if totp := req.Data[membershipv1alpha1.CredentialTOTPSecret]; len(totp) > 0 {
 		data[membershipv1alpha1.CredentialTOTPSecret] = totp
 	}

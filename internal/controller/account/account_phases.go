@@ -103,16 +103,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.ensureTwoFactor(acct, members, joined, data); err != nil {
 		return ctrl.Result{}, err
 	}
-	if p := changes.profile; p != nil && (p.DisplayName != acct.Spec.DisplayName || p.Phone != acct.Spec.Phone) {
-		// The one writer of the Account: the person's choice from the account page. Written on
-		// the version read (a conflict reconciles again, and the request is still there).
-		specBase := acct.DeepCopy()
-		acct.Spec.DisplayName, acct.Spec.Phone = p.DisplayName, p.Phone
-		if err := r.Patch(ctx, acct, client.MergeFromWithOptions(specBase, client.MergeFromWithOptimisticLock{})); err != nil {
-			return ctrl.Result{}, err
-		}
-		base.ResourceVersion = acct.ResourceVersion
-		base.Spec = acct.Spec
+	if err := r.writeChoices(ctx, acct, base, changes, data); err != nil {
+		return ctrl.Result{}, err
 	}
 	if !maps.EqualFunc(secret.Data, data, bytes.Equal) {
 		updated := secret.DeepCopy()
@@ -128,6 +120,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	r.report(acct, changes)
+	if changes.loginName != nil {
+		// After the spec no longer names them, before the request that changed it goes: a
+		// reconcile that stops in between finds the request and releases them then.
+		if err := r.releaseLoginNames(ctx, acct, acct.Spec.LoginName); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	for i := range requests {
 		if changes.waiting[requests[i].Name] {
 			continue
@@ -141,6 +140,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{RequeueAfter: moveRecheck}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// writeChoices writes the person's choices from the account page (login name, display name,
+// phone) to the Account's spec, whose one writer this is, on the version read (a conflict
+// reconciles again, and the requests are still there); base follows the write. The login name
+// goes into data too, for the stores.
+func (r *Reconciler) writeChoices(ctx context.Context, acct, base *membershipv1alpha1.Account, changes *changes, data map[string][]byte) error {
+	var err error
+	if changes.refusedLoginName, err = r.applyLoginName(ctx, acct, changes.loginName, data); err != nil {
+		return err
+	}
+	changes.loginNameChanged = acct.Spec.LoginName != base.Spec.LoginName
+	if p := changes.profile; p != nil {
+		acct.Spec.DisplayName, acct.Spec.Phone = p.DisplayName, p.Phone
+	}
+	if acct.Spec == base.Spec {
+		return nil
+	}
+	specBase := acct.DeepCopy()
+	specBase.Spec = base.Spec
+	if err := r.Patch(ctx, acct, client.MergeFromWithOptions(specBase, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	base.ResourceVersion = acct.ResourceVersion
+	base.Spec = acct.Spec
+	return nil
 }
 
 // seedSource is what an Account starts from on an upgrade: the earliest Member of the address
@@ -279,121 +304,6 @@ func (r *Reconciler) ensureSecret(ctx context.Context, acct *membershipv1alpha1.
 	return secret, nil
 }
 
-// changes is what one reconcile applied, for events and status.
-type changes struct {
-	password  bool
-	twoFactor bool
-	joined    []membershipv1alpha1.AccountMember
-	left      []membershipv1alpha1.AccountMember
-	// waiting are the requests that stay for a later reconcile (a move whose Members have not
-	// all taken the new address yet).
-	waiting map[string]bool
-	// refused are moves to an Account that has a password of its own.
-	refused []string
-	// movedFrom is the address the Account moved from in this reconcile.
-	movedFrom string
-	// refusedSources are the Members (namespace/name) whose spec.passwordSecretRef may not set
-	// this Account's password; refusedPasswords counts the person's own password changes
-	// refused because Git governs it; ungoverned says Git stopped governing it.
-	refusedSources   []string
-	refusedPasswords int
-	ungoverned       bool
-	// profile is the display name and phone the person chose last, when a request asked.
-	profile *membershipv1alpha1.AccountSpec
-}
-
-// apply folds the requests, oldest first, into data and joined.
-func (r *Reconciler) apply(ctx context.Context, acct *membershipv1alpha1.Account, requests []corev1.Secret,
-	data map[string][]byte, joined map[string]membershipv1alpha1.AccountMember) *changes {
-	ch := &changes{}
-	for i := range requests {
-		req := &requests[i]
-		if req.Annotations[membershipv1alpha1.EmailAnnotation] == "" ||
-			!strings.EqualFold(req.Annotations[membershipv1alpha1.EmailAnnotation], string(acct.Spec.Email)) {
-			continue // not this address: dropped with the others
-		}
-		hash := req.Data[membershipv1alpha1.CredentialPasswordHash]
-		totp := req.Data[membershipv1alpha1.CredentialTOTPSecret]
-		switch req.Labels[membershipv1alpha1.AccountRequestLabel] {
-		case membershipv1alpha1.AccountRequestPassword:
-			if acct.Status.PasswordSource != nil {
-				ch.refusedPasswords++ // Git wins: the server refuses these too
-				continue
-			}
-			if len(hash) > 0 {
-				data[membershipv1alpha1.CredentialPasswordHash] = hash
-				delete(data, membershipv1alpha1.CredentialPassword)
-				ch.password = true
-			}
-			if len(totp) > 0 && len(data[membershipv1alpha1.CredentialTOTPSecret]) == 0 {
-				data[membershipv1alpha1.CredentialTOTPSecret] = totp
-				ch.twoFactor = true
-			}
-		case membershipv1alpha1.AccountRequestJoin:
-			if len(totp) > 0 && len(data[membershipv1alpha1.CredentialTOTPSecret]) == 0 {
-				data[membershipv1alpha1.CredentialTOTPSecret] = totp // enrolled while joining
-				ch.twoFactor = true
-			}
-		case membershipv1alpha1.AccountRequestTwoFactor:
-			if len(totp) > 0 {
-				data[membershipv1alpha1.CredentialTOTPSecret] = totp
-				ch.twoFactor = true
-			}
-			continue
-		case membershipv1alpha1.AccountRequestMove:
-			r.applyMove(ctx, acct, req, data, joined, ch)
-			continue
-		case membershipv1alpha1.AccountRequestGitPassword:
-			r.applyGitPassword(ctx, acct, req, data, joined, ch)
-			continue
-		case membershipv1alpha1.AccountRequestProfile:
-			name, phone := req.Annotations[membershipv1alpha1.DisplayNameAnnotation], req.Annotations[membershipv1alpha1.PhoneAnnotation]
-			// Checked again here, as the server did: a request the API server would refuse
-			// must not hold the Account in a failing loop. It is dropped with the others.
-			if membershipv1alpha1.ValidDisplayName(name) && membershipv1alpha1.ValidPhone(phone) {
-				ch.profile = &membershipv1alpha1.AccountSpec{DisplayName: membershipv1alpha1.DisplayName(name), Phone: phone}
-			}
-			continue
-		case membershipv1alpha1.AccountRequestTwoFactorOff:
-			delete(data, membershipv1alpha1.CredentialTOTPSecret) // ensureTwoFactor puts one back if a membership requires it
-			ch.twoFactor = true
-			continue
-		default:
-			continue
-		}
-		if m := r.requestedMember(ctx, acct, req); m != nil && joinsGoverned(acct, m.Namespace) {
-			if _, already := joined[string(m.UID)]; !already {
-				ref := memberRef(m)
-				joined[ref.UID] = ref
-				ch.joined = append(ch.joined, ref)
-			}
-		}
-	}
-	return ch
-}
-
-// requestedMember is the Member a request joins, read from the API server (the server just
-// made it): it must still have the UID the request names and the Account's address.
-func (r *Reconciler) requestedMember(ctx context.Context, acct *membershipv1alpha1.Account, req *corev1.Secret) *membershipv1alpha1.Member {
-	ns, name, ok := strings.Cut(req.Annotations[membershipv1alpha1.MemberRefAnnotation], "/")
-	if !ok {
-		return nil
-	}
-	m := &membershipv1alpha1.Member{}
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, m); err != nil {
-		return nil
-	}
-	if string(m.UID) != req.Annotations[membershipv1alpha1.MemberUIDAnnotation] || !m.DeletionTimestamp.IsZero() ||
-		!strings.EqualFold(string(m.Spec.Email), string(acct.Spec.Email)) {
-		return nil
-	}
-	return m
-}
-
-func memberRef(m *membershipv1alpha1.Member) membershipv1alpha1.AccountMember {
-	return membershipv1alpha1.AccountMember{Namespace: m.Namespace, Name: m.Name, UID: string(m.UID), Store: m.Spec.StoreRef.Name}
-}
-
 // keepJoined drops the joined Members that are gone, being deleted, or no longer hold the
 // address. One missing from the cache is looked up on the API server before it is dropped: the
 // cache may not have caught up with a Member that joined a moment ago.
@@ -468,6 +378,9 @@ func (r *Reconciler) deleteAccount(ctx context.Context, acct *membershipv1alpha1
 		if _, err := ownsecret.Delete(ctx, r.Client, secret); err != nil {
 			return err
 		}
+	}
+	if err := r.releaseLoginNames(ctx, acct, ""); err != nil {
+		return err
 	}
 	// The version read is a precondition too: a cache behind a join (the Account's status not
 	// seen yet) must not delete an Account somebody uses.

@@ -40,6 +40,13 @@ func (r *Reconciler) report(acct *membershipv1alpha1.Account, ch *changes) {
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventMemberLeft, "Members",
 			"Member %s/%s no longer uses this Account", m.Namespace, m.Name)
 	}
+	if ch.refusedLoginName != "" {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, EventLoginNameTaken, "LoginName",
+			"Login name %q not set: another account holds it", ch.refusedLoginName)
+	} else if ch.loginName != nil && ch.loginNameChanged {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventLoginNameChanged, "LoginName",
+			"Login name is now %q", acct.Spec.LoginName)
+	}
 	if ch.movedFrom != "" {
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, EventMoved, "Move",
 			"The person's account moved here from %s (a confirmed change of the login email): same password and 2FA key", ch.movedFrom)

@@ -67,6 +67,7 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 		return ctrl.Result{}, err
 	}
 	member.Status.Account = ""
+	delete(data, membershipv1alpha1.CredentialLoginName) // the Account's, projected again below while joined
 	st := &passwordState{source: source}
 	var stop bool
 	switch {
