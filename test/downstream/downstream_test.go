@@ -21,6 +21,11 @@ package downstream_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,6 +150,45 @@ func TestAnAdminApplicationSignsAPersonAndAnIntegrationInThroughTheLoginLibrary(
 	g.Expect(id.Integration).To(BeTrue())
 	g.Expect(id.Roles).To(Equal([]string{"operations"}))
 
+	// A person who chose a login name on the account page signs in with it too; in a store where
+	// it is also an integration's client ID, the client ID wins.
+	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Invitation{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "invite-lena"},
+		Spec: membershipv1alpha1.InvitationSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "acme"},
+			Email: "lena@example.com", Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}},
+	})).To(Succeed())
+	link, err := env.Mailbox.InvitationLink(ctx, "lena@example.com")
+	g.Expect(err).NotTo(HaveOccurred())
+	const lenaPassword = "a careful passphrase of her own"
+	lena, err := env.AcceptInvitation(ctx, link, lenaPassword)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Eventually(func(g Gomega) membershipv1alpha1.MemberPhase {
+		m := &membershipv1alpha1.Member{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: lena}, m)).To(Succeed())
+		return m.Status.Phase
+	}).WithTimeout(30 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
+	g.Expect(chooseLoginName(ctx, env.AcceptURL, "lena@example.com", lenaPassword, "lena.k")).To(Succeed())
+	g.Eventually(func() error {
+		id, err = signIn("LENA.K", lenaPassword, "")
+		return err
+	}).WithTimeout(30*time.Second).Should(Succeed(), "once the login name reached the application's view")
+	g.Expect(id.Login).To(Equal("lena@example.com"))
+	g.Expect(id.LoginName).To(Equal("lena.k"))
+	g.Expect(env.Client.Create(ctx, &membershipv1alpha1.Member{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "shop-sync"},
+		Spec: membershipv1alpha1.MemberSpec{StoreRef: membershipv1alpha1.StoreReference{Name: "acme"},
+			Type: membershipv1alpha1.MemberIntegration, ClientID: "lena.k", Roles: []membershipv1alpha1.Role{membershipv1alpha1.RoleOperations}},
+	})).To(Succeed())
+	sync := read("shop-sync-credentials")
+	g.Eventually(func() error {
+		_, err := signIn("lena.k", string(sync.Data["password"]), "")
+		return err
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	_, err = signIn("lena.k", lenaPassword, "")
+	g.Expect(err).To(MatchError(login.ErrDenied), "the client ID wins over a person's login name")
+	_, err = signIn("lena@example.com", lenaPassword, "")
+	g.Expect(err).NotTo(HaveOccurred(), "the person still signs in by email")
+
 	// A disabled membership is refused.
 	g.Eventually(func() error {
 		m := &membershipv1alpha1.Member{}
@@ -158,4 +202,47 @@ func TestAnAdminApplicationSignsAPersonAndAnIntegrationInThroughTheLoginLibrary(
 		_, err := signIn("erp-connector", string(erp.Data["password"]), "")
 		return err
 	}).WithTimeout(30 * time.Second).Should(MatchError(login.ErrDenied))
+}
+
+// chooseLoginName signs in on the account page at acceptURL as a browser would and chooses name
+// as the person's login name (POST /api/v1/account/profile on the session cookie).
+func chooseLoginName(ctx context.Context, acceptURL, email, password, name string) error {
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"do": {"signin"}, "email": {email}, "password": {password}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, acceptURL+"/account", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-storeops-session" {
+			session = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || session == nil {
+		return fmt.Errorf("signing in answered %d without a session", resp.StatusCode)
+	}
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, acceptURL+"/api/v1/account/profile",
+		strings.NewReader(`{"loginName":"`+name+`"}`))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(session)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusNoContent {
+		body, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("choosing the login name answered %d: %s", resp.StatusCode, body)
+	}
+	return nil
 }
