@@ -89,7 +89,7 @@ test: manifests generate fmt vet setup-envtest kustomize helm chromium ## Run al
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" HELM="$(HELM)" CHROMIUM="$(CHROMIUM)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 
 # bench: the benchmarks of docs/benchmarks.md on a local control plane with the real manager binary
-# as its own process (about 15 minutes on 2 cores). Pass flags with BENCH_ARGS=, e.g.
+# as its own process (about 35 minutes on 2 cores). Pass flags with BENCH_ARGS=, e.g.
 # BENCH_ARGS="--members=200 --memory-members=1000 --unrelated-secrets=2000" for a quick look.
 BENCH_ARGS ?=
 .PHONY: bench

@@ -52,6 +52,7 @@ type options struct {
 	managerArgs       string
 
 	stores, members, creators        int
+	largeStoreMembers                int
 	invitations                      int
 	memoryMembers, unrelated         int
 	quietWindow                      time.Duration
@@ -63,7 +64,7 @@ type options struct {
 }
 
 // scenarios, in the order they run.
-var scenarioNames = []string{"convergence", "invitations", "expiry", "memory"}
+var scenarioNames = []string{"convergence", "large-store", "invitations", "expiry", "memory"}
 
 func main() {
 	var o options
@@ -73,6 +74,7 @@ func main() {
 	flag.StringVar(&o.managerArgs, "manager-args", "", "Extra manager flags, space-separated (e.g. --member-concurrency=8).")
 	flag.IntVar(&o.stores, "stores", 10, "Stores per scenario namespace.")
 	flag.IntVar(&o.members, "members", 1000, "Members in the convergence scenario.")
+	flag.IntVar(&o.largeStoreMembers, "large-store-members", 10000, "Members of the one Store in the large-store scenario.")
 	flag.IntVar(&o.creators, "creators", 16, "Goroutines creating objects (the load generator, for operator and floor alike).")
 	flag.IntVar(&o.invitations, "invitations", 500, "Invitations in the throughput scenario.")
 	flag.IntVar(&o.memoryMembers, "memory-members", 10000, "Members present in the memory, quiescence and startup scenarios.")
@@ -114,7 +116,9 @@ type bench struct {
 	notes      []string
 
 	floorMembers, floorInvitations time.Duration
-	wanted                         map[string]bool
+	// floorLargeStore is the convergence floor for largeStoreMembers in one Store.
+	floorLargeStore time.Duration
+	wanted          map[string]bool
 }
 
 // row is one line of the results table.
@@ -204,8 +208,9 @@ func run(ctx context.Context, o options) error {
 		fn   func(context.Context) error
 		run  bool
 	}{
-		{"floors", b.floors, wanted["convergence"] || wanted["invitations"]},
+		{"floors", b.floors, wanted["convergence"] || wanted["large-store"] || wanted["invitations"]},
 		{"convergence", b.convergence, wanted["convergence"]},
+		{"large store", b.largeStore, wanted["large-store"]},
 		{"invitations", b.invitationThroughput, wanted["invitations"]},
 		{"expiry", b.expiry, wanted["expiry"]},
 		{"memory, startup and quiescence", b.memoryStartupQuiescence, wanted["memory"]},

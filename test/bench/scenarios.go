@@ -53,6 +53,17 @@ func (b *bench) floors(ctx context.Context) error {
 			return err
 		}
 	}
+	if b.wanted["large-store"] {
+		var err error
+		if b.floorLargeStore, err = floorConvergence(ctx, b.c, "floor-large-store", b.o.largeStoreMembers, 1, b.o.creators,
+			b.o.memberWorkers, b.o.bcryptCost); err != nil {
+			return err
+		}
+		fmt.Printf("floor: %d Members of one Store to credentials in %s\n", b.o.largeStoreMembers, b.floorLargeStore.Round(time.Millisecond))
+		if err := cleanFloor(ctx, b.c, "floor-large-store"); err != nil {
+			return err
+		}
+	}
 	if b.wanted["invitations"] {
 		return b.floorOfInvitations(ctx)
 	}
@@ -98,10 +109,14 @@ func (b *bench) received(addresses map[string]bool) int {
 }
 
 func (b *bench) createStores(ctx context.Context, namespace string, ttl time.Duration) error {
+	return b.createStoresN(ctx, namespace, b.o.stores, ttl)
+}
+
+func (b *bench) createStoresN(ctx context.Context, namespace string, stores int, ttl time.Duration) error {
 	if err := ensureNamespace(ctx, b.c, namespace); err != nil {
 		return err
 	}
-	return createAll(ctx, b.c, b.o.stores, b.o.creators, func(i int) (*membershipv1alpha1.Store, error) {
+	return createAll(ctx, b.c, stores, b.o.creators, func(i int) (*membershipv1alpha1.Store, error) {
 		return newStore(namespace, i, ttl), nil
 	}, nil)
 }
@@ -175,9 +190,20 @@ func (b *bench) heapProfile(ctx context.Context, name, what string) error {
 
 // convergence: 1,000 Members of 10 Stores applied at once, until all are Active with credentials.
 func (b *bench) convergence(ctx context.Context) error {
+	return b.convergenceOf(ctx, "convergence", "bench-members", b.o.members, b.o.stores, b.floorMembers)
+}
+
+// largeStore: largeStoreMembers Members of one Store, where each Member's change also changes
+// the Store's status (it counts them): the cost of a Member must not grow with its Store.
+func (b *bench) largeStore(ctx context.Context) error {
+	return b.convergenceOf(ctx, "large-store", "bench-large-store", b.o.largeStoreMembers, 1, b.floorLargeStore)
+}
+
+// convergenceOf creates members Members spread over stores Stores in namespace and times them
+// to Active with credential Secrets, against floor.
+func (b *bench) convergenceOf(ctx context.Context, name, namespace string, members, stores int, floor time.Duration) error {
 	o := b.o
-	const namespace = "bench-members"
-	if err := b.createStores(ctx, namespace, 0); err != nil {
+	if err := b.createStoresN(ctx, namespace, stores, 0); err != nil {
 		return err
 	}
 	before, err := devenv.ScrapeMetrics(ctx, b.metricsURL)
@@ -186,48 +212,53 @@ func (b *bench) convergence(ctx context.Context) error {
 	}
 
 	// A CPU profile as long as the floor took: the operator's run covers at least that.
-	seconds := min(max(int(math.Ceil(b.floorMembers.Seconds())), 5), 120)
-	profiled := b.cpuProfile(ctx, "convergence", fmt.Sprintf("the first %d s of the convergence scenario", seconds), seconds)
+	seconds := min(max(int(math.Ceil(floor.Seconds())), 5), 120)
+	profiled := b.cpuProfile(ctx, name, fmt.Sprintf("the first %d s of the %s scenario", seconds, name), seconds)
 
 	start := time.Now()
-	if err := createAll(ctx, b.c, o.members, o.creators, func(i int) (*membershipv1alpha1.Member, error) {
-		return newMember(namespace, i, o.stores), nil
+	if err := createAll(ctx, b.c, members, o.creators, func(i int) (*membershipv1alpha1.Member, error) {
+		return newMember(namespace, i, stores), nil
 	}, nil); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, 20*time.Minute, 100*time.Millisecond, "Members Active", func(ctx context.Context) (bool, error) {
 		n, err := b.activeMembers(ctx, namespace)
-		return n >= o.members, err
+		return n >= members, err
 	}); err != nil {
 		return err
 	}
 	took := time.Since(start)
-	if err := b.confirmMembers(ctx, namespace, o.members); err != nil {
+	if err := b.confirmMembers(ctx, namespace, members); err != nil {
 		return err
 	}
 	after, err := devenv.ScrapeMetrics(ctx, b.metricsURL)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("operator: %d Members Active with credentials in %s\n", o.members, took.Round(time.Millisecond))
+	fmt.Printf("operator: %d Members Active with credentials in %s\n", members, took.Round(time.Millisecond))
 	writesBefore, _ := before.APIWrites()
 	writesAfter, byMethod := after.APIWrites()
 	throttled := after.Sum("rest_client_rate_limiter_duration_seconds_sum") -
 		before.Sum("rest_client_rate_limiter_duration_seconds_sum")
-	b.notes = append(b.notes, fmt.Sprintf("Convergence: %.2f API writes per Member (POST %.0f, PATCH %.0f, PUT %.0f, DELETE %.0f in total "+
-		"since start, the 10 Stores' owners included); the floor makes 2. Requests waited %.1f s in all on the client-side rate limiter.",
-		(writesAfter-writesBefore)/float64(o.members), byMethod["POST"], byMethod["PATCH"], byMethod["PUT"], byMethod["DELETE"], throttled))
-	ratio := took.Seconds() / b.floorMembers.Seconds()
+	reconciles := after.Sum("controller_runtime_reconcile_total", `controller="member"`) -
+		before.Sum("controller_runtime_reconcile_total", `controller="member"`)
+	b.notes = append(b.notes, fmt.Sprintf("Convergence (%d Stores): %.2f API writes per Member "+
+		"(POST %.0f, PATCH %.0f, PUT %.0f, DELETE %.0f in total "+
+		"since start, the Stores' owners included); the floor makes 2. Requests waited %.1f s in all on the client-side rate limiter. "+
+		"%.2f Member reconciles per Member (a cost that grows with the Store shows here first).",
+		stores, (writesAfter-writesBefore)/float64(members), byMethod["POST"], byMethod["PATCH"], byMethod["PUT"], byMethod["DELETE"], throttled,
+		reconciles/float64(members)))
+	ratio := took.Seconds() / floor.Seconds()
 	b.rows = append(b.rows, row{
-		scenario: fmt.Sprintf("Convergence: %d Members of %d Stores to Active with credential Secrets", o.members, o.stores),
-		operator: seconds3(took), floor: seconds3(b.floorMembers), figure: fmt.Sprintf("ratio %.2f", ratio),
+		scenario: fmt.Sprintf("Convergence: %d Members of %d Stores to Active with credential Secrets", members, stores),
+		operator: seconds3(took), floor: seconds3(floor), figure: fmt.Sprintf("ratio %.2f", ratio),
 		target: fmt.Sprintf("≤ %.2f", targetRatio), met: ratio <= targetRatio,
 	})
 
 	if err := profiled(); err != nil {
 		return err
 	}
-	return b.heapProfile(ctx, "convergence", "after the convergence scenario")
+	return b.heapProfile(ctx, name, "after the "+name+" scenario")
 }
 
 // invitationThroughput: 500 Invitations until 500 emails are received.

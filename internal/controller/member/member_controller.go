@@ -135,8 +135,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		For(&membershipv1alpha1.Member{}).
 		// Credential and retained Secrets carry the operator's label, so they are in the cache.
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
-		// A Store's name, locale and email preferences show in its Members.
-		Watches(&membershipv1alpha1.Store{}, handler.EnqueueRequestsFromMapFunc(r.membersOfStore)).
+		// A Store's name, locale, email preferences, owner and suspension show in its Members.
+		Watches(&membershipv1alpha1.Store{}, r.storeEvents()).
 		// When a Member changes its email or goes away, another Member waiting for that email may
 		// now hold it (on an update both the old and the new email are mapped).
 		Watches(&membershipv1alpha1.Member{}, handler.EnqueueRequestsFromMapFunc(r.sameEmailPeers)).
@@ -177,19 +177,6 @@ func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []re
 				requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
 			}
 		}
-	}
-	return requests
-}
-
-func (r *Reconciler) membersOfStore(ctx context.Context, store client.Object) []reconcile.Request {
-	var members membershipv1alpha1.MemberList
-	if err := r.List(ctx, &members, client.InNamespace(store.GetNamespace()), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{index.MemberStore: store.GetName()}); err != nil {
-		return nil
-	}
-	requests := make([]reconcile.Request, 0, len(members.Items))
-	for _, m := range members.Items {
-		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
 	}
 	return requests
 }
