@@ -44,7 +44,8 @@ import (
 )
 
 // notSecretKeys are data keys of the operator's Secrets that hold public facts, not secrets.
-var notSecretKeys = map[string]bool{"username": true, "roles": true, "permissions": true, "email-preferences": true, "login-type": true}
+var notSecretKeys = map[string]bool{"username": true, "roles": true, "permissions": true, "email-preferences": true, "login-type": true,
+	"login-name": true}
 
 // minLength: shorter values (a role name, a count) would match by accident.
 const minLength = 8
