@@ -219,7 +219,7 @@ func postAccountForm(cookie *http.Cookie, values url.Values) (int, string, *http
 }
 
 var _ = Describe("the account page's password and login email", func() {
-	It("change the password after asking for the current one, keep this session and end the others, and move the account (with its login name) to a confirmed new email", func() {
+	It("change the password after asking for the current one, keep this session and end the others, and move the account (with its login name, name and phone) to a confirmed new email", func() {
 		ns := newNamespace()
 		createStore(ns, membershipv1alpha1.LocaleEnglish)
 		email, newEmail := "pia.page@example.com", "pia.moved@example.com"
@@ -257,7 +257,7 @@ var _ = Describe("the account page's password and login email", func() {
 
 		By("a login name, then a new login email: the name moves with the account")
 		status, body := withSession(renewed, http.MethodPost, "/api/v1/account/profile",
-			`{"displayName":"Pia","loginName":"pia.page"}`, "Content-Type", "application/json")
+			`{"displayName":"Pia","phone":"+31201234567","loginName":"pia.page"}`, "Content-Type", "application/json")
 		Expect(status).To(Equal(http.StatusNoContent), body)
 		status, _, _ = postAccountForm(renewed, url.Values{"do": {"email"}, "newEmail": {newEmail}, "emailPassword": {firstPassword}})
 		Expect(status).To(Equal(http.StatusUnauthorized), "the current password is asked again")
@@ -269,6 +269,8 @@ var _ = Describe("the account page's password and login email", func() {
 		Expect(page).To(ContainSubstring("We sent a link to " + newEmail))
 		confirmEmailChange(newEmail)
 		Eventually(func(g Gomega) membershipv1alpha1.LoginName { return accountOf(newEmail)(g).Spec.LoginName }).Should(BeEquivalentTo("pia.page"))
+		Expect(accountOf(newEmail)(Default).Spec).To(And(HaveField("DisplayName", BeEquivalentTo("Pia")), HaveField("Phone", "+31201234567")),
+			"name and phone move with the person too")
 		Eventually(claimsOf).Should(HaveKeyWithValue("pia.page", membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(newEmail))))
 		Eventually(loginNameOf(ns, member)).Should(Equal("pia.page"))
 		Eventually(func() error { // the old address's Account goes once its last Member moved

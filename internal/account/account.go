@@ -114,7 +114,7 @@ type Request struct {
 	// DisplayName is the person's name, for an Account this request creates, or (Kind profile)
 	// the name the person chose.
 	DisplayName string
-	// Phone is the person's phone number (Kind profile).
+	// Phone is the person's phone number (Kind profile), or the one that moves with them (Kind move).
 	Phone string
 	// LoginName is the login name asked for, empty to remove it (Kind login-name), or the one
 	// that moves with the person (Kind move).
@@ -232,7 +232,7 @@ func Ask(ctx context.Context, c client.Client, namespace string, req Request) (*
 	if req.DisplayName != "" || req.Kind == membershipv1alpha1.AccountRequestProfile {
 		secret.Annotations[membershipv1alpha1.DisplayNameAnnotation] = req.DisplayName
 	}
-	if req.Kind == membershipv1alpha1.AccountRequestProfile {
+	if req.Kind == membershipv1alpha1.AccountRequestProfile || req.Phone != "" {
 		secret.Annotations[membershipv1alpha1.PhoneAnnotation] = req.Phone
 	}
 	if req.Kind == membershipv1alpha1.AccountRequestLoginName || req.LoginName != "" {

@@ -135,7 +135,7 @@ func (s *Service) moveAccount(ctx context.Context, acct *account, newEmail strin
 	req, err := accounts.Ask(ctx, s.Client, s.AccountNamespace, accounts.Request{
 		Kind: membershipv1alpha1.AccountRequestMove, Email: membershipv1alpha1.EmailAddress(newEmail), MovedFrom: old, Moving: members,
 		DisplayName: string(person.Account.Spec.DisplayName), PasswordHash: person.Credentials.PasswordHash, TOTPSecret: person.Credentials.TOTPSecret,
-		LoginName: string(person.Account.Spec.LoginName), NotAfter: s.Clock.Now().Add(accounts.MoveWait),
+		Phone: person.Account.Spec.Phone, LoginName: string(person.Account.Spec.LoginName), NotAfter: s.Clock.Now().Add(accounts.MoveWait),
 	})
 	if err != nil {
 		return err

@@ -70,11 +70,7 @@ func TestAnInviteeBecomesAnActiveMember(t *testing.T) {
 	member, err := env.AcceptInvitation(ctx, link, "a long and careful passphrase")
 	g.Expect(err).NotTo(HaveOccurred())
 
-	g.Eventually(func(g Gomega) membershipv1alpha1.MemberPhase {
-		m := &membershipv1alpha1.Member{}
-		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: member}, m)).To(Succeed())
-		return m.Status.Phase
-	}).WithTimeout(30 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
+	g.Eventually(phaseOf(ctx, env, member)).WithTimeout(30 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
 }
 
 // An admin application signs people and integrations in with pkg/login, against the credential
@@ -162,11 +158,7 @@ func TestAnAdminApplicationSignsAPersonAndAnIntegrationInThroughTheLoginLibrary(
 	const lenaPassword = "a careful passphrase of her own"
 	lena, err := env.AcceptInvitation(ctx, link, lenaPassword)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Eventually(func(g Gomega) membershipv1alpha1.MemberPhase {
-		m := &membershipv1alpha1.Member{}
-		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: lena}, m)).To(Succeed())
-		return m.Status.Phase
-	}).WithTimeout(30 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
+	g.Eventually(phaseOf(ctx, env, lena)).WithTimeout(30 * time.Second).Should(Equal(membershipv1alpha1.MemberActive))
 	g.Expect(chooseLoginName(ctx, env.AcceptURL, "lena@example.com", lenaPassword, "lena.k")).To(Succeed())
 	g.Eventually(func() error {
 		id, err = signIn("LENA.K", lenaPassword, "")
@@ -245,4 +237,13 @@ func chooseLoginName(ctx context.Context, acceptURL, email, password, name strin
 		return fmt.Errorf("choosing the login name answered %d: %s", resp.StatusCode, body)
 	}
 	return nil
+}
+
+// phaseOf reads the phase of the Member name in "default".
+func phaseOf(ctx context.Context, env *testenv.Env, name string) func(Gomega) membershipv1alpha1.MemberPhase {
+	return func(g Gomega) membershipv1alpha1.MemberPhase {
+		m := &membershipv1alpha1.Member{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: name}, m)).To(Succeed())
+		return m.Status.Phase
+	}
 }

@@ -223,12 +223,16 @@ func joinedBefore(a, b *membershipv1alpha1.Member) bool {
 // createAccount makes the Account for the first request's address (or the seed's). It returns
 // nil when the requests name an address that is not this Account's (nothing the server writes).
 func (r *Reconciler) createAccount(ctx context.Context, name string, requests []corev1.Secret, seed *seedSource) (*membershipv1alpha1.Account, error) {
-	var email, displayName string
+	var email, displayName, phone string
 	if seed != nil {
-		email, displayName = string(seed.member.Spec.Email), string(seed.member.Spec.DisplayName)
+		email, displayName, phone = string(seed.member.Spec.Email), string(seed.member.Spec.DisplayName), seed.member.Spec.Phone
 	} else {
 		email = requests[0].Annotations[membershipv1alpha1.EmailAnnotation]
 		displayName = requests[0].Annotations[membershipv1alpha1.DisplayNameAnnotation]
+		phone = requests[0].Annotations[membershipv1alpha1.PhoneAnnotation] // a move carries the person's
+	}
+	if !membershipv1alpha1.ValidDisplayName(displayName) || !membershipv1alpha1.ValidPhone(phone) {
+		displayName, phone = "", "" // checked again here: a create the API server refuses would hold the Account in a loop
 	}
 	if membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(email)) != name {
 		return nil, fmt.Errorf("account request %s names an address that is not Account %s's", requests[0].Name, name)
@@ -238,6 +242,7 @@ func (r *Reconciler) createAccount(ctx context.Context, name string, requests []
 		Spec: membershipv1alpha1.AccountSpec{
 			Email:       membershipv1alpha1.EmailAddress(strings.ToLower(email)),
 			DisplayName: membershipv1alpha1.DisplayName(displayName),
+			Phone:       phone,
 		},
 	}
 	if err := r.Create(ctx, acct); err != nil {
