@@ -132,6 +132,15 @@ type InvitationStatus struct {
 	// +optional
 	Resends int32 `json:"resends,omitempty"`
 
+	// tokenHash is the hex SHA-256 of the secret of the current link token. It is written with
+	// the delivery attempt, before the email goes, and cleared when the link dies (accepted,
+	// declined, expired, revoked, refused, resent); the link works only while it is here, so
+	// deleting the Invitation destroys it. The token itself is never stored: it cannot be
+	// recovered from its hash.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{64}$`
+	TokenHash string `json:"tokenHash,omitempty"`
+
 	// observedResend is the value of the membership.storeops.io/resend annotation last acted on.
 	// +optional
 	ObservedResend string `json:"observedResend,omitempty"`

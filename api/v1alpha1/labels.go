@@ -116,9 +116,6 @@ const (
 	// ReasonAwaitingPassword: the Member was created by accepting an invitation and its password
 	// (chosen by the invitee) is being stored.
 	ReasonAwaitingPassword = "AwaitingPassword"
-	// ReasonTokenSecretConflict: a Secret that is not the operator's has the name of the
-	// invitation's token Secret (<invitation>-token), so no link can be stored and nothing is sent.
-	ReasonTokenSecretConflict = "TokenSecretConflict"
 	// ReasonSecretConflict: a Secret a Member needs (<member>-credentials or -retained) exists
 	// and is not controlled by that Member; the operator leaves it exactly as it is.
 	ReasonSecretConflict = "SecretConflict"
@@ -146,8 +143,11 @@ const (
 	// and tell them) and its Invitations (whose links are revoked) are gone. It works without a
 	// garbage collector.
 	StoreFinalizer = "membership.storeops.io/remove-members"
-	// InvitationFinalizer holds an Invitation until its token Secret is gone, so deleting a
-	// pending Invitation stops its link at once, with or without a garbage collector.
+	// InvitationFinalizer holds an owner-transfer Invitation until the new owner's password hash
+	// (NewOwnerCredentialsSecretName) is gone, with or without a garbage collector. Member
+	// invitations have none: the link's hash lives in the Invitation's status, so deleting the
+	// Invitation destroys it. (Invitations sent before the hash moved into the status carry it
+	// too, until their token Secret is gone.)
 	InvitationFinalizer = "membership.storeops.io/revoke-invitation"
 	// PasswordSourceLabel, set to "true", opts a Secret in as a Member's spec.passwordSecretRef.
 	// The operator reads no other Secret for a password: without the opt-in, a tenant who may
@@ -270,7 +270,8 @@ func NewOwnerCredentialsSecretName(invitation string) string {
 	return boundedName(invitation, "-new-owner-credentials")
 }
 
-// TokenHashKey is the key of a token Secret holding the hex SHA-256 of the link token's secret.
+// TokenHashKey is the key of a token Secret holding the hex SHA-256 of the link token's secret
+// (account links; and invitation links sent before the hash moved into Invitation.status.tokenHash).
 const TokenHashKey = "token-hash"
 
 // Keys of a credential Secret.
@@ -303,8 +304,10 @@ func CredentialsSecretName(member string) string { return boundedName(member, "-
 // RetainedSecretName is the name of the Secret that keeps a disabled Member's credentials.
 func RetainedSecretName(member string) string { return boundedName(member, "-credentials-retained") }
 
-// InvitationTokenSecretName is the name of the Secret holding an Invitation's token hash:
-// <invitation>-token, shortened with a hash of the full name when that would pass 253 characters.
+// InvitationTokenSecretName is the name of the Secret in which versions before
+// status.tokenHash kept an Invitation's token hash: <invitation>-token, shortened with a hash of
+// the full name when that would pass 253 characters. It is read only to keep links emailed before
+// an upgrade working, until the controller has moved their hash into the status.
 func InvitationTokenSecretName(invitation string) string { return boundedName(invitation, "-token") }
 
 // boundedName appends suffix to base, keeping the result a valid object name (at most 253

@@ -44,8 +44,9 @@ type link struct {
 
 // resolve finds the invitation of a raw token through the token-ID index and decides what the
 // link is worth. The secret is compared in constant time with the one derived for its round,
-// and, for the current round, with the hash stored in the token Secret, which is the authority
-// that the link is live (deleting it revokes the link).
+// and, for the current round, with the hash in the Invitation's status.tokenHash, which is the
+// authority that the link is live: the controller writes it before the email goes and clears it
+// when the link dies, and deleting the Invitation destroys it.
 func (s *Server) resolve(ctx context.Context, raw string) (*link, web.Outcome, error) {
 	presented, err := credentials.ParseToken(raw)
 	if err != nil {
@@ -77,14 +78,11 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, web.Outcome, e
 	current := round == inv.Status.Resends
 	outcome := linkState(inv, current, s.Clock.Now())
 	if outcome == web.OutcomeAccepted {
-		secret := &corev1.Secret{}
-		err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}, secret)
-		switch {
-		case apierrors.IsNotFound(err):
-			outcome = web.OutcomeNoLongerValid
-		case err != nil:
+		live, err := s.linkLive(ctx, inv, presented)
+		if err != nil {
 			return nil, web.OutcomeInternalError, err
-		case !credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), presented.Secret):
+		}
+		if !live {
 			outcome = web.OutcomeNoLongerValid
 		}
 	}
@@ -105,6 +103,27 @@ func (s *Server) resolve(ctx context.Context, raw string) (*link, web.Outcome, e
 		return nil, web.OutcomeInternalError, err
 	}
 	return l, outcome, nil
+}
+
+// linkLive compares the presented secret, in constant time, with the stored hash of the current
+// link: the Invitation's status.tokenHash; for an invitation sent before the hash moved there
+// (none in the status), the token Secret it controls, until its controller has moved the hash.
+func (s *Server) linkLive(ctx context.Context, inv *membershipv1alpha1.Invitation, presented credentials.Token) (bool, error) {
+	if inv.Status.TokenHash != "" {
+		return credentials.TokenMatches(inv.Status.TokenHash, presented.Secret), nil
+	}
+	if inv.Status.Phase != membershipv1alpha1.InvitationSent {
+		return false, nil // being sent, or refused: no link of this version is out without its hash
+	}
+	secret := &corev1.Secret{}
+	err := s.Client.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return metav1.IsControlledBy(secret, inv) && credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), presented.Secret), nil
 }
 
 // acceptance is what the invitee submits.
@@ -133,9 +152,9 @@ type accepted struct {
 // creation is the claim: of two concurrent submissions, one creates it and the other gets 409),
 // the Account controller is asked to join it to the person's Account (with the new password's
 // bcrypt hash when there was none; an owner's login keeps its own credential Secret), the
-// Invitation becomes Accepted, its token Secret goes, and the Store's notification address is
-// told. The Member controller waits for the Account and never generates a password for such a
-// Member.
+// Invitation becomes Accepted (its controller then clears the link's hash), and the Store's
+// notification address is told. The Member controller waits for the Account and never generates
+// a password for such a Member.
 func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted, web.Outcome, *web.FieldError, error) {
 	inv, store := l.invitation, l.store
 	purpose := invitationpolicy.OwnerPurpose(inv)

@@ -33,7 +33,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/pquerna/otp/totp"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -235,10 +234,7 @@ var _ = Describe("the JSON API", func() {
 			g.Expect(got.Status.Member).To(Equal(name))
 			g.Expect(got.Status.AcceptedAt).NotTo(BeNil())
 		}).Should(Succeed())
-		Eventually(func() bool {
-			err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "invite-erin-token"}, &corev1.Secret{})
-			return apierrors.IsNotFound(err)
-		}).Should(BeTrue(), "the token Secret is deleted")
+		Eventually(func() string { return getInvitation(inv).Status.TokenHash }).Should(BeEmpty(), "the link's hash is cleared")
 
 		Eventually(func() []string {
 			var subjects []string

@@ -59,6 +59,10 @@ type Kind[T Object] struct {
 	Client client.Client
 	// Finalizer is added before any step runs; Delete removes it.
 	Finalizer string
+	// NeedsFinalizer, when set, says whether obj needs the finalizer at all: a kind whose cleanup
+	// the garbage collector does for most objects spares them the write (the Invitation's link
+	// dies with it). Nil means every object does.
+	NeedsFinalizer func(T) bool
 	// Delete cleans up after an object being deleted and removes the finalizer.
 	Delete func(context.Context, T) (ctrl.Result, error)
 	// Steps bring the object to its spec, in order, changing its status in memory; a step that
@@ -77,7 +81,7 @@ func (k Kind[T]) Reconcile(ctx context.Context, key client.ObjectKey, obj T) (re
 	if !obj.GetDeletionTimestamp().IsZero() {
 		return k.Delete(ctx, obj)
 	}
-	if !controllerutil.ContainsFinalizer(obj, k.Finalizer) {
+	if !controllerutil.ContainsFinalizer(obj, k.Finalizer) && (k.NeedsFinalizer == nil || k.NeedsFinalizer(obj)) {
 		base := obj.DeepCopyObject().(client.Object)
 		controllerutil.AddFinalizer(obj, k.Finalizer)
 		if err := k.Client.Patch(ctx, obj, client.MergeFrom(base)); err != nil {

@@ -101,6 +101,31 @@ func TestReconcileAddsTheFinalizerRunsTheStepsAndWritesStatusOnce(t *testing.T) 
 	g.Expect(writes).To(Equal(1))
 }
 
+func TestReconcileAddsTheFinalizerOnlyWhereTheKindNeedsIt(t *testing.T) {
+	g := NewWithT(t)
+	writes := 0
+	c := countingClient(t, &writes, store())
+	k := kind(c, func(_ context.Context, s *membershipv1alpha1.Store, _ *Status[*membershipv1alpha1.Store]) (ctrl.Result, error) {
+		s.Status.Members = 1
+		return ctrl.Result{}, nil
+	})
+	needs := false
+	k.NeedsFinalizer = func(*membershipv1alpha1.Store) bool { return needs }
+	key := client.ObjectKey{Namespace: "ns", Name: "shop"}
+	_, err := k.Reconcile(context.Background(), key, &membershipv1alpha1.Store{})
+	g.Expect(err).NotTo(HaveOccurred())
+	var got membershipv1alpha1.Store
+	g.Expect(c.Get(context.Background(), key, &got)).To(Succeed())
+	g.Expect(got.Finalizers).To(BeEmpty(), "an object that does not need it is spared the write")
+	g.Expect(got.Status.Members).To(BeEquivalentTo(1), "the steps run all the same")
+
+	needs = true
+	_, err = k.Reconcile(context.Background(), key, &membershipv1alpha1.Store{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Get(context.Background(), key, &got)).To(Succeed())
+	g.Expect(got.Finalizers).To(ConsistOf(finalizer))
+}
+
 func TestReconcileWritesWhatAFailedStepChangedButSettlesNothing(t *testing.T) {
 	g := NewWithT(t)
 	writes := 0

@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,8 +95,13 @@ func floorConvergence(ctx context.Context, c client.Client, namespace string,
 	return elapsed, err
 }
 
+// floorTokenHash stands for a link's hash in the floor's status writes (the same size as the
+// operator's).
+var floorTokenHash = strings.Repeat("0", 64)
+
 // floorInvitations creates the Invitations as the operator scenario does and, on workers
-// goroutines, renders the same email, hands it to the same SMTP server and writes the status.
+// goroutines, renders the same email, records the attempt in the status, hands the email to the
+// same SMTP server and writes the result: two writes, as the operator makes.
 func floorInvitations(ctx context.Context, c client.Client, sender mail.Sender, namespace string,
 	invitations, stores, creators, workers int,
 	received func(addresses map[string]bool) int) (time.Duration, error) {
@@ -125,14 +131,22 @@ func floorInvitations(ctx context.Context, c client.Client, sender mail.Sender, 
 		if err != nil {
 			return err
 		}
+		// The same two writes as the operator: the attempt, with the link's hash, onto the version
+		// read (an optimistic lock) before the send; the result after it.
+		base := inv.DeepCopy()
+		inv.Status.Phase = membershipv1alpha1.InvitationPending
+		inv.Status.DeliveryAttempts = 1
+		inv.Status.TokenHash = floorTokenHash
+		if err := c.Status().Patch(ctx, inv, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			return err
+		}
 		if err := sender.Send(ctx, mail.Message{To: string(inv.Spec.Email),
 			MessageID: mail.MessageID(inv.UID, "invitation-0", "storeops.example"), Content: content}); err != nil {
 			return err
 		}
-		base := inv.DeepCopy()
+		base = inv.DeepCopy()
 		inv.Status.Phase = membershipv1alpha1.InvitationSent
 		inv.Status.SentAt, inv.Status.ExpiresAt = &sentAt, &expiresAt
-		inv.Status.DeliveryAttempts = 1
 		return c.Status().Patch(ctx, inv, client.MergeFrom(base))
 	})
 	if err == nil && createErr == nil {

@@ -243,10 +243,17 @@ func readAudit(path, labelSelector string) (audited, error) {
 
 // writesSince counts the writes received at or after t, by verb and resource.
 func (a audited) writesSince(t time.Time) (int, string) {
+	n, counts := a.writesBetween(t, time.Time{})
+	return n, describeWrites(counts)
+}
+
+// writesBetween counts the writes received in [from, to) (to zero: no end), by "verb
+// resource[/subresource]".
+func (a audited) writesBetween(from, to time.Time) (int, map[string]int) {
 	counts := map[string]int{}
 	n := 0
 	for _, w := range a.writes {
-		if w.RequestReceivedTimestamp.Before(t) {
+		if w.RequestReceivedTimestamp.Before(from) || (!to.IsZero() && !w.RequestReceivedTimestamp.Before(to)) {
 			continue
 		}
 		n++
@@ -256,6 +263,11 @@ func (a audited) writesSince(t time.Time) (int, string) {
 		}
 		counts[what]++
 	}
+	return n, counts
+}
+
+// describeWrites lists counts as "verb resource ×n", sorted.
+func describeWrites(counts map[string]int) string {
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
@@ -265,7 +277,7 @@ func (a audited) writesSince(t time.Time) (int, string) {
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s ×%d", k, counts[k]))
 	}
-	return n, strings.Join(parts, ", ")
+	return strings.Join(parts, ", ")
 }
 
 // httpClient has no overall timeout: a CPU profile takes as long as it was asked to.

@@ -38,6 +38,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/mailcatcher"
 )
@@ -299,9 +300,12 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			HaveKeyWithValue("EXPIRES", MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)))),
 			"a future time, printed as such (a date column would say <invalid>)")
 
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "invitation", "invite-dave", "-o", "jsonpath={.status.tokenHash}")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal(credentials.HashTokenSecret(secretPart)), "only the hash of the link's secret is stored, in the Invitation")
+
 		out, _, err = kubectl(env.Kubeconfig, "", "get", "secrets", "-A", "-o", "yaml")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(out).To(ContainSubstring("invite-dave-token"))
 		Expect(out).To(ContainSubstring("member-operator-token-key"), "the manager made its token key at start")
 		Expect(out).NotTo(ContainSubstring(secretPart))
 		Expect(out).NotTo(ContainSubstring(base64.StdEncoding.EncodeToString([]byte(secretPart))))
@@ -401,8 +405,9 @@ spec:
 		Expect(out).To(ContainSubstring("noticed"))
 		Expect(lateness).To(BeNumerically(">=", 0))
 		Expect(lateness).To(BeNumerically("<", 15*time.Second), "a generous bound: the benchmark holds the real target")
-		_, _, err = kubectl(env.Kubeconfig, "", "get", "secret", "quick-token")
-		Expect(err).To(HaveOccurred(), "the link's hash is gone")
+		out, _, err = kubectl(env.Kubeconfig, "", "get", "invitation", "quick", "-o", "jsonpath={.status.tokenHash}")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(BeEmpty(), "the link's hash is gone")
 	})
 
 	It("serves every metric the alerts and the dashboard query (config/prometheus)", servesEveryQueriedMetric)

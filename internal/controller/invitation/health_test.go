@@ -61,8 +61,6 @@ func TestInvitationHealthAsGitOpsToolsReadIt(t *testing.T) {
 		{"Revoked: finished", invitation(membershipv1alpha1.InvitationRevoked, metav1.ConditionFalse, membershipv1alpha1.ReasonRevoked), "Current", "Healthy"},
 		{"Failed: refused", invitation(membershipv1alpha1.InvitationFailed, metav1.ConditionFalse, membershipv1alpha1.ReasonAlreadyMember), "Failed", "Degraded"},
 		{"Failed: the Store is full", invitation(membershipv1alpha1.InvitationFailed, metav1.ConditionFalse, membershipv1alpha1.ReasonMemberLimitReached), "Failed", "Degraded"},
-		{"its token Secret's name is taken", invitation(membershipv1alpha1.InvitationPending, metav1.ConditionFalse,
-			membershipv1alpha1.ReasonTokenSecretConflict), "Failed", "Degraded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

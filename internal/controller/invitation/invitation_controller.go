@@ -15,10 +15,11 @@ limitations under the License.
 */
 
 // Package invitation holds the Invitation controller: it refuses invitations that cannot be
-// honoured, keeps the hash of each invitation's single-use link token in a Secret, sends the
-// invitation email (at least once, with bounded duplicates that share a Message-ID), expires the
-// link at status.expiresAt, rotates it on resend, revokes it on deletion, and deletes finished
-// invitations after a retention period.
+// honoured, records the hash of each invitation's single-use link token in the Invitation's
+// status together with the delivery attempt, sends the invitation email (at least once, with
+// bounded duplicates that share a Message-ID), expires the link at status.expiresAt, rotates it
+// on resend, and deletes finished invitations after a retention period. Sending an invitation
+// costs two API writes: the attempt (with the hash) before the send, the result after it.
 package invitation
 
 import (
@@ -26,16 +27,13 @@ import (
 	"errors"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -56,7 +54,6 @@ const (
 	EventInvitationWaiting        = "InvitationWaiting"
 	EventInvitationDeleted        = "InvitationDeleted"
 	EventResendIgnored            = "ResendIgnored"
-	EventTokenSecretConflict      = "TokenSecretConflict"
 )
 
 // Reconciler reconciles Invitation objects. Every dependency is a field, so tests inject fakes.
@@ -91,13 +88,15 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Invitation forward through the shared skeleton (internal/skeleton): get,
-// revoke on deletion, ensure the finalizer, run the phases, and write status at the end when it
-// changed. The one extra status write is the delivery attempt, recorded before the email is
-// handed to the SMTP server (record before acting).
+// clean up on deletion, ensure the finalizer where one is needed (needsFinalizer), run the
+// phases, and write status at the end when it changed. The one extra status write is the
+// delivery attempt, recorded with the link's hash before the email is handed to the SMTP server
+// (record before acting).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return skeleton.Kind[*membershipv1alpha1.Invitation]{
-		Client:    r.Client,
-		Finalizer: membershipv1alpha1.InvitationFinalizer,
+		Client:         r.Client,
+		Finalizer:      membershipv1alpha1.InvitationFinalizer,
+		NeedsFinalizer: needsFinalizer,
 		Delete: func(ctx context.Context, inv *membershipv1alpha1.Invitation) (ctrl.Result, error) {
 			return ctrl.Result{}, r.reconcileDelete(ctx, inv)
 		},
@@ -121,8 +120,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&membershipv1alpha1.Invitation{}).
-		// A deleted or edited token Secret is put back: the link in the email keeps working.
-		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// A Store appearing or changing may let a refused invitation go out.
 		Watches(&membershipv1alpha1.Store{}, handler.EnqueueRequestsFromMapFunc(r.waitingForStore)).
 		// A Member leaving may free an address or a seat; one joining may take it.
@@ -132,6 +129,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("invitation").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
+}
+
+// needsFinalizer: only an owner transfer holds what no garbage collector might remove in time
+// (the new owner's password hash, NewOwnerCredentialsSecretName, in a cluster without one, such
+// as envtest). Every other Invitation keeps its link's hash in its own status, so deleting it
+// destroys the link with no finalizer, and sending it costs no write for one.
+func needsFinalizer(inv *membershipv1alpha1.Invitation) bool {
+	return invitationpolicy.OwnerPurpose(inv) == membershipv1alpha1.OwnerTransfer
 }
 
 // unsent reports whether an invitation has not been sent yet and so depends on its Store and the

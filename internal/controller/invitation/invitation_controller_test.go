@@ -36,6 +36,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
@@ -212,28 +213,31 @@ func linkToken(m mailcatcher.Message) credentials.Token {
 	return tok
 }
 
-func tokenSecret(inv *membershipv1alpha1.Invitation) func() (*corev1.Secret, error) {
-	return func() (*corev1.Secret, error) {
-		secret := &corev1.Secret{}
-		err := k8sClient.Get(ctx, client.ObjectKey{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)}, secret)
-		return secret, err
-	}
-}
-
-func tokenSecretGone(inv *membershipv1alpha1.Invitation) func() bool {
+// noTokenSecret says whether the Secret in which versions before status.tokenHash kept the
+// link's hash is absent.
+func noTokenSecret(inv *membershipv1alpha1.Invitation) func() bool {
 	return func() bool {
-		_, err := tokenSecret(inv)()
+		err := k8sClient.Get(ctx, client.ObjectKey{Namespace: inv.Namespace, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name)},
+			&corev1.Secret{})
 		return apierrors.IsNotFound(err)
 	}
 }
 
-// tokenWorks says whether tok matches the invitation's stored hash, as the acceptance server
-// will check it: find the Secret by the token's ID label, then compare in constant time.
+// tokenHash is the link hash in the Invitation's status.
+func tokenHash(inv *membershipv1alpha1.Invitation) func() string {
+	return func() string { return get(inv)(Default).Status.TokenHash }
+}
+
+// tokenWorks says whether tok matches a stored link, as the acceptance server checks it: the
+// Invitation whose current send round derives tok's ID, and whose status.tokenHash is the hash
+// of tok's secret (compared in constant time).
 func tokenWorks(tok credentials.Token) bool {
-	var secrets corev1.SecretList
-	Expect(k8sClient.List(ctx, &secrets, client.MatchingLabels{membershipv1alpha1.TokenIDLabel: tok.ID})).To(Succeed())
-	for _, s := range secrets.Items {
-		if credentials.TokenMatches(string(s.Data[membershipv1alpha1.TokenHashKey]), tok.Secret) {
+	var invitations membershipv1alpha1.InvitationList
+	Expect(k8sClient.List(ctx, &invitations)).To(Succeed())
+	for _, inv := range invitations.Items {
+		current, err := credentials.InvitationToken(tokenKey, string(inv.UID), inv.Status.Resends)
+		Expect(err).NotTo(HaveOccurred())
+		if current.ID == tok.ID && inv.Status.TokenHash != "" && credentials.TokenMatches(inv.Status.TokenHash, tok.Secret) {
 			return true
 		}
 	}
@@ -298,6 +302,7 @@ var _ = Describe("Invitation controller", func() {
 		func(locale membershipv1alpha1.Locale, wantSubject, wantRole string) {
 			ns := newNamespace()
 			createStore(ns, "shop", func(s *membershipv1alpha1.Store) { s.Spec.Locale = locale })
+			versions := watchInvitations(ns)
 			email := "dave-" + string(locale) + "@example.com"
 			createMember(ns, "dave-alias", "shop", "dave-"+string(locale)+"+old@example.com") // a plus-alias is another address
 			inv := createInvitation(ns, "invite-dave", "shop", email, func(i *membershipv1alpha1.Invitation) {
@@ -312,7 +317,7 @@ var _ = Describe("Invitation controller", func() {
 			Expect(conditionReason(membershipv1alpha1.ConditionDelivered)(got)).To(Equal("True/Sent"))
 			Expect(conditionReason(membershipv1alpha1.ConditionReady)(got)).To(Equal("True/Sent"))
 			Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
-			Expect(got.Finalizers).To(ContainElement(membershipv1alpha1.InvitationFinalizer))
+			Expect(got.Finalizers).To(BeEmpty(), "a member invitation's link dies with it: no finalizer to write")
 
 			msg := oneEmailTo(email)
 			Expect(msg.To).To(Equal([]string{email}))
@@ -324,17 +329,21 @@ var _ = Describe("Invitation controller", func() {
 			Expect(body.HTML).To(ContainSubstring(wantRole))
 
 			tok := linkToken(msg)
-			secret, err := tokenSecret(inv)()
-			Expect(err).NotTo(HaveOccurred())
-			Expect(credentials.TokenMatches(string(secret.Data[membershipv1alpha1.TokenHashKey]), tok.Secret)).To(BeTrue())
-			Expect(secret.Data).To(HaveLen(1), "only the hash is stored")
-			Expect(secret.Labels).To(HaveKeyWithValue(membershipv1alpha1.TokenIDLabel, tok.ID))
-			Expect(secret.Labels).To(HaveKeyWithValue(membershipv1alpha1.ManagedByLabel, membershipv1alpha1.ManagedByValue))
-			Expect(metav1.IsControlledBy(secret, got)).To(BeTrue())
+			Expect(credentials.TokenMatches(got.Status.TokenHash, tok.Secret)).To(BeTrue(), "status.tokenHash is the hash of the link's secret")
+			Expect(noTokenSecret(inv)()).To(BeTrue(), "no token Secret")
 			Expect(tokenWorks(tok)).To(BeTrue())
 
+			By("two writes of the Invitation: the attempt with the link's hash before the send, the result after it")
+			Consistently(get(inv)).WithTimeout(time.Second).Should(inPhase(membershipv1alpha1.InvitationSent))
+			var writes []string
+			for _, seen := range versions() {
+				writes = append(writes, string(seen.Status.Phase)+"/"+seen.Status.TokenHash)
+			}
+			Expect(writes).To(Equal([]string{"/", "Pending/" + got.Status.TokenHash, "Sent/" + got.Status.TokenHash}),
+				"created, then the recorded attempt carrying the hash, then the result: nothing else")
+
 			text := clusterText()
-			Expect(text).To(ContainSubstring(tok.ID), "the search sees the token Secret")
+			Expect(text).To(ContainSubstring(got.Status.TokenHash), "the search sees the stored hash")
 			Expect(text).NotTo(ContainSubstring(tok.Secret), "the raw token is nowhere in the cluster")
 			Expect(eventsFor(inv)()).To(ContainElement(HavePrefix("Normal InvitationSent: Invitation email sent to " + email)))
 		},
@@ -355,7 +364,8 @@ var _ = Describe("Invitation controller", func() {
 			Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationFailed),
 				WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/"+reason))))
 			Consistently(messagesTo(email)).WithTimeout(time.Second).Should(BeEmpty())
-			Expect(tokenSecretGone(inv)()).To(BeTrue(), "no link exists")
+			Expect(tokenHash(inv)()).To(BeEmpty(), "no link exists")
+			Expect(noTokenSecret(inv)()).To(BeTrue())
 			Expect(get(inv)(Default).Status.DeliveryAttempts).To(BeZero())
 			Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Warning InvitationRefused")))
 			for _, seen := range versions() {
@@ -440,7 +450,7 @@ var _ = Describe("Invitation controller", func() {
 			// Finished: nothing left for the operator, so Ready (a GitOps sync does not wait on it).
 			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("True/Expired"))))
 		Expect(health.Kstatus(get(inv)(Default))).To(Equal("Current"))
-		Eventually(tokenSecretGone(inv)).Should(BeTrue())
+		Eventually(tokenHash(inv)).Should(BeEmpty())
 		Expect(tokenWorks(tok)).To(BeFalse())
 		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Normal InvitationExpired")))
 
@@ -499,7 +509,7 @@ var _ = Describe("Invitation controller", func() {
 		Eventually(func() bool { return tokenWorks(tok) }).Should(BeFalse())
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(inv), &membershipv1alpha1.Invitation{}))
-		}).Should(BeTrue(), "the finalizer is released")
+		}).Should(BeTrue(), "gone at once: no finalizer holds it")
 	})
 
 	It("withdraws a sent invitation asked to by the revoke annotation, as the Store asks: Revoked, with the reason, its link dead", func() {
@@ -524,34 +534,67 @@ var _ = Describe("Invitation controller", func() {
 		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Normal InvitationRevoked: Invitation to asked-to-revoke@example.com revoked")))
 	})
 
-	It("puts back a deleted token Secret so that the emailed link keeps working", func() {
+	It("keeps a link emailed by the previous version working: its hash moves from the token Secret into the status", func() {
 		ns := newNamespace()
-		createStore(ns, "shop")
-		inv := createInvitation(ns, "healed", "shop", "healed@example.com")
-		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
-		tok := linkToken(oneEmailTo("healed@example.com"))
-		secret, err := tokenSecret(inv)()
+		// No Store yet: the invitation waits, so nothing of this version sends it.
+		inv := createInvitation(ns, "legacy", "later", "legacy@example.com")
+		Eventually(get(inv)).Should(WithTransform(conditionReason(membershipv1alpha1.ConditionReady),
+			Equal("False/"+membershipv1alpha1.ReasonStoreNotFound)))
+		created := get(inv)(Default)
+		tok, err := credentials.InvitationToken(tokenKey, string(created.UID), 0)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(k8sClient.Delete(ctx, secret)).To(Succeed())
-		Eventually(func() bool { return tokenWorks(tok) }).Should(BeTrue())
-		Consistently(messagesTo("healed@example.com")).WithTimeout(time.Second).Should(HaveLen(1), "no new email")
+
+		By("as the previous version left it: sent, a finalizer, the hash in a token Secret it controls")
+		legacy := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: membershipv1alpha1.InvitationTokenSecretName(inv.Name),
+			Labels: map[string]string{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue, membershipv1alpha1.TokenIDLabel: tok.ID}},
+			Data: map[string][]byte{membershipv1alpha1.TokenHashKey: []byte(credentials.HashTokenSecret(tok.Secret))}}
+		Expect(controllerutil.SetControllerReference(created, legacy, scheme)).To(Succeed())
+		Expect(k8sClient.Create(ctx, legacy)).To(Succeed())
+		update(inv, func(i *membershipv1alpha1.Invitation) {
+			controllerutil.AddFinalizer(i, membershipv1alpha1.InvitationFinalizer)
+		})
+		Eventually(func() error {
+			latest := get(inv)(Default)
+			sentAt := metav1.NewTime(fakeClock.Now().Truncate(time.Second))
+			expiresAt := metav1.NewTime(sentAt.Add(7 * 24 * time.Hour))
+			latest.Status.Phase, latest.Status.DeliveryAttempts = membershipv1alpha1.InvitationSent, 1
+			latest.Status.SentAt, latest.Status.ExpiresAt = &sentAt, &expiresAt
+			latest.Status.Conditions = nil
+			return k8sClient.Status().Update(ctx, latest)
+		}).Should(Succeed())
+
+		Eventually(tokenHash(inv)).Should(Equal(credentials.HashTokenSecret(tok.Secret)), "the hash moves into the status")
+		Eventually(noTokenSecret(inv)).Should(BeTrue(), "then the token Secret goes")
+		Expect(tokenWorks(tok)).To(BeTrue(), "the emailed link works throughout")
+		Expect(get(inv)(Default)).To(inPhase(membershipv1alpha1.InvitationSent))
+		Consistently(messagesTo("legacy@example.com")).WithTimeout(time.Second).Should(BeEmpty(), "nothing is sent again")
+
+		By("the old finalizer is released on deletion")
+		Expect(k8sClient.Delete(ctx, inv)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(inv), &membershipv1alpha1.Invitation{}))
+		}).Should(BeTrue())
 	})
 
-	It("says so, and sends nothing, when a Secret that is not the operator's has the token Secret's name", func() {
+	It("sends all the same when a Secret that is not the operator's has the old token Secret's name, and leaves it alone", func() {
 		ns := newNamespace()
 		createStore(ns, "shop")
 		Expect(k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "squatted-token"},
 			StringData: map[string]string{"note": "someone else's"}})).To(Succeed())
 		inv := createInvitation(ns, "squatted", "shop", "squatted@example.com")
-		Eventually(get(inv)).Should(And(inPhase(membershipv1alpha1.InvitationPending),
-			WithTransform(conditionReason(membershipv1alpha1.ConditionReady), Equal("False/TokenSecretConflict"))))
-		Expect(meta.FindStatusCondition(get(inv)(Default).Status.Conditions, membershipv1alpha1.ConditionReady).Message).To(
-			ContainSubstring("Secret squatted-token exists and is not the operator's"))
-		Eventually(eventsFor(inv)).Should(ContainElement(HavePrefix("Warning TokenSecretConflict")))
-		Consistently(messagesTo("squatted@example.com")).WithTimeout(time.Second).Should(BeEmpty())
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationSent))
+		Expect(tokenWorks(linkToken(oneEmailTo("squatted@example.com")))).To(BeTrue())
 		secret := &corev1.Secret{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "squatted-token"}, secret)).To(Succeed())
 		Expect(secret.Data).To(HaveKeyWithValue("note", []byte("someone else's")), "the other Secret is left alone")
+
+		By("and it stays when the invitation finishes: only a token Secret the invitation controls is deleted")
+		latest := get(inv)(Default)
+		patch := client.MergeFrom(latest.DeepCopy())
+		latest.Annotations = map[string]string{membershipv1alpha1.RevokeAnnotation: "Withdrawn by the Store: a test"}
+		Expect(k8sClient.Patch(ctx, latest, patch)).To(Succeed())
+		Eventually(get(inv)).Should(inPhase(membershipv1alpha1.InvitationRevoked))
+		Consistently(noTokenSecret(inv)).WithTimeout(time.Second).Should(BeFalse())
 	})
 
 	It("escapes a hostile store name and message: HTML is inert and no header is added", func() {

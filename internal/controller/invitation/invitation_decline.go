@@ -43,11 +43,11 @@ const (
 // declinedMessage is the Ready condition's message of a declined Invitation.
 const declinedMessage = "The invitee declined: it is not for them; the link no longer works"
 
-// markDeclined records the decline the acceptance server stored: the link dies first, then the
-// Invitation is Declined, onto the version read (a stale cache never turns an acceptance it did
+// markDeclined records the decline the acceptance server stored: the Invitation is Declined,
+// without its link's hash, onto the version read (a stale cache never turns an acceptance it did
 // not see into a decline). The next reconcile tells the notification address.
 func (r *Reconciler) markDeclined(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter, at time.Time) error {
-	if err := r.deleteToken(ctx, inv); err != nil {
+	if err := r.killLink(ctx, inv); err != nil {
 		return err
 	}
 	declinedAt := metav1.NewTime(at)

@@ -18,7 +18,6 @@ package invitation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -34,18 +33,15 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/metrics"
 )
 
-// errForeignTokenSecret: the name of an invitation's token Secret is taken by a Secret that is
-// not the operator's.
-var errForeignTokenSecret = errors.New("token Secret name taken")
-
 // reconcileNormal runs the ordered phases: act on a resend request; keep finished invitations
-// until their retention ends; expire a sent one at its time (or keep its token in place); and for
-// one not sent yet, re-check the refusals and deliver.
+// until their retention ends; expire a sent one at its time; and for one not sent yet, re-check
+// the refusals and deliver.
 func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter) (ctrl.Result, error) {
 	now := r.Clock.Now()
 	// What others ask through the Invitation's annotations comes first: an acceptance the server
@@ -66,7 +62,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	switch inv.Status.Phase {
 	case membershipv1alpha1.InvitationAccepted, membershipv1alpha1.InvitationRevoked, membershipv1alpha1.InvitationExpired,
 		membershipv1alpha1.InvitationDeclined:
-		if err := r.deleteToken(ctx, inv); err != nil {
+		if err := r.killLink(ctx, inv); err != nil {
 			return ctrl.Result{}, err
 		}
 		if inv.Status.Phase == membershipv1alpha1.InvitationDeclined && !inv.Status.DeclineNotified {
@@ -85,12 +81,8 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 		if expired {
 			return r.expire(ctx, inv, now)
 		}
-		tok, err := r.token(inv)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		if err := r.ensureTokenSecret(ctx, inv, tok); err != nil {
-			return ctrl.Result{}, err
+		if inv.Status.TokenHash == "" {
+			return r.adoptLegacyLink(ctx, inv, status, untilExpiry)
 		}
 		return ctrl.Result{RequeueAfter: untilExpiry}, nil
 	}
@@ -118,7 +110,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, inv *membershipv1alpha
 	return r.deliver(ctx, inv, store, status)
 }
 
-// handleResend acts on a new value of the resend annotation: the token Secret goes at once (the
+// handleResend acts on a new value of the resend annotation: the link's hash goes at once (the
 // old link stops working), the TTL and the attempt count restart, and the invitation is sent
 // again under a new round (a new token and a new Message-ID).
 func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
@@ -134,7 +126,7 @@ func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.I
 		inv.Status.ObservedResend = value
 		return nil
 	}
-	if err := r.deleteToken(ctx, inv); err != nil {
+	if err := r.killLink(ctx, inv); err != nil {
 		return err
 	}
 	inv.Status.ObservedResend = value
@@ -153,10 +145,10 @@ func (r *Reconciler) handleResend(ctx context.Context, inv *membershipv1alpha1.I
 // not a refusal but a wait: GitOps tools apply in any order, so the invitation stays Pending
 // (Reconciling) until its Store is applied.
 //
-// The status is written first, and only onto the version read (optimistic lock): a reconcile
-// that read a stale cache (the invitation was sent meanwhile, say) conflicts and runs again
-// instead of failing an invitation whose link is already in someone's mailbox. Only then does
-// the link's token Secret go.
+// The status is written at once, without the link's hash, and only onto the version read
+// (optimistic lock): a reconcile that read a stale cache (the invitation was sent meanwhile,
+// say) conflicts and runs again instead of failing an invitation whose link is already in
+// someone's mailbox.
 func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter, reason, message string) error {
 	// Refusals that end by themselves leave the invitation Pending: it goes once they do.
 	waitingFor := map[string]string{
@@ -170,6 +162,7 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 		inv.Status.Phase = membershipv1alpha1.InvitationPending
 	}
 	inv.Status.NextAttemptAt = nil
+	inv.Status.TokenHash = ""
 	setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 	meta.RemoveStatusCondition(&inv.Status.Conditions, membershipv1alpha1.ConditionDelivered)
 	// The refusal is written whole (kstatus conditions and observedGeneration too), as the
@@ -194,7 +187,7 @@ func (r *Reconciler) refuse(ctx context.Context, inv *membershipv1alpha1.Invitat
 }
 
 // markAccepted records the acceptance the acceptance server stored (AcceptedByAnnotation): the
-// invitee is Member member. The finished phase then deletes the link and sets Ready.
+// invitee is Member member. The finished phase then kills the link and sets Ready.
 func markAccepted(inv *membershipv1alpha1.Invitation, member string, now time.Time) {
 	at := metav1.NewTime(invitationpolicy.AcceptedAt(inv, now))
 	inv.Status.Phase = membershipv1alpha1.InvitationAccepted
@@ -204,11 +197,12 @@ func markAccepted(inv *membershipv1alpha1.Invitation, member string, now time.Ti
 }
 
 // revoke withdraws the invitation on the request of RevokeAnnotation (the Store's, for owner
-// invitations it no longer wants): its link dies first, then it is recorded Revoked, with the
+// invitations it no longer wants): it is recorded Revoked, without its link's hash, with the
 // request's reason, onto the version read, so a reconcile from a stale cache never turns an
-// acceptance it did not see into a revocation. The next reconcile settles it as finished.
+// acceptance it did not see into a revocation. (The acceptance server refuses the link as soon
+// as it sees the annotation.) The next reconcile settles it as finished.
 func (r *Reconciler) revoke(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter, now time.Time) error {
-	if err := r.deleteToken(ctx, inv); err != nil {
+	if err := r.killLink(ctx, inv); err != nil {
 		return err
 	}
 	at := metav1.NewTime(now)
@@ -227,28 +221,16 @@ func (r *Reconciler) revoke(ctx context.Context, inv *membershipv1alpha1.Invitat
 	return nil
 }
 
-// deliver sends the invitation email: the token Secret first (the link must work when the email
-// lands), then the attempt is recorded, then the email goes out. A crash after the send and
-// before the final status write sends again on restart with the same link and Message-ID: at
-// most one duplicate, which receiving systems can drop.
+// deliver sends the invitation email: the attempt is recorded together with the link's hash in
+// one optimistically locked status write (the link must work when the email lands), then the
+// email goes out, then the result is written. A crash after the send and before the final status
+// write sends again on restart with the same link and Message-ID: at most one duplicate, which
+// receiving systems can drop.
 func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invitation, store *membershipv1alpha1.Store,
 	status *statusWriter) (ctrl.Result, error) {
 	tok, err := r.token(inv)
 	if err != nil {
 		return ctrl.Result{}, err
-	}
-	if err := r.ensureTokenSecret(ctx, inv, tok); err != nil {
-		if !errors.Is(err, errForeignTokenSecret) {
-			return ctrl.Result{}, err
-		}
-		// Not the operator's Secret, so no watch event comes when it goes: look again later.
-		if !meta.IsStatusConditionPresentAndEqual(inv.Status.Conditions, membershipv1alpha1.ConditionReady, metav1.ConditionFalse) ||
-			meta.FindStatusCondition(inv.Status.Conditions, membershipv1alpha1.ConditionReady).Reason != membershipv1alpha1.ReasonTokenSecretConflict {
-			r.Recorder.Eventf(inv, nil, corev1.EventTypeWarning, EventTokenSecretConflict, "Deliver", "%s", err.Error())
-		}
-		inv.Status.Phase = membershipv1alpha1.InvitationPending
-		setCondition(inv, membershipv1alpha1.ConditionReady, metav1.ConditionFalse, membershipv1alpha1.ReasonTokenSecretConflict, err.Error())
-		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
 	expires := invitationpolicy.LinkExpiresAt(store, r.Clock.Now())
 	roles := make([]string, 0, len(inv.Spec.Roles))
@@ -276,6 +258,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 	}
 
 	inv.Status.Phase = membershipv1alpha1.InvitationPending
+	inv.Status.TokenHash = credentials.HashTokenSecret(tok.Secret)
 	inv.Status.DeliveryAttempts++
 	attempt := inv.Status.DeliveryAttempts
 	msg := fmt.Sprintf("Handing the invitation email to the SMTP server (attempt %d)", attempt)
@@ -329,7 +312,7 @@ func (r *Reconciler) deliver(ctx context.Context, inv *membershipv1alpha1.Invita
 
 // expire ends a sent invitation whose time is up: its link stops working.
 func (r *Reconciler) expire(ctx context.Context, inv *membershipv1alpha1.Invitation, now time.Time) (ctrl.Result, error) {
-	if err := r.deleteToken(ctx, inv); err != nil {
+	if err := r.killLink(ctx, inv); err != nil {
 		return ctrl.Result{}, err
 	}
 	inv.Status.Phase = membershipv1alpha1.InvitationExpired
@@ -355,6 +338,31 @@ func (r *Reconciler) retain(ctx context.Context, inv *membershipv1alpha1.Invitat
 		"Invitation %s for %s deleted: %s ago and kept for --invitation-retention %s",
 		inv.Status.Phase, inv.Spec.Email, now.Sub(finishedAt(inv).Time).Round(time.Second), r.Retention)
 	return ctrl.Result{}, nil
+}
+
+// adoptLegacyLink moves the link of an invitation sent before status.tokenHash (its hash in a
+// token Secret) into the status, onto the version read, and only then deletes the token Secret:
+// the link in the email works throughout (the acceptance server reads the Secret while the
+// status has no hash), and the invitation costs nothing more afterwards. The token is derived,
+// so its hash is the one the Secret held.
+func (r *Reconciler) adoptLegacyLink(ctx context.Context, inv *membershipv1alpha1.Invitation, status *statusWriter,
+	untilExpiry time.Duration) (ctrl.Result, error) {
+	tok, err := r.token(inv)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	inv.Status.TokenHash = credentials.HashTokenSecret(tok.Secret)
+	if err := status.Record(ctx, inv); err != nil {
+		status.Abandon()
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{}, nil // a newer version is on its way
+		}
+		return ctrl.Result{}, err
+	}
+	if err := r.deleteToken(ctx, inv); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: untilExpiry}, nil
 }
 
 // reconcileDelete revokes the link at once, then releases the Invitation.

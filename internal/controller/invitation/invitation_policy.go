@@ -135,15 +135,14 @@ func readyReason(inv *membershipv1alpha1.Invitation) string {
 }
 
 // invitationProgress is the Invitation's kstatus progress: being sent (or retried) is
-// Reconciling; refused, or its token Secret's name taken by someone else's Secret, is Stalled;
-// sent (waiting on the invitee) and finished are current.
+// Reconciling; refused is Stalled; sent (waiting on the invitee) and finished are current.
 func invitationProgress(inv *membershipv1alpha1.Invitation) (progress.Progress, string, string) {
 	reason, message := "", ""
 	if ready := meta.FindStatusCondition(inv.Status.Conditions, membershipv1alpha1.ConditionReady); ready != nil {
 		reason, message = ready.Reason, ready.Message
 	}
 	switch {
-	case inv.Status.Phase == membershipv1alpha1.InvitationFailed, reason == membershipv1alpha1.ReasonTokenSecretConflict:
+	case inv.Status.Phase == membershipv1alpha1.InvitationFailed:
 		return progress.Stalled, reason, message
 	case inv.Status.Phase == "" || inv.Status.Phase == membershipv1alpha1.InvitationPending:
 		if reason == "" {

@@ -17,18 +17,11 @@ limitations under the License.
 package invitation
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
@@ -36,8 +29,11 @@ import (
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
-// The link's token Secret: derived from the token key, created before the email goes (the link
-// must work when it lands) and deleted when the link dies.
+// The link: its token is derived from the token key, and only the hash of its secret is stored,
+// in the Invitation's status (status.tokenHash), written with the delivery attempt and cleared
+// when the link dies. Versions before that kept the hash in a token Secret; such a Secret is
+// read by the acceptance server until this controller has moved its hash into the status, and
+// then deleted.
 
 // token is the link token of the invitation's current round. It is derived, not stored: the
 // same key, UID and round give the same token on every retry.
@@ -58,60 +54,15 @@ func (r *Reconciler) declineURL(inv *membershipv1alpha1.Invitation, tok credenti
 	return strings.TrimRight(r.PublicURL, "/") + "/invitations/decline?token=" + url.QueryEscape(tok.String())
 }
 
-// ensureTokenSecret makes the invitation's token Secret hold the hash of tok, labelled with its
-// ID so the acceptance server finds it through an index. It writes nothing when it already does.
-func (r *Reconciler) ensureTokenSecret(ctx context.Context, inv *membershipv1alpha1.Invitation, tok credentials.Token) error {
-	name := membershipv1alpha1.InvitationTokenSecretName(inv.Name)
-	hash := []byte(credentials.HashTokenSecret(tok.Secret))
-	labels := map[string]string{
-		membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
-		membershipv1alpha1.TokenIDLabel:   tok.ID,
-	}
-	current := &corev1.Secret{}
-	err := r.Get(ctx, types.NamespacedName{Namespace: inv.Namespace, Name: name}, current)
-	switch {
-	case apierrors.IsNotFound(err):
-		secret := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: inv.Namespace, Labels: labels},
-			Type:       corev1.SecretTypeOpaque,
-			Data:       map[string][]byte{membershipv1alpha1.TokenHashKey: hash},
-		}
-		if err := controllerutil.SetControllerReference(inv, secret, r.Scheme); err != nil {
-			return err
-		}
-		if err := r.Create(ctx, secret); err != nil {
-			if apierrors.IsAlreadyExists(err) {
-				// Not in the cache, so not labelled as ours: someone else's Secret has the name.
-				return fmt.Errorf("%w: Secret %s exists and is not the operator's; rename or delete it so the invitation's link can be stored",
-					errForeignTokenSecret, name)
-			}
-			return err
-		}
-		return nil
-	case err != nil:
-		return err
-	}
-	if !metav1.IsControlledBy(current, inv) {
-		return fmt.Errorf("%w: Secret %s is not controlled by Invitation %s; rename or delete it so the invitation's link can be stored",
-			errForeignTokenSecret, name, inv.Name)
-	}
-	if bytes.Equal(current.Data[membershipv1alpha1.TokenHashKey], hash) && current.Labels[membershipv1alpha1.TokenIDLabel] == tok.ID &&
-		len(current.Data) == 1 {
-		return nil
-	}
-	updated := current.DeepCopy()
-	updated.Data = map[string][]byte{membershipv1alpha1.TokenHashKey: hash}
-	if updated.Labels == nil {
-		updated.Labels = map[string]string{}
-	}
-	for k, v := range labels {
-		updated.Labels[k] = v
-	}
-	return r.Update(ctx, updated)
+// killLink makes the invitation's link stop working: its hash leaves the status (written by
+// the caller) and the token Secret of an invitation sent before the hash moved there goes.
+func (r *Reconciler) killLink(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
+	inv.Status.TokenHash = ""
+	return r.deleteToken(ctx, inv)
 }
 
-// deleteToken deletes the invitation's token Secret, if the cache has one: a reconcile that
-// changes nothing writes nothing.
+// deleteToken deletes the invitation's token Secret of before status.tokenHash, if the cache
+// has one and the invitation controls it: a reconcile that changes nothing writes nothing.
 func (r *Reconciler) deleteToken(ctx context.Context, inv *membershipv1alpha1.Invitation) error {
 	return r.deleteOwnedSecret(ctx, inv, membershipv1alpha1.InvitationTokenSecretName(inv.Name))
 }
