@@ -335,8 +335,9 @@ var _ = Describe("Invitation controller", func() {
 
 			By("two writes of the Invitation: the attempt with the link's hash before the send, the result after it")
 			Consistently(get(inv)).WithTimeout(time.Second).Should(inPhase(membershipv1alpha1.InvitationSent))
-			var writes []string
-			for _, seen := range versions() {
+			seenVersions := versions()
+			writes := make([]string, 0, len(seenVersions))
+			for _, seen := range seenVersions {
 				writes = append(writes, string(seen.Status.Phase)+"/"+seen.Status.TokenHash)
 			}
 			Expect(writes).To(Equal([]string{"/", "Pending/" + got.Status.TokenHash, "Sent/" + got.Status.TokenHash}),

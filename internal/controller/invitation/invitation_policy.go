@@ -141,10 +141,10 @@ func invitationProgress(inv *membershipv1alpha1.Invitation) (progress.Progress, 
 	if ready := meta.FindStatusCondition(inv.Status.Conditions, membershipv1alpha1.ConditionReady); ready != nil {
 		reason, message = ready.Reason, ready.Message
 	}
-	switch {
-	case inv.Status.Phase == membershipv1alpha1.InvitationFailed:
+	switch inv.Status.Phase {
+	case membershipv1alpha1.InvitationFailed:
 		return progress.Stalled, reason, message
-	case inv.Status.Phase == "" || inv.Status.Phase == membershipv1alpha1.InvitationPending:
+	case "", membershipv1alpha1.InvitationPending:
 		if reason == "" {
 			reason, message = membershipv1alpha1.ReasonSending, "The invitation email is being sent"
 		}
