@@ -63,8 +63,11 @@ type options struct {
 	scenarios                        string
 }
 
+// invitationsScenario names the invitation throughput scenario.
+const invitationsScenario = "invitations"
+
 // scenarios, in the order they run.
-var scenarioNames = []string{"convergence", "large-store", "invitations", "expiry", "memory"}
+var scenarioNames = []string{"convergence", "large-store", invitationsScenario, "expiry", "memory"}
 
 func main() {
 	var o options
@@ -208,10 +211,10 @@ func run(ctx context.Context, o options) error {
 		fn   func(context.Context) error
 		run  bool
 	}{
-		{"floors", b.floors, wanted["convergence"] || wanted["large-store"] || wanted["invitations"]},
+		{"floors", b.floors, wanted["convergence"] || wanted["large-store"] || wanted[invitationsScenario]},
 		{"convergence", b.convergence, wanted["convergence"]},
 		{"large store", b.largeStore, wanted["large-store"]},
-		{"invitations", b.invitationThroughput, wanted["invitations"]},
+		{invitationsScenario, b.invitationThroughput, wanted[invitationsScenario]},
 		{"expiry", b.expiry, wanted["expiry"]},
 		{"memory, startup and quiescence", b.memoryStartupQuiescence, wanted["memory"]},
 	} {

@@ -193,8 +193,18 @@ type auditRecord struct {
 	ObjectRef  struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
+		Namespace   string `json:"namespace"`
+		Name        string `json:"name"`
 	} `json:"objectRef"`
 	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+	ResponseStatus           struct {
+		Code int `json:"code"`
+	} `json:"responseStatus"`
+}
+
+// succeeded: the API server carried the write out (a conflict, say, changed nothing).
+func (r auditRecord) succeeded() bool {
+	return r.ResponseStatus.Code >= 200 && r.ResponseStatus.Code < 300
 }
 
 // audited summarises the manager's requests in the audit log: its lists and watches of Secrets
@@ -250,10 +260,16 @@ func (a audited) writesSince(t time.Time) (int, string) {
 // writesBetween counts the writes received in [from, to) (to zero: no end), by "verb
 // resource[/subresource]".
 func (a audited) writesBetween(from, to time.Time) (int, map[string]int) {
+	return a.writesWhere(from, to, func(auditRecord) bool { return true })
+}
+
+// writesWhere counts the writes received in [from, to) (to zero: no end) that keep accepts, by
+// "verb resource[/subresource]".
+func (a audited) writesWhere(from, to time.Time, keep func(auditRecord) bool) (int, map[string]int) {
 	counts := map[string]int{}
 	n := 0
 	for _, w := range a.writes {
-		if w.RequestReceivedTimestamp.Before(from) || (!to.IsZero() && !w.RequestReceivedTimestamp.Before(to)) {
+		if w.RequestReceivedTimestamp.Before(from) || (!to.IsZero() && !w.RequestReceivedTimestamp.Before(to)) || !keep(w) {
 			continue
 		}
 		n++

@@ -64,7 +64,7 @@ func (b *bench) floors(ctx context.Context) error {
 			return err
 		}
 	}
-	if b.wanted["invitations"] {
+	if b.wanted[invitationsScenario] {
 		return b.floorOfInvitations(ctx)
 	}
 	return nil
@@ -273,7 +273,7 @@ func (b *bench) invitationThroughput(ctx context.Context) error {
 		addresses[invitee(namespace, i)] = true
 	}
 	seconds := min(max(int(math.Ceil(b.floorInvitations.Seconds())), 2), 60)
-	profiled := b.cpuProfile(ctx, "invitations", fmt.Sprintf("the first %d s of the invitations scenario", seconds), seconds)
+	profiled := b.cpuProfile(ctx, invitationsScenario, fmt.Sprintf("the first %d s of the invitations scenario", seconds), seconds)
 	start := time.Now()
 	if err := createAll(ctx, b.c, o.invitations, o.creators, func(i int) (*membershipv1alpha1.Invitation, error) {
 		return newInvitation(namespace, i, o.stores), nil
@@ -306,31 +306,37 @@ func (b *bench) invitationThroughput(ctx context.Context) error {
 		operator: seconds3(took), floor: seconds3(b.floorInvitations), figure: fmt.Sprintf("ratio %.2f", ratio),
 		target: fmt.Sprintf("≤ %.2f", targetRatio), met: ratio <= targetRatio,
 	})
-	return b.invitationWrites(start, o.invitations)
+	return b.invitationWrites(start, namespace, o.invitations)
 }
 
+// invitationsResource is the Invitations' resource in the audit log's objectRef.
+const invitationsResource = "invitations"
+
 // invitationWrites counts, from the audit log, the manager's writes from start until now (the
-// scenario and the settling after it) per invitation: those to Invitations and other objects
-// against the target, and the events (one InvitationSent each, written asynchronously by the
-// event broadcaster) beside them.
-func (b *bench) invitationWrites(start time.Time, invitations int) error {
+// scenario and the settling after it): those to the scenario's Invitations, per invitation,
+// against the target; beside them the rest: the Stores' counts (at most one status write per
+// Store a second, however many invitations change them), the events (one InvitationSent each,
+// written asynchronously by the event broadcaster) and the Stores' own owners being set up.
+func (b *bench) invitationWrites(start time.Time, namespace string, invitations int) error {
 	audit, err := readAudit(b.auditLog, url.QueryEscape(index.ManagedSecretSelector().String()))
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
-	total, counts := audit.writesBetween(start, time.Time{})
-	events := 0
-	for what, n := range counts {
-		if strings.HasSuffix(what, " events") {
-			events += n
-		}
+	ofScenario := func(w auditRecord) bool {
+		return w.ObjectRef.Resource == invitationsResource && w.ObjectRef.Namespace == namespace && strings.HasPrefix(w.ObjectRef.Name, "inv-")
 	}
-	perInvitation := float64(total-events) / float64(invitations)
+	n, counts := audit.writesWhere(start, time.Time{}, func(w auditRecord) bool { return ofScenario(w) && w.succeeded() })
+	refused, _ := audit.writesWhere(start, time.Time{}, func(w auditRecord) bool { return ofScenario(w) && !w.succeeded() })
+	_, rest := audit.writesWhere(start, time.Time{}, func(w auditRecord) bool { return !ofScenario(w) })
+	perInvitation := float64(n) / float64(invitations)
 	b.rows = append(b.rows, row{
-		scenario: "Invitation writes: the manager's API writes during the invitations scenario (audit log), per invitation; events apart",
-		operator: fmt.Sprintf("%.2f writes and %.2f events per invitation (%s)", perInvitation, float64(events)/float64(invitations), describeWrites(counts)),
-		floor:    "2 writes", figure: fmt.Sprintf("%.2f writes", perInvitation), target: "≤ 2", met: perInvitation <= 2,
+		scenario: "Invitation writes: the manager's API writes to each Invitation of the invitations scenario (audit log)",
+		operator: fmt.Sprintf("%.2f writes per invitation (%s); %d more refused by the optimistic lock (a stale cache: nothing sent twice)",
+			perInvitation, describeWrites(counts), refused),
+		floor: "2 writes", figure: fmt.Sprintf("%.2f writes", perInvitation), target: "≤ 2", met: perInvitation <= 2,
 	})
+	b.notes = append(b.notes, fmt.Sprintf("Invitations: the manager's other writes meanwhile (Store counts, events, the Stores' owners): %s.",
+		describeWrites(rest)))
 	return nil
 }
 
