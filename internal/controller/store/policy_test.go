@@ -104,6 +104,39 @@ func TestOwnerInvitationsAreOnlyTheStoresOwn(t *testing.T) {
 	g.Expect(got[0].Name).To(Equal("a"))
 }
 
+func TestOwnerPartsCopyOnlyWhatTheOwnerStepsUse(t *testing.T) {
+	g := NewWithT(t)
+	store := &membershipv1alpha1.Store{ObjectMeta: metav1.ObjectMeta{Name: "shop", UID: "store-uid"}}
+	member := func(name, email string) membershipv1alpha1.Member {
+		m := membershipv1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		m.Spec.Email = membershipv1alpha1.EmailAddress(email)
+		return m
+	}
+	members := []membershipv1alpha1.Member{
+		member(membershipv1alpha1.OwnerMemberName("shop"), "olga@example.com"),
+		member("nina", "nina@example.com"), // the transfer's address: a completed transfer removes her Member
+		member("staff", "staff@example.com"),
+	}
+	staff := ownerInvitation("staff-invite", "", "staff@example.com", membershipv1alpha1.InvitationSent, time.Now())
+	staff.Spec.Roles = []membershipv1alpha1.Role{membershipv1alpha1.RoleStaff}
+	invitations := []membershipv1alpha1.Invitation{
+		*ownerInvitation("transfer", membershipv1alpha1.OwnerTransfer, "Nina@example.com", membershipv1alpha1.InvitationSent, time.Now()),
+		*staff,
+	}
+	gotMembers, gotInvitations := ownerParts(store, members, invitations)
+	g.Expect(gotMembers).To(HaveLen(2))
+	g.Expect(gotMembers[0].Name).To(Equal(membershipv1alpha1.OwnerMemberName("shop")))
+	g.Expect(gotMembers[1].Name).To(Equal("nina"), "matched without regard to case")
+	g.Expect(gotInvitations).To(HaveLen(1))
+	g.Expect(gotInvitations[0].Name).To(Equal("transfer"))
+
+	// They are copies: the owner steps change them, never the cache's objects.
+	gotMembers[0].Spec.Email = "changed@example.com"
+	gotInvitations[0].Annotations["changed"] = "yes"
+	g.Expect(members[0].Spec.Email).To(BeEquivalentTo("olga@example.com"))
+	g.Expect(invitations[0].Annotations).NotTo(HaveKey("changed"))
+}
+
 func TestWhichOwnerInvitationIsUnderWay(t *testing.T) {
 	g := NewWithT(t)
 	t0 := time.Now()

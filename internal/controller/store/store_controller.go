@@ -117,19 +117,24 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, store *membershipv1alp
 		return ctrl.Result{}, err
 	}
 	store.Status.Members, store.Status.Integrations, store.Status.PendingInvitations = counts(members, invitations)
-	return r.reconcileOwner(ctx, store, members, invitations)
+	ownerMembers, ownerInvs := ownerParts(store, members, invitations)
+	return r.reconcileOwner(ctx, store, ownerMembers, ownerInvs)
 }
 
-// children lists the Store's Members and Invitations from the cache.
+// children lists the Store's Members and Invitations from the cache without copying them: they
+// are the cache's own objects, to read and never to change. A Store may have tens of thousands
+// of Members and is recounted up to once a second while they change; copying every one of them
+// each time was most of what the manager allocated while a large Store converged. What the owner
+// steps may change is copied first (ownerParts).
 func (r *Reconciler) children(ctx context.Context, store *membershipv1alpha1.Store) ([]membershipv1alpha1.Member, []membershipv1alpha1.Invitation, error) {
 	var members membershipv1alpha1.MemberList
 	if err := r.List(ctx, &members, client.InNamespace(store.Namespace),
-		client.MatchingFields{index.MemberStore: store.Name}); err != nil {
+		client.MatchingFields{index.MemberStore: store.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, nil, err
 	}
 	var invitations membershipv1alpha1.InvitationList
 	if err := r.List(ctx, &invitations, client.InNamespace(store.Namespace),
-		client.MatchingFields{index.InvitationStore: store.Name}); err != nil {
+		client.MatchingFields{index.InvitationStore: store.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, nil, err
 	}
 	return members.Items, invitations.Items, nil
@@ -142,7 +147,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, store *membershipv1alp
 	if !controllerutil.ContainsFinalizer(store, membershipv1alpha1.StoreFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	members, invitations, err := r.children(ctx, store)
+	members, invitations, err := r.children(ctx, store) // the cache's own: only read (Delete reads the name and UID)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

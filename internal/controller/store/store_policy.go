@@ -83,6 +83,30 @@ func ownerInvitationName(store, purpose string, email membershipv1alpha1.EmailAd
 	return membershipv1alpha1.OwnerMemberName(store) + "-" + purpose + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
+// ownerParts copies, out of the cache's Members and Invitations of store (which must not be
+// changed), what the owner steps read and may change: the owner Member, the Store's own owner
+// Invitations, and the Members with the address of one of them (a completed transfer removes
+// such a Member: one account per email per store). The rest of a Store's Members are only
+// counted, so a large Store costs its reconcile no copies.
+func ownerParts(store *membershipv1alpha1.Store, members []membershipv1alpha1.Member,
+	invitations []membershipv1alpha1.Invitation) ([]membershipv1alpha1.Member, []membershipv1alpha1.Invitation) {
+	owned := ownerInvitations(invitations, store.UID)
+	invs := make([]membershipv1alpha1.Invitation, 0, len(owned))
+	addresses := map[string]bool{}
+	for _, inv := range owned {
+		invs = append(invs, *inv.DeepCopy())
+		addresses[strings.ToLower(string(inv.Spec.Email))] = true
+	}
+	ownerName := membershipv1alpha1.OwnerMemberName(store.Name)
+	var out []membershipv1alpha1.Member
+	for i := range members {
+		if members[i].Name == ownerName || addresses[strings.ToLower(string(members[i].Spec.Email))] {
+			out = append(out, *members[i].DeepCopy())
+		}
+	}
+	return out, invs
+}
+
 // ownerInvitations are the Store's own owner Invitations, by purpose (see invitationpolicy.OwnerPurpose).
 func ownerInvitations(invitations []membershipv1alpha1.Invitation, storeUID types.UID) []*membershipv1alpha1.Invitation {
 	var out []*membershipv1alpha1.Invitation
