@@ -19,6 +19,7 @@ package index
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,12 +36,12 @@ import (
 const (
 	// MemberStore finds the Members of a Store (spec.storeRef.name).
 	MemberStore = "member.spec.storeRef.name"
-	// MemberStoreEmail finds the Members that contend for one address in one Store:
-	// StoreEmailKey(store, email).
-	MemberStoreEmail = "member.storeEmail"
-	// MemberEmail finds the Members with an address in any Store (NormalizeEmail), for
-	// --exclusive-membership.
-	MemberEmail = "member.email"
+	// MemberLogin finds the Members that sign in with a login, in any Store and namespace
+	// (NormalizeEmail of Member.Login(): a person's email, an integration's client ID or name).
+	// It answers both who contends for a login in one Store (OfStore: one login per store) and
+	// where a person is a Member (People: --exclusive-membership, accounts). A second index by
+	// Store and login held the same keys again, two map entries per Member.
+	MemberLogin = "member.login"
 	// MemberAccount finds the Members of an address in every namespace by the name of its
 	// Account (membershipv1alpha1.AccountName): the Account controller's view of a person.
 	MemberAccount = "member.account"
@@ -69,9 +70,16 @@ func NormalizeEmail(email membershipv1alpha1.EmailAddress) string {
 	return strings.ToLower(string(email))
 }
 
-// StoreEmailKey is the MemberStoreEmail key of an address in a Store.
-func StoreEmailKey(store string, email membershipv1alpha1.EmailAddress) string {
-	return store + "/" + NormalizeEmail(email)
+// OfStore keeps, in place, the Members of store (a MemberLogin lookup narrowed to one Store;
+// the caller lists in the Store's namespace).
+func OfStore(members []membershipv1alpha1.Member, store string) []membershipv1alpha1.Member {
+	return slices.DeleteFunc(members, func(m membershipv1alpha1.Member) bool { return m.Spec.StoreRef.Name != store })
+}
+
+// People keeps, in place, the Members that are people: an integration is no person's, even
+// when its client ID is an email address.
+func People(members []membershipv1alpha1.Member) []membershipv1alpha1.Member {
+	return slices.DeleteFunc(members, func(m membershipv1alpha1.Member) bool { return m.IsIntegration() })
 }
 
 // Setup registers every field index with the manager's cache. Call it once per manager,
@@ -89,16 +97,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 		{&membershipv1alpha1.Member{}, MemberStore, func(o client.Object) []string {
 			return []string{o.(*membershipv1alpha1.Member).Spec.StoreRef.Name}
 		}},
-		{&membershipv1alpha1.Member{}, MemberStoreEmail, func(o client.Object) []string {
-			// Every login of the Store contends: an integration's client ID with the emails.
-			m := o.(*membershipv1alpha1.Member)
-			return []string{StoreEmailKey(m.Spec.StoreRef.Name, membershipv1alpha1.EmailAddress(m.Login()))}
-		}},
-		{&membershipv1alpha1.Member{}, MemberEmail, func(o client.Object) []string {
-			if m := o.(*membershipv1alpha1.Member); !m.IsIntegration() { // a machine is no person's
-				return []string{NormalizeEmail(m.Spec.Email)}
-			}
-			return nil
+		{&membershipv1alpha1.Member{}, MemberLogin, func(o client.Object) []string {
+			// Every login of a Store contends: an integration's client ID with the emails.
+			return []string{NormalizeEmail(membershipv1alpha1.EmailAddress(o.(*membershipv1alpha1.Member).Login()))}
 		}},
 		{&membershipv1alpha1.Member{}, MemberAccount, func(o client.Object) []string {
 			if m := o.(*membershipv1alpha1.Member); !m.IsIntegration() {

@@ -37,17 +37,18 @@ func Check(ctx context.Context, reader client.Reader, inv *membershipv1alpha1.In
 	}
 	var sameEmail membershipv1alpha1.MemberList
 	if err := reader.List(ctx, &sameEmail, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, inv.Spec.Email)}); err != nil {
+		client.MatchingFields{index.MemberLogin: index.NormalizeEmail(inv.Spec.Email)}); err != nil {
 		return "", "", err
 	}
+	sameEmail.Items = index.OfStore(sameEmail.Items, store.Name)
 	var otherStores []membershipv1alpha1.Member
 	if exclusive {
 		var all membershipv1alpha1.MemberList
 		if err := reader.List(ctx, &all, client.UnsafeDisableDeepCopy,
-			client.MatchingFields{index.MemberEmail: index.NormalizeEmail(inv.Spec.Email)}); err != nil {
+			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(inv.Spec.Email)}); err != nil {
 			return "", "", err
 		}
-		for _, m := range all.Items {
+		for _, m := range index.People(all.Items) {
 			if m.Namespace != inv.Namespace || m.Spec.StoreRef.Name != store.Name {
 				otherStores = append(otherStores, m)
 			}

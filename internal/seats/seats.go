@@ -195,10 +195,10 @@ func check(ctx context.Context, reader client.Reader, indexed bool, member *memb
 	var elsewhere []membershipv1alpha1.Member
 	if exclusive {
 		var sameEmail membershipv1alpha1.MemberList
-		if err := reader.List(ctx, &sameEmail, narrowed(index.MemberEmail, index.NormalizeEmail(member.Spec.Email))...); err != nil {
+		if err := reader.List(ctx, &sameEmail, narrowed(index.MemberLogin, index.NormalizeEmail(member.Spec.Email))...); err != nil {
 			return "", "", err
 		}
-		for _, m := range sameEmail.Items {
+		for _, m := range index.People(sameEmail.Items) {
 			if (m.Namespace != member.Namespace || m.Spec.StoreRef.Name != store.Name) && strings.EqualFold(string(m.Spec.Email), string(member.Spec.Email)) {
 				elsewhere = append(elsewhere, m)
 			}

@@ -97,9 +97,10 @@ func (s *Service) findAccount(ctx context.Context, storeRef, email string) (*acc
 		namespace, storeName = "", storeRef
 	}
 	var members membershipv1alpha1.MemberList
-	if err := s.Client.List(ctx, &members, client.MatchingFields{index.MemberEmail: index.NormalizeEmail(membershipv1alpha1.EmailAddress(email))}); err != nil {
+	if err := s.Client.List(ctx, &members, client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(email))}); err != nil {
 		return nil, err
 	}
+	members.Items = index.People(members.Items)
 	var found []*account
 	for i := range members.Items {
 		m := &members.Items[i]

@@ -164,20 +164,20 @@ func (s *Service) emailChangeConflict(ctx context.Context, acct *account, newEma
 	}
 	var same membershipv1alpha1.MemberList
 	if err := s.Client.List(ctx, &same, client.InNamespace(acct.store.Namespace),
-		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(acct.store.Name, membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+		client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
 		return "", err
 	}
-	for _, m := range same.Items {
+	for _, m := range index.OfStore(same.Items, acct.store.Name) {
 		if m.DeletionTimestamp.IsZero() && m.UID != acct.member.UID {
 			return "newEmail: already belongs to another Member of this store (one account per email per store)", nil
 		}
 	}
 	if s.ExclusiveMembership {
 		var all membershipv1alpha1.MemberList
-		if err := s.Client.List(ctx, &all, client.MatchingFields{index.MemberEmail: index.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+		if err := s.Client.List(ctx, &all, client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
 			return "", err
 		}
-		for _, m := range all.Items {
+		for _, m := range index.People(all.Items) {
 			if m.DeletionTimestamp.IsZero() && m.UID != acct.member.UID {
 				return "newEmail: already belongs to another Store and the operator runs with --exclusive-membership", nil
 			}

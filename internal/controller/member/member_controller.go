@@ -155,26 +155,37 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 // seat, and (--exclusive-membership) those with its address in other Stores.
 func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []reconcile.Request {
 	changed := obj.(*membershipv1alpha1.Member)
-	peers := []client.MatchingFields{{index.MemberStoreEmail: index.StoreEmailKey(changed.Spec.StoreRef.Name, membershipv1alpha1.EmailAddress(changed.Login()))}}
+	inConflict := func(m *membershipv1alpha1.Member) bool { return m.Status.Phase == membershipv1alpha1.MemberConflict }
+	type peers struct {
+		opts []client.ListOption
+		keep func(*membershipv1alpha1.Member) bool
+	}
+	queries := []peers{{
+		opts: []client.ListOption{client.InNamespace(changed.Namespace),
+			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(changed.Login()))}},
+		keep: func(m *membershipv1alpha1.Member) bool { return m.Spec.StoreRef.Name == changed.Spec.StoreRef.Name },
+	}}
 	if !changed.DeletionTimestamp.IsZero() {
-		peers = append(peers, client.MatchingFields{index.MemberStore: changed.Spec.StoreRef.Name})
+		queries = append(queries, peers{
+			opts: []client.ListOption{client.InNamespace(changed.Namespace), client.MatchingFields{index.MemberStore: changed.Spec.StoreRef.Name}},
+			keep: inConflict,
+		})
 		if r.ExclusiveMembership && !changed.IsIntegration() {
-			peers = append(peers, client.MatchingFields{index.MemberEmail: index.NormalizeEmail(changed.Spec.Email)})
+			queries = append(queries, peers{
+				opts: []client.ListOption{client.MatchingFields{index.MemberLogin: index.NormalizeEmail(changed.Spec.Email)}},
+				keep: func(m *membershipv1alpha1.Member) bool { return !m.IsIntegration() && inConflict(m) },
+			})
 		}
 	}
 	var requests []reconcile.Request
-	for i, fields := range peers {
-		opts := []client.ListOption{client.UnsafeDisableDeepCopy, fields}
-		if i < 2 {
-			opts = append(opts, client.InNamespace(changed.Namespace))
-		}
+	for _, q := range queries {
 		var members membershipv1alpha1.MemberList
-		if err := r.List(ctx, &members, opts...); err != nil {
+		if err := r.List(ctx, &members, append(q.opts, client.UnsafeDisableDeepCopy)...); err != nil {
 			return nil
 		}
-		for _, m := range members.Items {
-			if m.UID != changed.UID && (i == 0 || m.Status.Phase == membershipv1alpha1.MemberConflict) {
-				requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
+		for i := range members.Items {
+			if m := &members.Items[i]; m.UID != changed.UID && q.keep(m) {
+				requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(m)})
 			}
 		}
 	}
@@ -193,7 +204,8 @@ func (r *Reconciler) membersOfAccount(ctx context.Context, obj client.Object) []
 	if src := acct.Status.PasswordSource; src != nil {
 		var peers membershipv1alpha1.MemberList
 		if err := r.List(ctx, &peers, client.InNamespace(src.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{index.MemberEmail: index.NormalizeEmail(acct.Spec.Email)}); err == nil {
+			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(acct.Spec.Email)}); err == nil {
+			peers.Items = index.People(peers.Items)
 			for i := range peers.Items {
 				if !acct.Joined(string(peers.Items[i].UID)) {
 					requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&peers.Items[i])})

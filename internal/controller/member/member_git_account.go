@@ -119,9 +119,10 @@ func (r *Reconciler) gitAccountOf(ctx context.Context, member *membershipv1alpha
 	if acct == nil {
 		var peers membershipv1alpha1.MemberList
 		if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{index.MemberEmail: index.NormalizeEmail(member.Spec.Email)}); err != nil {
+			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(member.Spec.Email)}); err != nil {
 			return gitSeparate, nil, err
 		}
+		peers.Items = index.People(peers.Items)
 		for i := range peers.Items {
 			p := &peers.Items[i]
 			if p.UID != member.UID && p.DeletionTimestamp.IsZero() && p.Spec.PasswordSecretRef != nil &&

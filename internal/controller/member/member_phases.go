@@ -111,9 +111,10 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 	// Only the Members contending for this address, read-only from the cache.
 	var peers membershipv1alpha1.MemberList
 	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{index.MemberStoreEmail: index.StoreEmailKey(store.Name, membershipv1alpha1.EmailAddress(member.Login()))}); err != nil {
+		client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(member.Login()))}); err != nil {
 		return ctrl.Result{}, err
 	}
+	peers.Items = index.OfStore(peers.Items, store.Name)
 	if holder := emailHolder(peers.Items, member.Login()); holder != nil && holder.UID != member.UID {
 		// A Member whose email moved onto another's loses the credentials it had.
 		if _, err := r.revokeOwnSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
