@@ -82,7 +82,8 @@ func startReplicaServer(configure func(*accept.Server)) string {
 	Expect(err).NotTo(HaveOccurred())
 	settings := acceptSettings()
 	settings.AcceptBindAddress = addr
-	srv := setup.AcceptanceServer(replica, settings, acceptParts())
+	srv, err := setup.AcceptanceServer(replica, settings, acceptParts())
+	Expect(err).NotTo(HaveOccurred())
 	srv.Log = srv.Log.WithName("replica")
 	if configure != nil {
 		configure(srv)

@@ -51,6 +51,12 @@ var (
 		Namespace: prefix, Name: "invitation_delivery_failures_total",
 		Help: "Attempts to hand an invitation email to the SMTP server that failed (each is retried with backoff).",
 	}, []string{namespaceLabel})
+	// EventsDropped counts Events not recorded because too many were waiting for the API server
+	// (internal/eventrecorder): the API server is slow or down, or the operator emits too many.
+	EventsDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: prefix, Name: "events_dropped_total",
+		Help: "Kubernetes Events dropped because the queue of Events waiting for the API server was full.",
+	})
 	// InvitationsExpired counts invitations that expired unused.
 	InvitationsExpired = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: prefix, Name: "invitations_expired_total",
@@ -114,7 +120,7 @@ var (
 func init() {
 	ctrlmetrics.Registry.MustRegister(InvitationsSent, InvitationDeliveryFailures, InvitationsExpired,
 		InvitationsAccepted, AcceptanceRequests, PasswordChecks, PasswordHashes, AcceptanceBusy, AcceptanceResponses,
-		EmailsSent, EmailSendDuration, BuildInfo)
+		EmailsSent, EmailSendDuration, EventsDropped, BuildInfo)
 	info := version.Get()
 	BuildInfo.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
 }

@@ -37,8 +37,10 @@ import (
 	"github.com/storeops/member-operator/internal/controller/invitation"
 	"github.com/storeops/member-operator/internal/controller/member"
 	"github.com/storeops/member-operator/internal/controller/store"
+	"github.com/storeops/member-operator/internal/eventrecorder"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/metrics"
 	storewebhook "github.com/storeops/member-operator/internal/webhook"
 )
 
@@ -112,8 +114,12 @@ func Operator(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts
 	if err := index.Setup(ctx, mgr, parts.TokenKey); err != nil {
 		return fmt.Errorf("registering the cache indexes: %w", err)
 	}
+	recorder, err := eventRecorder(mgr)
+	if err != nil {
+		return err
+	}
 	if !opts.AcceptOnly {
-		if err := controllers(ctx, mgr, opts, &parts); err != nil {
+		if err := controllers(ctx, mgr, opts, &parts, recorder); err != nil {
 			return err
 		}
 		if opts.EnableWebhooks {
@@ -123,20 +129,33 @@ func Operator(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts
 		}
 	}
 	if opts.ServesAcceptance() {
-		if err := acceptance(mgr, opts, &parts); err != nil {
+		if err := mgr.Add(acceptanceServer(mgr, opts, &parts, recorder)); err != nil {
 			return fmt.Errorf("adding the acceptance server: %w", err)
 		}
 	}
 	return nil
 }
 
+// eventRecorder adds to mgr the recorder of the Events of its controllers and acceptance server:
+// bounded memory whatever the API server's pace (internal/eventrecorder).
+func eventRecorder(mgr ctrl.Manager) (*eventrecorder.Recorder, error) {
+	recorder := eventrecorder.New(eventrecorder.Options{
+		Sink: eventrecorder.Client{Client: mgr.GetClient()}, Scheme: mgr.GetScheme(),
+		Log: mgr.GetLogger().WithName("events"), Dropped: metrics.EventsDropped.Inc,
+	})
+	if err := mgr.Add(recorder); err != nil {
+		return nil, fmt.Errorf("adding the event recorder: %w", err)
+	}
+	return recorder, nil
+}
+
 // controllers registers the Store, Member and Invitation controllers parts asks for.
-func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts *Parts) error {
+func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts *Parts, recorder *eventrecorder.Recorder) error {
 	c := parts.Client(mgr.GetClient())
 	if parts.runs(StoreController) {
 		if err := (&store.Reconciler{
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-			Recorder: mgr.GetEventRecorder("membership.storeops.io/store-controller"),
+			Recorder: recorder.For("membership.storeops.io/store-controller"),
 			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain,
 			PublicURL: opts.PublicURL, Random: parts.Random,
 			MaxConcurrentReconciles: opts.StoreConcurrency,
@@ -147,7 +166,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 	if parts.runs(MemberController) {
 		if err := (&member.Reconciler{
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-			Recorder: mgr.GetEventRecorder("membership.storeops.io/member-controller"),
+			Recorder: recorder.For("membership.storeops.io/member-controller"),
 			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain, Random: parts.Random,
 			BcryptCost:              opts.BcryptCost,
 			RemovalNoticeTimeout:    opts.RemovalNoticeTimeout,
@@ -164,7 +183,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 	if parts.runs(AccountController) && opts.AccountNamespace != "" {
 		if err := (&account.Reconciler{
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-			Recorder: mgr.GetEventRecorder("membership.storeops.io/account-controller"),
+			Recorder: recorder.For("membership.storeops.io/account-controller"),
 			Clock:    parts.Clock, Random: parts.Random,
 			Namespace: opts.AccountNamespace,
 		}).SetupWithManager(mgr); err != nil {
@@ -174,7 +193,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 	if parts.runs(InvitationController) {
 		if err := (&invitation.Reconciler{
 			Client: c, Scheme: mgr.GetScheme(),
-			Recorder: mgr.GetEventRecorder("membership.storeops.io/invitation-controller"),
+			Recorder: recorder.For("membership.storeops.io/invitation-controller"),
 			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain, TokenKey: parts.TokenKey,
 			PublicURL:               opts.PublicURL,
 			ExclusiveMembership:     opts.ExclusiveMembership,
@@ -210,20 +229,26 @@ func webhooks(ctx context.Context, mgr ctrl.Manager, opts *config.Options) error
 	return nil
 }
 
-// acceptance adds the acceptance server (the public pages and JSON API), which runs on every
-// replica, leader or not.
-func acceptance(mgr ctrl.Manager, opts *config.Options, parts *Parts) error {
-	return mgr.Add(AcceptanceServer(mgr, opts, parts))
+// AcceptanceServer builds an acceptance server with its own event recorder (added to mgr), for a
+// test that adds more than one to a manager (replicas of the public server, each with its own
+// settings); Operator adds the one a process serves. The caller adds the server to mgr.
+func AcceptanceServer(mgr ctrl.Manager, opts *config.Options, parts *Parts) (*accept.Server, error) {
+	if err := parts.complete(); err != nil {
+		return nil, err
+	}
+	recorder, err := eventRecorder(mgr)
+	if err != nil {
+		return nil, err
+	}
+	return acceptanceServer(mgr, opts, parts, recorder), nil
 }
 
-// AcceptanceServer builds the acceptance server Operator adds, for a test that adds more than
-// one to a manager (replicas of the public server, each with its own settings). parts must have
-// been through Operator's defaults: call Operator on mgr first.
-func AcceptanceServer(mgr ctrl.Manager, opts *config.Options, parts *Parts) *accept.Server {
-	_ = parts.complete()
+// acceptanceServer is the acceptance server (the public pages and JSON API), which runs on every
+// replica, leader or not. parts must be complete.
+func acceptanceServer(mgr ctrl.Manager, opts *config.Options, parts *Parts, recorder *eventrecorder.Recorder) *accept.Server {
 	srv := &accept.Server{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("membership.storeops.io/acceptance-server"),
+		Recorder: recorder.For("membership.storeops.io/acceptance-server"),
 		Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain, TokenKey: parts.TokenKey,
 		Random: parts.Random, BcryptCost: opts.BcryptCost, Addr: opts.AcceptBindAddress,
 		TrustedProxies: opts.TrustedProxies, Log: mgr.GetLogger().WithName("accept"),
