@@ -109,6 +109,7 @@ func main() {
 type bench struct {
 	o          options
 	env        *devenv.Env
+	envOptions devenv.Options
 	c          client.WithWatch
 	log        *logWatch
 	metricsURL string
@@ -172,7 +173,7 @@ func run(ctx context.Context, o options) error {
 	args = append(args, strings.Fields(o.managerArgs)...)
 
 	fmt.Println("Starting the control plane (etcd, kube-apiserver with an audit log of the manager's Secret reads) and the SMTP server...")
-	b.env, err = devenv.Start(ctx, devenv.Options{
+	b.envOptions = devenv.Options{
 		Dir:            dir,
 		CRDDir:         "config/crd/bases",
 		RBACRole:       "config/rbac/role.yaml",
@@ -181,21 +182,11 @@ func run(ctx context.Context, o options) error {
 		ManagerOutput:  b.log,
 		DeferManager:   true,
 		APIServerFlags: map[string]string{"audit-policy-file": policy, "audit-log-path": b.auditLog},
-	})
-	if err != nil {
+	}
+	if err := b.startEnv(ctx); err != nil {
 		return err
 	}
-	defer func() { _ = b.env.Stop() }()
-
-	cfg := rest.CopyConfig(b.env.Config)
-	cfg.QPS, cfg.Burst = -1, 0 // the load generator and the floors are never throttled on the client
-	scheme := clientgoscheme.Scheme
-	if err := membershipv1alpha1.AddToScheme(scheme); err != nil {
-		return err
-	}
-	if b.c, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme}); err != nil {
-		return err
-	}
+	defer func() { _ = b.env.Stop() }() // the environment running then: the memory scenario starts its own
 
 	started := time.Now()
 	wanted := map[string]bool{}
@@ -236,6 +227,24 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	return b.report(time.Since(started))
+}
+
+// startEnv starts a control plane and SMTP server from b.envOptions, with no manager yet, and
+// the bench's own client to it (never throttled: the load generator and the floors).
+func (b *bench) startEnv(ctx context.Context) error {
+	env, err := devenv.Start(ctx, b.envOptions)
+	if err != nil {
+		return err
+	}
+	b.env = env
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = -1, 0
+	scheme := clientgoscheme.Scheme
+	if err := membershipv1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	b.c, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	return err
 }
 
 func (b *bench) startManager(ctx context.Context) (time.Duration, error) {

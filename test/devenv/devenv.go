@@ -424,6 +424,23 @@ func findProcess(name, arg string) (int, error) {
 	return 0, fmt.Errorf("no %s process with %s", name, arg)
 }
 
+// EtcdURL is etcd's client URL (its gRPC gateway answers JSON there: the bench reads database
+// sizes and stored bytes through it).
+func (e *Env) EtcdURL() string {
+	return e.controlPlane.ControlPlane.Etcd.URL.String()
+}
+
+// ControlPlanePIDs are the process IDs of kube-apiserver and etcd, for reading their memory.
+func (e *Env) ControlPlanePIDs() (apiServer, etcd int, err error) {
+	if apiServer, err = findProcess("kube-apiserver", "--cert-dir="+e.controlPlane.ControlPlane.GetAPIServer().CertDir); err != nil {
+		return 0, 0, err
+	}
+	if etcd, err = findProcess("etcd", "--data-dir="+e.controlPlane.ControlPlane.Etcd.DataDir); err != nil {
+		return 0, 0, err
+	}
+	return apiServer, etcd, nil
+}
+
 // StartAPIServer starts kube-apiserver again after KillAPIServer and returns once it is healthy.
 func (e *Env) StartAPIServer() error {
 	return e.controlPlane.ControlPlane.GetAPIServer().Start()

@@ -20,6 +20,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,8 +47,14 @@ func ScrapeMetrics(ctx context.Context, baseURL string) (Metrics, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("metrics: %s", resp.Status)
 	}
+	return ParseMetrics(resp.Body)
+}
+
+// ParseMetrics reads the samples of a Prometheus text exposition (kube-apiserver's /metrics, for
+// instance, which the caller fetches with its own credentials).
+func ParseMetrics(r io.Reader) (Metrics, error) {
 	samples := Metrics{}
-	scanner := bufio.NewScanner(resp.Body)
+	scanner := bufio.NewScanner(r)
 	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for scanner.Scan() {
 		line := scanner.Text()
