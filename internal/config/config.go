@@ -57,9 +57,10 @@ const (
 	// DefaultInvitationRetention: finished Invitations are deleted after this.
 	DefaultInvitationRetention = 30 * 24 * time.Hour
 	// DefaultKubeAPIQPS and DefaultKubeAPIBurst bound the manager's requests to the API server.
-	// An invitation takes four writes (finalizer, link Secret, attempt, result): at 100 QPS, 500 of
-	// them waited on the client's limiter for a third of their time (docs/benchmarks.md). The API
-	// server protects itself with priority and fairness; this only keeps a burst polite.
+	// When an invitation took four writes (finalizer, link Secret, attempt, result), 500 of them
+	// waited on the client's limiter at 100 QPS for a third of their time (docs/benchmarks.md); it
+	// takes two now. The API server protects itself with priority and fairness; this only keeps a
+	// burst polite. Events have a limiter of their own.
 	DefaultKubeAPIQPS   = 200
 	DefaultKubeAPIBurst = 400
 	// Default concurrent reconciles per controller. Members are CPU-bound (bcrypt), Invitations

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -139,8 +140,16 @@ func Operator(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts
 // eventRecorder adds to mgr the recorder of the Events of its controllers and acceptance server:
 // bounded memory whatever the API server's pace (internal/eventrecorder).
 func eventRecorder(mgr ctrl.Manager) (*eventrecorder.Recorder, error) {
+	// A client of its own, and so a client-side rate limiter of its own (as controller-runtime's
+	// recorder had): Events never take the requests the controllers' writes wait for.
+	events, err := client.New(rest.CopyConfig(mgr.GetConfig()), client.Options{
+		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the events client: %w", err)
+	}
 	recorder := eventrecorder.New(eventrecorder.Options{
-		Sink: eventrecorder.Client{Client: mgr.GetClient()}, Scheme: mgr.GetScheme(),
+		Sink: eventrecorder.Client{Client: events}, Scheme: mgr.GetScheme(),
 		Log: mgr.GetLogger().WithName("events"), Dropped: metrics.EventsDropped.Inc,
 	})
 	if err := mgr.Add(recorder); err != nil {
