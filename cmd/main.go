@@ -175,7 +175,7 @@ func main() {
 		os.Exit(2)
 	}
 	if !opts.AcceptOnly {
-		if err := metrics.RegisterMembers(mgr.GetClient()); err != nil {
+		if err := metrics.RegisterMembers(ctx, mgr.GetCache()); err != nil {
 			setupLog.Error(err, "unable to register the members metric")
 			os.Exit(1)
 		}

@@ -22,10 +22,12 @@ package metrics
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -146,48 +148,97 @@ func (m MeasuredSender) Send(ctx context.Context, msg mail.Message) error {
 }
 
 var membersDesc = prometheus.NewDesc(prometheus.BuildFQName(prefix, "", "members"),
-	"Members by namespace and phase (Pending, Active, Disabled, Conflict), read from the manager's cache at scrape time.",
+	"Members by namespace and phase (Pending, Active, Disabled, Conflict, ...), as the manager's cache holds them.",
 	[]string{namespaceLabel, "phase"}, nil)
 
-// membersCollector counts Members per namespace and phase from a cache at scrape time.
-type membersCollector struct{ reader client.Reader }
+// membersKey is one series of the members gauge.
+type membersKey struct{ namespace, phase string }
 
-func (c membersCollector) Describe(ch chan<- *prometheus.Desc) { ch <- membersDesc }
+// membersGauge counts Members by namespace and phase as the cache's informer delivers their
+// changes, so that a scrape reads the counts and never the Members: counting 10,000 Members at
+// each scrape was 3% of the manager's CPU in the large-store benchmark. The informer hands over
+// every object it adds, changes and removes (a relist included), so the counts are the cache's.
+type membersGauge struct {
+	synced func() bool
+	mu     sync.Mutex
+	counts map[membersKey]int
+}
 
-func (c membersCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var members membershipv1alpha1.MemberList
-	if err := c.reader.List(ctx, &members, client.UnsafeDisableDeepCopy); err != nil {
-		ch <- prometheus.NewInvalidMetric(membersDesc, err)
+func newMembersGauge(synced func() bool) *membersGauge {
+	return &membersGauge{synced: synced, counts: map[membersKey]int{}}
+}
+
+func membersKeyOf(obj any) (membersKey, bool) {
+	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	m, ok := obj.(*membershipv1alpha1.Member)
+	if !ok {
+		return membersKey{}, false
+	}
+	phase := string(m.Status.Phase)
+	if phase == "" {
+		phase = string(membershipv1alpha1.MemberPending)
+	}
+	return membersKey{m.Namespace, phase}, true
+}
+
+func (g *membersGauge) count(obj any, delta int) {
+	k, ok := membersKeyOf(obj)
+	if !ok {
 		return
 	}
-	type key struct{ namespace, phase string }
-	counts := map[key]int{}
-	for i := range members.Items {
-		m := &members.Items[i]
-		phase := string(m.Status.Phase)
-		if phase == "" {
-			phase = string(membershipv1alpha1.MemberPending)
-		}
-		counts[key{m.Namespace, phase}]++
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.counts[k] += delta; g.counts[k] <= 0 {
+		delete(g.counts, k)
 	}
-	for k, n := range counts {
+}
+
+// OnAdd, OnUpdate and OnDelete implement toolscache.ResourceEventHandler.
+func (g *membersGauge) OnAdd(obj any, _ bool) { g.count(obj, 1) }
+
+func (g *membersGauge) OnUpdate(older, newer any) {
+	g.count(older, -1)
+	g.count(newer, 1)
+}
+
+func (g *membersGauge) OnDelete(obj any) { g.count(obj, -1) }
+
+func (g *membersGauge) Describe(ch chan<- *prometheus.Desc) { ch <- membersDesc }
+
+// Collect reports the counts once the cache has synced (before, they would be partial).
+func (g *membersGauge) Collect(ch chan<- prometheus.Metric) {
+	if !g.synced() {
+		ch <- prometheus.NewInvalidMetric(membersDesc, errors.New("the Member cache has not synced yet"))
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, n := range g.counts {
 		ch <- prometheus.MustNewConstMetric(membersDesc, prometheus.GaugeValue, float64(n), k.namespace, k.phase)
 	}
 }
 
-// RegisterMembers adds the members gauge, read from reader (the manager's cache). A second
-// registration (another manager in the same test process) replaces the first.
-func RegisterMembers(reader client.Reader) error {
-	collector := membersCollector{reader: reader}
-	if err := ctrlmetrics.Registry.Register(collector); err != nil {
+// RegisterMembers adds the members gauge, fed by the Member informer of informers (the
+// manager's cache). A second registration (another manager in the same test process) replaces
+// the first.
+func RegisterMembers(ctx context.Context, informers cache.Informers) error {
+	informer, err := informers.GetInformer(ctx, &membershipv1alpha1.Member{})
+	if err != nil {
+		return err
+	}
+	gauge := newMembersGauge(informer.HasSynced)
+	if _, err := informer.AddEventHandler(gauge); err != nil {
+		return err
+	}
+	if err := ctrlmetrics.Registry.Register(gauge); err != nil {
 		var already prometheus.AlreadyRegisteredError
 		if !errors.As(err, &already) {
 			return err
 		}
 		ctrlmetrics.Registry.Unregister(already.ExistingCollector)
-		return ctrlmetrics.Registry.Register(collector)
+		return ctrlmetrics.Registry.Register(gauge)
 	}
 	return nil
 }
