@@ -19,6 +19,7 @@ package eventrecorder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func (f *fakeSink) PatchSeries(_ context.Context, namespace, name string, series
 	if err := f.fail(); err != nil {
 		return err
 	}
-	f.patched = append(f.patched, namespace+"/"+name+"="+string(rune('0'+series.Count)))
+	f.patched = append(f.patched, fmt.Sprintf("%s/%s=%d", namespace, name, series.Count))
 	return nil
 }
 

@@ -177,7 +177,8 @@ func (b *bench) sizingRow(ctx context.Context, namespace string, members int, be
 	db := float64(after.dbInUse - before.dbInUse)
 	b.rows = append(b.rows, row{
 		scenario: fmt.Sprintf("Sizing: per Member of the %d in the memory scenario, with its credential Secret and events", members),
-		operator: fmt.Sprintf("etcd database in use %s (stored: %s); kube-apiserver heap %s, RSS %s; etcd RSS %s; manager heap in use (the whole process) %s",
+		operator: fmt.Sprintf("etcd database in use %s (stored: %s); kube-apiserver heap %s, RSS %s; etcd RSS %s; "+
+			"manager heap in use (the whole process) %s",
 			perMember(db), stored, perMember(after.apiServerHeap-before.apiServerHeap),
 			perMember(float64(after.apiServerRSS)-float64(before.apiServerRSS)),
 			perMember(float64(after.etcdRSS)-float64(before.etcdRSS)), perMember(managerHeap)),
