@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -187,7 +188,7 @@ func (p *reporter) Eventf(regarding, related runtime.Object, eventtype, reason, 
 		return
 	}
 	if len(message) > maxNote {
-		message = message[:maxNote]
+		message = strings.ToValidUTF8(message[:maxNote], "") // not half a character (a name in Japanese)
 	}
 	now := r.opts.Clock.Now()
 	namespace := regardingRef.Namespace
@@ -236,7 +237,7 @@ func isomorphic(e *eventsv1.Event) [sha256.Size]byte {
 }
 
 // record writes one Event, retrying a few times while the API server fails, then gives it up
-// (logged at debug level).
+// (logged: a refusal such as a missing RBAC rule must be seen).
 func (r *Recorder) record(ctx context.Context, event *eventsv1.Event) {
 	err := r.write(ctx, event)
 	for attempt, delay := 1, retryDelay; err != nil && retriable(err) && attempt < tries; attempt, delay = attempt+1, delay*2 {
@@ -248,8 +249,8 @@ func (r *Recorder) record(ctx context.Context, event *eventsv1.Event) {
 		err = r.write(ctx, event)
 	}
 	if err != nil {
-		r.opts.Log.V(1).Info("Event not recorded", "reason", event.Reason,
-			"object", event.Regarding.Namespace+"/"+event.Regarding.Name, "error", err.Error())
+		r.opts.Log.Error(err, "Event not recorded", "reason", event.Reason,
+			"object", event.Regarding.Namespace+"/"+event.Regarding.Name)
 	}
 }
 

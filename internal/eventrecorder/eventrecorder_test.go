@@ -23,6 +23,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -196,7 +197,7 @@ func TestTheEventIsOneTheEventsAPIAccepts(t *testing.T) {
 	rec := r.For("membership.storeops.io/account-controller")
 
 	acct := &membershipv1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("a", 253)}}
-	rec.Eventf(acct, member("ann"), corev1.EventTypeNormal, "MemberJoined", "Members", "%s", strings.Repeat("n", 2000))
+	rec.Eventf(acct, member("ann"), corev1.EventTypeNormal, "MemberJoined", "Members", "%s", "nn"+strings.Repeat("名", 700))
 	rec.Eventf(member("ann"), nil, "Unknown", "Odd", "Odd", "never recorded")
 	drain(r)
 
@@ -204,7 +205,8 @@ func TestTheEventIsOneTheEventsAPIAccepts(t *testing.T) {
 	e := sink.created[0]
 	g.Expect(e.Namespace).To(Equal(metav1.NamespaceDefault), "a cluster-scoped object's Events live in default")
 	g.Expect(len(e.Name)).To(BeNumerically("<=", 253), "a name at the limit takes a hash")
-	g.Expect(e.Note).To(HaveLen(maxNote))
+	g.Expect(len(e.Note)).To(And(BeNumerically("<=", maxNote), BeNumerically(">", maxNote-3)), "cut at the limit")
+	g.Expect(utf8.ValidString(e.Note)).To(BeTrue(), "and never inside a character")
 	g.Expect(e.ReportingInstance).To(HaveLen(maxReportingInstance))
 	g.Expect(e.ReportingController).To(Equal("membership.storeops.io/account-controller"))
 	g.Expect(e.Regarding.Kind).To(Equal("Account"))
