@@ -248,7 +248,13 @@ func (r *Recorder) record(ctx context.Context, event *eventsv1.Event) {
 		}
 		err = r.write(ctx, event)
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+	case apierrors.IsNotFound(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		// The namespace is going, and with it what the Event was about.
+		r.opts.Log.V(1).Info("Event not recorded: its namespace is being deleted", "reason", event.Reason,
+			"object", event.Regarding.Namespace+"/"+event.Regarding.Name)
+	default:
 		r.opts.Log.Error(err, "Event not recorded", "reason", event.Reason,
 			"object", event.Regarding.Namespace+"/"+event.Regarding.Name)
 	}
