@@ -168,6 +168,23 @@ func (r *Reconciler) askGitAccount(ctx context.Context, member *membershipv1alph
 	return err
 }
 
+// askedGitHash is the hash of member's latest git-password request still waiting for the
+// Account controller; nil when there is none.
+func (r *Reconciler) askedGitHash(ctx context.Context, member *membershipv1alpha1.Member) ([]byte, error) {
+	pending, err := accounts.Pending(ctx, r.Client, r.AccountNamespace, membershipv1alpha1.AccountName(member.Spec.Email))
+	if err != nil {
+		return nil, err
+	}
+	var asked []byte
+	for _, req := range pending { // in creation order: the last one wins
+		if req.Labels[membershipv1alpha1.AccountRequestLabel] == membershipv1alpha1.AccountRequestGitPassword &&
+			req.Annotations[membershipv1alpha1.MemberUIDAnnotation] == string(member.UID) {
+			asked = req.Data[membershipv1alpha1.CredentialPasswordHash]
+		}
+	}
+	return asked, nil
+}
+
 // startFromAccount puts the hash of the Account that member is about to join (governed by the
 // same source) into data, to be checked against the source rather than replaced: bcrypt salts
 // every hash, so a hash of its own would change the Account's for every store (and end their
@@ -192,10 +209,27 @@ func (r *Reconciler) followGitSource(ctx context.Context, member *membershipv1al
 	source *string, adopt bool) (bool, error) {
 	followed := map[string][]byte{membershipv1alpha1.CredentialPasswordHash: person.Credentials.PasswordHash}
 	rotated := false
-	pending, err := r.applySuppliedPassword(ctx, member, member.Spec.PasswordSecretRef, followed, source, &rotated)
+	version := *source
+	if adopt {
+		// Until the Account is governed its hash is the person's own, and the version recorded
+		// may be of a request the Account controller has not applied yet: check the source's
+		// password again rather than send the Account's hash back, which, applied after the
+		// first request, would govern the Account with the old password. Checked against that
+		// waiting request's hash, if there is one, so that it is not asked twice.
+		version = ""
+		asked, err := r.askedGitHash(ctx, member)
+		if err != nil {
+			return false, err
+		}
+		if asked != nil {
+			followed[membershipv1alpha1.CredentialPasswordHash] = asked
+		}
+	}
+	pending, err := r.applySuppliedPassword(ctx, member, member.Spec.PasswordSecretRef, followed, &version, &rotated)
 	if err != nil || pending {
 		return pending, err
 	}
+	*source = version
 	if !adopt && bytes.Equal(followed[membershipv1alpha1.CredentialPasswordHash], person.Credentials.PasswordHash) {
 		return false, nil
 	}
