@@ -188,7 +188,7 @@ func check(ctx context.Context, reader client.Reader, indexed bool, member *memb
 			return "", "", err
 		}
 	}
-	sameStore := slices.DeleteFunc(members.Items, func(m membershipv1alpha1.Member) bool { return m.Spec.StoreRef.Name != store.Name })
+	sameStore := index.OfStore(members.Items, store.Name)
 	storeInvitations := slices.DeleteFunc(invitations.Items, func(i membershipv1alpha1.Invitation) bool {
 		return i.Spec.StoreRef.Name != store.Name
 	})

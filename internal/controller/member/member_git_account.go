@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -147,14 +148,12 @@ func createdBefore(a, b *membershipv1alpha1.Member) bool {
 // key goes along: an Account made from this Member keeps the key it has.
 func (r *Reconciler) askGitAccount(ctx context.Context, member *membershipv1alpha1.Member, data map[string][]byte) error {
 	hash := data[membershipv1alpha1.CredentialPasswordHash]
-	pending, err := accounts.Pending(ctx, r.Client, r.AccountNamespace, membershipv1alpha1.AccountName(member.Spec.Email))
+	asked, err := r.gitRequests(ctx, member)
 	if err != nil {
 		return err
 	}
-	for _, req := range pending {
-		if req.Labels[membershipv1alpha1.AccountRequestLabel] == membershipv1alpha1.AccountRequestGitPassword &&
-			req.Annotations[membershipv1alpha1.MemberUIDAnnotation] == string(member.UID) &&
-			bytes.Equal(req.Data[membershipv1alpha1.CredentialPasswordHash], hash) {
+	for _, req := range asked {
+		if bytes.Equal(req.Data[membershipv1alpha1.CredentialPasswordHash], hash) {
 			return nil
 		}
 	}
@@ -168,21 +167,17 @@ func (r *Reconciler) askGitAccount(ctx context.Context, member *membershipv1alph
 	return err
 }
 
-// askedGitHash is the hash of member's latest git-password request still waiting for the
-// Account controller; nil when there is none.
-func (r *Reconciler) askedGitHash(ctx context.Context, member *membershipv1alpha1.Member) ([]byte, error) {
+// gitRequests are member's git-password requests still waiting for the Account controller, in
+// the order they were made.
+func (r *Reconciler) gitRequests(ctx context.Context, member *membershipv1alpha1.Member) ([]corev1.Secret, error) {
 	pending, err := accounts.Pending(ctx, r.Client, r.AccountNamespace, membershipv1alpha1.AccountName(member.Spec.Email))
 	if err != nil {
 		return nil, err
 	}
-	var asked []byte
-	for _, req := range pending { // in creation order: the last one wins
-		if req.Labels[membershipv1alpha1.AccountRequestLabel] == membershipv1alpha1.AccountRequestGitPassword &&
-			req.Annotations[membershipv1alpha1.MemberUIDAnnotation] == string(member.UID) {
-			asked = req.Data[membershipv1alpha1.CredentialPasswordHash]
-		}
-	}
-	return asked, nil
+	return slices.DeleteFunc(pending, func(req corev1.Secret) bool {
+		return req.Labels[membershipv1alpha1.AccountRequestLabel] != membershipv1alpha1.AccountRequestGitPassword ||
+			req.Annotations[membershipv1alpha1.MemberUIDAnnotation] != string(member.UID)
+	}), nil
 }
 
 // startFromAccount puts the hash of the Account that member is about to join (governed by the
@@ -217,12 +212,12 @@ func (r *Reconciler) followGitSource(ctx context.Context, member *membershipv1al
 		// first request, would govern the Account with the old password. Checked against that
 		// waiting request's hash, if there is one, so that it is not asked twice.
 		version = ""
-		asked, err := r.askedGitHash(ctx, member)
+		asked, err := r.gitRequests(ctx, member)
 		if err != nil {
 			return false, err
 		}
-		if asked != nil {
-			followed[membershipv1alpha1.CredentialPasswordHash] = asked
+		if len(asked) > 0 {
+			followed[membershipv1alpha1.CredentialPasswordHash] = asked[len(asked)-1].Data[membershipv1alpha1.CredentialPasswordHash]
 		}
 	}
 	pending, err := r.applySuppliedPassword(ctx, member, member.Spec.PasswordSecretRef, followed, &version, &rotated)
