@@ -22,6 +22,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"time"
 
@@ -214,8 +215,9 @@ func (g *membersGauge) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	for k, n := range g.counts {
+	counts := maps.Clone(g.counts) // the informer's handler never waits on a slow scrape
+	g.mu.Unlock()
+	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(membersDesc, prometheus.GaugeValue, float64(n), k.namespace, k.phase)
 	}
 }

@@ -425,9 +425,11 @@ func (b *bench) expiry(ctx context.Context) error {
 	return nil
 }
 
-// memoryStartupQuiescence fills the cluster to o.memoryMembers Members and o.unrelated unrelated
-// Secrets while the manager is stopped, starts it and measures memory until everything converged;
-// then restarts it and measures startup and the API writes it makes while nothing changes.
+// memoryStartupQuiescence creates, on a cluster without Members (a fresh control plane when
+// earlier scenarios left some), o.unrelated unrelated Secrets and o.memoryMembers Members while
+// the manager is stopped, starts it and measures memory until everything converged; then restarts
+// it and measures startup, the API writes it makes while nothing changes, and the control
+// plane's size (the sizing row).
 func (b *bench) memoryStartupQuiescence(ctx context.Context) error {
 	o := b.o
 	b.env.StopManager()
@@ -465,8 +467,7 @@ func (b *bench) memoryStartupQuiescence(ctx context.Context) error {
 	if err := b.createStores(ctx, namespace, 0); err != nil {
 		return err
 	}
-	extra := o.memoryMembers
-	if err := createAll(ctx, b.c, extra, 2*o.creators, func(i int) (*membershipv1alpha1.Member, error) {
+	if err := createAll(ctx, b.c, o.memoryMembers, 2*o.creators, func(i int) (*membershipv1alpha1.Member, error) {
 		return newMember(namespace, i, o.stores), nil
 	}, nil); err != nil {
 		return err
@@ -479,14 +480,14 @@ func (b *bench) memoryStartupQuiescence(ctx context.Context) error {
 	start := time.Now()
 	err = waitFor(ctx, 30*time.Minute, 2*time.Second, "all Members Active", func(ctx context.Context) (bool, error) {
 		n, err := b.activeMembers(ctx, namespace)
-		return n >= extra, err
+		return n >= o.memoryMembers, err
 	})
 	peakHeap := heap.Stop()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("operator: %d more Members Active in %s\n", extra, time.Since(start).Round(time.Second))
-	if err := b.confirmMembers(ctx, namespace, extra); err != nil {
+	fmt.Printf("operator: %d Members Active in %s\n", o.memoryMembers, time.Since(start).Round(time.Second))
+	if err := b.confirmMembers(ctx, namespace, o.memoryMembers); err != nil {
 		return err
 	}
 	var all membershipv1alpha1.MemberList
