@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // GroupPrefix starts every label and annotation key of the operator's own.
@@ -270,6 +272,13 @@ func NewOwnerCredentialsSecretName(invitation string) string {
 	return boundedName(invitation, "-new-owner-credentials")
 }
 
+// CredentialRequestName is the name of the credential request of kind for the Member with uid:
+// one per kind and Member, so that creating an activation request is a claim (a second one gets
+// 409) and a newer password change replaces a waiting one.
+func CredentialRequestName(kind string, uid types.UID) string {
+	return "credentials-" + kind + "-" + string(uid)
+}
+
 // TokenHashKey is the key of a token Secret holding the hex SHA-256 of the link token's secret
 // (account links; and invitation links sent before the hash moved into Invitation.status.tokenHash).
 const TokenHashKey = "token-hash"
@@ -390,6 +399,31 @@ const (
 	EmailAnnotation = "membership.storeops.io/email"
 	// DisplayNameAnnotation on an account request holds the display name the invitee chose.
 	DisplayNameAnnotation = "membership.storeops.io/display-name"
+	// CredentialRequestLabel marks a request Secret (in the operator's namespace, where tenants
+	// cannot write) that asks the Member controller, the one writer of a credential Secret's data,
+	// to put a password hash (and a TOTP key) into the credential Secret of the Member that
+	// MemberRefAnnotation and MemberUIDAnnotation name. Its value is what is asked
+	// (CredentialRequest*); its name is CredentialRequestName's, one per kind and Member. The
+	// Member controller applies it and deletes it.
+	CredentialRequestLabel = "membership.storeops.io/credential-request"
+	// CredentialRequestActivation creates the credential Secret of a login of its own (the owner
+	// activating the Store, an invitee whose address has no Account here) with the password the
+	// person chose on the acceptance page (data: password-hash, and totp-secret when 2FA is
+	// required). It applies only while the Member has no credential Secret: its creation is the
+	// acceptance's claim.
+	CredentialRequestActivation = "activation"
+	// CredentialRequestPassword replaces the password hash of a login of its own (data:
+	// password-hash), the person's own change through self-service. It applies only while the
+	// Secret still has the hash the person signed in with (ReplacesAnnotation): a password
+	// written in between (a transfer, a reset) is never undone by it.
+	CredentialRequestPassword = "password"
+	// CredentialRequestTransfer puts an accepted ownership transfer's new owner's password hash
+	// and TOTP key (data) into the owner Member's credential Secret, asked by the Store
+	// controller; the previous owner's credentials stop working at that write.
+	CredentialRequestTransfer = "transfer"
+	// ReplacesAnnotation on a password credential request is the hex SHA-256 of the password hash
+	// it replaces.
+	ReplacesAnnotation = "membership.storeops.io/replaces"
 	// AccountSeparate is AccountLabel's value on a credential Secret that belongs to no Account:
 	// a Member declared without the person (in Git, by an administrator, the owner from the
 	// Store), or one that kept its own password through the upgrade to accounts.
