@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -50,6 +51,8 @@ const (
 	EventCredentialsIssued        = "CredentialsIssued"
 	EventCredentialsUpdated       = "CredentialsUpdated"
 	EventPasswordRotated          = "PasswordRotated"
+	EventPasswordChosen           = "PasswordChosen"
+	EventCredentialRequestRefused = "CredentialRequestRefused" //nolint:gosec // an event reason, not a credential
 	EventAccessRevoked            = "AccessRevoked"
 	EventAccessRestored           = "AccessRestored"
 	EventAccessRemovedEmailSent   = "AccessRemovedEmailSent"
@@ -143,7 +146,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		// An Account's password, 2FA key and joined Members reach every credential Secret of the
 		// person: its Secret maps to the Account, the Account to its Members.
 		Watches(&membershipv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.membersOfAccount)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.membersOfAccountSecret),
+		// A credential request brings its Member (internal/credrequest).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.membersOfOperatorSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Named("member").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
@@ -216,11 +220,22 @@ func (r *Reconciler) membersOfAccount(ctx context.Context, obj client.Object) []
 	return requests
 }
 
-// membersOfAccountSecret maps an Account's Secret (never a request) to the Account's Members.
-func (r *Reconciler) membersOfAccountSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+// membersOfOperatorSecret maps a Secret in the operator's namespace to the Members it concerns:
+// a credential request to its Member, an Account's Secret (never an account request) to the
+// Account's Members.
+func (r *Reconciler) membersOfOperatorSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	if r.AccountNamespace == "" || obj.GetNamespace() != r.AccountNamespace {
+		return nil
+	}
+	if obj.GetLabels()[membershipv1alpha1.CredentialRequestLabel] != "" {
+		ns, name, ok := strings.Cut(obj.GetAnnotations()[membershipv1alpha1.MemberRefAnnotation], "/")
+		if !ok {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}}}
+	}
 	name := obj.GetLabels()[membershipv1alpha1.AccountLabel]
-	if r.AccountNamespace == "" || obj.GetNamespace() != r.AccountNamespace || name == "" ||
-		obj.GetLabels()[membershipv1alpha1.AccountRequestLabel] != "" {
+	if name == "" || obj.GetLabels()[membershipv1alpha1.AccountRequestLabel] != "" {
 		return nil
 	}
 	acct := &membershipv1alpha1.Account{}

@@ -32,6 +32,7 @@ import (
 	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/credrequest"
 	"github.com/storeops/member-operator/internal/ownsecret"
 )
 
@@ -51,16 +52,7 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	data, source := map[string][]byte{}, ""
-	switch {
-	case current != nil:
-		data, source = maps.Clone(current.Data), current.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
-	case retained != nil:
-		data, source = maps.Clone(retained.Data), retained.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
-	}
-	if data == nil {
-		data = map[string][]byte{}
-	}
+	data, source := startingData(current, retained)
 
 	person, err := r.joinedAccount(ctx, member)
 	if err != nil {
@@ -69,6 +61,12 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	member.Status.Account = ""
 	delete(data, membershipv1alpha1.CredentialLoginName) // the Account's, projected again below while joined
 	st := &passwordState{source: source}
+	requests, err := credrequest.Pending(ctx, r.Client, r.APIReader, r.AccountNamespace, member)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	folded := r.foldRequests(member, person, data, current != nil || retained != nil, requests)
+	st.chosen = folded.Applied
 	var stop bool
 	switch {
 	case person != nil:
@@ -81,7 +79,7 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	if err != nil || stop {
 		return st.result, err
 	}
-	result, source, rotated, governing, askGit := st.result, st.source, st.rotated, st.governing || st.adopting, st.askGit
+	result, rotated, governing, askGit := st.result, st.rotated, st.governing || st.adopting, st.askGit
 
 	if person == nil {
 		if err := r.setTwoFactor(member, store, data, leftAccount(member, current, retained)); err != nil {
@@ -96,9 +94,14 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 			return ctrl.Result{}, err
 		}
 	}
-	if err := r.writeCredentials(ctx, member, store, current, retained, data, source, rotated); err != nil {
+	if err := r.writeCredentials(ctx, member, store, current, retained, data, st); err != nil {
 		return ctrl.Result{}, err
 	}
+	// Only now that the Secret holds what they asked (or they were refused) do the requests go.
+	if err := credrequest.Done(ctx, r.Client, requests); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.refusedRequests(member, folded)
 	if current != nil && (rotated || !bytes.Equal(current.Data[membershipv1alpha1.CredentialUsername], data[membershipv1alpha1.CredentialUsername])) {
 		// A password from Git that changed (the Member's own, or its Account's), or a login email
 		// an administrator changed: every link started before (reset, email change, 2FA
@@ -129,6 +132,23 @@ func (r *Reconciler) issueCredentials(ctx context.Context, member *membershipv1a
 	}
 	setConditions(member, metav1.ConditionTrue, membershipv1alpha1.ReasonActive, message)
 	return result, nil
+}
+
+// startingData is what a reconcile starts from: a copy of the credential Secret's data, else of
+// the retained copy a disabled Member left, with the version of the password source it records.
+func startingData(current, retained *corev1.Secret) (map[string][]byte, string) {
+	var data map[string][]byte
+	source := ""
+	switch {
+	case current != nil:
+		data, source = maps.Clone(current.Data), current.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
+	case retained != nil:
+		data, source = maps.Clone(retained.Data), retained.Annotations[membershipv1alpha1.PasswordSourceAnnotation]
+	}
+	if data == nil {
+		data = map[string][]byte{}
+	}
+	return data, source
 }
 
 // setTwoFactor puts the 2FA enrolment of a Member with a login of its own into data. A TOTP secret
@@ -210,7 +230,8 @@ func (r *Reconciler) joinedAccount(ctx context.Context, member *membershipv1alph
 // writeCredentials creates the credential Secret or updates it when it differs from data, then
 // drops the retained copy a disabled Member left.
 func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
-	current, retained *corev1.Secret, data map[string][]byte, source string, rotated bool) error {
+	current, retained *corev1.Secret, data map[string][]byte, st *passwordState) error {
+	source := st.source
 	name := membershipv1alpha1.CredentialsSecretName(member.Name)
 	labels := map[string]string{
 		membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
@@ -257,10 +278,14 @@ func (r *Reconciler) writeCredentials(ctx context.Context, member *membershipv1a
 		if err := r.Update(ctx, updated); err != nil {
 			return err
 		}
-		if rotated {
+		switch {
+		case st.rotated:
 			r.Recorder.Eventf(member, updated, corev1.EventTypeNormal, EventPasswordRotated, "IssueCredentials",
 				"Password changed in the referenced Secret: new hash in Secret %s", name)
-		} else {
+		case len(st.chosen) > 0:
+			r.Recorder.Eventf(member, updated, corev1.EventTypeNormal, EventPasswordChosen, "IssueCredentials",
+				"The password chosen through %s is in Secret %s", chosenThrough(st.chosen), name)
+		default:
 			r.Recorder.Eventf(member, updated, corev1.EventTypeNormal, EventCredentialsUpdated, "IssueCredentials",
 				"Secret %s updated to match the spec (login, roles, permissions or 2FA)", name)
 		}

@@ -43,6 +43,8 @@ type passwordState struct {
 	source string
 	// rotated: the password changed (from Git, or the Account's).
 	rotated bool
+	// chosen are the kinds of credential request whose password data now carries.
+	chosen []string
 	// governing: the Member's source governs its Account's password.
 	governing bool
 	// askGit: the Account controller is to be asked to take the source's password and join it.
