@@ -208,7 +208,7 @@ func (s *Server) accept(ctx context.Context, l *link, in acceptance) (*accepted,
 	if joins {
 		err = s.askForAccount(ctx, member, store, person, in.Password, in.DisplayName, result)
 	} else {
-		err = s.writeCredentials(ctx, member, store, in.Password, result)
+		err = s.askForCredentials(ctx, member, store, in.Password, inv.Name, result)
 	}
 	if err != nil {
 		if apierrors.IsAlreadyExists(err) {

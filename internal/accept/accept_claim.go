@@ -28,6 +28,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/credrequest"
 	"github.com/storeops/member-operator/internal/ownsecret"
 	"github.com/storeops/member-operator/internal/seats"
 	"github.com/storeops/member-operator/internal/web"
@@ -124,6 +125,11 @@ func (s *Server) takeOver(ctx context.Context, inv *membershipv1alpha1.Invitatio
 		// The earlier acceptance stored its password; complete what it may have left undone.
 		return nil, web.OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
 	}
+	if asked, err := s.pendingCredentials(ctx, existing); err != nil {
+		return nil, web.OutcomeInternalError, err
+	} else if asked {
+		return nil, web.OutcomeAlreadyUsed, s.finish(ctx, inv, existing.Name, now)
+	}
 	if s.usesAccounts(inv) {
 		asked, err := s.askedForAccount(ctx, existing)
 		if err != nil {
@@ -146,38 +152,54 @@ func (s *Server) takeOver(ctx context.Context, inv *membershipv1alpha1.Invitatio
 	return existing, web.OutcomeAccepted, nil
 }
 
-// writeCredentials creates the Member's credential Secret with the hash of the chosen password
-// and, when 2FA is required, a new TOTP secret shown once on the success page.
-func (s *Server) writeCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
-	password string, result *accepted) error {
+// askForCredentials asks the Member controller, the one writer of credential Secrets, to create
+// the Member's with the hash of the chosen password and, when 2FA is required, a new TOTP key
+// shown once on the success page (internal/credrequest). The request's name is the claim: a
+// second acceptance gets AlreadyExists. The person is answered once the Secret holds the hash,
+// so that "you can sign in now" is true; a controller that is behind (credentialsTimeout) leaves
+// the request to be applied later, and the answer is the same.
+func (s *Server) askForCredentials(ctx context.Context, member *membershipv1alpha1.Member, store *membershipv1alpha1.Store,
+	password, invitation string, result *accepted) error {
 	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	data := map[string][]byte{
-		membershipv1alpha1.CredentialUsername:     []byte(member.Spec.Email),
-		membershipv1alpha1.CredentialPasswordHash: hash,
-	}
+	req := credrequest.Request{Kind: membershipv1alpha1.CredentialRequestActivation, Member: member, PasswordHash: hash, Invitation: invitation}
 	if member.Spec.TwoFactor.Required {
 		enrolment, err := credentials.NewTOTP(s.Random, string(store.Spec.DisplayName), string(member.Spec.Email))
 		if err != nil {
 			return err
 		}
-		data[membershipv1alpha1.CredentialTOTPSecret] = []byte(enrolment.Secret)
-		data[membershipv1alpha1.CredentialTOTPURI] = []byte(enrolment.URI)
+		req.TOTPSecret, req.TOTPURI = enrolment.Secret, enrolment.URI
 		result.TOTPSecret, result.TOTPURI = enrolment.Secret, enrolment.URI
 	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: membershipv1alpha1.CredentialsSecretName(member.Name), Namespace: member.Namespace,
-			Labels: map[string]string{
-				membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
-				membershipv1alpha1.StoreLabel:     store.Name,
-				membershipv1alpha1.MemberLabel:    member.Name,
-			},
-		},
-		Type: corev1.SecretTypeOpaque,
-		Data: data,
+	asked, err := credrequest.Ask(ctx, s.Client, s.APIReader, s.AccountNamespace, req)
+	if err != nil {
+		return err
 	}
-	return ownsecret.Create(ctx, s.Client, s.APIReader, s.Scheme, member, secret)
+	if outcome, err := credrequest.Await(ctx, s.Client, asked, member, credentialsTimeout); err != nil {
+		return err
+	} else if outcome == credrequest.Waiting {
+		s.Log.Info("the chosen password is still reaching the credential Secret", "member", client.ObjectKeyFromObject(member))
+	}
+	return nil
+}
+
+// credentialsTimeout bounds how long an acceptance waits for the Member controller to write the
+// credential Secret (moments, normally).
+const credentialsTimeout = 10 * time.Second
+
+// pendingCredentials reports whether an earlier acceptance asked for member's credentials and the
+// request still waits (read from the API server).
+func (s *Server) pendingCredentials(ctx context.Context, member *membershipv1alpha1.Member) (bool, error) {
+	if s.AccountNamespace == "" {
+		return false, nil
+	}
+	req := &corev1.Secret{}
+	err := s.APIReader.Get(ctx, client.ObjectKey{Namespace: s.AccountNamespace,
+		Name: membershipv1alpha1.CredentialRequestName(membershipv1alpha1.CredentialRequestActivation, member.UID)}, req)
+	if err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return credrequest.For(req, member), nil
 }

@@ -19,8 +19,8 @@ package selfservice
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -36,6 +36,7 @@ import (
 	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/credrequest"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
@@ -183,9 +184,14 @@ func accountKey(storeRef, email string) string {
 	return strings.ToLower(storeRef) + "|" + index.NormalizeEmail(membershipv1alpha1.EmailAddress(email))
 }
 
-// setPassword stores the hash of password in the account's credential Secret (the version read:
-// a concurrent write makes this fail rather than be undone), removes every outstanding link of
-// the Member, and tells the Member by email.
+// errPasswordChangedMeanwhile: the credential Secret's password changed between the person
+// signing in and their change reaching it; the change was not applied.
+var errPasswordChangedMeanwhile = errors.New("the password changed while this change was being made: not applied")
+
+// setPassword has the hash of password stored in the account's credential Secret (asked of the
+// Member controller, over the hash the person signed in with: a concurrent write makes this fail
+// rather than be undone), removes every outstanding link of the Member, and tells the Member by
+// email.
 func (s *Service) setPassword(ctx context.Context, acct *account, password string) error {
 	hash, err := s.Passwords.Hash(ctx, password)
 	if err != nil {
@@ -194,12 +200,24 @@ func (s *Service) setPassword(ctx context.Context, acct *account, password strin
 	if acct.joined != "" {
 		return s.setAccountPassword(ctx, acct, hash)
 	}
-	updated := acct.credentials.DeepCopy()
-	updated.Data = maps.Clone(acct.credentials.Data)
-	updated.Data[membershipv1alpha1.CredentialPasswordHash] = hash
-	delete(updated.Data, membershipv1alpha1.CredentialPassword) // a generated one no longer applies
-	if err := s.Client.Update(ctx, updated); err != nil {
+	// The Member controller, the one writer of the credential Secret, applies the change only
+	// over the hash the person signed in with: a password written in between (a transfer, a
+	// reset, another session's change) is not undone, and this change fails instead. The person
+	// is told once the old password no longer verifies.
+	asked, err := credrequest.Ask(ctx, s.Client, s.APIReader, s.AccountNamespace, credrequest.Request{
+		Kind: membershipv1alpha1.CredentialRequestPassword, Member: acct.member, PasswordHash: hash,
+		Replaces: acct.credentials.Data[membershipv1alpha1.CredentialPasswordHash],
+	})
+	if err != nil {
 		return err
+	}
+	switch outcome, err := credrequest.Await(ctx, s.Client, asked, acct.member, projectionTimeout); {
+	case err != nil:
+		return err
+	case outcome == credrequest.Dropped:
+		return errPasswordChangedMeanwhile
+	case outcome == credrequest.Waiting:
+		s.Log.Info("a password change is still reaching the credential Secret", "member", client.ObjectKeyFromObject(acct.member))
 	}
 	// A new password ends everything started with the old one: reset, email-change (and its
 	// cancel) and 2FA-enrolment links alike.
@@ -212,7 +230,7 @@ func (s *Service) setPassword(ctx context.Context, acct *account, password strin
 	s.sendAsync(acct, mail.KindPasswordChanged, mail.PasswordChangedData{
 		StoreName: string(acct.store.Spec.DisplayName), MemberName: string(acct.member.Spec.DisplayName),
 		Email: string(acct.member.Spec.Email), ChangedAt: now,
-	}, mail.MessageID(acct.member.UID, passwordChangedMessageIDStem+updated.ResourceVersion, s.MailDomain))
+	}, mail.MessageID(acct.member.UID, passwordChangedMessageIDStem+asked.ResourceVersion, s.MailDomain))
 	return nil
 }
 

@@ -166,7 +166,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 			Recorder: recorder.For("membership.storeops.io/store-controller"),
 			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain,
-			PublicURL: opts.PublicURL, Random: parts.Random,
+			PublicURL: opts.PublicURL, Random: parts.Random, AccountNamespace: opts.AccountNamespace,
 			MaxConcurrentReconciles: opts.StoreConcurrency,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("creating the Store controller: %w", err)

@@ -83,6 +83,9 @@ type Reconciler struct {
 	PublicURL string
 	// Random is the source of that link's token: crypto/rand.Reader.
 	Random io.Reader
+	// AccountNamespace is the operator's namespace, where the Store asks the Member controller
+	// for a transfer's new owner credentials (internal/credrequest).
+	AccountNamespace string
 	// MaxConcurrentReconciles is how many Stores are reconciled at once (--store-concurrency);
 	// 0 means 1.
 	MaxConcurrentReconciles int

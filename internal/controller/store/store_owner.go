@@ -158,14 +158,16 @@ func (r *Reconciler) reconcileActiveOwner(ctx context.Context, store *membership
 	case transfer == nil:
 		store.Status.OwnerTransfer = nil
 	case isStaged(transfer):
-		if err := r.completeTransfer(ctx, store, owner, members, transfer, staged[transfer.Name], credentials); err != nil {
+		done, err := r.completeTransfer(ctx, store, owner, members, transfer, staged[transfer.Name], credentials)
+		if err != nil {
 			return ctrl.Result{}, err
 		}
 		store.Status.OwnerTransfer = nil
-	default:
-		store.Status.OwnerTransfer = &membershipv1alpha1.OwnerTransferStatus{
-			Email: want, Since: transfer.CreationTimestamp, Invitation: transfer.Name,
+		if !done { // waiting for the Member controller to write the new owner's credentials
+			store.Status.OwnerTransfer = transferStatus(want, transfer)
 		}
+	default:
+		store.Status.OwnerTransfer = transferStatus(want, transfer)
 		if err := r.noticeTransfer(ctx, store, owner, transfer); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -368,4 +370,9 @@ func setReady(store *membershipv1alpha1.Store, status metav1.ConditionStatus, re
 			Type: conditionType, Status: status, Reason: reason, Message: message, ObservedGeneration: store.Generation,
 		})
 	}
+}
+
+// transferStatus is the Store's status of a transfer under way to want.
+func transferStatus(want membershipv1alpha1.EmailAddress, transfer *membershipv1alpha1.Invitation) *membershipv1alpha1.OwnerTransferStatus {
+	return &membershipv1alpha1.OwnerTransferStatus{Email: want, Since: transfer.CreationTimestamp, Invitation: transfer.Name}
 }

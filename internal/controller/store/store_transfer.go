@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -33,6 +32,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accounttoken"
+	"github.com/storeops/member-operator/internal/credrequest"
 	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/ownsecret"
@@ -50,9 +50,11 @@ import (
 //     follows the cancel link first, the acceptance server annotates the Invitation
 //     (cancelled-by-owner) and revokeOtherTransfers withdraws it.
 //  3. stagedSecrets finds the new-owner Secret and completeTransfer hands over, in an order safe
-//     to repeat after a crash: the owner's credential Secret takes the new hash and TOTP key (the
-//     previous owner's login stops there), the owner Member takes the new address,
-//     notifyPreviousOwner tells the previous owner, and the new-owner Secret goes last.
+//     to repeat after a crash: it asks the Member controller (a transfer credential request,
+//     internal/credrequest) to put the new hash and TOTP key into the owner's credential Secret
+//     and waits for that write (the previous owner's login stops there); then the owner Member
+//     takes the new address, notifyPreviousOwner tells the previous owner, the Store records the
+//     new address, and the new-owner Secret goes last.
 
 // revokeOtherTransfers revokes every live owner Invitation but keep, saying why: the owner
 // stopped it, or the spec no longer names its address.
@@ -149,12 +151,13 @@ func (r *Reconciler) stagedSecrets(ctx context.Context, store *membershipv1alpha
 
 // completeTransfer hands the store to the accepted transfer's address, in an order that is safe
 // to repeat after a crash at any step: a Member that already has the address goes (one account
-// per email per store; it is not told its access was removed: it is the new owner); the owner's
-// credential Secret gets the new password hash and TOTP secret, which is the moment the previous
-// owner's credentials stop working; the owner Member takes the new email; the previous owner is
-// told; the new-owner Secret goes last, marking the transfer done.
+// per email per store; it is not told its access was removed: it is the new owner); the Member
+// controller is asked to give the owner's credential Secret the new password hash and TOTP
+// secret, which is the moment the previous owner's credentials stop working, and the transfer
+// waits for that write (done is false meanwhile); the owner Member takes the new email; the
+// previous owner is told; the new-owner Secret goes last, marking the transfer done.
 func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1alpha1.Store, owner *membershipv1alpha1.Member,
-	members []membershipv1alpha1.Member, inv *membershipv1alpha1.Invitation, staged, credentials *corev1.Secret) error {
+	members []membershipv1alpha1.Member, inv *membershipv1alpha1.Invitation, staged, credentials *corev1.Secret) (bool, error) {
 	for i := range members {
 		m := &members[i]
 		if m.Name == owner.Name || !m.DeletionTimestamp.IsZero() || !strings.EqualFold(string(m.Spec.Email), string(inv.Spec.Email)) {
@@ -167,31 +170,31 @@ func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1al
 			}
 			m.Annotations[membershipv1alpha1.SupersededByAnnotation] = owner.Name
 			if err := r.Patch(ctx, m, client.MergeFrom(base)); err != nil {
-				return client.IgnoreNotFound(err)
+				return false, client.IgnoreNotFound(err)
 			}
 		}
 		if err := r.Delete(ctx, m, client.Preconditions{UID: &m.UID}); client.IgnoreNotFound(err) != nil {
-			return err
+			return false, err
 		}
 		r.Recorder.Eventf(store, m, corev1.EventTypeNormal, EventMemberSuperseded, "Transfer",
 			"Member %s removed: %s is becoming the owner (one account per email per store)", m.Name, inv.Spec.Email)
 	}
 
-	keys := []string{membershipv1alpha1.CredentialUsername, membershipv1alpha1.CredentialPasswordHash,
-		membershipv1alpha1.CredentialTOTPSecret, membershipv1alpha1.CredentialTOTPURI}
-	if !bytes.Equal(credentials.Data[membershipv1alpha1.CredentialPasswordHash], staged.Data[membershipv1alpha1.CredentialPasswordHash]) ||
-		!bytes.Equal(credentials.Data[membershipv1alpha1.CredentialTOTPSecret], staged.Data[membershipv1alpha1.CredentialTOTPSecret]) {
-		updated := credentials.DeepCopy()
-		updated.Data = maps.Clone(credentials.Data)
-		delete(updated.Data, membershipv1alpha1.CredentialPassword) // a generated one was the old owner's
-		for _, k := range keys {
-			updated.Data[k] = staged.Data[k]
-		}
-		if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
-			return err
-		}
-		r.Recorder.Eventf(store, owner, corev1.EventTypeNormal, EventAccessRevoked, "Transfer",
-			"The previous owner's credentials were replaced by %s's in Secret %s", inv.Spec.Email, credentials.Name)
+	// The new owner's password and key reach the owner's credential Secret through its one
+	// writer, the Member controller (internal/credrequest); that write, whose update brings the
+	// Store back here, is the moment the previous owner's credentials stop working. Once the
+	// Store recorded the new address (below) this step is done: a password the new owner
+	// changed since is theirs, and a repeat after a crash must not put the staged one back.
+	if !strings.EqualFold(string(store.Status.OwnerEmail), string(inv.Spec.Email)) &&
+		(!bytes.Equal(credentials.Data[membershipv1alpha1.CredentialPasswordHash], staged.Data[membershipv1alpha1.CredentialPasswordHash]) ||
+			!bytes.Equal(credentials.Data[membershipv1alpha1.CredentialTOTPSecret], staged.Data[membershipv1alpha1.CredentialTOTPSecret])) {
+		_, err := credrequest.Ask(ctx, r.Client, r.APIReader, r.AccountNamespace, credrequest.Request{
+			Kind: membershipv1alpha1.CredentialRequestTransfer, Member: owner, Invitation: inv.Name,
+			PasswordHash: staged.Data[membershipv1alpha1.CredentialPasswordHash],
+			TOTPSecret:   string(staged.Data[membershipv1alpha1.CredentialTOTPSecret]),
+			TOTPURI:      string(staged.Data[membershipv1alpha1.CredentialTOTPURI]),
+		})
+		return false, err
 	}
 
 	if !strings.EqualFold(string(owner.Spec.Email), string(inv.Spec.Email)) || owner.Annotations[membershipv1alpha1.InvitationAnnotation] != inv.Name {
@@ -202,7 +205,7 @@ func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1al
 		}
 		owner.Annotations[membershipv1alpha1.InvitationAnnotation] = inv.Name
 		if err := r.Patch(ctx, owner, client.MergeFrom(base)); err != nil {
-			return err
+			return false, err
 		}
 	}
 
@@ -211,7 +214,7 @@ func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1al
 		if err := r.notifyPreviousOwner(ctx, store, inv, previous); err != nil {
 			r.Recorder.Eventf(store, inv, corev1.EventTypeWarning, EventOwnershipNoticeFailed, "Transfer",
 				"Could not tell the previous owner %s (retrying): %v", previous, err)
-			return fmt.Errorf("ownership-transferred email: %w", err)
+			return false, fmt.Errorf("ownership-transferred email: %w", err)
 		}
 	}
 	// The new address is the owner's from now on: recorded before the staged Secret (the mark of
@@ -220,19 +223,19 @@ func (r *Reconciler) completeTransfer(ctx context.Context, store *membershipv1al
 		base := store.DeepCopy()
 		store.Status.OwnerEmail = inv.Spec.Email
 		if err := r.Status().Patch(ctx, store, client.MergeFrom(base)); err != nil {
-			return err
+			return false, err
 		}
 	}
 	// The previous owner's link that would have stopped the hand-over ends with it.
 	if err := accounttoken.RevokeAll(ctx, r.APIReader, r.Client, owner, membershipv1alpha1.PurposeTransferCancel); err != nil {
-		return err
+		return false, err
 	}
 	if err := r.Delete(ctx, staged, client.Preconditions{UID: &staged.UID}); client.IgnoreNotFound(err) != nil {
-		return err
+		return false, err
 	}
 	r.Recorder.Eventf(store, inv, corev1.EventTypeNormal, EventOwnershipTransferred, "Transfer",
 		"Ownership transferred from %s to %s", inv.Annotations[membershipv1alpha1.PreviousOwnerAnnotation], inv.Spec.Email)
-	return nil
+	return true, nil
 }
 
 // notifyPreviousOwner sends the ownership-transferred email. Its Message-ID is derived from the
