@@ -179,6 +179,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	// its command line and can be found (and is known to be gone) by that.
 	env.controlPlane.ControlPlane.GetAPIServer().CertDir = filepath.Join(opts.Dir, "apiserver")
 	env.controlPlane.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(opts.Dir, "etcd")}
+	EnableFeatureGates(env.controlPlane)
 	for flag, value := range opts.APIServerFlags {
 		env.controlPlane.ControlPlane.GetAPIServer().Configure().Set(flag, value)
 	}
@@ -708,4 +709,14 @@ func versionLess(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// FeatureGates are the kube-apiserver feature gates every control plane of the project runs
+// with (make dev, the suites, the bench): ShardedListAndWatch (alpha since 1.36) serves the
+// shardSelector of list and watch requests, which sharded managers (--shard) ask with.
+const FeatureGates = "ShardedListAndWatch=true"
+
+// EnableFeatureGates turns FeatureGates on in env's kube-apiserver.
+func EnableFeatureGates(env *envtest.Environment) {
+	env.ControlPlane.GetAPIServer().Configure().Set("feature-gates", FeatureGates)
 }

@@ -110,6 +110,7 @@ func StartControlPlane(opts ...Option) (*ControlPlane, error) {
 		},
 		Scheme: NewScheme(),
 	}
+	devenv.EnableFeatureGates(cp.Env)
 	for _, opt := range opts {
 		opt(cp.Env)
 	}
