@@ -44,7 +44,6 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/config"
-	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/logging"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/memlimit"
@@ -133,20 +132,22 @@ func main() {
 
 	restConfig := ctrl.GetConfigOrDie()
 	restConfig.QPS, restConfig.Burst = float32(opts.KubeAPIQPS), opts.KubeAPIBurst
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+	managerOptions := ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsServerOptions,
 		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: webhookTLSOpts, Port: opts.WebhookPort}),
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.EnableLeaderElection && !opts.AcceptOnly,
-		LeaderElectionID:        opts.LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		// The process exits right after the manager stops, so the next leader need not wait for
 		// the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         index.CacheOptions(),
-	})
+	}
+	// The cache policy and the Lease, and for a shard what it reconciles (internal/shard).
+	restConfig = setup.Manager(restConfig, &opts, &managerOptions)
+	setupLog.Info("reconciling", "shard", opts.Shard.String(), "lease", managerOptions.LeaderElectionID)
+	mgr, err := ctrl.NewManager(restConfig, managerOptions)
 	if err != nil {
 		setupLog.Error(err, "unable to create manager")
 		os.Exit(1)

@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/shard"
 )
 
 // The checks Complete runs before the manager starts, and the environment fallbacks it reads.
@@ -89,6 +90,7 @@ func (o *Options) Complete(getenv func(string) string) error {
 		}
 	}
 	errs = append(errs, o.validateAcceptance()...)
+	errs = append(errs, o.validateShard()...)
 	if o.InvitationRetention < time.Minute {
 		errs = append(errs, fmt.Errorf("--invitation-retention %s must be at least 1m", o.InvitationRetention))
 	}
@@ -138,6 +140,40 @@ func (o *Options) resolveTokenKeySecret(getenv func(string) string) error {
 		return fmt.Errorf("--account-namespace %q: %s", o.AccountNamespace, strings.Join(msgs, "; "))
 	}
 	return nil
+}
+
+// validateShard parses --shard and refuses what a namespace shard cannot do: its caches hold its
+// own namespaces only, and the acceptance server (a link can be any namespace's), the webhooks
+// (a request can be any namespace's) and --exclusive-membership (an address in any namespace)
+// need every namespace. Those run in the manager with --shard=cluster.
+func (o *Options) validateShard() []error {
+	r, err := shard.Parse(o.ShardSpec)
+	if err != nil {
+		return []error{err}
+	}
+	o.Shard = r
+	if !r.Namespaced() {
+		return nil
+	}
+	var errs []error
+	rule := "a namespace shard caches its own namespaces only; run it in the --shard=cluster manager"
+	if o.AcceptOnly {
+		errs = append(errs, fmt.Errorf("--shard %s with --accept-only: the acceptance server serves every namespace's links, "+
+			"and runs unsharded", o.ShardSpec))
+	}
+	if o.ServesAcceptance() {
+		errs = append(errs, fmt.Errorf("--shard %s needs --accept-bind-address=0: the acceptance server serves every namespace's links; %s",
+			o.ShardSpec, rule))
+	}
+	if o.EnableWebhooks {
+		errs = append(errs, fmt.Errorf("--shard %s needs --enable-webhooks=false: the webhooks judge requests for every namespace; %s",
+			o.ShardSpec, rule))
+	}
+	if o.ExclusiveMembership {
+		errs = append(errs, fmt.Errorf("--shard %s cannot enforce --exclusive-membership, which compares addresses across all "+
+			"namespaces: not supported with namespace shards yet", o.ShardSpec))
+	}
+	return errs
 }
 
 // validateAcceptance checks the flags of the acceptance server and of --accept-only.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/storeops/member-operator/internal/accounttoken"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/shard"
 )
 
 // Environment variables read when the matching flag is not given. Secrets come from the
@@ -138,6 +139,9 @@ type Options struct {
 	Namespace string
 	// ExclusiveMembership refuses an email that already belongs to a Member of another Store.
 	ExclusiveMembership bool
+	// ShardSpec is --shard as given; Complete parses it into Shard (internal/shard).
+	ShardSpec string
+	Shard     shard.Range
 	// PasswordResetTTL is how long a password reset link stays valid.
 	PasswordResetTTL time.Duration
 	// BcryptCost is the bcrypt cost of password hashes.
@@ -233,6 +237,12 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			"For its own Deployment with its own least-privilege RBAC (config/rbac/accept_role.yaml).")
 	fs.BoolVar(&o.ExclusiveMembership, "exclusive-membership", false,
 		"Refuse to invite or add an email that already belongs to a Member of another Store.")
+	fs.StringVar(&o.ShardSpec, "shard", "",
+		"Reconcile only the namespaces whose FNV-1a hash falls in this range, with a leader-election Lease of its own: "+
+			"index/count (0-based, e.g. 0/4 .. 3/4) or 0xSTART-0xEND; or cluster, the one manager for cluster-scoped "+
+			"objects (Accounts), the acceptance server and the webhooks, which reconciles no namespace. Empty reconciles "+
+			"everything. A namespace shard asks kube-apiserver for its namespaces only (feature gate ShardedListAndWatch) "+
+			"and filters them itself as well.")
 	fs.DurationVar(&o.PasswordResetTTL, "password-reset-ttl", DefaultPasswordResetTTL,
 		"How long a password reset link stays valid.")
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", DefaultBcryptCost,

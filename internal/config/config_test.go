@@ -24,6 +24,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/storeops/member-operator/internal/shard"
 )
 
 func parse(t *testing.T, args []string, env map[string]string) (*Options, error) {
@@ -143,6 +145,13 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"bad token key namespace", append(minimal, "--token-key-secret=a/b/c"), "--token-key-secret \"a/b/c\": the name"},
 		{"accept-only serving nothing", append(minimal, "--accept-only", "--accept-bind-address=0"), "--accept-bind-address must not be 0"},
 		{"accept-only with leader election", append(minimal, "--accept-only", "--leader-elect"), "drop --leader-elect"},
+		{"bad shard", append(minimal, "--shard=4/4"), "--shard \"4/4\": index/count needs 0 <= index < count"},
+		{"shard serving the acceptance server", append(minimal, "--shard=1/4", "--enable-webhooks=false"),
+			"--shard 1/4 needs --accept-bind-address=0"},
+		{"shard serving webhooks", append(minimal, "--shard=1/4", "--accept-bind-address=0"), "--shard 1/4 needs --enable-webhooks=false"},
+		{"shard as accept-only", append(minimal, "--shard=0/2", "--accept-only", "--enable-webhooks=false"), "--shard 0/2 with --accept-only"},
+		{"shard with exclusive membership", append(minimal, "--shard=0x0-0x8000000000000000", "--accept-bind-address=0",
+			"--enable-webhooks=false", "--exclusive-membership"), "cannot enforce --exclusive-membership"},
 		{"plain text smtp to a network host", append(minimal[1:], "--smtp-url=smtp://mail.example.com:25?tls=none"), "--smtp-allow-insecure"},
 		{"opportunistic smtp to a network host", append(minimal[1:], "--smtp-url=smtp://mail.example.com:25?tls=opportunistic"), "--smtp-allow-insecure"},
 		{"smtp password in plain text even when allowed", append(minimal[1:], "--smtp-url=smtp://u:hunter2hunter2@mail.example.com:25?tls=none", "--smtp-allow-insecure"), "password unencrypted"},
@@ -194,4 +203,17 @@ func TestAcceptOnlyAndNoAcceptanceServer(t *testing.T) {
 	o, err = parse(t, append(minimal, "--accept-bind-address=0"), nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(o.ServesAcceptance()).To(BeFalse(), "the controller Deployment beside an acceptance-only one")
+}
+
+func TestShards(t *testing.T) {
+	g := NewWithT(t)
+	o, err := parse(t, minimal, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.Shard.IsWhole()).To(BeTrue(), "without --shard one manager reconciles everything")
+	o, err = parse(t, append(minimal, "--shard=2/4", "--accept-bind-address=0", "--enable-webhooks=false"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.Shard).To(Equal(shard.Of(2, 4)))
+	o, err = parse(t, append(minimal, "--shard=cluster"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(o.Shard.ClusterOnly).To(BeTrue(), "the cluster shard serves the acceptance server and the webhooks")
 }

@@ -42,11 +42,21 @@ func ManagedSecretSelector() labels.Selector {
 // Cached objects are kept without metadata.managedFields, often the larger part of a small object:
 // nothing the controllers decide reads it, and the one reader (self-service email change asks who
 // manages spec.email) gets the Member from the API server.
-func CacheOptions() cache.Options {
+//
+// Secrets of the namespaces in apart get an informer of their own, beside the cluster-wide one
+// (which then leaves them out): a namespace shard's cluster-wide informers hold its own namespaces
+// only, and every shard reads the operator's namespace (account Secrets, account and credential
+// requests).
+func CacheOptions(apart ...string) cache.Options {
+	secrets := cache.ByObject{Label: ManagedSecretSelector()}
+	if len(apart) > 0 {
+		secrets.Namespaces = map[string]cache.Config{cache.AllNamespaces: {}}
+		for _, ns := range apart {
+			secrets.Namespaces[ns] = cache.Config{}
+		}
+	}
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: ManagedSecretSelector()},
-		},
+		ByObject:         map[client.Object]cache.ByObject{&corev1.Secret{}: secrets},
 	}
 }

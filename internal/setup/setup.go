@@ -105,6 +105,26 @@ func (p *Parts) runs(c Controller) bool {
 	return false
 }
 
+// Manager fills in, on options made by cmd/main.go or test/testenv, what opts decide of the
+// manager, and returns the rest config to make it with: the operator's cache policy
+// (index.CacheOptions) and the leader-election Lease, one per shard (shard.Range.LeaseName). A
+// namespace shard asks the API server for its own namespaces only on every cluster-wide list and
+// watch (shard.Range.WrapTransport) and keeps the operator's namespace's Secrets, which every
+// shard reads, in an informer of their own.
+func Manager(cfg *rest.Config, opts *config.Options, options *ctrl.Options) *rest.Config {
+	options.Cache = index.CacheOptions()
+	options.LeaderElectionID = opts.Shard.LeaseName(opts.LeaderElectionID)
+	if !opts.Shard.Namespaced() {
+		return cfg
+	}
+	if opts.AccountNamespace != "" {
+		options.Cache = index.CacheOptions(opts.AccountNamespace)
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(opts.Shard.WrapTransport)
+	return cfg
+}
+
 // Operator registers on mgr everything opts ask for: the cache indexes always; the controllers
 // (and, with opts.EnableWebhooks, the webhooks) unless opts.AcceptOnly; the acceptance server
 // unless opts.AcceptBindAddress is "0". mgr must have been made with index.CacheOptions.
@@ -161,18 +181,20 @@ func eventRecorder(mgr ctrl.Manager) (*eventrecorder.Recorder, error) {
 // controllers registers the Store, Member and Invitation controllers parts asks for.
 func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, parts *Parts, recorder *eventrecorder.Recorder) error {
 	c := parts.Client(mgr.GetClient())
-	if parts.runs(StoreController) {
+	// The cluster-scoped shard runs the Account controller only; a namespace shard all but it.
+	namespaced, clusterScoped := !opts.Shard.ClusterOnly, !opts.Shard.Namespaced()
+	if namespaced && parts.runs(StoreController) {
 		if err := (&store.Reconciler{
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 			Recorder: recorder.For("membership.storeops.io/store-controller"),
 			Clock:    parts.Clock, Mail: parts.Mail, MailDomain: parts.MailDomain,
 			PublicURL: opts.PublicURL, Random: parts.Random, AccountNamespace: opts.AccountNamespace,
-			MaxConcurrentReconciles: opts.StoreConcurrency,
+			Shard: opts.Shard, MaxConcurrentReconciles: opts.StoreConcurrency,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("creating the Store controller: %w", err)
 		}
 	}
-	if parts.runs(MemberController) {
+	if namespaced && parts.runs(MemberController) {
 		if err := (&member.Reconciler{
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 			Recorder: recorder.For("membership.storeops.io/member-controller"),
@@ -184,12 +206,13 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 			PasswordResetTTL:        opts.PasswordResetTTL,
 			ExclusiveMembership:     opts.ExclusiveMembership,
 			AccountNamespace:        opts.AccountNamespace,
+			Shard:                   opts.Shard,
 			MaxConcurrentReconciles: opts.MemberConcurrency,
 		}).SetupWithManager(ctx, mgr); err != nil {
 			return fmt.Errorf("creating the Member controller: %w", err)
 		}
 	}
-	if parts.runs(AccountController) && opts.AccountNamespace != "" {
+	if clusterScoped && parts.runs(AccountController) && opts.AccountNamespace != "" {
 		if err := (&account.Reconciler{
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 			Recorder: recorder.For("membership.storeops.io/account-controller"),
@@ -199,7 +222,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 			return fmt.Errorf("creating the Account controller: %w", err)
 		}
 	}
-	if parts.runs(InvitationController) {
+	if namespaced && parts.runs(InvitationController) {
 		if err := (&invitation.Reconciler{
 			Client: c, Scheme: mgr.GetScheme(),
 			Recorder: recorder.For("membership.storeops.io/invitation-controller"),
@@ -207,6 +230,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 			PublicURL:               opts.PublicURL,
 			ExclusiveMembership:     opts.ExclusiveMembership,
 			Retention:               opts.InvitationRetention,
+			Shard:                   opts.Shard,
 			MaxConcurrentReconciles: opts.InvitationConcurrency,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("creating the Invitation controller: %w", err)

@@ -40,6 +40,7 @@ import (
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/invitationpolicy"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/shard"
 	"github.com/storeops/member-operator/internal/skeleton"
 )
 
@@ -74,6 +75,10 @@ type Reconciler struct {
 	ExclusiveMembership bool
 	// Retention is how long finished (Accepted, Expired, Revoked) Invitations are kept.
 	Retention time.Duration
+	// Shard is the range of namespaces this manager reconciles (--shard); the zero value is all.
+	// Requests for other namespaces are dropped here, whatever brought them: the API server may
+	// not filter (no ShardedListAndWatch), and a watch may map one namespace's object to another's.
+	Shard shard.Range
 	// MaxConcurrentReconciles is how many Invitations are reconciled at once
 	// (--invitation-concurrency): sending waits on the SMTP server. 0 means 1.
 	MaxConcurrentReconciles int
@@ -93,6 +98,9 @@ type Reconciler struct {
 // delivery attempt, recorded with the link's hash before the email is handed to the SMTP server
 // (record before acting).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if !r.Shard.Contains(req.Namespace) {
+		return ctrl.Result{}, nil // another shard's
+	}
 	return skeleton.Kind[*membershipv1alpha1.Invitation]{
 		Client:         r.Client,
 		Finalizer:      membershipv1alpha1.InvitationFinalizer,

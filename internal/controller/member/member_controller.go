@@ -43,6 +43,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/shard"
 	"github.com/storeops/member-operator/internal/skeleton"
 )
 
@@ -98,6 +99,10 @@ type Reconciler struct {
 	// AccountNamespace is the operator's namespace, where Accounts keep their Secrets; empty
 	// leaves every Member with a login of its own.
 	AccountNamespace string
+	// Shard is the range of namespaces this manager reconciles (--shard); the zero value is all.
+	// Requests for other namespaces are dropped here, whatever brought them: the API server may
+	// not filter (no ShardedListAndWatch), and a watch may map one namespace's object to another's.
+	Shard shard.Range
 	// MaxConcurrentReconciles is how many Members are reconciled at once (--member-concurrency):
 	// issuing credentials is a bcrypt hash, so this is what uses the CPUs. 0 means 1.
 	MaxConcurrentReconciles int
@@ -116,6 +121,9 @@ type Reconciler struct {
 // handle deletion, ensure the finalizer, run the phases, and write status once at the end, only
 // when it changed.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if !r.Shard.Contains(req.Namespace) {
+		return ctrl.Result{}, nil // another shard's
+	}
 	return skeleton.Kind[*membershipv1alpha1.Member]{
 		Client:    r.Client,
 		Finalizer: membershipv1alpha1.MemberFinalizer,

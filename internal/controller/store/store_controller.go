@@ -44,6 +44,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
+	"github.com/storeops/member-operator/internal/shard"
 	"github.com/storeops/member-operator/internal/skeleton"
 )
 
@@ -86,6 +87,10 @@ type Reconciler struct {
 	// AccountNamespace is the operator's namespace, where the Store asks the Member controller
 	// for a transfer's new owner credentials (internal/credrequest).
 	AccountNamespace string
+	// Shard is the range of namespaces this manager reconciles (--shard); the zero value is all.
+	// Requests for other namespaces are dropped here, whatever brought them: the API server may
+	// not filter (no ShardedListAndWatch), and a watch may map one namespace's object to another's.
+	Shard shard.Range
 	// MaxConcurrentReconciles is how many Stores are reconciled at once (--store-concurrency);
 	// 0 means 1.
 	MaxConcurrentReconciles int
@@ -102,6 +107,9 @@ type Reconciler struct {
 // Reconcile runs the shared skeleton (internal/skeleton): get, cascade on deletion, ensure the
 // finalizer, then compute the status and write it once, only when it changed.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if !r.Shard.Contains(req.Namespace) {
+		return ctrl.Result{}, nil // another shard's
+	}
 	return skeleton.Kind[*membershipv1alpha1.Store]{
 		Client:    r.Client,
 		Finalizer: membershipv1alpha1.StoreFinalizer,
