@@ -47,7 +47,6 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/config"
-	"github.com/storeops/member-operator/internal/index"
 	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/test/devenv"
@@ -136,18 +135,29 @@ func (cp *ControlPlane) Stop() error {
 // that ships. Metrics are off, and controller names are free to be registered again (a spec may
 // stop a manager and start another in the same process, as a crash would). The caller starts it.
 func (cp *ControlPlane) NewOperator(ctx context.Context, opts *config.Options, parts setup.Parts) (ctrl.Manager, error) {
+	return cp.NewOperatorAs(ctx, cp.Config, opts, parts, nil)
+}
+
+// NewOperatorAs is NewOperator connecting with cfg (a user of its own, from AddUser: its writes
+// are told apart in an audit log), with adjust, when set, changing the manager's options last
+// (leader election, for a spec that kills a leader).
+func (cp *ControlPlane) NewOperatorAs(ctx context.Context, cfg *rest.Config, opts *config.Options, parts setup.Parts,
+	adjust func(*ctrl.Options)) (ctrl.Manager, error) {
 	options := ctrl.Options{
 		Scheme:     cp.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Cache:      index.CacheOptions(),
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+	}
+	cfg = setup.Manager(cfg, opts, &options)
+	if adjust != nil {
+		adjust(&options)
 	}
 	if hook := cp.Env.WebhookInstallOptions; hook.LocalServingPort != 0 {
 		options.WebhookServer = webhook.NewServer(webhook.Options{
 			Host: hook.LocalServingHost, Port: hook.LocalServingPort, CertDir: hook.LocalServingCertDir,
 		})
 	}
-	mgr, err := ctrl.NewManager(cp.Config, options)
+	mgr, err := ctrl.NewManager(cfg, options)
 	if err != nil {
 		return nil, err
 	}
@@ -187,11 +197,11 @@ const EventuallyTimeout = 20 * time.Second
 // NewUserClient is a client that authenticates as a user of its own (in system:masters, so RBAC
 // lets it do anything): a person, as the admission webhooks see them, not the operator.
 func (cp *ControlPlane) NewUserClient(name string) (client.Client, error) {
-	user, err := cp.Env.ControlPlane.AddUser(envtest.User{Name: name, Groups: []string{"system:masters"}}, nil)
+	cfg, err := cp.AddUser(name)
 	if err != nil {
 		return nil, err
 	}
-	return client.New(user.Config(), client.Options{Scheme: cp.Scheme})
+	return client.New(cfg, client.Options{Scheme: cp.Scheme})
 }
 
 // WriteKubeconfig writes a kubeconfig for a user of its own (in system:masters) to path, for
@@ -233,4 +243,14 @@ func ensureNamespace(ctx context.Context, cfg *rest.Config, scheme *k8sruntime.S
 		return nil
 	}
 	return err
+}
+
+// AddUser is a rest config of a user of its own named name (in system:masters, so RBAC lets it do
+// anything), for a manager whose requests an audit log tells apart.
+func (cp *ControlPlane) AddUser(name string) (*rest.Config, error) {
+	user, err := cp.Env.ControlPlane.AddUser(envtest.User{Name: name, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return user.Config(), nil
 }
