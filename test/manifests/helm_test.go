@@ -17,9 +17,11 @@ limitations under the License.
 package manifests_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -266,6 +268,41 @@ func TestHelmChartProductionValuesReachTheObjects(t *testing.T) {
 	g.Expect(field(endpoint, "tlsConfig", "ca", "secret", "name")).To(Equal("member-operator-metrics-server-cert"))
 	g.Expect(field(objects["Certificate/member-operator-metrics-certs"], "spec", "issuerRef", "kind")).To(Equal("ClusterIssuer"))
 	g.Expect(objects).NotTo(HaveKey("Issuer/member-operator-selfsigned-issuer"), "the given issuer is used instead")
+}
+
+// shards: N deploys N namespace shards beside the cluster shard, each selecting its own Pods, and
+// refuses what it cannot do.
+func TestHelmChartDeploysShards(t *testing.T) {
+	g := NewWithT(t)
+	helm := tool(t, "HELM")
+	objects := helmTemplate(t, helm, "member-operator", manifests.ValueSets["sharded"]...)
+	args := func(name string) []any {
+		d := objects["Deployment/member-operator-"+name]
+		g.Expect(d).NotTo(BeNil(), name)
+		return field(d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)["args"].([]any)
+	}
+	g.Expect(args("controller-manager")).To(ContainElements("--shard=cluster", "--accept-bind-address=0",
+		"--webhook-cert-path=/tmp/k8s-webhook-server/serving-certs"), "the cluster shard serves the webhooks")
+	selectors := map[string]bool{}
+	for i := range 3 {
+		name := fmt.Sprintf("shard-%d", i)
+		g.Expect(args(name)).To(ContainElements(fmt.Sprintf("--shard=%d/3", i), "--accept-bind-address=0", "--enable-webhooks=false",
+			"--leader-elect", "--leader-election-id=member-operator.membership.storeops.io"), "a Lease of its own: the manager adds the range")
+		selector := field(objects["Deployment/member-operator-"+name], "spec", "selector", "matchLabels").(map[string]any)
+		g.Expect(selector).To(HaveKeyWithValue("membership.storeops.io/shard", strconv.Itoa(i)))
+		g.Expect(field(objects["PodDisruptionBudget/member-operator-"+name], "spec", "selector", "matchLabels")).To(Equal(selector))
+		selectors[fmt.Sprint(selector)] = true
+	}
+	g.Expect(selectors).To(HaveLen(3), "no shard's Deployment selects another's Pods")
+	g.Expect(objects).NotTo(HaveKey("Deployment/member-operator-shard-3"))
+
+	for _, refused := range [][]string{{"--set", "shards=1"}, {"--set", "shards=2", "--set", "exclusiveMembership=true"}} {
+		cmd := exec.Command(helm, append([]string{"template", "member-operator", "dist/chart", "--kube-version", "1.37.0"}, refused...)...)
+		cmd.Dir = filepath.Join("..", "..")
+		out, err := cmd.CombinedOutput()
+		g.Expect(err).To(HaveOccurred(), "%v renders", refused)
+		g.Expect(string(out)).To(Or(ContainSubstring("shards: 1 is one manager"), ContainSubstring("exclusiveMembership compares")))
+	}
 }
 
 // Two releases in one namespace (the second without CRDs, which are cluster-wide) share no

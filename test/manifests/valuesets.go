@@ -20,9 +20,11 @@ limitations under the License.
 package manifests
 
 // ValueSets are the chart's value files that are rendered, linted and applied with server-side
-// dry run (test/e2e): the defaults and two others. Paths are from the repository root.
+// dry run (test/e2e): the defaults, three shards and two others. Paths are from the repository
+// root.
 var ValueSets = map[string][]string{
 	"default":    nil,
+	"sharded":    {"--set", "shards=3"},
 	"production": {"--values", "test/manifests/testdata/values-production.yaml"},
 	"minimal":    {"--values", "test/manifests/testdata/values-minimal.yaml"},
 }

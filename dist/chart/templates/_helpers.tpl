@@ -162,3 +162,12 @@ priorityClassName: {{ . }}
 {{- required "webhooks.certSecretName is required when webhooks.certManager.enabled is false" .Values.webhooks.certSecretName }}
 {{- end }}
 {{- end }}
+
+{{/* The component labels of a controller Deployment (manager-deployment.yaml's dict): a shard's
+carry its index, so that each shard's Deployment and PodDisruptionBudget select its own Pods. */}}
+{{- define "member-operator.shardLabels" -}}
+app.kubernetes.io/component: {{ .component }}
+{{- with .index }}
+membership.storeops.io/shard: {{ . | quote }}
+{{- end }}
+{{- end }}
