@@ -388,6 +388,45 @@ func (e *Env) StartAcceptOnly(ctx context.Context, rolePath string, args ...stri
 	return p, p.Start(ctx)
 }
 
+// ShardGroup is the group of the shard processes' users (StartShard): bound to the manager's
+// ClusterRole and leader-election Role as ManagerUser is.
+const ShardGroup = "storeops:manager-shards"
+
+// StartShard starts one more manager process as a user of its own, user (in ShardGroup, so with
+// the manager's RBAC), with the manager's flags and then args (e.g. --shard=1/4), and returns once
+// it is ready: a shard whose requests an audit log tells apart from the others'. Its acceptance
+// server and probes get addresses of their own.
+func (e *Env) StartShard(ctx context.Context, user string, args ...string) (*ManagerProcess, error) {
+	if e.primary == nil {
+		return nil, errors.New("devenv: no manager binary was given")
+	}
+	if e.webhooksEnabled {
+		return nil, errors.New("devenv: shards cannot share the webhook port; start the environment without WebhookConfig")
+	}
+	kubeconfig, err := writeKubeconfig(e.controlPlane, e.dir, user+".kubeconfig", envtest.User{Name: user, Groups: []string{ShardGroup}})
+	if err != nil {
+		return nil, err
+	}
+	acceptAddr, err := FreeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	probeAddr, err := FreeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	p := &ManagerProcess{
+		AcceptURL: "http://" + acceptAddr,
+		ProbeURL:  "http://" + probeAddr,
+		binary:    e.primary.binary,
+		args: append(append(e.replicaArgs[:len(e.replicaArgs):len(e.replicaArgs)], "--kubeconfig="+kubeconfig,
+			"--accept-bind-address="+acceptAddr, "--health-probe-bind-address="+probeAddr, "--metrics-bind-address=0"), args...),
+		output: e.primary.output,
+	}
+	e.replicas = append(e.replicas, p)
+	return p, p.Start(ctx)
+}
+
 // KillAPIServer stops kube-apiserver at once with SIGKILL (etcd keeps running), as a crash of the
 // control plane would; StartAPIServer brings it back on the same address with the same
 // certificates, so clients reconnect without being reconfigured. (A SIGTERM would do too, but
@@ -581,7 +620,7 @@ func writeKubeconfig(cp *envtest.Environment, dir, name string, user envtest.Use
 	return path, os.WriteFile(path, data, 0o600)
 }
 
-// grantManagerRBAC binds the generated manager ClusterRole to ManagerUser.
+// grantManagerRBAC binds the generated manager ClusterRole to ManagerUser and ShardGroup.
 func grantManagerRBAC(ctx context.Context, cfg *rest.Config, rolePath string) error {
 	if rolePath == "" {
 		return errors.New("devenv: RBACRole is required when a manager is started")
@@ -591,15 +630,16 @@ func grantManagerRBAC(ctx context.Context, cfg *rest.Config, rolePath string) er
 		return err
 	}
 	binding := &rbacv1.ClusterRoleBinding{
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: ManagerUser}},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: ManagerUser},
+			{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: ShardGroup}},
 	}
 	binding.Name = role.Name + "-binding"
 	return createAll(ctx, cfg, &role, binding)
 }
 
 // grantLeaderElectionRBAC creates the leader election Role in namespace and binds it to
-// ManagerUser.
+// ManagerUser and ShardGroup.
 func grantLeaderElectionRBAC(ctx context.Context, cfg *rest.Config, rolePath, namespace string) error {
 	var role rbacv1.Role
 	if err := readManifest(rolePath, &role); err != nil {
@@ -607,8 +647,9 @@ func grantLeaderElectionRBAC(ctx context.Context, cfg *rest.Config, rolePath, na
 	}
 	role.Namespace = namespace
 	binding := &rbacv1.RoleBinding{
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: ManagerUser}},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: ManagerUser},
+			{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: ShardGroup}},
 	}
 	binding.Namespace, binding.Name = namespace, role.Name+"-binding"
 	return createAll(ctx, cfg, &role, binding)

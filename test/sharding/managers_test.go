@@ -17,15 +17,12 @@ limitations under the License.
 package sharding
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +41,7 @@ import (
 	"github.com/storeops/member-operator/internal/config"
 	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/internal/shard"
+	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/testenv"
 )
 
@@ -56,53 +54,6 @@ const (
 	// leaseNamespace holds the shards' Leases (and the leader-election events about them).
 	leaseNamespace = "default"
 )
-
-// auditWritesOf records every write the managers make, nothing else.
-func auditWritesOf(users ...string) string {
-	return `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: ["RequestReceived"]
-rules:
-- level: Metadata
-  users: ["` + strings.Join(users, `", "`) + `"]
-  verbs: ["create", "update", "patch", "delete", "deletecollection"]
-- level: None
-`
-}
-
-// write is what the spec reads of an audit event.
-type write struct {
-	User struct {
-		Username string `json:"username"`
-	} `json:"user"`
-	Verb      string `json:"verb"`
-	ObjectRef struct {
-		Resource  string `json:"resource"`
-		Namespace string `json:"namespace"`
-		Name      string `json:"name"`
-	} `json:"objectRef"`
-	ResponseStatus struct {
-		Code int `json:"code"`
-	} `json:"responseStatus"`
-	Received time.Time `json:"requestReceivedTimestamp"`
-}
-
-func writes(g Gomega, path string) []write {
-	data, err := os.ReadFile(path) //nolint:gosec // the spec's own file
-	g.Expect(err).NotTo(HaveOccurred())
-	var out []write
-	scanner := bufio.NewScanner(bytes.NewReader(data))
-	scanner.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	for scanner.Scan() {
-		var w write
-		g.Expect(json.Unmarshal(scanner.Bytes(), &w)).To(Succeed())
-		if w.ResponseStatus.Code >= 200 && w.ResponseStatus.Code < 300 && w.ObjectRef.Resource != "leases" {
-			out = append(out, w)
-		}
-	}
-	g.Expect(scanner.Err()).NotTo(HaveOccurred())
-	return out
-}
 
 // running is a started manager and how to stop it.
 type running struct {
@@ -129,7 +80,7 @@ func shardsSplit(t *testing.T, gate bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
-	g.Expect(os.WriteFile(policy, []byte(auditWritesOf(shard0Leader, shard0Standby, shard1, clusterShard)), 0o600)).To(Succeed())
+	g.Expect(os.WriteFile(policy, []byte(devenv.WritesAuditPolicy(shard0Leader, shard0Standby, shard1, clusterShard)), 0o600)).To(Succeed())
 	cp, err := testenv.StartControlPlane(func(env *envtest.Environment) {
 		env.ControlPlane.GetAPIServer().Configure().Set("audit-policy-file", policy).Set("audit-log-path", auditLog).
 			Set("feature-gates", "ShardedListAndWatch="+strconv.FormatBool(gate))
@@ -224,7 +175,8 @@ func shardsSplit(t *testing.T, gate bool) {
 			WithTimeout(60*time.Second).Should(BeTrue(), "namespace %s", ns)
 	}
 
-	all := writes(g, auditLog)
+	all, err := devenv.ReadWrites(auditLog)
+	g.Expect(err).NotTo(HaveOccurred())
 	byUser := map[string]int{}
 	for _, w := range all {
 		user, ns := w.User.Username, w.ObjectRef.Namespace
@@ -243,7 +195,7 @@ func shardsSplit(t *testing.T, gate bool) {
 	g.Expect(standbyWrote(all, in0[0])).To(BeTrue(), "the standby reconciled shard 0's new Member")
 }
 
-func standbyWrote(all []write, ns string) bool {
+func standbyWrote(all []devenv.Write, ns string) bool {
 	for _, w := range all {
 		if w.User.Username == shard0Standby && w.ObjectRef.Namespace == ns && w.ObjectRef.Name == "after" {
 			return true
