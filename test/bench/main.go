@@ -61,13 +61,15 @@ type options struct {
 	bcryptCost                       int
 	memberWorkers, invitationWorkers int
 	scenarios                        string
+	scaleOutMembers, scaleOutShards  int
+	scaleOutNamespaces               int
 }
 
 // invitationsScenario names the invitation throughput scenario.
 const invitationsScenario = "invitations"
 
 // scenarios, in the order they run.
-var scenarioNames = []string{"convergence", "large-store", invitationsScenario, "expiry", "memory"}
+var scenarioNames = []string{"convergence", "large-store", invitationsScenario, "expiry", "memory", scaleOutScenario}
 
 func main() {
 	var o options
@@ -90,6 +92,9 @@ func main() {
 		"The manager's --member-concurrency, and the floor's parallelism.")
 	flag.IntVar(&o.invitationWorkers, "invitation-concurrency", config.DefaultInvitationConcurrency,
 		"The manager's --invitation-concurrency, and the floor's parallelism.")
+	flag.IntVar(&o.scaleOutMembers, "scale-out-members", 20000, "Members the shards of the scale-out scenario share.")
+	flag.IntVar(&o.scaleOutShards, "scale-out-shards", 4, "Namespace shards in the scale-out scenario.")
+	flag.IntVar(&o.scaleOutNamespaces, "scale-out-namespaces", 200, "Namespaces the scale-out scenario's Members are spread over.")
 	flag.StringVar(&o.scenarios, "scenarios", strings.Join(scenarioNames, ","),
 		"Comma-separated scenarios to run (memory includes quiescence and startup); the floors run with theirs.")
 	flag.Parse()
@@ -208,11 +213,13 @@ func run(ctx context.Context, o options) error {
 		{invitationsScenario, b.invitationThroughput, wanted[invitationsScenario]},
 		{"expiry", b.expiry, wanted["expiry"]},
 		{"memory, startup and quiescence", b.memoryStartupQuiescence, wanted["memory"]},
+		// Last: it runs its own control planes and managers (shards), each a user of its own.
+		{scaleOutScenario, b.scaleOut, wanted[scaleOutScenario]},
 	} {
 		if !step.run {
 			continue
 		}
-		if step.name != "floors" && b.env.Manager == nil {
+		if step.name != "floors" && step.name != scaleOutScenario && b.env.Manager == nil {
 			// The manager first starts after the floors, on an empty cluster.
 			firstStart, err := b.startManager(ctx)
 			if err != nil {

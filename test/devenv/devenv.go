@@ -306,9 +306,9 @@ func (e *Env) ManagerErr() error {
 }
 
 // StartReplica starts one more manager process with the same flags as the first (and args after
-// them), on its own acceptance and probe addresses, and returns once it is ready. With
-// --leader-elect the replicas share the work as they would in a Deployment. Replicas cannot share
-// the webhook port, so an environment with webhooks has none.
+// them), on its own acceptance and probe addresses (no metrics, no pprof), and returns once it
+// is ready. With --leader-elect the replicas share the work as they would in a Deployment.
+// Replicas cannot share the webhook port, so an environment with webhooks has none.
 func (e *Env) StartReplica(ctx context.Context, args ...string) (*ManagerProcess, error) {
 	if e.primary == nil {
 		return nil, errors.New("devenv: no manager binary was given")
@@ -329,7 +329,8 @@ func (e *Env) StartReplica(ctx context.Context, args ...string) (*ManagerProcess
 		ProbeURL:  "http://" + probeAddr,
 		binary:    e.primary.binary,
 		args: append(append(e.replicaArgs[:len(e.replicaArgs):len(e.replicaArgs)],
-			"--accept-bind-address="+acceptAddr, "--health-probe-bind-address="+probeAddr, "--metrics-bind-address=0"), args...),
+			"--accept-bind-address="+acceptAddr, "--health-probe-bind-address="+probeAddr, "--metrics-bind-address=0",
+			"--pprof-bind-address=0"), args...),
 		output: e.primary.output,
 	}
 	e.replicas = append(e.replicas, p)
@@ -395,36 +396,16 @@ const ShardGroup = "storeops:manager-shards"
 // StartShard starts one more manager process as a user of its own, user (in ShardGroup, so with
 // the manager's RBAC), with the manager's flags and then args (e.g. --shard=1/4), and returns once
 // it is ready: a shard whose requests an audit log tells apart from the others'. Its acceptance
-// server and probes get addresses of their own.
+// server and probes get addresses of their own; it serves no metrics and no pprof.
 func (e *Env) StartShard(ctx context.Context, user string, args ...string) (*ManagerProcess, error) {
 	if e.primary == nil {
 		return nil, errors.New("devenv: no manager binary was given")
-	}
-	if e.webhooksEnabled {
-		return nil, errors.New("devenv: shards cannot share the webhook port; start the environment without WebhookConfig")
 	}
 	kubeconfig, err := writeKubeconfig(e.controlPlane, e.dir, user+".kubeconfig", envtest.User{Name: user, Groups: []string{ShardGroup}})
 	if err != nil {
 		return nil, err
 	}
-	acceptAddr, err := FreeLoopbackAddr()
-	if err != nil {
-		return nil, err
-	}
-	probeAddr, err := FreeLoopbackAddr()
-	if err != nil {
-		return nil, err
-	}
-	p := &ManagerProcess{
-		AcceptURL: "http://" + acceptAddr,
-		ProbeURL:  "http://" + probeAddr,
-		binary:    e.primary.binary,
-		args: append(append(e.replicaArgs[:len(e.replicaArgs):len(e.replicaArgs)], "--kubeconfig="+kubeconfig,
-			"--accept-bind-address="+acceptAddr, "--health-probe-bind-address="+probeAddr, "--metrics-bind-address=0"), args...),
-		output: e.primary.output,
-	}
-	e.replicas = append(e.replicas, p)
-	return p, p.Start(ctx)
+	return e.StartReplica(ctx, append([]string{"--kubeconfig=" + kubeconfig}, args...)...)
 }
 
 // KillAPIServer stops kube-apiserver at once with SIGKILL (etcd keeps running), as a crash of the

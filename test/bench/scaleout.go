@@ -1,0 +1,302 @@
+/*
+Copyright 2026 The StoreOps Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
+	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/shard"
+	"github.com/storeops/member-operator/test/devenv"
+)
+
+// The scale-out row: scaleOutMembers Members in scaleOutNamespaces namespaces, converged by
+// scaleOutShards namespace shards and the cluster shard (docs/scale-out.md), each process a user of
+// its own; against one unsharded manager converging a shard's share alone; and the same shards on
+// an API server without ShardedListAndWatch. Passwords are imported as bcrypt hashes
+// (spec.passwordSecretRef, key password-hash), so the row measures the operator, not bcrypt.
+
+// scaleOutScenario names the scale-out scenario.
+const scaleOutScenario = "scale-out"
+
+// importedPassword is the one password every scale-out Member imports, as its bcrypt hash.
+const importedPassword = "scale-out-imported-password"
+
+// shardRun is what one run of the scale-out scenario measured, per process.
+type shardRun struct {
+	users    []string
+	peakRSS  map[string]uint64
+	read     map[string]uint64 // bytes the process read (/proc/<pid>/io rchar): the API server's responses, mostly
+	elapsed  time.Duration
+	outside  int // writes of a namespace shard outside its range
+	twice    int // objects written by two shards
+	byShards map[string]int
+}
+
+func (b *bench) scaleOut(ctx context.Context) error {
+	o := b.o
+	share := o.scaleOutMembers / o.scaleOutShards
+	one, err := b.scaleOutRun(ctx, share, 0, true)
+	if err != nil {
+		return fmt.Errorf("one manager: %w", err)
+	}
+	on, err := b.scaleOutRun(ctx, o.scaleOutMembers, o.scaleOutShards, true)
+	if err != nil {
+		return fmt.Errorf("shards, gate on: %w", err)
+	}
+	off, err := b.scaleOutRun(ctx, o.scaleOutMembers, o.scaleOutShards, false)
+	if err != nil {
+		return fmt.Errorf("shards, gate off: %w", err)
+	}
+	single := float64(one.peakRSS[one.users[0]])
+	largest, rss, read, readOff := 0.0, []string{}, []string{}, []string{}
+	for _, user := range on.users {
+		if user == clusterShardUser {
+			continue
+		}
+		largest = max(largest, float64(on.peakRSS[user]))
+		rss = append(rss, fmt.Sprintf("%.0f", float64(on.peakRSS[user])/mib))
+		read = append(read, fmt.Sprintf("%.0f", float64(on.read[user])/mib))
+		readOff = append(readOff, fmt.Sprintf("%.0f", float64(off.read[user])/mib))
+	}
+	ratio := largest / single
+	b.rows = append(b.rows, row{
+		scenario: fmt.Sprintf("Scale-out: %d shards sharing %d Members in %d namespaces (passwords imported as hashes; ShardedListAndWatch on)",
+			o.scaleOutShards, o.scaleOutMembers, o.scaleOutNamespaces),
+		operator: fmt.Sprintf("peak RSS per shard %s MiB (the cluster shard, every namespace's cache: %.0f MiB); converged in %s",
+			strings.Join(rss, " / "), float64(on.peakRSS[clusterShardUser])/mib, seconds3(on.elapsed)),
+		floor:  fmt.Sprintf("one manager holding %d: %.0f MiB in %s", share, single/mib, seconds3(one.elapsed)),
+		figure: fmt.Sprintf("largest shard / one manager %.2f", ratio), target: "≤ 1.2", met: ratio <= 1.2,
+	})
+	b.rows = append(b.rows, row{
+		scenario: "Scale-out: who wrote what (kube-apiserver audit log, one user per shard)",
+		operator: fmt.Sprintf("writes by shard %s; gate off: %s", describeWrites(on.byShards), describeWrites(off.byShards)),
+		floor:    "—",
+		figure: fmt.Sprintf("%d writes outside a shard's range, %d objects written by two shards", on.outside+off.outside,
+			on.twice+off.twice),
+		target: "0, 0", met: on.outside+off.outside == 0 && on.twice+off.twice == 0 && len(on.byShards) > 0,
+	})
+	b.rows = append(b.rows, row{
+		scenario: "Scale-out without ShardedListAndWatch: the same shards filtering on their own",
+		operator: fmt.Sprintf("MiB read per shard, gate on %s; gate off %s", strings.Join(read, " / "), strings.Join(readOff, " / ")),
+		floor:    "—",
+		figure:   fmt.Sprintf("peak RSS per shard gate off: %s MiB", rssOf(off)),
+		target:   "none set (a comparison)",
+		met:      true,
+	})
+	return nil
+}
+
+// clusterShardUser is the cluster shard's user in the scale-out runs.
+const clusterShardUser = "shard-cluster"
+
+func rssOf(r shardRun) string {
+	out := []string{}
+	for _, user := range r.users {
+		if user != clusterShardUser {
+			out = append(out, fmt.Sprintf("%.0f", float64(r.peakRSS[user])/mib))
+		}
+	}
+	return strings.Join(out, " / ")
+}
+
+// scaleOutNamespace is the i-th namespace: names that differ in many characters, which FNV-1a
+// spreads evenly over the shards (docs/scale-out.md, choosing ranges).
+func scaleOutNamespace(i int) string {
+	return fmt.Sprintf("so-%x", sha256.Sum256([]byte(strconv.Itoa(i))))[:11]
+}
+
+// scaleOutRun converges members Members on a fresh control plane with the gate as asked, by
+// shards namespace shards and the cluster shard (or, with shards 0, one unsharded manager).
+func (b *bench) scaleOutRun(ctx context.Context, members, shards int, gate bool) (shardRun, error) {
+	o := b.o
+	fmt.Printf("scale-out: %d Members, %d shards, ShardedListAndWatch=%t, on a fresh control plane...\n", members, shards, gate)
+	run := shardRun{peakRSS: map[string]uint64{}, read: map[string]uint64{}, byShards: map[string]int{}}
+	ranges := map[string]shard.Range{}
+	if shards == 0 {
+		run.users = []string{"manager-alone"}
+		ranges["manager-alone"] = shard.Whole
+	}
+	for i := range shards {
+		user := fmt.Sprintf("shard-%d", i)
+		run.users = append(run.users, user)
+		ranges[user] = shard.Of(i, shards)
+	}
+	if shards > 0 {
+		run.users = append(run.users, clusterShardUser)
+		ranges[clusterShardUser] = shard.Cluster
+	}
+	dir := filepath.Join(b.o.dir, fmt.Sprintf("scale-out-%d-%d-%t", members, shards, gate))
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return run, err
+	}
+	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(policy, []byte(devenv.WritesAuditPolicy(run.users...)), 0o600); err != nil {
+		return run, err
+	}
+	_ = os.Remove(auditLog)
+	if b.env != nil {
+		if err := b.env.Stop(); err != nil {
+			return run, err
+		}
+	}
+	saved := b.envOptions.APIServerFlags
+	b.envOptions.APIServerFlags = map[string]string{"audit-policy-file": policy, "audit-log-path": auditLog,
+		"feature-gates": "ShardedListAndWatch=" + strconv.FormatBool(gate)}
+	err := b.startEnv(ctx)
+	b.envOptions.APIServerFlags = saved
+	if err != nil {
+		return run, err
+	}
+
+	if err := b.scaleOutObjects(ctx, members, max(1, o.scaleOutNamespaces*members/o.scaleOutMembers)); err != nil {
+		return run, err
+	}
+
+	fmt.Printf("scale-out: starting %s...\n", strings.Join(run.users, ", "))
+	start := time.Now()
+	procs := map[string]*devenv.ManagerProcess{}
+	for _, user := range run.users {
+		var args []string
+		switch r := ranges[user]; {
+		case r.ClusterOnly:
+			args = []string{"--shard=cluster"}
+		case r.Namespaced():
+			args = []string{fmt.Sprintf("--shard=%d/%d", r.Index, r.Count), "--accept-bind-address=0"}
+		}
+		p, err := b.env.StartShard(ctx, user, args...)
+		if err != nil {
+			return run, fmt.Errorf("%s: %w", user, err)
+		}
+		procs[user] = p
+	}
+	err = waitFor(ctx, 60*time.Minute, 5*time.Second, "all Members Active", func(ctx context.Context) (bool, error) {
+		var list membershipv1alpha1.MemberList
+		if err := b.c.List(ctx, &list); err != nil {
+			return false, err
+		}
+		active := 0
+		for i := range list.Items {
+			if list.Items[i].Status.Phase == membershipv1alpha1.MemberActive {
+				active++
+			}
+		}
+		return active >= members, nil
+	})
+	run.elapsed = time.Since(start)
+	for user, p := range procs {
+		if _, peak, err := procStatus(p.Cmd.Process.Pid); err == nil {
+			run.peakRSS[user] = peak
+		}
+		run.read[user] = readBytes(p.Cmd.Process.Pid)
+		p.Stop()
+	}
+	if err != nil {
+		return run, err
+	}
+	fmt.Printf("scale-out: converged in %s\n", run.elapsed.Round(time.Second))
+
+	return run, run.judgeWrites(auditLog, ranges)
+}
+
+// scaleOutObjects creates namespaces namespaces, each with a Store and the Secret its Members
+// import their password from (a bcrypt hash), and members Members spread over them.
+func (b *bench) scaleOutObjects(ctx context.Context, members, namespaces int) error {
+	hash, err := credentials.HashPassword(importedPassword, credentials.MinBcryptCost)
+	if err != nil {
+		return err
+	}
+	if err := parallel(ctx, namespaces, b.o.creators, func(ctx context.Context, i int) error {
+		ns := scaleOutNamespace(i)
+		if err := ensureNamespace(ctx, b.c, ns); err != nil {
+			return err
+		}
+		if err := b.c.Create(ctx, newStore(ns, 0, 0)); err != nil {
+			return err
+		}
+		return b.c.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "imported",
+				Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
+			Data: map[string][]byte{"password-hash": hash},
+		})
+	}); err != nil {
+		return err
+	}
+	return createAll(ctx, b.c, members, 2*b.o.creators, func(i int) (*membershipv1alpha1.Member, error) {
+		m := newMember(scaleOutNamespace(i%namespaces), i, 1)
+		m.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: "imported", Key: "password-hash"}
+		return m, nil
+	}, nil)
+}
+
+// judgeWrites counts, from the audit log, the writes of each shard, those of a namespace shard
+// outside its range, and the objects two namespace shards wrote.
+func (run *shardRun) judgeWrites(auditLog string, ranges map[string]shard.Range) error {
+	writes, err := devenv.ReadWrites(auditLog)
+	if err != nil {
+		return err
+	}
+	writers := map[string]map[string]bool{} // object -> namespace shards that wrote it
+	for _, w := range writes {
+		user, ns := w.User.Username, w.ObjectRef.Namespace
+		run.byShards[user]++
+		if ns == "" || ns == devenv.ManagerNamespace || ns == "default" || !ranges[user].Namespaced() {
+			continue // cluster-scoped, the operator's namespace, leader election; the cluster shard
+		}
+		if !ranges[user].Contains(ns) {
+			run.outside++
+		}
+		object := w.ObjectRef.Resource + "/" + ns + "/" + w.ObjectRef.Name
+		if writers[object] == nil {
+			writers[object] = map[string]bool{}
+		}
+		writers[object][user] = true
+	}
+	for _, by := range writers {
+		if len(by) > 1 {
+			run.twice++
+		}
+	}
+	return nil
+}
+
+// readBytes is rchar of /proc/<pid>/io: every byte the process read (sockets, mostly); 0 when
+// unreadable.
+func readBytes(pid int) uint64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if value, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(value), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
