@@ -1,18 +1,5 @@
-/*
-Copyright 2026 The StoreOps Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
+// Copyright 2026 The StoreOps Authors.
+// SPDX-License-Identifier: Apache-2.0
 
 // Package shard says which namespaces a manager reconciles when the work is split across
 // managers (--shard): those whose name hashes into its range of the 64-bit FNV-1a space, the
@@ -146,7 +133,10 @@ func Hash(namespace string) uint64 {
 	return h.Sum64()
 }
 
-// Contains reports whether the namespace belongs to r: whether r's manager reconciles it.
+// Contains reports whether the namespace belongs to r: whether r's manager reconciles it. Each
+// controller asks it of every request before anything else, whatever brought the request: the API
+// server may not filter (no ShardedListAndWatch), and a watch may map one namespace's object to
+// another namespace's.
 func (r Range) Contains(namespace string) bool {
 	if r.ClusterOnly {
 		return false

@@ -1,18 +1,5 @@
-/*
-Copyright 2026 The StoreOps Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
+// Copyright 2026 The StoreOps Authors.
+// SPDX-License-Identifier: Apache-2.0
 
 // Package invitation holds the Invitation controller: it refuses invitations that cannot be
 // honoured, records the hash of each invitation's single-use link token in the Invitation's
@@ -75,9 +62,7 @@ type Reconciler struct {
 	ExclusiveMembership bool
 	// Retention is how long finished (Accepted, Expired, Revoked) Invitations are kept.
 	Retention time.Duration
-	// Shard is the range of namespaces this manager reconciles (--shard); the zero value is all.
-	// Requests for other namespaces are dropped here, whatever brought them: the API server may
-	// not filter (no ShardedListAndWatch), and a watch may map one namespace's object to another's.
+	// Shard is the range of namespaces reconciled (--shard; zero: all): Reconcile drops the rest.
 	Shard shard.Range
 	// MaxConcurrentReconciles is how many Invitations are reconciled at once
 	// (--invitation-concurrency): sending waits on the SMTP server. 0 means 1.

@@ -1,18 +1,5 @@
-/*
-Copyright 2026 The StoreOps Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
+// Copyright 2026 The StoreOps Authors.
+// SPDX-License-Identifier: Apache-2.0
 
 // Package member holds the Member controller: it issues, updates, withholds and revokes the
 // credential Secret (<member>-credentials) that is a person's access to a store's admin panel, and
@@ -99,9 +86,7 @@ type Reconciler struct {
 	// AccountNamespace is the operator's namespace, where Accounts keep their Secrets; empty
 	// leaves every Member with a login of its own.
 	AccountNamespace string
-	// Shard is the range of namespaces this manager reconciles (--shard); the zero value is all.
-	// Requests for other namespaces are dropped here, whatever brought them: the API server may
-	// not filter (no ShardedListAndWatch), and a watch may map one namespace's object to another's.
+	// Shard is the range of namespaces reconciled (--shard; zero: all): Reconcile drops the rest.
 	Shard shard.Range
 	// MaxConcurrentReconciles is how many Members are reconciled at once (--member-concurrency):
 	// issuing credentials is a bcrypt hash, so this is what uses the CPUs. 0 means 1.
