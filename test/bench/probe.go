@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -205,37 +204,39 @@ type audited struct {
 
 func readAudit(path, labelSelector string) (audited, error) {
 	var out audited
-	f, err := os.Open(path) //nolint:gosec // the bench's own file
+	files, err := devenv.AuditFiles(path) // a long run's log is rotated at 100 MB
 	if err != nil {
 		return out, err
 	}
-	defer func() { _ = f.Close() }()
 	seen := map[string]bool{}
-	scanner := bufio.NewScanner(f)
-	scanner.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	for scanner.Scan() {
-		var event auditRecord
-		if err := json.Unmarshal(scanner.Bytes(), &event); err != nil {
+	for _, file := range files {
+		if err := devenv.ScanAudit(file, func(line []byte) error {
+			var event auditRecord
+			if err := json.Unmarshal(line, &event); err != nil {
+				return err
+			}
+			if seen[event.AuditID] {
+				return nil // a watch is logged when it starts and when it ends
+			}
+			seen[event.AuditID] = true
+			switch event.Verb {
+			case "get":
+				out.Gets++
+			case "list", "watch":
+				if strings.Contains(event.RequestURI, "labelSelector="+labelSelector) {
+					out.ListWatchSelected++
+				} else {
+					out.ListWatchUnselected = append(out.ListWatchUnselected, event.RequestURI)
+				}
+			default:
+				out.writes = append(out.writes, event)
+			}
+			return nil
+		}); err != nil {
 			return out, err
 		}
-		if seen[event.AuditID] {
-			continue // a watch is logged when it starts and when it ends
-		}
-		seen[event.AuditID] = true
-		switch event.Verb {
-		case "get":
-			out.Gets++
-		case "list", "watch":
-			if strings.Contains(event.RequestURI, "labelSelector="+labelSelector) {
-				out.ListWatchSelected++
-			} else {
-				out.ListWatchUnselected = append(out.ListWatchUnselected, event.RequestURI)
-			}
-		default:
-			out.writes = append(out.writes, event)
-		}
 	}
-	return out, scanner.Err()
+	return out, nil
 }
 
 // writesSince counts the writes received at or after t, by verb and resource.

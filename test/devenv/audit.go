@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -42,25 +44,57 @@ type Write struct {
 	Received time.Time `json:"requestReceivedTimestamp"`
 }
 
-// ReadWrites reads the writes the API server carried out (2xx) from the audit log at path,
-// leaving out Leases (leader election).
-func ReadWrites(path string) ([]Write, error) {
-	f, err := os.Open(path) //nolint:gosec // the caller's own audit log
+// AuditFiles are the files of the audit log at path, oldest first: kube-apiserver rotates it
+// every 100 MB (its --audit-log-maxsize default), keeping the older part as
+// <name>-<timestamp>.<ext> beside it.
+func AuditFiles(path string) ([]string, error) {
+	ext := filepath.Ext(path)
+	rotated, err := filepath.Glob(strings.TrimSuffix(path, ext) + "-*" + ext)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = f.Close() }()
+	sort.Strings(rotated) // the timestamps sort as they happened
+	return append(rotated, path), nil
+}
+
+// ReadWrites reads the writes the API server carried out (2xx) from the audit log at path, its
+// rotated parts included, leaving out Leases (leader election).
+func ReadWrites(path string) ([]Write, error) {
+	files, err := AuditFiles(path)
+	if err != nil {
+		return nil, err
+	}
 	var out []Write
+	for _, file := range files {
+		if err := ScanAudit(file, func(line []byte) error {
+			var w Write
+			if err := json.Unmarshal(line, &w); err != nil {
+				return err
+			}
+			if w.ResponseStatus.Code >= 200 && w.ResponseStatus.Code < 300 && w.ObjectRef.Resource != "leases" {
+				out = append(out, w)
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ScanAudit hands each line (event) of one audit log file to fn.
+func ScanAudit(file string, fn func(line []byte) error) error {
+	f, err := os.Open(file) //nolint:gosec // the caller's own audit log
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
 	scanner := bufio.NewScanner(f)
 	scanner.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	for scanner.Scan() {
-		var w Write
-		if err := json.Unmarshal(scanner.Bytes(), &w); err != nil {
-			return nil, err
-		}
-		if w.ResponseStatus.Code >= 200 && w.ResponseStatus.Code < 300 && w.ObjectRef.Resource != "leases" {
-			out = append(out, w)
+		if err := fn(scanner.Bytes()); err != nil {
+			return err
 		}
 	}
-	return out, scanner.Err()
+	return scanner.Err()
 }
