@@ -45,7 +45,6 @@ const (
 	EventOwnershipTransferred   = "OwnershipTransferred"
 	EventOwnershipNoticeFailed  = "OwnershipNoticeFailed"
 	EventMemberSuperseded       = "MemberSuperseded"
-	EventAccessRevoked          = "AccessRevoked"
 )
 
 // ReasonOwnerMemberConflict: a Member named <store>-owner exists that the Store does not control.
