@@ -7,7 +7,6 @@ import (
 	"context"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -182,11 +181,6 @@ func (s *Server) pendingCredentials(ctx context.Context, member *membershipv1alp
 	if s.AccountNamespace == "" {
 		return false, nil
 	}
-	req := &corev1.Secret{}
-	err := s.APIReader.Get(ctx, client.ObjectKey{Namespace: s.AccountNamespace,
-		Name: membershipv1alpha1.CredentialRequestName(membershipv1alpha1.CredentialRequestActivation, member.UID)}, req)
-	if err != nil {
-		return false, client.IgnoreNotFound(err)
-	}
-	return credrequest.For(req, member), nil
+	req, err := credrequest.Get(ctx, s.APIReader, s.AccountNamespace, membershipv1alpha1.CredentialRequestActivation, member)
+	return req != nil, err
 }

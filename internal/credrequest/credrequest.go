@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -76,6 +77,10 @@ func Ask(ctx context.Context, c client.Client, reader client.Reader, namespace s
 				continue // applied and deleted in between: create it again
 			}
 			return nil, err
+		}
+		if maps.Equal(waiting.Labels, secret.Labels) && maps.Equal(waiting.Annotations, secret.Annotations) &&
+			maps.EqualFunc(waiting.Data, secret.Data, bytes.Equal) {
+			return waiting, nil // asked again (the Store, at each reconcile while it waits): nothing to write
 		}
 		waiting.Labels, waiting.Annotations, waiting.Data = secret.Labels, secret.Annotations, secret.Data
 		if err = c.Update(ctx, waiting); err != nil {
@@ -141,25 +146,36 @@ func Pending(ctx context.Context, reader, apiReader client.Reader, namespace str
 	}
 	var out []corev1.Secret
 	for _, kind := range Kinds {
-		key := client.ObjectKey{Namespace: namespace, Name: membershipv1alpha1.CredentialRequestName(kind, member.UID)}
-		secret := &corev1.Secret{}
-		if err := reader.Get(ctx, key, secret); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue
-			}
+		cached, err := Get(ctx, reader, namespace, kind, member)
+		if err != nil {
 			return nil, err
 		}
-		if err := apiReader.Get(ctx, key, secret); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue
-			}
+		if cached == nil {
+			continue
+		}
+		live, err := Get(ctx, apiReader, namespace, kind, member)
+		if err != nil {
 			return nil, err
 		}
-		if For(secret, member) {
-			out = append(out, *secret)
+		if live != nil {
+			out = append(out, *live)
 		}
 	}
 	return out, nil
+}
+
+// Get reads member's request of kind from reader; nil when there is none (or the Secret of that
+// name is not a request for member).
+func Get(ctx context.Context, reader client.Reader, namespace, kind string, member *membershipv1alpha1.Member) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: namespace, Name: membershipv1alpha1.CredentialRequestName(kind, member.UID)}
+	if err := reader.Get(ctx, key, secret); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if !For(secret, member) {
+		return nil, nil
+	}
+	return secret, nil
 }
 
 // For reports whether secret is a credential request for member: the kind its name says, the

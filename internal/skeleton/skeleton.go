@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/storeops/member-operator/internal/progress"
+	"github.com/storeops/member-operator/internal/shard"
 )
 
 // Object is a kind the skeleton reconciles (api/v1alpha1/status.go).
@@ -57,10 +58,16 @@ type Kind[T Object] struct {
 	Steps func(context.Context, T, *Status[T]) (ctrl.Result, error)
 	// Progress is the kind's kstatus progress, read from the status the steps left.
 	Progress func(T) (progress.Progress, string, string)
+	// Shard is the range of namespaces reconciled (--shard; zero: all): a request for another
+	// namespace ends here, whatever brought it (internal/shard, Range.Contains).
+	Shard shard.Range
 }
 
 // Reconcile runs the skeleton for the object at key, read into obj (a new, empty object).
 func (k Kind[T]) Reconcile(ctx context.Context, key client.ObjectKey, obj T) (result ctrl.Result, retErr error) {
+	if !k.Shard.Contains(key.Namespace) {
+		return ctrl.Result{}, nil // another shard's
+	}
 	defer func() { result, retErr = progress.Outcome(ctx, result, retErr) }()
 	if err := k.Client.Get(ctx, key, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

@@ -83,10 +83,8 @@ type Reconciler struct {
 // delivery attempt, recorded with the link's hash before the email is handed to the SMTP server
 // (record before acting).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if !r.Shard.Contains(req.Namespace) {
-		return ctrl.Result{}, nil // another shard's
-	}
 	return skeleton.Kind[*membershipv1alpha1.Invitation]{
+		Shard:          r.Shard,
 		Client:         r.Client,
 		Finalizer:      membershipv1alpha1.InvitationFinalizer,
 		NeedsFinalizer: needsFinalizer,

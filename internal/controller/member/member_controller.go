@@ -106,10 +106,8 @@ type Reconciler struct {
 // handle deletion, ensure the finalizer, run the phases, and write status once at the end, only
 // when it changed.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if !r.Shard.Contains(req.Namespace) {
-		return ctrl.Result{}, nil // another shard's
-	}
 	return skeleton.Kind[*membershipv1alpha1.Member]{
+		Shard:     r.Shard,
 		Client:    r.Client,
 		Finalizer: membershipv1alpha1.MemberFinalizer,
 		Delete:    r.reconcileDelete,

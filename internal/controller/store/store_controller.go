@@ -91,10 +91,8 @@ type Reconciler struct {
 // Reconcile runs the shared skeleton (internal/skeleton): get, cascade on deletion, ensure the
 // finalizer, then compute the status and write it once, only when it changed.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if !r.Shard.Contains(req.Namespace) {
-		return ctrl.Result{}, nil // another shard's
-	}
 	return skeleton.Kind[*membershipv1alpha1.Store]{
+		Shard:     r.Shard,
 		Client:    r.Client,
 		Finalizer: membershipv1alpha1.StoreFinalizer,
 		Delete:    r.reconcileDelete,
