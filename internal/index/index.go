@@ -23,15 +23,15 @@ import (
 const (
 	// MemberStore finds the Members of a Store (spec.storeRef.name).
 	MemberStore = "member.spec.storeRef.name"
-	// MemberLogin finds the Members that sign in with a login, in any Store and namespace
-	// (NormalizeEmail of Member.Login(): a person's email, an integration's client ID or name).
-	// It answers both who contends for a login in one Store (OfStore: one login per store) and
-	// where a person is a Member (People: --exclusive-membership, accounts). A second index by
-	// Store and login held the same keys again, two map entries per Member.
+	// MemberLogin finds the Members that sign in with a login, in any Store and namespace, by
+	// LoginKey: the name of the Account of that login (membershipv1alpha1.AccountName of a
+	// person's email, an integration's client ID or name). It answers who contends for a login
+	// in one Store (ListByLogin, OfStore: one login per store), where a person is a Member
+	// (People: --exclusive-membership) and which Members make up an Account (ListOfAccount: the
+	// Account controller knows an Account by its name only). Each key is a set of its own in the
+	// cache, for the namespace and again for all namespaces: a second index of the same Members
+	// by address cost as much as every other index together (about 0.8 KiB per Member).
 	MemberLogin = "member.login"
-	// MemberAccount finds the Members of an address in every namespace by the name of its
-	// Account (membershipv1alpha1.AccountName): the Account controller's view of a person.
-	MemberAccount = "member.account"
 	// AccountLoginName finds the Account with a login name (lower case), for signing in by it.
 	AccountLoginName = "account.spec.loginName"
 	// InvitationStore finds the Invitations of a Store.
@@ -55,6 +55,49 @@ const (
 // a+x@example.com and a@example.com are distinct addresses.
 func NormalizeEmail(email membershipv1alpha1.EmailAddress) string {
 	return strings.ToLower(string(email))
+}
+
+// LoginKey is the MemberLogin key of a login: the name its Account has (or would have). The
+// name carries 48 bits of a hash, so two logins can share a key: ListByLogin and ListOfAccount
+// keep only the Members whose login is the one asked.
+func LoginKey(login string) string {
+	return membershipv1alpha1.AccountName(membershipv1alpha1.EmailAddress(login))
+}
+
+// MemberLoginKeys is the MemberLogin index function: every login of a Store contends, an
+// integration's client ID with the emails.
+func MemberLoginKeys(o client.Object) []string {
+	return []string{LoginKey(o.(*membershipv1alpha1.Member).Login())}
+}
+
+// ListByLogin lists from reader (the cache: the index is there) the Members whose login is login,
+// compared as NormalizeEmail does, integrations included; opts narrow it further (a namespace,
+// client.UnsafeDisableDeepCopy).
+func ListByLogin(ctx context.Context, reader client.Reader, login string, opts ...client.ListOption) ([]membershipv1alpha1.Member, error) {
+	var list membershipv1alpha1.MemberList
+	opts = append(opts, client.MatchingFields{MemberLogin: LoginKey(login)})
+	if err := reader.List(ctx, &list, opts...); err != nil {
+		return nil, err
+	}
+	return WithLogin(list.Items, login), nil
+}
+
+// ListOfAccount lists from reader (the cache) the people whose address is that of the Account
+// name, in every namespace: the Account controller's view of a person.
+func ListOfAccount(ctx context.Context, reader client.Reader, name string) ([]membershipv1alpha1.Member, error) {
+	var list membershipv1alpha1.MemberList
+	if err := reader.List(ctx, &list, client.MatchingFields{MemberLogin: name}); err != nil {
+		return nil, err
+	}
+	return People(list.Items), nil // a person's key is the name of the Account of the address
+}
+
+// WithLogin keeps, in place, the Members whose login is login (NormalizeEmail of both).
+func WithLogin(members []membershipv1alpha1.Member, login string) []membershipv1alpha1.Member {
+	want := NormalizeEmail(membershipv1alpha1.EmailAddress(login))
+	return slices.DeleteFunc(members, func(m membershipv1alpha1.Member) bool {
+		return NormalizeEmail(membershipv1alpha1.EmailAddress(m.Login())) != want
+	})
 }
 
 // OfStore keeps, in place, the Members of store (a MemberLogin lookup narrowed to one Store;
@@ -84,16 +127,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 		{&membershipv1alpha1.Member{}, MemberStore, func(o client.Object) []string {
 			return []string{o.(*membershipv1alpha1.Member).Spec.StoreRef.Name}
 		}},
-		{&membershipv1alpha1.Member{}, MemberLogin, func(o client.Object) []string {
-			// Every login of a Store contends: an integration's client ID with the emails.
-			return []string{NormalizeEmail(membershipv1alpha1.EmailAddress(o.(*membershipv1alpha1.Member).Login()))}
-		}},
-		{&membershipv1alpha1.Member{}, MemberAccount, func(o client.Object) []string {
-			if m := o.(*membershipv1alpha1.Member); !m.IsIntegration() {
-				return []string{membershipv1alpha1.AccountName(m.Spec.Email)}
-			}
-			return nil
-		}},
+		{&membershipv1alpha1.Member{}, MemberLogin, MemberLoginKeys},
 		{&membershipv1alpha1.Account{}, AccountLoginName, func(o client.Object) []string {
 			if name := o.(*membershipv1alpha1.Account).Spec.LoginName; name != "" {
 				return []string{strings.ToLower(string(name))}

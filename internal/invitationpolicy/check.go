@@ -22,20 +22,18 @@ func Check(ctx context.Context, reader client.Reader, inv *membershipv1alpha1.In
 		reason, message := Refusal(inv, store, nil, nil, 0, exclusive)
 		return reason, message, nil
 	}
-	var sameEmail membershipv1alpha1.MemberList
-	if err := reader.List(ctx, &sameEmail, client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{index.MemberLogin: index.NormalizeEmail(inv.Spec.Email)}); err != nil {
+	sameEmail, err := index.ListByLogin(ctx, reader, string(inv.Spec.Email), client.InNamespace(inv.Namespace), client.UnsafeDisableDeepCopy)
+	if err != nil {
 		return "", "", err
 	}
-	sameEmail.Items = index.OfStore(sameEmail.Items, store.Name)
+	sameEmail = index.OfStore(sameEmail, store.Name)
 	var otherStores []membershipv1alpha1.Member
 	if exclusive {
-		var all membershipv1alpha1.MemberList
-		if err := reader.List(ctx, &all, client.UnsafeDisableDeepCopy,
-			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(inv.Spec.Email)}); err != nil {
+		all, err := index.ListByLogin(ctx, reader, string(inv.Spec.Email), client.UnsafeDisableDeepCopy)
+		if err != nil {
 			return "", "", err
 		}
-		for _, m := range index.People(all.Items) {
+		for _, m := range index.People(all) {
 			if m.Namespace != inv.Namespace || m.Spec.StoreRef.Name != store.Name {
 				otherStores = append(otherStores, m)
 			}
@@ -55,6 +53,6 @@ func Check(ctx context.Context, reader client.Reader, inv *membershipv1alpha1.In
 		}
 		seats = SeatsTaken(inv, members.Items, invitations.Items)
 	}
-	reason, message = Refusal(inv, store, sameEmail.Items, otherStores, seats, exclusive)
+	reason, message = Refusal(inv, store, sameEmail, otherStores, seats, exclusive)
 	return reason, message, nil
 }

@@ -182,7 +182,7 @@ func check(ctx context.Context, reader client.Reader, indexed bool, member *memb
 	var elsewhere []membershipv1alpha1.Member
 	if exclusive {
 		var sameEmail membershipv1alpha1.MemberList
-		if err := reader.List(ctx, &sameEmail, narrowed(index.MemberLogin, index.NormalizeEmail(member.Spec.Email))...); err != nil {
+		if err := reader.List(ctx, &sameEmail, narrowed(index.MemberLogin, index.LoginKey(string(member.Spec.Email)))...); err != nil {
 			return "", "", err
 		}
 		for _, m := range index.People(sameEmail.Items) {

@@ -84,14 +84,14 @@ func (s *Service) findAccount(ctx context.Context, storeRef, email string) (*acc
 	if !qualified {
 		namespace, storeName = "", storeRef
 	}
-	var members membershipv1alpha1.MemberList
-	if err := s.Client.List(ctx, &members, client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(email))}); err != nil {
+	members, err := index.ListByLogin(ctx, s.Client, email)
+	if err != nil {
 		return nil, err
 	}
-	members.Items = index.People(members.Items)
+	members = index.People(members)
 	var found []*account
-	for i := range members.Items {
-		m := &members.Items[i]
+	for i := range members {
+		m := &members[i]
 		if m.Status.Phase != membershipv1alpha1.MemberActive || !m.DeletionTimestamp.IsZero() ||
 			!strings.EqualFold(string(m.Spec.Email), email) ||
 			storeName != "" && m.Spec.StoreRef.Name != storeName || namespace != "" && m.Namespace != namespace {
@@ -334,15 +334,15 @@ func (s *Service) setAccountPassword(ctx context.Context, acct *account, hash []
 	if err != nil {
 		return err
 	}
-	var members membershipv1alpha1.MemberList
-	if err := s.Client.List(ctx, &members, client.MatchingFields{index.MemberAccount: acct.joined}); err != nil {
+	members, err := index.ListOfAccount(ctx, s.Client, acct.joined)
+	if err != nil {
 		return err
 	}
 	// The person is told only once the old password verifies nowhere: every credential Secret
 	// of the Account carries the new hash (the Account controller applies the request, each
 	// store's Member controller projects it; moments, normally).
-	for i := range members.Items {
-		m := &members.Items[i]
+	for i := range members {
+		m := &members[i]
 		if m.Status.Account != acct.joined {
 			continue
 		}
@@ -357,8 +357,8 @@ func (s *Service) setAccountPassword(ctx context.Context, acct *account, hash []
 			s.Log.Info("a password change is still reaching a store", "member", client.ObjectKeyFromObject(m))
 		}
 	}
-	for i := range members.Items {
-		m := &members.Items[i]
+	for i := range members {
+		m := &members[i]
 		if m.Status.Account != acct.joined {
 			continue
 		}

@@ -149,22 +149,21 @@ func (s *Service) emailChangeConflict(ctx context.Context, acct *account, newEma
 	if strings.EqualFold(newEmail, string(acct.member.Spec.Email)) {
 		return "newEmail: is already this Member's login email", nil
 	}
-	var same membershipv1alpha1.MemberList
-	if err := s.Client.List(ctx, &same, client.InNamespace(acct.store.Namespace),
-		client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+	same, err := index.ListByLogin(ctx, s.Client, newEmail, client.InNamespace(acct.store.Namespace))
+	if err != nil {
 		return "", err
 	}
-	for _, m := range index.OfStore(same.Items, acct.store.Name) {
+	for _, m := range index.OfStore(same, acct.store.Name) {
 		if m.DeletionTimestamp.IsZero() && m.UID != acct.member.UID {
 			return "newEmail: already belongs to another Member of this store (one account per email per store)", nil
 		}
 	}
 	if s.ExclusiveMembership {
-		var all membershipv1alpha1.MemberList
-		if err := s.Client.List(ctx, &all, client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+		all, err := index.ListByLogin(ctx, s.Client, newEmail)
+		if err != nil {
 			return "", err
 		}
-		for _, m := range index.People(all.Items) {
+		for _, m := range index.People(all) {
 			if m.DeletionTimestamp.IsZero() && m.UID != acct.member.UID {
 				return "newEmail: already belongs to another Store and the operator runs with --exclusive-membership", nil
 			}

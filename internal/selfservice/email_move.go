@@ -71,15 +71,15 @@ func (s *Service) moveConflict(ctx context.Context, acct *account, newEmail stri
 	if strings.EqualFold(newEmail, string(acct.member.Spec.Email)) {
 		return "newEmail: is already this account's login email", nil
 	}
-	var holders membershipv1alpha1.MemberList
-	if err := s.Client.List(ctx, &holders, client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(newEmail))}); err != nil {
+	holders, err := index.ListByLogin(ctx, s.Client, newEmail)
+	if err != nil {
 		return "", err
 	}
 	stores := map[string]bool{}
 	for i := range members {
 		stores[members[i].Namespace+"/"+members[i].Spec.StoreRef.Name] = true
 	}
-	for _, m := range index.People(holders.Items) {
+	for _, m := range index.People(holders) {
 		switch {
 		case !m.DeletionTimestamp.IsZero() || moving[m.UID]:
 		case stores[m.Namespace+"/"+m.Spec.StoreRef.Name]:

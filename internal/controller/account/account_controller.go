@@ -104,11 +104,7 @@ func accountsOfMember(_ context.Context, obj client.Object) []reconcile.Request 
 
 // membersOf lists the Members of the Account name's address, from the cache.
 func (r *Reconciler) membersOf(ctx context.Context, name string) ([]membershipv1alpha1.Member, error) {
-	var list membershipv1alpha1.MemberList
-	if err := r.List(ctx, &list, client.MatchingFields{index.MemberAccount: name}); err != nil {
-		return nil, err
-	}
-	return list.Items, nil
+	return index.ListOfAccount(ctx, r.Client, name)
 }
 
 // getAccount reads the Account name; nil when there is none.

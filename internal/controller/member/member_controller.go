@@ -157,7 +157,7 @@ func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []re
 	}
 	queries := []peers{{
 		opts: []client.ListOption{client.InNamespace(changed.Namespace),
-			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(changed.Login()))}},
+			client.MatchingFields{index.MemberLogin: index.LoginKey(changed.Login())}},
 		keep: func(m *membershipv1alpha1.Member) bool { return m.Spec.StoreRef.Name == changed.Spec.StoreRef.Name },
 	}}
 	if !changed.DeletionTimestamp.IsZero() {
@@ -167,7 +167,7 @@ func (r *Reconciler) sameEmailPeers(ctx context.Context, obj client.Object) []re
 		})
 		if r.ExclusiveMembership && !changed.IsIntegration() {
 			queries = append(queries, peers{
-				opts: []client.ListOption{client.MatchingFields{index.MemberLogin: index.NormalizeEmail(changed.Spec.Email)}},
+				opts: []client.ListOption{client.MatchingFields{index.MemberLogin: index.LoginKey(changed.Login())}},
 				keep: func(m *membershipv1alpha1.Member) bool { return !m.IsIntegration() && inConflict(m) },
 			})
 		}
@@ -197,13 +197,11 @@ func (r *Reconciler) membersOfAccount(ctx context.Context, obj client.Object) []
 		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: m.Namespace, Name: m.Name}})
 	}
 	if src := acct.Status.PasswordSource; src != nil {
-		var peers membershipv1alpha1.MemberList
-		if err := r.List(ctx, &peers, client.InNamespace(src.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(acct.Spec.Email)}); err == nil {
-			peers.Items = index.People(peers.Items)
-			for i := range peers.Items {
-				if !acct.Joined(string(peers.Items[i].UID)) {
-					requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&peers.Items[i])})
+		peers, err := index.ListByLogin(ctx, r.Client, string(acct.Spec.Email), client.InNamespace(src.Namespace), client.UnsafeDisableDeepCopy)
+		if err == nil {
+			for _, p := range index.People(peers) {
+				if !acct.Joined(string(p.UID)) {
+					requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&p)})
 				}
 			}
 		}

@@ -105,14 +105,13 @@ func (r *Reconciler) gitAccountOf(ctx context.Context, member *membershipv1alpha
 	}
 	earliest := true
 	if acct == nil {
-		var peers membershipv1alpha1.MemberList
-		if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-			client.MatchingFields{index.MemberLogin: index.NormalizeEmail(member.Spec.Email)}); err != nil {
+		peers, err := index.ListByLogin(ctx, r.Client, string(member.Spec.Email), client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy)
+		if err != nil {
 			return gitSeparate, nil, err
 		}
-		peers.Items = index.People(peers.Items)
-		for i := range peers.Items {
-			p := &peers.Items[i]
+		peers = index.People(peers)
+		for i := range peers {
+			p := &peers[i]
 			if p.UID != member.UID && p.DeletionTimestamp.IsZero() && p.Spec.PasswordSecretRef != nil &&
 				p.Annotations[membershipv1alpha1.InvitationAnnotation] == "" && createdBefore(p, member) {
 				earliest = false

@@ -96,13 +96,12 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 	member.Status.EmailPreferences = effectivePreferences(store.Spec.EmailPreferences, member.Spec.EmailPreferences)
 
 	// Only the Members contending for this address, read-only from the cache.
-	var peers membershipv1alpha1.MemberList
-	if err := r.List(ctx, &peers, client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy,
-		client.MatchingFields{index.MemberLogin: index.NormalizeEmail(membershipv1alpha1.EmailAddress(member.Login()))}); err != nil {
+	peers, err := index.ListByLogin(ctx, r.Client, member.Login(), client.InNamespace(member.Namespace), client.UnsafeDisableDeepCopy)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	peers.Items = index.OfStore(peers.Items, store.Name)
-	if holder := emailHolder(peers.Items, member.Login()); holder != nil && holder.UID != member.UID {
+	peers = index.OfStore(peers, store.Name)
+	if holder := emailHolder(peers, member.Login()); holder != nil && holder.UID != member.UID {
 		// A Member whose email moved onto another's loses the credentials it had.
 		if _, err := r.revokeOwnSecret(ctx, member, membershipv1alpha1.CredentialsSecretName(member.Name)); err != nil {
 			return ctrl.Result{}, err
@@ -162,7 +161,6 @@ func (r *Reconciler) reconcilePhases(ctx context.Context, member *membershipv1al
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	var result ctrl.Result
-	var err error
 	expired, left := accessLeft(member, r.Clock.Now())
 	switch {
 	case member.Spec.Disabled:
