@@ -28,7 +28,8 @@ func ManagedSecretSelector() labels.Selector {
 //
 // Cached objects are kept without metadata.managedFields, often the larger part of a small object:
 // nothing the controllers decide reads it, and the one reader (self-service email change asks who
-// manages spec.email) gets the Member from the API server.
+// manages spec.email) gets the Member from the API server. The strings cached objects repeat (the
+// namespace, label keys, Store names, roles, condition reasons) are shared (Interner).
 //
 // Secrets of the namespaces in apart get an informer of their own, beside the cluster-wide one
 // (which then leaves them out): a namespace shard's cluster-wide informers hold its own namespaces
@@ -42,8 +43,15 @@ func CacheOptions(apart ...string) cache.Options {
 			secrets.Namespaces[ns] = cache.Config{}
 		}
 	}
+	strip, interner := cache.TransformStripManagedFields(), NewInterner()
 	return cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject:         map[client.Object]cache.ByObject{&corev1.Secret{}: secrets},
+		DefaultTransform: func(obj any) (any, error) {
+			obj, err := strip(obj)
+			if err != nil {
+				return nil, err
+			}
+			return interner.Transform(obj)
+		},
+		ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: secrets},
 	}
 }
