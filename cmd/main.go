@@ -72,6 +72,9 @@ func main() {
 	if limit := memlimit.Set(); limit > 0 {
 		setupLog.Info("Go soft memory limit set from the container's", "bytes", limit, "fraction", memlimit.Fraction)
 	}
+	if percent := memlimit.SetGCPercent(); percent > 0 {
+		setupLog.V(1).Info("Go collector set to run when the heap grew by half its live size (GOGC unset)", "gcPercent", percent)
+	}
 
 	var tlsOpts []func(*tls.Config)
 	if !opts.EnableHTTP2 {

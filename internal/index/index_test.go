@@ -87,7 +87,7 @@ func TestLookupsByLoginAndAccountShareOneIndex(t *testing.T) {
 		WithObjects(person("a", "ann", "ann@example.com"), person("b", "ann", "ANN@example.com"),
 			person("a", "bob", "bob@example.com"), person("a", "ann-plus", "ann+x@example.com"), bot).Build()
 	names := func(members []membershipv1alpha1.Member) []string {
-		out := []string{}
+		out := make([]string, 0, len(members))
 		for _, m := range members {
 			out = append(out, m.Namespace+"/"+m.Name)
 		}

@@ -26,3 +26,19 @@ func TestSoftLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		name, env string
+		want      int
+	}{
+		{"GOGC unset: the manager's", "", GCPercent},
+		{"blank counts as unset", "  ", GCPercent},
+		{"GOGC set: the runtime already read it", "100", 0},
+		{"GOGC=off is a decision too", "off", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			NewWithT(t).Expect(gcPercent(tc.env)).To(Equal(tc.want))
+		})
+	}
+}
