@@ -110,6 +110,15 @@ func soloMember(ns, email string) (string, string) {
 	}).Should(Succeed())
 	Eventually(func() membershipv1alpha1.MemberPhase { return observedMember(ns, "solo").Status.Phase }).
 		Should(Equal(membershipv1alpha1.MemberActive))
+	// The server answers from the operator's cache: until it holds the Active Member and its
+	// Secret, a request meets an unknown login (a budget of its own, a decoy comparison), which a
+	// loaded machine made visible as more comparisons than the account's budget.
+	Eventually(func(g Gomega) {
+		cached := &membershipv1alpha1.Member{}
+		g.Expect(operatorCache.Get(ctx, client.ObjectKey{Namespace: ns, Name: "solo"}, cached)).To(Succeed())
+		g.Expect(cached.Status.Phase).To(Equal(membershipv1alpha1.MemberActive))
+		g.Expect(operatorCache.Get(ctx, client.ObjectKey{Namespace: ns, Name: "solo-credentials"}, &corev1.Secret{})).To(Succeed())
+	}).Should(Succeed())
 	seen = append(seen, password)
 	return store, password
 }

@@ -46,10 +46,13 @@ var (
 	cancel       context.CancelFunc
 	controlPlane *testenv.ControlPlane
 	k8sClient    client.Client
-	scheme       *runtime.Scheme
-	fakeClock    *clocktesting.FakeClock
-	logs         = &logcapture.Buffer{}
-	catcher      *mailcatcher.Catcher
+	// operatorCache reads the operator manager's cache, the one its acceptance server answers
+	// from: a spec that needs the server to know an object waits for it there.
+	operatorCache client.Reader
+	scheme        *runtime.Scheme
+	fakeClock     *clocktesting.FakeClock
+	logs          = &logcapture.Buffer{}
+	catcher       *mailcatcher.Catcher
 	// baseURL is the acceptance server's address, which is also the --public-url of the links.
 	baseURL string
 	// artifacts receives the browser's screenshots.
@@ -142,6 +145,7 @@ var _ = BeforeSuite(func() {
 	parts.Controllers = []setup.Controller{setup.MemberController, setup.InvitationController, setup.AccountController}
 	mgr, err := controlPlane.NewOperator(ctx, settings, *parts)
 	Expect(err).NotTo(HaveOccurred())
+	operatorCache = mgr.GetClient()
 
 	go func() {
 		defer GinkgoRecover()
