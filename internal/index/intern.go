@@ -50,9 +50,10 @@ func (in *Interner) String(s string) string {
 	return s
 }
 
-func (in *Interner) slice(values []string) {
+// internAll interns every element of values in place (strings, or a string type such as Role).
+func internAll[S ~string](in *Interner, values []S) {
 	for i := range values {
-		values[i] = in.String(values[i])
+		values[i] = S(in.String(string(values[i])))
 	}
 }
 
@@ -68,11 +69,9 @@ func (in *Interner) Transform(obj any) (any, error) {
 		in.meta(&o.ObjectMeta)
 		o.Spec.StoreRef.Name = in.String(o.Spec.StoreRef.Name)
 		o.Spec.Type = membershipv1alpha1.MemberType(in.String(string(o.Spec.Type)))
-		for i := range o.Spec.Roles {
-			o.Spec.Roles[i] = membershipv1alpha1.Role(in.String(string(o.Spec.Roles[i])))
-		}
+		internAll(in, o.Spec.Roles)
 		o.Status.Phase = membershipv1alpha1.MemberPhase(in.String(string(o.Status.Phase)))
-		in.slice(o.Status.Permissions)
+		internAll(in, o.Status.Permissions)
 		in.conditions(o.Status.Conditions)
 	case *membershipv1alpha1.Invitation:
 		in.meta(&o.ObjectMeta)
@@ -94,7 +93,7 @@ func (in *Interner) Transform(obj any) (any, error) {
 // each object's own and are left alone.
 func (in *Interner) meta(om *metav1.ObjectMeta) {
 	om.Namespace = in.String(om.Namespace)
-	in.slice(om.Finalizers)
+	internAll(in, om.Finalizers)
 	if len(om.Labels) > 0 {
 		labels := make(map[string]string, len(om.Labels))
 		for k, v := range om.Labels {

@@ -171,3 +171,20 @@ app.kubernetes.io/component: {{ .component }}
 membership.storeops.io/shard: {{ . | quote }}
 {{- end }}
 {{- end }}
+
+{{/* The ingress every controller Pod admits (the cluster shard's and the namespace shards'
+NetworkPolicies): metrics, from networkPolicy.metricsFrom when set, and the probes. */}}
+{{- define "member-operator.controllerIngress" }}
+{{- if .Values.metrics.enabled }}
+  - ports:
+    - port: metrics
+      protocol: TCP
+    {{- with .Values.networkPolicy.metricsFrom }}
+    from:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+{{- end }}
+  - ports:
+    - port: probes
+      protocol: TCP
+{{- end }}
