@@ -47,12 +47,9 @@ type Person struct {
 // Account, or it has no Secret of its own (controller reference with the Account's UID) with a
 // password yet: nobody can sign in to it.
 func Find(ctx context.Context, reader client.Reader, namespace string, email membershipv1alpha1.EmailAddress) (*Person, error) {
-	acct := &membershipv1alpha1.Account{}
-	if err := reader.Get(ctx, client.ObjectKey{Name: membershipv1alpha1.AccountName(email)}, acct); err != nil {
-		return nil, client.IgnoreNotFound(err)
-	}
-	if !acct.DeletionTimestamp.IsZero() {
-		return nil, nil
+	acct, err := Of(ctx, reader, email)
+	if err != nil || acct == nil || !acct.DeletionTimestamp.IsZero() {
+		return nil, err
 	}
 	secret, err := SecretOf(ctx, reader, namespace, acct)
 	if err != nil || secret == nil {
@@ -63,6 +60,20 @@ func Find(ctx context.Context, reader client.Reader, namespace string, email mem
 		return nil, nil
 	}
 	return &Person{Account: acct, Secret: secret, Credentials: creds}, nil
+}
+
+// Of reads the Account of email from reader; nil when there is none. The Account's name keeps 48
+// bits of a hash of the address, so another address can be made to share it with some GPU-hours
+// of work: a name is not an identity, and an Account of another address is not this one's.
+func Of(ctx context.Context, reader client.Reader, email membershipv1alpha1.EmailAddress) (*membershipv1alpha1.Account, error) {
+	acct := &membershipv1alpha1.Account{}
+	if err := reader.Get(ctx, client.ObjectKey{Name: membershipv1alpha1.AccountName(email)}, acct); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if !strings.EqualFold(string(acct.Spec.Email), string(email)) {
+		return nil, nil
+	}
+	return acct, nil
 }
 
 // SecretOf reads acct's Secret; nil when it has none of its own.

@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
@@ -95,12 +94,8 @@ func (r *Reconciler) gitAccountOf(ctx context.Context, member *membershipv1alpha
 	if r.AccountNamespace == "" || member.Spec.PasswordSecretRef == nil {
 		return gitSeparate, nil, nil
 	}
-	var acct *membershipv1alpha1.Account
-	found := &membershipv1alpha1.Account{}
-	switch err := r.Get(ctx, types.NamespacedName{Name: membershipv1alpha1.AccountName(member.Spec.Email)}, found); {
-	case err == nil:
-		acct = found
-	case client.IgnoreNotFound(err) != nil:
+	acct, err := accounts.Of(ctx, r.Client, member.Spec.Email)
+	if err != nil {
 		return gitSeparate, nil, err
 	}
 	earliest := true
