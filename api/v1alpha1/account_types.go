@@ -83,6 +83,13 @@ type AccountStatus struct {
 	// +optional
 	PasswordChangedAt *metav1.Time `json:"passwordChangedAt,omitempty"`
 
+	// secretVersion is the resourceVersion of the Account's Secret when this status was written.
+	// It changes whenever the Secret does (a new password, 2FA key or login name), so that a
+	// manager that watches Accounts but does not cache their Secrets (a namespace shard) learns
+	// when the stores' credential Secrets need the Account's Secret again.
+	// +optional
+	SecretVersion string `json:"secretVersion,omitempty"`
+
 	// observedGeneration is the spec generation that this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`

@@ -326,6 +326,13 @@ const (
 	// AccountLabel names the Account that an account Secret, an account request or a credential
 	// Secret projecting the Account belongs to.
 	AccountLabel = "membership.storeops.io/account"
+	// AccountSecretLabel (value AccountSecretValue) marks an Account's own Secret (password hash, 2FA key,
+	// login name), which the Account controller writes. Namespace shards leave these Secrets out
+	// of their caches (a selector "notin (true)", which also keeps every Secret without the label)
+	// and read the few they project from the API server.
+	AccountSecretLabel = "membership.storeops.io/account-secret"
+	// AccountSecretValue is AccountSecretLabel's value.
+	AccountSecretValue = "true"
 	// AccountRequestLabel marks a request Secret (in the operator's namespace, where tenants
 	// cannot write) that asks the Account controller to change an Account; its value is what is
 	// asked (AccountRequest*). The controller applies requests in creation order, then deletes them.

@@ -37,7 +37,7 @@ func (s *Server) existingAccount(ctx context.Context, inv *membershipv1alpha1.In
 	if !s.usesAccounts(inv) {
 		return nil, false, nil
 	}
-	person, err := accounts.Find(ctx, s.Client, s.AccountNamespace, inv.Spec.Email)
+	person, err := accounts.Find(ctx, s.Client, s.Client, s.AccountNamespace, inv.Spec.Email)
 	if err != nil {
 		return nil, false, err
 	}

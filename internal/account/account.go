@@ -43,15 +43,16 @@ type Person struct {
 	Credentials Credentials
 }
 
-// Find reads the Account of email and its Secret from reader (the cache). nil when there is no
-// Account, or it has no Secret of its own (controller reference with the Account's UID) with a
-// password yet: nobody can sign in to it.
-func Find(ctx context.Context, reader client.Reader, namespace string, email membershipv1alpha1.EmailAddress) (*Person, error) {
+// Find reads the Account of email from reader and its Secret from secrets (both the cache, but
+// for a namespace shard, which does not cache account Secrets: the API server). nil when there
+// is no Account, or it has no Secret of its own (controller reference with the Account's UID)
+// with a password yet: nobody can sign in to it.
+func Find(ctx context.Context, reader, secrets client.Reader, namespace string, email membershipv1alpha1.EmailAddress) (*Person, error) {
 	acct, err := Of(ctx, reader, email)
 	if err != nil || acct == nil || !acct.DeletionTimestamp.IsZero() {
 		return nil, err
 	}
-	secret, err := SecretOf(ctx, reader, namespace, acct)
+	secret, err := SecretOf(ctx, secrets, namespace, acct)
 	if err != nil || secret == nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func TestFindTrustsTheAddressNotTheName(t *testing.T) {
 
 			found, err := Of(ctx, reader, alice)
 			g.Expect(err).NotTo(HaveOccurred())
-			person, err := Find(ctx, reader, namespace, alice)
+			person, err := Find(ctx, reader, reader, namespace, alice)
 			g.Expect(err).NotTo(HaveOccurred())
 			if tc.wantFound {
 				g.Expect(found).NotTo(BeNil())

@@ -9,7 +9,9 @@ package index
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,19 +32,7 @@ func ManagedSecretSelector() labels.Selector {
 // nothing the controllers decide reads it, and the one reader (self-service email change asks who
 // manages spec.email) gets the Member from the API server. The strings cached objects repeat (the
 // namespace, label keys, Store names, roles, condition reasons) are shared (Interner).
-//
-// Secrets of the namespaces in apart get an informer of their own, beside the cluster-wide one
-// (which then leaves them out): a namespace shard's cluster-wide informers hold its own namespaces
-// only, and every shard reads the operator's namespace (account Secrets, account and credential
-// requests).
-func CacheOptions(apart ...string) cache.Options {
-	secrets := cache.ByObject{Label: ManagedSecretSelector()}
-	if len(apart) > 0 {
-		secrets.Namespaces = map[string]cache.Config{cache.AllNamespaces: {}}
-		for _, ns := range apart {
-			secrets.Namespaces[ns] = cache.Config{}
-		}
-	}
+func CacheOptions() cache.Options {
 	strip, interner := cache.TransformStripManagedFields(), NewInterner()
 	return cache.Options{
 		DefaultTransform: func(obj any) (any, error) {
@@ -52,6 +42,59 @@ func CacheOptions(apart ...string) cache.Options {
 			}
 			return interner.Transform(obj)
 		},
-		ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: secrets},
+		ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: ManagedSecretSelector()}},
+	}
+}
+
+// ShardCacheOptions is a namespace shard's cache: CacheOptions, except for what belongs to every
+// person of the cluster rather than to the shard's namespaces. A shard's cluster-wide informers
+// hold its own namespaces only (the API server's sharded watch, or the shard's filter); the
+// operator's namespace, which every shard reads for account and credential requests, gets an
+// informer of its own that leaves out the Accounts' own Secrets (AccountSecretLabel): the Member
+// controller reads the few it projects from the API server when the Account says they changed
+// (status.secretVersion). Accounts, cluster-scoped, are kept trimmed to what the Member controller
+// decides on (TrimAccount). So a shard's memory follows its own Members, not the cluster's people.
+func ShardCacheOptions(operatorNamespace string) cache.Options {
+	opts := CacheOptions()
+	notAccountSecrets, err := labels.NewRequirement(membershipv1alpha1.AccountSecretLabel, selection.NotIn, []string{membershipv1alpha1.AccountSecretValue})
+	if err != nil {
+		panic(err) // a constant key and value: cannot happen
+	}
+	opts.ByObject[&corev1.Secret{}] = cache.ByObject{
+		Label: ManagedSecretSelector(),
+		Namespaces: map[string]cache.Config{
+			cache.AllNamespaces: {},
+			operatorNamespace:   {LabelSelector: ManagedSecretSelector().Add(*notAccountSecrets)},
+		},
+	}
+	base := opts.DefaultTransform
+	opts.ByObject[&membershipv1alpha1.Account{}] = cache.ByObject{
+		Transform: func(obj any) (any, error) {
+			if acct, ok := obj.(*membershipv1alpha1.Account); ok {
+				obj = TrimAccount(acct)
+			}
+			return base(obj)
+		},
+	}
+	return opts
+}
+
+// TrimAccount is an Account as a namespace shard caches it: what the Member controller reads of
+// it (its identity, deletion, address, joined Members, password source and the version of its
+// Secret) and nothing else: no conditions, no profile (display name, login name, phone), no
+// labels or annotations. Nothing else in a namespace shard reads Accounts: the Account
+// controller, the acceptance server and the webhooks run elsewhere (internal/config refuses them
+// with a namespace range).
+func TrimAccount(acct *membershipv1alpha1.Account) *membershipv1alpha1.Account {
+	return &membershipv1alpha1.Account{
+		TypeMeta: acct.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name: acct.Name, UID: acct.UID, ResourceVersion: acct.ResourceVersion, Generation: acct.Generation,
+			CreationTimestamp: acct.CreationTimestamp, DeletionTimestamp: acct.DeletionTimestamp,
+		},
+		Spec: membershipv1alpha1.AccountSpec{Email: acct.Spec.Email},
+		Status: membershipv1alpha1.AccountStatus{
+			Members: acct.Status.Members, PasswordSource: acct.Status.PasswordSource, SecretVersion: acct.Status.SecretVersion,
+		},
 	}
 }

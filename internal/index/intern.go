@@ -78,9 +78,19 @@ func (in *Interner) Transform(obj any) (any, error) {
 		o.Spec.StoreRef.Name = in.String(o.Spec.StoreRef.Name)
 		o.Status.Phase = membershipv1alpha1.InvitationPhase(in.String(string(o.Status.Phase)))
 		in.conditions(o.Status.Conditions)
+	case *membershipv1alpha1.Account:
+		in.meta(&o.ObjectMeta)
+		for i := range o.Status.Members {
+			m := &o.Status.Members[i]
+			m.Namespace, m.Store = in.String(m.Namespace), in.String(m.Store)
+		}
+		if src := o.Status.PasswordSource; src != nil {
+			src.Namespace, src.Secret, src.Key = in.String(src.Namespace), in.String(src.Secret), in.String(src.Key)
+		}
+		in.conditions(o.Status.Conditions)
 	case toolscache.DeletedFinalStateUnknown:
 		return obj, nil // a tombstone: its object was transformed when it was stored
-	case metav1.ObjectMetaAccessor: // Stores, Accounts: their metadata
+	case metav1.ObjectMetaAccessor: // Stores: their metadata
 		if om, ok := o.GetObjectMeta().(*metav1.ObjectMeta); ok {
 			in.meta(om)
 		}

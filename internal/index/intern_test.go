@@ -89,6 +89,38 @@ func TestInternerSharesRepeatedStringsAndChangesNothingVisible(t *testing.T) {
 	g.Expect(ann.Labels["team"]).To(Equal("ann"))
 }
 
+const accountDoc = `{"metadata":{"name":"%s-1a2b3c","uid":"u-%s"},"spec":{"email":"%s@example.com"},
+"status":{"members":[{"namespace":"shop-ns","name":"%s","uid":"m-%s","store":"shop"}],
+"passwordSource":{"namespace":"shop-ns","secret":"passwords","key":"password-hash"},"secretVersion":"1%s"}}`
+
+// A trimmed Account shares its joined Members' namespace and store and its password source with
+// every other Account of that namespace; its own name, UID, address and version stay its own.
+func TestInternerSharesWhatAccountsRepeat(t *testing.T) {
+	g := NewWithT(t)
+	in := index.NewInterner()
+	accounts := make([]*membershipv1alpha1.Account, 0, 2)
+	for i, name := range []string{"ann", "bob"} {
+		acct := index.TrimAccount(decoded[membershipv1alpha1.Account](t, fmt.Sprintf(accountDoc, name, name, name, name, name, fmt.Sprint(i))))
+		before := acct.DeepCopy()
+		_, err := in.Transform(acct)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(equality.Semantic.DeepEqual(acct, before)).To(BeTrue(), "an Account reads the same after interning")
+		accounts = append(accounts, acct)
+	}
+	ann, bob := accounts[0], accounts[1]
+	for what, pair := range map[string][2]string{
+		"member namespace": {ann.Status.Members[0].Namespace, bob.Status.Members[0].Namespace},
+		"store":            {ann.Status.Members[0].Store, bob.Status.Members[0].Store},
+		"source namespace": {ann.Status.PasswordSource.Namespace, bob.Status.Members[0].Namespace},
+		"source secret":    {ann.Status.PasswordSource.Secret, bob.Status.PasswordSource.Secret},
+		"source key":       {ann.Status.PasswordSource.Key, bob.Status.PasswordSource.Key},
+	} {
+		g.Expect(sameCopy(pair[0], pair[1])).To(BeTrue(), "%s: one copy", what)
+	}
+	g.Expect(ann.Spec.Email).To(BeEquivalentTo("ann@example.com"))
+	g.Expect(ann.Status.SecretVersion).To(Equal("10"))
+}
+
 // The table is bounded: past the bound it starts again, and every answer is still the string asked.
 func TestInternerTableIsBounded(t *testing.T) {
 	g := NewWithT(t)

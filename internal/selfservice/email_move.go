@@ -108,7 +108,7 @@ var errMoveWithoutPassword = errors.New("the account to move has no password")
 // credential Secret carries the new login from the new Account, and tells the old address once.
 func (s *Service) moveAccount(ctx context.Context, acct *account, newEmail string) error {
 	old := acct.member.Spec.Email
-	person, err := accounts.Find(ctx, s.Client, s.AccountNamespace, old)
+	person, err := accounts.Find(ctx, s.Client, s.Client, s.AccountNamespace, old)
 	if err != nil {
 		return err
 	}

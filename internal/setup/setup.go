@@ -96,8 +96,8 @@ func (p *Parts) runs(c Controller) bool {
 // manager, and returns the rest config to make it with: the operator's cache policy
 // (index.CacheOptions) and the leader-election Lease, one per shard (shard.Range.LeaseName). A
 // namespace shard asks the API server for its own namespaces only on every cluster-wide list and
-// watch (shard.Range.WrapTransport) and keeps the operator's namespace's Secrets, which every
-// shard reads, in an informer of their own.
+// watch (shard.Range.WrapTransport) and caches what is every person's rather than its
+// namespaces' as little as it can (index.ShardCacheOptions).
 func Manager(cfg *rest.Config, opts *config.Options, options *ctrl.Options) *rest.Config {
 	options.Cache = index.CacheOptions()
 	options.LeaderElectionID = opts.Shard.LeaseName(opts.LeaderElectionID)
@@ -105,7 +105,7 @@ func Manager(cfg *rest.Config, opts *config.Options, options *ctrl.Options) *res
 		return cfg
 	}
 	if opts.AccountNamespace != "" {
-		options.Cache = index.CacheOptions(opts.AccountNamespace)
+		options.Cache = index.ShardCacheOptions(opts.AccountNamespace)
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.Wrap(opts.Shard.WrapTransport)
@@ -193,6 +193,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 			PasswordResetTTL:        opts.PasswordResetTTL,
 			ExclusiveMembership:     opts.ExclusiveMembership,
 			AccountNamespace:        opts.AccountNamespace,
+			AccountSecrets:          accountSecrets(mgr, opts),
 			Shard:                   opts.Shard,
 			MaxConcurrentReconciles: opts.MemberConcurrency,
 		}).SetupWithManager(ctx, mgr); err != nil {
@@ -222,6 +223,16 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("creating the Invitation controller: %w", err)
 		}
+	}
+	return nil
+}
+
+// accountSecrets is where the Member controller reads the Accounts' own Secrets: the API server
+// in a namespace shard, whose cache leaves them out (Manager, index.ShardCacheOptions); nil (the
+// cache) otherwise.
+func accountSecrets(mgr ctrl.Manager, opts *config.Options) client.Reader {
+	if opts.Shard.Namespaced() && opts.AccountNamespace != "" {
+		return mgr.GetAPIReader()
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/config"
+	"github.com/storeops/member-operator/internal/mail"
 	"github.com/storeops/member-operator/internal/setup"
 	"github.com/storeops/member-operator/internal/shard"
 	"github.com/storeops/member-operator/test/devenv"
@@ -81,23 +82,7 @@ func shardsSplit(t *testing.T, gate bool) {
 	ranges := map[string]shard.Range{
 		shard0Leader: shard.Of(0, 2), shard0Standby: shard.Of(0, 2), shard1: shard.Of(1, 2), clusterShard: shard.Cluster,
 	}
-	start := func(user string) *running {
-		cfg, err := cp.AddUser(user)
-		g.Expect(err).NotTo(HaveOccurred())
-		opts := testenv.Settings("http://accept.example")
-		opts.Shard = ranges[user]
-		opts.LeaderElectionID = config.DefaultLeaderElectionID
-		mgr, err := cp.NewOperatorAs(ctx, cfg, opts, setup.Parts{Mail: sender, MailDomain: sender.FromDomain(),
-			TokenKey: bytes.Repeat([]byte("k"), 32)}, func(o *manager.Options) {
-			o.LeaderElection, o.LeaderElectionNamespace, o.LeaderElectionReleaseOnCancel = true, leaseNamespace, true
-			o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = ptr.To(4*time.Second), ptr.To(3*time.Second), ptr.To(200*time.Millisecond)
-		})
-		g.Expect(err).NotTo(HaveOccurred())
-		runCtx, stop := context.WithCancel(ctx)
-		r := &running{mgr: mgr, stop: stop, done: make(chan error, 1)}
-		go func() { r.done <- mgr.Start(runCtx) }()
-		return r
-	}
+	start := func(user string) *running { return startShard(ctx, g, cp, sender, user, ranges[user]) }
 	leader := start(shard0Leader)
 	g.Eventually(leader.mgr.Elected()).WithTimeout(30 * time.Second).Should(BeClosed())
 	standby, other, cluster := start(shard0Standby), start(shard1), start(clusterShard)
@@ -180,6 +165,26 @@ func shardsSplit(t *testing.T, gate bool) {
 	g.Expect(byUser[shard0Leader]).To(BeNumerically(">", 0))
 	g.Expect(byUser[shard1]).To(BeNumerically(">", 0))
 	g.Expect(standbyWrote(all, in0[0])).To(BeTrue(), "the standby reconciled shard 0's new Member")
+}
+
+// startShard starts a manager for rng as user (a user of its own in the audit log), with leader
+// election on short timings.
+func startShard(ctx context.Context, g Gomega, cp *testenv.ControlPlane, sender *mail.SMTPSender, user string, rng shard.Range) *running {
+	cfg, err := cp.AddUser(user)
+	g.Expect(err).NotTo(HaveOccurred())
+	opts := testenv.Settings("http://accept.example")
+	opts.Shard = rng
+	opts.LeaderElectionID = config.DefaultLeaderElectionID
+	mgr, err := cp.NewOperatorAs(ctx, cfg, opts, setup.Parts{Mail: sender, MailDomain: sender.FromDomain(),
+		TokenKey: bytes.Repeat([]byte("k"), 32)}, func(o *manager.Options) {
+		o.LeaderElection, o.LeaderElectionNamespace, o.LeaderElectionReleaseOnCancel = true, leaseNamespace, true
+		o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = ptr.To(4*time.Second), ptr.To(3*time.Second), ptr.To(200*time.Millisecond)
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	runCtx, stop := context.WithCancel(ctx)
+	r := &running{mgr: mgr, stop: stop, done: make(chan error, 1)}
+	go func() { r.done <- mgr.Start(runCtx) }()
+	return r
 }
 
 func standbyWrote(all []devenv.Write, ns string) bool {

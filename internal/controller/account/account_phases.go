@@ -93,16 +93,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.writeChoices(ctx, acct, base, changes, data); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !maps.EqualFunc(secret.Data, data, bytes.Equal) {
-		updated := secret.DeepCopy()
-		updated.Data = data
-		if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
-			return ctrl.Result{}, err
-		}
+	if secret, err = r.writeSecret(ctx, secret, data); err != nil {
+		return ctrl.Result{}, err
 	}
 	// The joined Members are recorded before the requests that joined them go: a status write
 	// that loses (a cache behind the last one: the lock refuses it) leaves them to apply again.
 	r.setStatus(acct, joined, data, changes)
+	if secretVersionAdvances(acct.Status.SecretVersion, secret.ResourceVersion) {
+		acct.Status.SecretVersion = secret.ResourceVersion
+	}
 	if err := r.Status().Patch(ctx, acct, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -127,6 +126,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{RequeueAfter: moveRecheck}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// writeSecret writes data into the Account's Secret when it differs, against the version read
+// (never over a newer write), and returns the Secret as written. A Secret written before
+// AccountSecretLabel existed gets the label with its next write, or now: until then namespace
+// shards cache it (correct, only larger).
+func (r *Reconciler) writeSecret(ctx context.Context, secret *corev1.Secret, data map[string][]byte) (*corev1.Secret, error) {
+	if maps.EqualFunc(secret.Data, data, bytes.Equal) && secret.Labels[membershipv1alpha1.AccountSecretLabel] == membershipv1alpha1.AccountSecretValue {
+		return secret, nil
+	}
+	updated := secret.DeepCopy()
+	updated.Data = data
+	if updated.Labels == nil {
+		updated.Labels = map[string]string{}
+	}
+	updated.Labels[membershipv1alpha1.AccountSecretLabel] = membershipv1alpha1.AccountSecretValue
+	if err := r.Update(ctx, updated); err != nil {
+		return nil, err
+	}
+	return updated, nil
 }
 
 // writeChoices writes the person's choices from the account page (login name, display name,
@@ -253,8 +272,9 @@ func (r *Reconciler) ensureSecret(ctx context.Context, acct *membershipv1alpha1.
 		ObjectMeta: metav1.ObjectMeta{
 			Name: membershipv1alpha1.AccountSecretName(acct.Name), Namespace: r.Namespace,
 			Labels: map[string]string{
-				membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue,
-				membershipv1alpha1.AccountLabel:   acct.Name,
+				membershipv1alpha1.ManagedByLabel:     membershipv1alpha1.ManagedByValue,
+				membershipv1alpha1.AccountLabel:       acct.Name,
+				membershipv1alpha1.AccountSecretLabel: membershipv1alpha1.AccountSecretValue,
 			},
 		},
 		Type: corev1.SecretTypeOpaque,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,4 +85,22 @@ func (r *Reconciler) setStatus(acct *membershipv1alpha1.Account, joined map[stri
 		Type: membershipv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Active",
 		Message: fmt.Sprintf("Used by %d Member(s)", len(list)), ObservedGeneration: acct.Generation,
 	})
+}
+
+// secretVersionAdvances reports whether status.secretVersion should become seen, the
+// resourceVersion of the Account's Secret as this reconcile knows it: when nothing is recorded,
+// or seen is later. A reconcile may read the Secret from a cache behind its own last write; a
+// version it recorded is never taken back for an older one (which would wake every store of the
+// person twice). resourceVersions are compared as numbers only when both are (etcd's revisions,
+// as every kube-apiserver writes them); otherwise any other value is news.
+func secretVersionAdvances(recorded, seen string) bool {
+	if seen == "" || seen == recorded {
+		return false
+	}
+	r, errR := strconv.ParseUint(recorded, 10, 64)
+	s, errS := strconv.ParseUint(seen, 10, 64)
+	if recorded == "" || errR != nil || errS != nil {
+		return true
+	}
+	return s > r
 }

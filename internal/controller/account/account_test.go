@@ -93,3 +93,20 @@ func TestJoinedBeforeOrdersByJoinTimeThenName(t *testing.T) {
 	g.Expect(joinedBefore(at("a", t0, t0), at("b", t0, t0))).To(BeTrue(), "the same instant: by name")
 	g.Expect(joinedBefore(at("b", t0, t0), at("a", t0, t0))).To(BeFalse())
 }
+
+func TestSecretVersionAdvancesOnlyForward(t *testing.T) {
+	for _, tc := range []struct {
+		recorded, seen string
+		want           bool
+	}{
+		{recorded: "", seen: "120", want: true},              // nothing recorded yet (an Account from before the field)
+		{recorded: "120", seen: "135", want: true},           // the Secret was written since
+		{recorded: "135", seen: "120"},                       // a cache behind this controller's own last write
+		{recorded: "135", seen: "135"},                       // nothing new
+		{recorded: "135", seen: ""},                          // no Secret version known
+		{recorded: "opaque-a", seen: "opaque-b", want: true}, // not numbers: any other value is news
+	} {
+		g := NewWithT(t)
+		g.Expect(secretVersionAdvances(tc.recorded, tc.seen)).To(Equal(tc.want), "recorded %q, seen %q", tc.recorded, tc.seen)
+	}
+}

@@ -207,7 +207,7 @@ func (r *Reconciler) joinedAccount(ctx context.Context, member *membershipv1alph
 	if r.AccountNamespace == "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || member.IsIntegration() {
 		return nil, nil
 	}
-	person, err := accounts.Find(ctx, r.Client, r.AccountNamespace, member.Spec.Email)
+	person, err := accounts.Find(ctx, r.Client, r.accountSecrets(), r.AccountNamespace, member.Spec.Email)
 	if err != nil || person == nil || !person.Account.Joined(string(member.UID)) {
 		return nil, err
 	}

@@ -166,7 +166,7 @@ func (r *Reconciler) gitRequests(ctx context.Context, member *membershipv1alpha1
 // every hash, so a hash of its own would change the Account's for every store (and end their
 // links) when nothing changed. source is cleared so that the check is made.
 func (r *Reconciler) startFromAccount(ctx context.Context, acct *membershipv1alpha1.Account, data map[string][]byte, source *string) {
-	secret, err := accounts.SecretOf(ctx, r.Client, r.AccountNamespace, acct)
+	secret, err := accounts.SecretOf(ctx, r.accountSecrets(), r.AccountNamespace, acct)
 	if err != nil || secret == nil {
 		return // the Account takes the Member's hash, as it would anyway
 	}

@@ -199,7 +199,7 @@ func (r *Reconciler) resetTwoFactor(ctx context.Context, member *membershipv1alp
 		}
 		// The old key stops validating before the link goes out: wait for the Account to hold
 		// the new one, then carry it here at once (other stores follow through their Members).
-		applied, err := accounts.Applied(ctx, r.Client, types.NamespacedName{Namespace: r.AccountNamespace, Name: membershipv1alpha1.AccountSecretName(account)},
+		applied, err := accounts.Applied(ctx, r.accountSecrets(), types.NamespacedName{Namespace: r.AccountNamespace, Name: membershipv1alpha1.AccountSecretName(account)},
 			accountApplyTimeout, func(secret *corev1.Secret) bool {
 				return string(secret.Data[membershipv1alpha1.CredentialTOTPSecret]) == enrolment.Secret
 			})
