@@ -111,7 +111,7 @@ var _ = Describe("the account page", func() {
 
 		// The browser's pages (and their stylesheet) all come from 127.0.0.1, whose per-client
 		// budget refills only as the suite's fake clock moves: start with a full one.
-		fakeClock.Step(clientBurst / 5 * time.Second)
+		refillClients()
 
 		By("signing in")
 		do(browser, chromedp.Navigate(baseURL+"/account"), chromedp.WaitVisible(chromedp.ID("submit")), screenshot("account-1-signin"))
@@ -181,7 +181,7 @@ var _ = Describe("the account page", func() {
 			HaveField("Manager", membershipv1alpha1.OperatorFieldManager), HaveField("Operation", BeEquivalentTo("Apply")))),
 			"written by server-side apply as the operator's field manager")
 
-		fakeClock.Step(clientBurst / 5 * time.Second) // the rest of the spec's pages
+		refillClients() // the rest of the spec's pages
 
 		By("signing out")
 		do(browser, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("submit")))

@@ -45,6 +45,11 @@ func newBrowser() context.Context {
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(GinkgoT().TempDir()), chromedp.WindowSize(390, 844))
+	// The browser connects from 127.0.0.1, as every browser spec does, and the per-client limiter
+	// runs on the suite's fake clock: without time passing, a few page-heavy specs in a row spend
+	// the address's burst and the next one's CSS and form posts are answered 429. The time a
+	// person takes between two visits refills it.
+	refillClients()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	runCtx, cancelRun := context.WithTimeout(browserCtx, 2*time.Minute)

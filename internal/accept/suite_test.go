@@ -41,6 +41,13 @@ import (
 // suite's fake clock, so within a spec nothing refills.
 const clientBurst = 40
 
+// clientRate is the per-client refill rate, per second, in this suite.
+const clientRate = 5
+
+// refillClients lets the time pass in which every client's bucket refills: what a person takes
+// between two visits, which the fake clock does not.
+func refillClients() { fakeClock.Step(clientBurst / clientRate * time.Second) }
+
 var (
 	ctx          context.Context
 	cancel       context.CancelFunc
@@ -106,7 +113,7 @@ func acceptSettings() *config.Options {
 func acceptParts() *setup.Parts {
 	return &setup.Parts{
 		Mail: sender, MailDomain: sender.FromDomain(), TokenKey: tokenKey, Clock: fakeClock,
-		Server: func(srv *accept.Server) { srv.ClientRate, srv.ClientBurst = 5, clientBurst },
+		Server: func(srv *accept.Server) { srv.ClientRate, srv.ClientBurst = clientRate, clientBurst },
 	}
 }
 

@@ -32,13 +32,15 @@ import (
 // profileTimeout bounds how long a change waits to show on the Account or its Secrets.
 const profileTimeout = 10 * time.Second
 
-// personAccount is the signed-in person's Account; nil for a login of its own.
+// personAccount is the signed-in person's Account; nil for a login of its own. It is read from
+// the API server: the page that answers a change (a new display name, 2FA turned on) shows the
+// Account the change was waited for on (waitForAccount), which the cache may not hold yet.
 func (s *Service) personAccount(ctx context.Context, acct *account) (*membershipv1alpha1.Account, error) {
 	if acct.joined == "" {
 		return nil, nil
 	}
 	person := &membershipv1alpha1.Account{}
-	if err := s.Client.Get(ctx, types.NamespacedName{Name: acct.joined}, person); err != nil {
+	if err := s.APIReader.Get(ctx, types.NamespacedName{Name: acct.joined}, person); err != nil {
 		return nil, err
 	}
 	return person, nil
