@@ -142,7 +142,7 @@ func (r *Reconciler) writeSecret(ctx context.Context, secret *corev1.Secret, dat
 		updated.Labels = map[string]string{}
 	}
 	updated.Labels[membershipv1alpha1.AccountSecretLabel] = membershipv1alpha1.AccountSecretValue
-	if err := r.Update(ctx, updated); err != nil {
+	if err := r.Update(ctx, updated); err != nil { // resourceVersion: never over a newer write
 		return nil, err
 	}
 	return updated, nil
