@@ -53,7 +53,7 @@ func CacheOptions() cache.Options {
 // informer of its own that leaves out the Accounts' own Secrets (AccountSecretLabel): the Member
 // controller reads the few it projects from the API server when the Account says they changed
 // (status.secretVersion). Accounts, cluster-scoped, are kept trimmed to what the Member controller
-// decides on (TrimAccount). So a shard's memory follows its own Members, not the cluster's people.
+// decides on (TrimAccount). So what a shard caches follows its own Members, not the cluster's people.
 func ShardCacheOptions(operatorNamespace string) cache.Options {
 	opts := CacheOptions()
 	notAccountSecrets, err := labels.NewRequirement(membershipv1alpha1.AccountSecretLabel, selection.NotIn, []string{membershipv1alpha1.AccountSecretValue})
