@@ -33,6 +33,14 @@ func ManagedSecretSelector() labels.Selector {
 // manages spec.email) gets the Member from the API server. The strings cached objects repeat (the
 // namespace, label keys, Store names, roles, condition reasons) are shared (Interner).
 func CacheOptions() cache.Options {
+	return cacheOptions(cache.ByObject{Label: ManagedSecretSelector()})
+}
+
+// cacheOptions is the cache policy with secrets as the Secrets' configuration. ByObject is keyed
+// by object pointers: a second entry for Secrets would not replace the first, and which of the
+// two controller-runtime applied would be the map's iteration order. So each policy makes the
+// one entry it wants.
+func cacheOptions(secrets cache.ByObject) cache.Options {
 	strip, interner := cache.TransformStripManagedFields(), NewInterner()
 	return cache.Options{
 		DefaultTransform: func(obj any) (any, error) {
@@ -42,7 +50,7 @@ func CacheOptions() cache.Options {
 			}
 			return interner.Transform(obj)
 		},
-		ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: ManagedSecretSelector()}},
+		ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: secrets},
 	}
 }
 
@@ -55,18 +63,17 @@ func CacheOptions() cache.Options {
 // (status.secretVersion). Accounts, cluster-scoped, are kept trimmed to what the Member controller
 // decides on (TrimAccount). So what a shard caches follows its own Members, not the cluster's people.
 func ShardCacheOptions(operatorNamespace string) cache.Options {
-	opts := CacheOptions()
 	notAccountSecrets, err := labels.NewRequirement(membershipv1alpha1.AccountSecretLabel, selection.NotIn, []string{membershipv1alpha1.AccountSecretValue})
 	if err != nil {
 		panic(err) // a constant key and value: cannot happen
 	}
-	opts.ByObject[&corev1.Secret{}] = cache.ByObject{
+	opts := cacheOptions(cache.ByObject{
 		Label: ManagedSecretSelector(),
 		Namespaces: map[string]cache.Config{
 			cache.AllNamespaces: {},
 			operatorNamespace:   {LabelSelector: ManagedSecretSelector().Add(*notAccountSecrets)},
 		},
-	}
+	})
 	base := opts.DefaultTransform
 	opts.ByObject[&membershipv1alpha1.Account{}] = cache.ByObject{
 		Transform: func(obj any) (any, error) {
