@@ -49,8 +49,18 @@ type Person struct {
 // with a password yet: nobody can sign in to it.
 func Find(ctx context.Context, reader, secrets client.Reader, namespace string, email membershipv1alpha1.EmailAddress) (*Person, error) {
 	acct, err := Of(ctx, reader, email)
-	if err != nil || acct == nil || !acct.DeletionTimestamp.IsZero() {
+	if err != nil || acct == nil {
 		return nil, err
+	}
+	return PersonOf(ctx, secrets, namespace, acct)
+}
+
+// PersonOf is acct with its Secret, read from secrets; nil when acct is being deleted or has no
+// Secret of its own with a password. Callers that decide on the Account first (has this Member
+// joined it?) read the Secret, uncached in a namespace shard, only when it matters.
+func PersonOf(ctx context.Context, secrets client.Reader, namespace string, acct *membershipv1alpha1.Account) (*Person, error) {
+	if !acct.DeletionTimestamp.IsZero() {
+		return nil, nil
 	}
 	secret, err := SecretOf(ctx, secrets, namespace, acct)
 	if err != nil || secret == nil {

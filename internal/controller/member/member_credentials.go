@@ -207,11 +207,13 @@ func (r *Reconciler) joinedAccount(ctx context.Context, member *membershipv1alph
 	if r.AccountNamespace == "" || membershipv1alpha1.HasOwnerRole(member.Spec.Roles) || member.IsIntegration() {
 		return nil, nil
 	}
-	person, err := accounts.Find(ctx, r.Client, r.accountSecrets(), r.AccountNamespace, member.Spec.Email)
-	if err != nil || person == nil || !person.Account.Joined(string(member.UID)) {
+	// Joined first, from the cache: the account Secret is read (from the API server in a
+	// namespace shard) only for a Member that joined the Account.
+	acct, err := accounts.Of(ctx, r.Client, member.Spec.Email)
+	if err != nil || acct == nil || !acct.Joined(string(member.UID)) {
 		return nil, err
 	}
-	return person, nil
+	return accounts.PersonOf(ctx, r.accountSecrets(), r.AccountNamespace, acct)
 }
 
 // writeCredentials creates the credential Secret or updates it when it differs from data, then
