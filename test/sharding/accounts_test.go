@@ -7,8 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -39,18 +36,7 @@ func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 	log.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	g := NewWithT(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
-	g.Expect(os.WriteFile(policy, []byte(devenv.WritesAuditPolicy(shard0Leader, shard1, clusterShard)), 0o600)).To(Succeed())
-	cp, err := testenv.StartControlPlane(func(env *envtest.Environment) {
-		env.ControlPlane.GetAPIServer().Configure().Set("audit-policy-file", policy).Set("audit-log-path", auditLog).
-			Set("feature-gates", "ShardedListAndWatch=true")
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { g.Expect(cp.Stop()).To(Succeed()) }()
-	catcher, sender, err := testenv.StartMail(io.Discard)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = catcher.Close() }()
+	cp, sender, auditLog := startAudited(t, g, true, shard0Leader, shard1, clusterShard)
 
 	ranges := map[string]shard.Range{shard0Leader: shard.Of(0, 2), shard1: shard.Of(1, 2), clusterShard: shard.Cluster}
 	shards := map[string]*running{}

@@ -66,18 +66,7 @@ func TestShardsSplitTheNamespaces(t *testing.T) {
 func shardsSplit(t *testing.T, gate bool) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
-	g.Expect(os.WriteFile(policy, []byte(devenv.WritesAuditPolicy(shard0Leader, shard0Standby, shard1, clusterShard)), 0o600)).To(Succeed())
-	cp, err := testenv.StartControlPlane(func(env *envtest.Environment) {
-		env.ControlPlane.GetAPIServer().Configure().Set("audit-policy-file", policy).Set("audit-log-path", auditLog).
-			Set("feature-gates", "ShardedListAndWatch="+strconv.FormatBool(gate))
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { g.Expect(cp.Stop()).To(Succeed()) }()
-	catcher, sender, err := testenv.StartMail(io.Discard)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = catcher.Close() }()
+	cp, sender, auditLog := startAudited(t, g, gate, shard0Leader, shard0Standby, shard1, clusterShard)
 
 	ranges := map[string]shard.Range{
 		shard0Leader: shard.Of(0, 2), shard0Standby: shard.Of(0, 2), shard1: shard.Of(1, 2), clusterShard: shard.Cluster,
@@ -165,6 +154,24 @@ func shardsSplit(t *testing.T, gate bool) {
 	g.Expect(byUser[shard0Leader]).To(BeNumerically(">", 0))
 	g.Expect(byUser[shard1]).To(BeNumerically(">", 0))
 	g.Expect(standbyWrote(all, in0[0])).To(BeTrue(), "the standby reconciled shard 0's new Member")
+}
+
+// startAudited starts a control plane whose audit log records the writes of users (each
+// manager's own), with ShardedListAndWatch as gate says, and an SMTP server; both stop when t ends.
+func startAudited(t *testing.T, g Gomega, gate bool, users ...string) (*testenv.ControlPlane, *mail.SMTPSender, string) {
+	dir := t.TempDir()
+	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
+	g.Expect(os.WriteFile(policy, []byte(devenv.WritesAuditPolicy(users...)), 0o600)).To(Succeed())
+	cp, err := testenv.StartControlPlane(func(env *envtest.Environment) {
+		env.ControlPlane.GetAPIServer().Configure().Set("audit-policy-file", policy).Set("audit-log-path", auditLog).
+			Set("feature-gates", "ShardedListAndWatch="+strconv.FormatBool(gate))
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { g.Expect(cp.Stop()).To(Succeed()) })
+	catcher, sender, err := testenv.StartMail(io.Discard)
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = catcher.Close() })
+	return cp, sender, auditLog
 }
 
 // startShard starts a manager for rng as user (a user of its own in the audit log), with leader
