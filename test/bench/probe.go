@@ -290,3 +290,66 @@ var httpClient = &http.Client{}
 func newGet(ctx context.Context, url string) (*http.Request, error) {
 	return http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 }
+
+// peakWatch follows one manager process while it works: its resident set (/proc), its Go heap
+// (its metrics) and, whenever the resident set passes its last profiled high by profileStep, a
+// heap profile from its pprof endpoint. The profile kept is the one taken nearest the peak:
+// VmHWM says how high a process went, not what it held there.
+type peakWatch struct {
+	mu       sync.Mutex
+	peakHeap float64
+	profiled uint64 // the resident set when the kept profile was taken; 0 before one
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// profileStep is how far the resident set must rise past the last profile's before another is
+// taken: a profile costs the process a walk of its heap's samples, so not one per poll.
+const profileStep = 4 * mib
+
+func watchPeak(ctx context.Context, pid int, metricsURL, pprofURL, profilePath string) *peakWatch {
+	w := &peakWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			if samples, err := devenv.ScrapeMetrics(ctx, metricsURL); err == nil {
+				w.mu.Lock()
+				w.peakHeap = max(w.peakHeap, samples["go_memstats_heap_inuse_bytes"])
+				w.mu.Unlock()
+			}
+			if rss, _, err := procStatus(pid); err == nil && rss >= w.profiledAt()+profileStep {
+				// Into a temporary file first: a profile cut short must not replace a whole one.
+				if download(ctx, pprofURL+"/debug/pprof/heap", profilePath+".part") == nil &&
+					os.Rename(profilePath+".part", profilePath) == nil {
+					w.mu.Lock()
+					w.profiled = rss
+					w.mu.Unlock()
+				}
+			}
+			select {
+			case <-w.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return w
+}
+
+func (w *peakWatch) profiledAt() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.profiled
+}
+
+// Stop ends the watch and returns the largest Go heap in use seen and the resident set at which
+// the kept profile was taken (0: none was).
+func (w *peakWatch) Stop() (peakHeap float64, profiledAt uint64) {
+	close(w.stop)
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.peakHeap, w.profiled
+}

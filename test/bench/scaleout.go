@@ -43,6 +43,11 @@ type shardRun struct {
 	outside  int // writes of a namespace shard outside its range
 	twice    int // objects written by two shards
 	byShards map[string]int
+	// Per process: the largest Go heap in use seen, and the heap profile taken nearest its peak
+	// resident set (the path, and that resident set).
+	peakHeap   map[string]float64
+	profile    map[string]string
+	profiledAt map[string]uint64
 }
 
 func (b *bench) scaleOut(ctx context.Context) error {
@@ -61,17 +66,25 @@ func (b *bench) scaleOut(ctx context.Context) error {
 		return fmt.Errorf("shards, gate off: %w", err)
 	}
 	single := float64(one.peakRSS[one.users[0]])
-	largest, rss, read, readOff := 0.0, []string{}, []string{}, []string{}
+	largest, largestUser, rss, read, readOff := 0.0, "", []string{}, []string{}, []string{}
+	heaps := []string{}
 	for _, user := range on.users {
+		heaps = append(heaps, fmt.Sprintf("%s %.0f", user, on.peakHeap[user]/mib))
 		if user == clusterShardUser {
 			continue
 		}
-		largest = max(largest, float64(on.peakRSS[user]))
+		if float64(on.peakRSS[user]) > largest {
+			largest, largestUser = float64(on.peakRSS[user]), user
+		}
 		rss = append(rss, fmt.Sprintf("%.0f", float64(on.peakRSS[user])/mib))
 		read = append(read, fmt.Sprintf("%.0f", float64(on.read[user])/mib))
 		readOff = append(readOff, fmt.Sprintf("%.0f", float64(off.read[user])/mib))
 	}
 	ratio := largest / single
+	b.notes = append(b.notes, fmt.Sprintf("Scale-out, peak Go heap in use (MiB): one manager %.0f; gate on: %s.",
+		one.peakHeap[one.users[0]]/mib, strings.Join(heaps, ", ")))
+	b.peakProfile(one, one.users[0], "one manager holding a shard's share")
+	b.peakProfile(on, largestUser, "the largest namespace shard, gate on")
 	b.rows = append(b.rows, row{
 		scenario: fmt.Sprintf("Scale-out: %d shards sharing %d Members in %d namespaces (passwords imported as hashes; ShardedListAndWatch on)",
 			o.scaleOutShards, o.scaleOutMembers, o.scaleOutNamespaces),
@@ -99,6 +112,17 @@ func (b *bench) scaleOut(ctx context.Context) error {
 	return nil
 }
 
+// peakProfile adds to the results the heap profile a scale-out run took of user nearest its peak.
+func (b *bench) peakProfile(run shardRun, user, what string) {
+	if run.profiledAt[user] == 0 {
+		b.notes = append(b.notes, fmt.Sprintf("Scale-out: no heap profile of %s (%s) was taken.", user, what))
+		return
+	}
+	b.profiles = append(b.profiles, fmt.Sprintf("Heap profile (in use) of %s, %s, taken at RSS %.0f MiB (peak %.0f MiB) (%s)\n%s",
+		user, what, float64(run.profiledAt[user])/mib, float64(run.peakRSS[user])/mib, run.profile[user],
+		pprofTop(b.o.manager, run.profile[user], "-sample_index=inuse_space")))
+}
+
 // clusterShardUser is the cluster shard's user in the scale-out runs.
 const clusterShardUser = "shard-cluster"
 
@@ -112,10 +136,32 @@ func rssOf(r shardRun) string {
 	return strings.Join(out, " / ")
 }
 
-// scaleOutNamespace is the i-th namespace: names that differ in many characters, which FNV-1a
-// spreads evenly over the shards (docs/scale-out.md, choosing ranges).
-func scaleOutNamespace(i int) string {
-	return fmt.Sprintf("so-%x", sha256.Sum256([]byte(strconv.Itoa(i))))[:11]
+// balancedNamespaces are count namespace names that the shards' equal ranges split evenly:
+// names that differ in many characters, taken in order, each kept while its shard has room. A
+// hash split of 200 random names puts about 60 in one of four ranges and 40 in another (seen:
+// 39/43/58/60); the row compares a shard holding its share with one manager holding that share,
+// so it sets the share exactly, and measures the operator rather than the luck of the hash.
+// (Platforms balance the same way, with ranges chosen by their namespaces' hashes:
+// docs/scale-out.md.)
+func balancedNamespaces(count, shards int) []string {
+	room := make([]int, shards)
+	for i := range room {
+		room[i] = count / shards
+		if i < count%shards {
+			room[i]++
+		}
+	}
+	names := make([]string, 0, count)
+	for i := 0; len(names) < count; i++ {
+		name := fmt.Sprintf("so-%x", sha256.Sum256([]byte(strconv.Itoa(i))))[:11]
+		for s := range shards {
+			if shard.Of(s, shards).Contains(name) && room[s] > 0 {
+				room[s]--
+				names = append(names, name)
+			}
+		}
+	}
+	return names
 }
 
 // scaleOutRun converges members Members on a fresh control plane with the gate as asked, by
@@ -123,7 +169,8 @@ func scaleOutNamespace(i int) string {
 func (b *bench) scaleOutRun(ctx context.Context, members, shards int, gate bool) (shardRun, error) {
 	o := b.o
 	fmt.Printf("scale-out: %d Members, %d shards, ShardedListAndWatch=%t, on a fresh control plane...\n", members, shards, gate)
-	run := shardRun{peakRSS: map[string]uint64{}, read: map[string]uint64{}, byShards: map[string]int{}}
+	run := shardRun{peakRSS: map[string]uint64{}, read: map[string]uint64{}, byShards: map[string]int{},
+		peakHeap: map[string]float64{}, profile: map[string]string{}, profiledAt: map[string]uint64{}}
 	ranges := map[string]shard.Range{}
 	if shards == 0 {
 		run.users = []string{"manager-alone"}
@@ -167,20 +214,37 @@ func (b *bench) scaleOutRun(ctx context.Context, members, shards int, gate bool)
 
 	fmt.Printf("scale-out: starting %s...\n", strings.Join(run.users, ", "))
 	start := time.Now()
-	procs := map[string]*devenv.ManagerProcess{}
+	procs, watches := map[string]*devenv.ManagerProcess{}, map[string]*peakWatch{}
+	defer func() {
+		for _, w := range watches {
+			w.Stop()
+		}
+	}()
 	for _, user := range run.users {
-		var args []string
+		// Each process serves metrics and pprof on addresses of its own (after StartShard's "0"s,
+		// so these count): the watch reads its heap and profiles it near its peak.
+		metricsAddr, err := devenv.FreeLoopbackAddr()
+		if err != nil {
+			return run, err
+		}
+		pprofAddr, err := devenv.FreeLoopbackAddr()
+		if err != nil {
+			return run, err
+		}
+		args := []string{"--metrics-bind-address=" + metricsAddr, "--pprof-bind-address=" + pprofAddr}
 		switch r := ranges[user]; {
 		case r.ClusterOnly:
-			args = []string{"--shard=cluster"}
+			args = append(args, "--shard=cluster")
 		case r.Namespaced():
-			args = []string{fmt.Sprintf("--shard=%d/%d", r.Index, r.Count), "--accept-bind-address=0"}
+			args = append(args, fmt.Sprintf("--shard=%d/%d", r.Index, r.Count), "--accept-bind-address=0")
 		}
 		p, err := b.env.StartShard(ctx, user, args...)
 		if err != nil {
 			return run, fmt.Errorf("%s: %w", user, err)
 		}
 		procs[user] = p
+		run.profile[user] = filepath.Join(dir, "heap-peak-"+user+".pprof")
+		watches[user] = watchPeak(ctx, p.Cmd.Process.Pid, "http://"+metricsAddr, "http://"+pprofAddr, run.profile[user])
 	}
 	err = waitFor(ctx, 60*time.Minute, 5*time.Second, "all Members Active", func(ctx context.Context) (bool, error) {
 		var list membershipv1alpha1.MemberList
@@ -197,6 +261,8 @@ func (b *bench) scaleOutRun(ctx context.Context, members, shards int, gate bool)
 	})
 	run.elapsed = time.Since(start)
 	for user, p := range procs {
+		run.peakHeap[user], run.profiledAt[user] = watches[user].Stop()
+		delete(watches, user)
 		if _, peak, err := procStatus(p.Cmd.Process.Pid); err == nil {
 			run.peakRSS[user] = peak
 		}
@@ -218,8 +284,9 @@ func (b *bench) scaleOutObjects(ctx context.Context, members, namespaces int) er
 	if err != nil {
 		return err
 	}
+	names := balancedNamespaces(namespaces, max(1, b.o.scaleOutShards))
 	if err := parallel(ctx, namespaces, b.o.creators, func(ctx context.Context, i int) error {
-		ns := scaleOutNamespace(i)
+		ns := names[i]
 		if err := ensureNamespace(ctx, b.c, ns); err != nil {
 			return err
 		}
@@ -235,7 +302,7 @@ func (b *bench) scaleOutObjects(ctx context.Context, members, namespaces int) er
 		return err
 	}
 	return createAll(ctx, b.c, members, 2*b.o.creators, func(i int) (*membershipv1alpha1.Member, error) {
-		m := newMember(scaleOutNamespace(i%namespaces), i, 1)
+		m := newMember(names[i%namespaces], i, 1)
 		m.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: "imported", Key: "password-hash"}
 		return m, nil
 	}, nil)

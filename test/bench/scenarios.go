@@ -33,28 +33,15 @@ const (
 	targetLateness = 2 * time.Second
 )
 
-// floors measures the floors of the scenarios asked for, before the manager first starts.
-func (b *bench) floors(ctx context.Context) error {
-	if b.wanted["convergence"] {
-		if err := b.floorOfConvergence(ctx); err != nil {
-			return err
-		}
+// floorOfLargeStore measures the large store's floor, while the manager is stopped.
+func (b *bench) floorOfLargeStore(ctx context.Context) error {
+	var err error
+	if b.floorLargeStore, err = floorConvergence(ctx, b.c, "floor-large-store", b.o.largeStoreMembers, 1, b.o.creators,
+		b.o.memberWorkers, b.o.bcryptCost); err != nil {
+		return err
 	}
-	if b.wanted["large-store"] {
-		var err error
-		if b.floorLargeStore, err = floorConvergence(ctx, b.c, "floor-large-store", b.o.largeStoreMembers, 1, b.o.creators,
-			b.o.memberWorkers, b.o.bcryptCost); err != nil {
-			return err
-		}
-		fmt.Printf("floor: %d Members of one Store to credentials in %s\n", b.o.largeStoreMembers, b.floorLargeStore.Round(time.Millisecond))
-		if err := cleanFloor(ctx, b.c, "floor-large-store"); err != nil {
-			return err
-		}
-	}
-	if b.wanted[invitationsScenario] {
-		return b.floorOfInvitations(ctx)
-	}
-	return nil
+	fmt.Printf("floor: %d Members of one Store to credentials in %s\n", b.o.largeStoreMembers, b.floorLargeStore.Round(time.Millisecond))
+	return cleanFloor(ctx, b.c, "floor-large-store")
 }
 
 func (b *bench) floorOfConvergence(ctx context.Context) error {
