@@ -57,21 +57,28 @@ func cacheOptions(secrets cache.ByObject) cache.Options {
 // ShardCacheOptions is a namespace shard's cache: CacheOptions, except for what belongs to every
 // person of the cluster rather than to the shard's namespaces. A shard's cluster-wide informers
 // hold its own namespaces only (the API server's sharded watch, or the shard's filter); the
-// operator's namespace, which every shard reads for account and credential requests, gets an
-// informer of its own that leaves out the Accounts' own Secrets (AccountSecretLabel): the Member
-// controller reads the few it projects from the API server when the Account says they changed
-// (status.secretVersion). Accounts, cluster-scoped, are kept trimmed to what the Member controller
+// operator's namespace, which every shard reads for credential requests, gets an informer of its
+// own that leaves out the Accounts' own Secrets (AccountSecretLabel) and the account requests
+// (AccountRequestLabel): the Member controller reads the few of those it needs from the API
+// server, an Account's Secret when the Account says it changed (status.secretVersion), its own
+// Member's waiting requests before it asks again. Requests wait there for the one cluster shard:
+// while it works through a cluster's new Members, every namespace shard would hold the requests
+// of every shard's (thousands of Secrets, each with a hash and five annotations). Accounts, cluster-scoped, are kept trimmed to what the Member controller
 // decides on (TrimAccount). So what a shard caches follows its own Members, not the cluster's people.
 func ShardCacheOptions(operatorNamespace string) cache.Options {
 	notAccountSecrets, err := labels.NewRequirement(membershipv1alpha1.AccountSecretLabel, selection.NotIn, []string{membershipv1alpha1.AccountSecretValue})
 	if err != nil {
 		panic(err) // a constant key and value: cannot happen
 	}
+	notAccountRequests, err := labels.NewRequirement(membershipv1alpha1.AccountRequestLabel, selection.DoesNotExist, nil)
+	if err != nil {
+		panic(err) // a constant key: cannot happen
+	}
 	opts := cacheOptions(cache.ByObject{
 		Label: ManagedSecretSelector(),
 		Namespaces: map[string]cache.Config{
 			cache.AllNamespaces: {},
-			operatorNamespace:   {LabelSelector: ManagedSecretSelector().Add(*notAccountSecrets)},
+			operatorNamespace:   {LabelSelector: ManagedSecretSelector().Add(*notAccountSecrets, *notAccountRequests)},
 		},
 	})
 	base := opts.DefaultTransform

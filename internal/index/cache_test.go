@@ -90,7 +90,7 @@ var _ = Describe("the manager's cache", func() {
 			"an unlabelled Secret is invisible to the cache: read it with the manager's API reader")
 	})
 
-	It("in a namespace shard leaves out the Accounts' own Secrets and keeps Accounts trimmed", func(ctx SpecContext) {
+	It("in a namespace shard leaves out the Accounts' own Secrets and requests and keeps Accounts trimmed", func(ctx SpecContext) {
 		assets, err := devenv.BinaryAssetsDir()
 		Expect(err).NotTo(HaveOccurred())
 		testEnv := &envtest.Environment{BinaryAssetsDirectory: assets, CRDDirectoryPaths: []string{testenv.CRDDir()},
@@ -155,8 +155,8 @@ var _ = Describe("the manager's cache", func() {
 				names = append(names, secret.Namespace+"/"+secret.Name)
 			}
 			return names
-		}).Should(ConsistOf(operatorNS+"/account-old-2", operatorNS+"/account-request-x", operatorNS+"/credential-request-y",
-			tenantNS+"/staff-credentials"), "every managed Secret but the labelled account Secret")
+		}).Should(ConsistOf(operatorNS+"/account-old-2", operatorNS+"/credential-request-y", tenantNS+"/staff-credentials"),
+			"every managed Secret but the labelled account Secret and the account request")
 
 		cached := &membershipv1alpha1.Account{}
 		Eventually(func() error { return informers.Get(ctx, client.ObjectKey{Name: "pat-1"}, cached) }).Should(Succeed())

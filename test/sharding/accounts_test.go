@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -132,6 +133,38 @@ func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		ask(accounts.Request{Kind: membershipv1alpha1.AccountRequestTwoFactor, TOTPSecret: key.Secret})
 		projected("2FA key "+string(rune('1'+i)), membershipv1alpha1.CredentialTOTPSecret, []byte(key.Secret))
+	}
+
+	t.Log("a Member declared in Git with an imported hash makes its Account through a shard that caches no account request")
+	imported, err := credentials.HashPassword("an imported long passphrase", 10)
+	g.Expect(err).NotTo(HaveOccurred())
+	gitNS := stores[1]
+	g.Expect(cp.Client.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: gitNS, Name: "lee-password",
+			Labels: map[string]string{membershipv1alpha1.PasswordSourceLabel: "true"}},
+		Data: map[string][]byte{membershipv1alpha1.CredentialPasswordHash: imported}, // imported as it is
+	})).To(Succeed())
+	lee := member(gitNS, "lee")
+	lee.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: "lee-password", Key: membershipv1alpha1.CredentialPasswordHash}
+	g.Expect(cp.Client.Create(ctx, lee)).To(Succeed())
+	leeAccount := membershipv1alpha1.AccountName(lee.Spec.Email)
+	g.Eventually(func(g Gomega) {
+		m := &membershipv1alpha1.Member{}
+		g.Expect(cp.Client.Get(ctx, client.ObjectKeyFromObject(lee), m)).To(Succeed())
+		g.Expect(m.Status.Phase).To(Equal(membershipv1alpha1.MemberActive))
+		g.Expect(m.Status.Account).To(Equal(leeAccount))
+		acct := &membershipv1alpha1.Account{}
+		g.Expect(cp.Client.Get(ctx, client.ObjectKey{Name: leeAccount}, acct)).To(Succeed())
+		g.Expect(acct.GovernedBy(gitNS, lee.Spec.PasswordSecretRef)).To(BeTrue())
+		secret := &corev1.Secret{}
+		g.Expect(cp.Client.Get(ctx, client.ObjectKey{Namespace: gitNS, Name: membershipv1alpha1.CredentialsSecretName("lee")}, secret)).To(Succeed())
+		g.Expect(secret.Data).To(HaveKeyWithValue(membershipv1alpha1.CredentialPasswordHash, imported))
+	}).WithTimeout(60 * time.Second).Should(Succeed())
+	for _, user := range []string{shard0Leader, shard1} {
+		var cached corev1.SecretList
+		g.Expect(shards[user].mgr.GetCache().List(ctx, &cached, client.InNamespace(testenv.AccountNamespace),
+			client.HasLabels{membershipv1alpha1.AccountRequestLabel})).To(Succeed())
+		g.Expect(cached.Items).To(BeEmpty(), "%s caches account requests", user)
 	}
 
 	t.Log("each store's credential Secret was written by its own shard alone")

@@ -86,8 +86,9 @@ type Reconciler struct {
 	// AccountNamespace is the operator's namespace, where Accounts keep their Secrets; empty
 	// leaves every Member with a login of its own.
 	AccountNamespace string
-	// AccountSecrets is where the Accounts' own Secrets are read: nil for the cache (Client); the
-	// API server in a namespace shard, whose cache leaves them out (index.ShardCacheOptions) and
+	// AccountSecrets is where the Accounts' own Secrets and the account requests are read: nil
+	// for the cache (Client); the API server in a namespace shard, whose cache leaves both out
+	// (index.ShardCacheOptions) and
 	// keeps Accounts trimmed to the fields this controller reads (index.TrimAccount): their
 	// status.secretVersion is what tells it that a Secret changed.
 	AccountSecrets client.Reader
@@ -239,7 +240,8 @@ func (r *Reconciler) membersOfOperatorSecret(ctx context.Context, obj client.Obj
 	return r.membersOfAccount(ctx, acct)
 }
 
-// accountSecrets is the reader of the Accounts' own Secrets (AccountSecrets, or the cache).
+// accountSecrets is the reader of the Accounts' own Secrets and of the account requests
+// (AccountSecrets, or the cache).
 func (r *Reconciler) accountSecrets() client.Reader {
 	if r.AccountSecrets != nil {
 		return r.AccountSecrets

@@ -149,9 +149,10 @@ func (r *Reconciler) askGitAccount(ctx context.Context, member *membershipv1alph
 }
 
 // gitRequests are member's git-password requests still waiting for the Account controller, in
-// the order they were made.
+// the order they were made. They are read where the Accounts' own Secrets are (a namespace
+// shard's cache holds neither: index.ShardCacheOptions).
 func (r *Reconciler) gitRequests(ctx context.Context, member *membershipv1alpha1.Member) ([]corev1.Secret, error) {
-	pending, err := accounts.Pending(ctx, r.Client, r.AccountNamespace, membershipv1alpha1.AccountName(member.Spec.Email))
+	pending, err := accounts.Pending(ctx, r.accountSecrets(), r.AccountNamespace, membershipv1alpha1.AccountName(member.Spec.Email))
 	if err != nil {
 		return nil, err
 	}
