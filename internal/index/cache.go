@@ -63,8 +63,9 @@ func cacheOptions(secrets cache.ByObject) cache.Options {
 // server, an Account's Secret when the Account says it changed (status.secretVersion), its own
 // Member's waiting requests before it asks again. Requests wait there for the one cluster shard:
 // while it works through a cluster's new Members, every namespace shard would hold the requests
-// of every shard's (thousands of Secrets, each with a hash and five annotations). Accounts, cluster-scoped, are kept trimmed to what the Member controller
-// decides on (TrimAccount). So what a shard caches follows its own Members, not the cluster's people.
+// of every shard's (thousands of Secrets, each with a hash and five annotations). Accounts,
+// cluster-scoped, are kept trimmed to what the Member controller decides on (TrimAccount). So
+// what a shard caches follows its own Members, not the cluster's people.
 func ShardCacheOptions(operatorNamespace string) cache.Options {
 	notAccountSecrets, err := labels.NewRequirement(membershipv1alpha1.AccountSecretLabel, selection.NotIn, []string{membershipv1alpha1.AccountSecretValue})
 	if err != nil {

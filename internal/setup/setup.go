@@ -228,8 +228,8 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 }
 
 // accountSecrets is where the Member controller reads the Accounts' own Secrets and the account
-// requests: the API server in a namespace shard, whose cache leaves them out (Manager, index.ShardCacheOptions); nil (the
-// cache) otherwise.
+// requests: the API server in a namespace shard, whose cache leaves them out (Manager,
+// index.ShardCacheOptions); nil (the cache) otherwise.
 func accountSecrets(mgr ctrl.Manager, opts *config.Options) client.Reader {
 	if opts.Shard.Namespaced() && opts.AccountNamespace != "" {
 		return mgr.GetAPIReader()

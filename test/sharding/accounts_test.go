@@ -29,7 +29,9 @@ import (
 // A person with a store in each of two namespace shards: the shards do not cache the Account's
 // Secret (nor any account Secret), yet its password and every new 2FA key reach both stores'
 // credential Secrets, each written by its own shard alone. The second 2FA key changes nothing
-// else of the Account (it had a key already): only status.secretVersion tells the shards.
+// else of the Account (it had a key already): only status.secretVersion tells the shards. A Member
+// declared in Git asks for its Account while the cluster shard is down, and its request waits
+// in no namespace shard's cache; the Account is made once the cluster shard is back.
 func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane and three managers")
@@ -135,7 +137,11 @@ func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 		projected("2FA key "+string(rune('1'+i)), membershipv1alpha1.CredentialTOTPSecret, []byte(key.Secret))
 	}
 
-	t.Log("a Member declared in Git with an imported hash makes its Account through a shard that caches no account request")
+	t.Log("with the cluster shard down, a Member declared in Git asks for its Account: no namespace shard caches the request")
+	cluster := shards[clusterShard]
+	delete(shards, clusterShard) // stopped here: the deferred stop must not wait for it again
+	cluster.stop()
+	g.Expect(<-cluster.done).To(Succeed())
 	imported, err := credentials.HashPassword("an imported long passphrase", 10)
 	g.Expect(err).NotTo(HaveOccurred())
 	gitNS := stores[1]
@@ -148,6 +154,29 @@ func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 	lee.Spec.PasswordSecretRef = &membershipv1alpha1.SecretKeyReference{Name: "lee-password", Key: membershipv1alpha1.CredentialPasswordHash}
 	g.Expect(cp.Client.Create(ctx, lee)).To(Succeed())
 	leeAccount := membershipv1alpha1.AccountName(lee.Spec.Email)
+	g.Eventually(func(g Gomega) []corev1.Secret {
+		var waiting corev1.SecretList
+		g.Expect(cp.Client.List(ctx, &waiting, client.InNamespace(testenv.AccountNamespace),
+			client.MatchingLabels{membershipv1alpha1.AccountLabel: leeAccount}, client.HasLabels{membershipv1alpha1.AccountRequestLabel})).To(Succeed())
+		return waiting.Items
+	}).WithTimeout(30*time.Second).ShouldNot(BeEmpty(), "the shard of %s asked for lee's Account", gitNS)
+	// A Secret the namespace shards do cache, written after the request: once a shard's cache
+	// holds it, its informer of the operator's namespace has seen the request's creation too.
+	sentinel := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: testenv.AccountNamespace, Name: "after-the-request",
+		Labels: map[string]string{membershipv1alpha1.ManagedByLabel: membershipv1alpha1.ManagedByValue}}}
+	g.Expect(cp.Client.Create(ctx, sentinel)).To(Succeed())
+	for _, user := range []string{shard0Leader, shard1} {
+		g.Eventually(func() error {
+			return shards[user].mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(sentinel), &corev1.Secret{})
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		var cached corev1.SecretList
+		g.Expect(shards[user].mgr.GetCache().List(ctx, &cached, client.InNamespace(testenv.AccountNamespace),
+			client.HasLabels{membershipv1alpha1.AccountRequestLabel})).To(Succeed())
+		g.Expect(cached.Items).To(BeEmpty(), "%s caches account requests", user)
+	}
+
+	t.Log("the cluster shard is back: lee's Account is made from the request, governed by the imported hash")
+	shards[clusterShard] = startShard(ctx, g, cp, sender, clusterShard, shard.Cluster)
 	g.Eventually(func(g Gomega) {
 		m := &membershipv1alpha1.Member{}
 		g.Expect(cp.Client.Get(ctx, client.ObjectKeyFromObject(lee), m)).To(Succeed())
@@ -160,12 +189,6 @@ func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 		g.Expect(cp.Client.Get(ctx, client.ObjectKey{Namespace: gitNS, Name: membershipv1alpha1.CredentialsSecretName("lee")}, secret)).To(Succeed())
 		g.Expect(secret.Data).To(HaveKeyWithValue(membershipv1alpha1.CredentialPasswordHash, imported))
 	}).WithTimeout(60 * time.Second).Should(Succeed())
-	for _, user := range []string{shard0Leader, shard1} {
-		var cached corev1.SecretList
-		g.Expect(shards[user].mgr.GetCache().List(ctx, &cached, client.InNamespace(testenv.AccountNamespace),
-			client.HasLabels{membershipv1alpha1.AccountRequestLabel})).To(Succeed())
-		g.Expect(cached.Items).To(BeEmpty(), "%s caches account requests", user)
-	}
 
 	t.Log("each store's credential Secret was written by its own shard alone")
 	all, err := devenv.ReadWrites(auditLog)

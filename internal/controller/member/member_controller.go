@@ -88,9 +88,8 @@ type Reconciler struct {
 	AccountNamespace string
 	// AccountSecrets is where the Accounts' own Secrets and the account requests are read: nil
 	// for the cache (Client); the API server in a namespace shard, whose cache leaves both out
-	// (index.ShardCacheOptions) and
-	// keeps Accounts trimmed to the fields this controller reads (index.TrimAccount): their
-	// status.secretVersion is what tells it that a Secret changed.
+	// (index.ShardCacheOptions) and keeps Accounts trimmed to the fields this controller reads
+	// (index.TrimAccount): their status.secretVersion is what tells it that a Secret changed.
 	AccountSecrets client.Reader
 	// Shard is the range of namespaces reconciled (--shard; zero: all): Reconcile drops the rest.
 	Shard shard.Range
