@@ -157,7 +157,8 @@ func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 	g.Eventually(func(g Gomega) []corev1.Secret {
 		var waiting corev1.SecretList
 		g.Expect(cp.Client.List(ctx, &waiting, client.InNamespace(testenv.AccountNamespace),
-			client.MatchingLabels{membershipv1alpha1.AccountLabel: leeAccount}, client.HasLabels{membershipv1alpha1.AccountRequestLabel})).To(Succeed())
+			client.MatchingLabels{membershipv1alpha1.AccountLabel: leeAccount},
+			client.HasLabels{membershipv1alpha1.AccountRequestLabel})).To(Succeed())
 		return waiting.Items
 	}).WithTimeout(30*time.Second).ShouldNot(BeEmpty(), "the shard of %s asked for lee's Account", gitNS)
 	// A Secret the namespace shards do cache, written after the request: once a shard's cache
@@ -186,7 +187,8 @@ func TestShardsProjectAccountsTheyDoNotCache(t *testing.T) {
 		g.Expect(cp.Client.Get(ctx, client.ObjectKey{Name: leeAccount}, acct)).To(Succeed())
 		g.Expect(acct.GovernedBy(gitNS, lee.Spec.PasswordSecretRef)).To(BeTrue())
 		secret := &corev1.Secret{}
-		g.Expect(cp.Client.Get(ctx, client.ObjectKey{Namespace: gitNS, Name: membershipv1alpha1.CredentialsSecretName("lee")}, secret)).To(Succeed())
+		leeCredentials := client.ObjectKey{Namespace: gitNS, Name: membershipv1alpha1.CredentialsSecretName("lee")}
+		g.Expect(cp.Client.Get(ctx, leeCredentials, secret)).To(Succeed())
 		g.Expect(secret.Data).To(HaveKeyWithValue(membershipv1alpha1.CredentialPasswordHash, imported))
 	}).WithTimeout(60 * time.Second).Should(Succeed())
 
