@@ -54,6 +54,7 @@ manifests: controller-gen ## Generate ClusterRole, CustomResourceDefinition and 
 	@cp config/crd/bases/*.yaml dist/chart/files/crds/
 	@cp $(CHART_RBAC) dist/chart/files/rbac/
 	@cp config/webhook/manifests.yaml dist/chart/files/webhooks.yaml
+	@cp config/policy/member_finalizer.yaml dist/chart/files/member-finalizer-policy.yaml
 	@cp config/prometheus/rules.yaml dist/chart/files/prometheus-rules.yaml
 	@cp config/prometheus/dashboard.json dist/chart/files/grafana-dashboard.json
 

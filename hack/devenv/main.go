@@ -28,6 +28,8 @@ func main() {
 	flag.StringVar(&opts.RBACRole, "rbac-role", "config/rbac/role.yaml", "The manager's generated ClusterRole.")
 	flag.StringVar(&opts.WebhookConfig, "webhook-config", "config/webhook/manifests.yaml",
 		"The generated validating webhooks to install (empty: run the manager without them).")
+	flag.StringVar(&opts.AdmissionPolicy, "admission-policy", "config/policy/member_finalizer.yaml",
+		"The admission policy that gives new Members their finalizer (empty: the manager adds it).")
 	flag.StringVar(&opts.SMTPAddr, "smtp-address", "127.0.0.1:1025", "Where the mail catcher listens.")
 	flag.StringVar(&opts.AcceptAddr, "accept-address", "127.0.0.1:8082", "The manager's acceptance server address.")
 	flag.StringVar(&opts.ProbeAddr, "probe-address", "127.0.0.1:8081", "The manager's health probe address.")

@@ -172,14 +172,16 @@ func run(ctx context.Context, o options) error {
 
 	fmt.Println("Starting the control plane (etcd, kube-apiserver with an audit log of the manager's Secret reads) and the SMTP server...")
 	b.envOptions = devenv.Options{
-		Dir:            dir,
-		CRDDir:         "config/crd/bases",
-		RBACRole:       "config/rbac/role.yaml",
-		ManagerBinary:  o.manager,
-		ManagerArgs:    args,
-		ManagerOutput:  b.log,
-		DeferManager:   true,
-		APIServerFlags: map[string]string{"audit-policy-file": policy, "audit-log-path": b.auditLog},
+		Dir:      dir,
+		CRDDir:   "config/crd/bases",
+		RBACRole: "config/rbac/role.yaml",
+		// Installed with the operator, right before its first phase (after the floor's).
+		AdmissionPolicy: "config/policy/member_finalizer.yaml",
+		ManagerBinary:   o.manager,
+		ManagerArgs:     args,
+		ManagerOutput:   b.log,
+		DeferManager:    true,
+		APIServerFlags:  map[string]string{"audit-policy-file": policy, "audit-log-path": b.auditLog},
 	}
 	if err := b.startEnv(ctx); err != nil {
 		return err

@@ -68,6 +68,10 @@ type Options struct {
 	// pointed at the manager on a local port with a generated certificate. Empty runs the manager
 	// with --enable-webhooks=false.
 	WebhookConfig string
+	// AdmissionPolicy is config/policy/member_finalizer.yaml: installed right before the first
+	// manager process starts (so a floor measured before that runs without it), and awaited once
+	// that process is ready. Empty leaves the manager to add the Member finalizer itself.
+	AdmissionPolicy string
 	// ManagerBinary is the built manager; when empty no manager is started.
 	ManagerBinary string
 	// DeferManager prepares the manager (its user, RBAC and flags) without starting it: call
@@ -112,6 +116,9 @@ type Env struct {
 	// replicaArgs are the flags every manager shares; each adds its own addresses after them.
 	replicaArgs     []string
 	webhooksEnabled bool
+	// admissionPolicy is Options.AdmissionPolicy; the flags say how far installing it got.
+	admissionPolicy                                    string
+	admissionPolicyInstalled, admissionPolicyEffective bool
 }
 
 // Start brings the environment up. On error, whatever was started is stopped again.
@@ -144,7 +151,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 
-	env := &Env{dir: opts.Dir}
+	env := &Env{dir: opts.Dir, admissionPolicy: opts.AdmissionPolicy}
 	defer func() {
 		if err != nil {
 			_ = env.Stop()
@@ -252,11 +259,14 @@ func (e *Env) StartManager(ctx context.Context) error {
 	if e.primary == nil {
 		return errors.New("devenv: no manager binary was given")
 	}
+	if err := e.installAdmissionPolicy(ctx); err != nil {
+		return err
+	}
 	if err := e.primary.Start(ctx); err != nil {
 		return err
 	}
 	e.Manager = e.primary.Cmd
-	return nil
+	return e.awaitAdmissionPolicy(ctx)
 }
 
 // StopManager ends the manager as Kubernetes would: SIGTERM, then SIGKILL after 15 s. It
@@ -321,7 +331,13 @@ func (e *Env) StartReplica(ctx context.Context, args ...string) (*ManagerProcess
 		output: e.primary.output,
 	}
 	e.replicas = append(e.replicas, p)
-	return p, p.Start(ctx)
+	if err := e.installAdmissionPolicy(ctx); err != nil {
+		return p, err
+	}
+	if err := p.Start(ctx); err != nil {
+		return p, err
+	}
+	return p, e.awaitAdmissionPolicy(ctx)
 }
 
 // StartAcceptOnly starts an acceptance-only process (--accept-only) as its own user, AcceptUser,

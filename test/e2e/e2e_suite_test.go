@@ -70,9 +70,11 @@ var _ = BeforeSuite(func() {
 		CRDDir:        filepath.Join(rootDir, "config", "crd", "bases"),
 		RBACRole:      filepath.Join(rootDir, "config", "rbac", "role.yaml"),
 		WebhookConfig: filepath.Join(rootDir, "config", "webhook", "manifests.yaml"),
-		ManagerBinary: managerBinary,
-		ManagerOutput: io.MultiWriter(GinkgoWriter, managerLog),
-		Log:           GinkgoWriter,
+		// As config/default installs it: new Members get their finalizer from kube-apiserver.
+		AdmissionPolicy: filepath.Join(rootDir, "config", "policy", "member_finalizer.yaml"),
+		ManagerBinary:   managerBinary,
+		ManagerOutput:   io.MultiWriter(GinkgoWriter, managerLog),
+		Log:             GinkgoWriter,
 	})
 	Expect(err).NotTo(HaveOccurred())
 	issued, err = leakcheck.Watch(ctx, env.Config)

@@ -25,6 +25,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
 	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/mailcatcher"
@@ -191,6 +192,58 @@ var _ = Describe("the operator on a local control plane", Ordered, func() {
 			Expect(after.Metadata.Generation).To(Equal(before.Metadata.Generation), "%s %s: no spec write", before.Kind, before.Metadata.Name)
 			Expect(after.Spec).To(MatchJSON(before.Spec), "%s %s", before.Kind, before.Metadata.Name)
 		}
+	})
+
+	It("gives a new Member its finalizer at creation (config/policy): the manager never writes a Member but its status", func() {
+		_, _, err := kubectl(env.Kubeconfig, "", "create", "namespace", "finalizer-check")
+		Expect(err).NotTo(HaveOccurred())
+		out, _, err := kubectl(env.Kubeconfig, `apiVersion: membership.storeops.io/v1alpha1
+kind: Store
+metadata:
+  name: shop
+spec:
+  displayName: Shop
+  owner:
+    email: owner@finalizer-check.example
+---
+apiVersion: membership.storeops.io/v1alpha1
+kind: Member
+metadata:
+  name: fay
+spec:
+  storeRef:
+    name: shop
+  email: fay@finalizer-check.example
+  roles: [staff]
+`, "apply", "-n", "finalizer-check", "-f", "-", "-o", "jsonpath={.items[1].metadata.finalizers}")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(ContainSubstring(membershipv1alpha1.MemberFinalizer), "the Member as the API server stored it at creation")
+
+		type managedFields struct {
+			Metadata struct {
+				ManagedFields []struct {
+					Manager     string `json:"manager"`
+					Operation   string `json:"operation"`
+					Subresource string `json:"subresource"`
+				} `json:"managedFields"`
+			} `json:"metadata"`
+			Status struct {
+				Phase string `json:"phase"`
+			} `json:"status"`
+		}
+		var fay managedFields
+		Eventually(func(g Gomega) string {
+			out, _, err := kubectl(env.Kubeconfig, "", "get", "-n", "finalizer-check", "member", "fay", "-o", "json", "--show-managed-fields")
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(json.Unmarshal([]byte(out), &fay)).To(Succeed())
+			return fay.Status.Phase
+		}).WithTimeout(time.Minute).Should(Equal("Active"))
+		for _, entry := range fay.Metadata.ManagedFields {
+			if entry.Subresource == "" {
+				Expect(entry.Manager).To(HavePrefix("kubectl"), "only kubectl wrote the Member itself: the manager added no finalizer (%+v)", entry)
+			}
+		}
+		Expect(fay.Metadata.ManagedFields).To(ContainElement(HaveField("Subresource", "status")), "the manager wrote its status")
 	})
 
 	It("writes nothing when it reconciles objects that need nothing (quiescence; docs/benchmarks.md has it at scale)", func() {
@@ -445,6 +498,8 @@ spec:
 			"service/member-operator-accept",
 			"service/member-operator-webhook-service",
 			"customresourcedefinition.apiextensions.k8s.io/members.membership.storeops.io",
+			"mutatingadmissionpolicy.admissionregistration.k8s.io/member-operator-member-finalizer",
+			"mutatingadmissionpolicybinding.admissionregistration.k8s.io/member-operator-member-finalizer",
 		} {
 			Expect(out).To(ContainSubstring(object))
 		}

@@ -128,7 +128,7 @@ func TestHelmChartRendersWhatKustomizeDoes(t *testing.T) {
 	g := NewWithT(t)
 	helm, kustomize := tool(t, "HELM"), tool(t, "KUSTOMIZE")
 	fromKustomize := render(t, kustomize, "build", "config/default")
-	fromHelm := helmTemplate(t, helm, "member-operator")
+	fromHelm := helmTemplate(t, helm, "member-operator", "--api-versions", mutatingAdmissionPolicyAPI)
 
 	compared := 0
 	for key, want := range fromKustomize {
@@ -150,19 +150,50 @@ func TestHelmChartRendersWhatKustomizeDoes(t *testing.T) {
 			g.Expect(got).NotTo(BeNil(), key)
 			same(g, got["webhooks"], want["webhooks"], key)
 			same(g, field(got, "metadata", "annotations"), field(want, "metadata", "annotations"), key)
+		case "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding":
+			g.Expect(got).NotTo(BeNil(), key)
+			same(g, got["spec"], want["spec"], key)
 		default:
 			continue
 		}
 		compared++
 	}
-	g.Expect(compared).To(BeNumerically(">=", 3+12+1+4+1), "CRDs, roles, bindings and the webhook configuration were compared")
+	g.Expect(compared).To(BeNumerically(">=", 3+12+1+4+1+2),
+		"CRDs, roles, bindings, the webhook configuration and the admission policy were compared")
 	for key := range fromHelm {
 		kind, _, _ := strings.Cut(key, "/")
 		switch kind {
-		case "CustomResourceDefinition", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding", "ValidatingWebhookConfiguration":
+		case "CustomResourceDefinition", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding", "ValidatingWebhookConfiguration",
+			"MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding":
 			g.Expect(fromKustomize).To(HaveKey(key), "the chart's %s is not in config/default", key)
 		}
 	}
+}
+
+// mutatingAdmissionPolicyAPI is what a cluster that serves MutatingAdmissionPolicy (Kubernetes
+// 1.36 or later) tells Helm; helm template says it only when asked.
+const mutatingAdmissionPolicyAPI = "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy"
+
+// The Member finalizer's admission policy is installed where the cluster serves its API, and not
+// where it does not (the manager then adds the finalizer itself) or when switched off.
+func TestHelmChartInstallsTheFinalizerPolicyOnlyWhereServed(t *testing.T) {
+	g := NewWithT(t)
+	helm := tool(t, "HELM")
+	policies := func(args ...string) []string {
+		var found []string
+		for key := range helmTemplate(t, helm, "member-operator", args...) {
+			if strings.HasPrefix(key, "MutatingAdmissionPolicy") {
+				found = append(found, key)
+			}
+		}
+		return found
+	}
+	g.Expect(policies("--api-versions", mutatingAdmissionPolicyAPI)).To(ConsistOf(
+		"MutatingAdmissionPolicy/member-operator-member-finalizer", "MutatingAdmissionPolicyBinding/member-operator-member-finalizer"))
+	g.Expect(policies()).To(BeEmpty(), "a cluster without the API")
+	g.Expect(policies("--api-versions", mutatingAdmissionPolicyAPI, "--set", "memberFinalizerPolicy.enabled=false")).To(BeEmpty())
+	binding := helmTemplate(t, helm, "other", "--api-versions", mutatingAdmissionPolicyAPI)["MutatingAdmissionPolicyBinding/other-member-operator-member-finalizer"]
+	g.Expect(field(binding, "spec", "policyName")).To(Equal("other-member-operator-member-finalizer"), "the binding names its own release's policy")
 }
 
 func TestHelmChartKeepsTheCRDsOnUninstall(t *testing.T) {
