@@ -192,8 +192,10 @@ func TestHelmChartInstallsTheFinalizerPolicyOnlyWhereServed(t *testing.T) {
 		"MutatingAdmissionPolicy/member-operator-member-finalizer", "MutatingAdmissionPolicyBinding/member-operator-member-finalizer"))
 	g.Expect(policies()).To(BeEmpty(), "a cluster without the API")
 	g.Expect(policies("--api-versions", mutatingAdmissionPolicyAPI, "--set", "memberFinalizerPolicy.enabled=false")).To(BeEmpty())
-	binding := helmTemplate(t, helm, "other", "--api-versions", mutatingAdmissionPolicyAPI)["MutatingAdmissionPolicyBinding/other-member-operator-member-finalizer"]
-	g.Expect(field(binding, "spec", "policyName")).To(Equal("other-member-operator-member-finalizer"), "the binding names its own release's policy")
+	otherRelease := helmTemplate(t, helm, "other", "--api-versions", mutatingAdmissionPolicyAPI)
+	binding := otherRelease["MutatingAdmissionPolicyBinding/other-member-operator-member-finalizer"]
+	g.Expect(field(binding, "spec", "policyName")).To(Equal("other-member-operator-member-finalizer"),
+		"the binding names its own release's policy")
 }
 
 func TestHelmChartKeepsTheCRDsOnUninstall(t *testing.T) {
