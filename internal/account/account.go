@@ -26,6 +26,7 @@ import (
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/index"
 )
 
 // Credentials are what an Account keeps for every store of its person.
@@ -259,11 +260,23 @@ func Ask(ctx context.Context, c client.Client, namespace string, req Request) (*
 	return secret, nil
 }
 
-// Pending lists the requests for the Account name from reader, oldest first.
-func Pending(ctx context.Context, reader client.Reader, namespace, name string) ([]corev1.Secret, error) {
+// Pending lists the requests for the Account name from the manager's cache, oldest first, by
+// index (index.SecretAccountRequest): a label selector would scan every Secret the cache holds in
+// the namespace.
+func Pending(ctx context.Context, cache client.Reader, namespace, name string) ([]corev1.Secret, error) {
+	return pending(ctx, cache, client.InNamespace(namespace), client.MatchingFields{index.SecretAccountRequest: name})
+}
+
+// PendingLive lists the requests for the Account name from the API server, oldest first: where
+// the cache leaves them out (a namespace shard, index.ShardCacheOptions).
+func PendingLive(ctx context.Context, apiReader client.Reader, namespace, name string) ([]corev1.Secret, error) {
+	return pending(ctx, apiReader, client.InNamespace(namespace), client.MatchingLabels{membershipv1alpha1.AccountLabel: name},
+		client.HasLabels{membershipv1alpha1.AccountRequestLabel})
+}
+
+func pending(ctx context.Context, reader client.Reader, opts ...client.ListOption) ([]corev1.Secret, error) {
 	var list corev1.SecretList
-	if err := reader.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{membershipv1alpha1.AccountLabel: name},
-		client.HasLabels{membershipv1alpha1.AccountRequestLabel}); err != nil {
+	if err := reader.List(ctx, &list, opts...); err != nil {
 		return nil, err
 	}
 	requests := list.Items

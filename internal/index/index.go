@@ -49,6 +49,12 @@ const (
 	// SecretTokenID finds an account link Secret by its token's public ID (TokenIDLabel):
 	// the acceptance server counts a link against its per-link limit only when the ID is real.
 	SecretTokenID = "secret.tokenID"
+	// SecretAccountRequest finds the requests waiting for an Account (the AccountLabel of a
+	// Secret with AccountRequestLabel), which the Account controller reads on every reconcile.
+	// A label selector on the cache is a scan of every Secret in the operator's namespace, which
+	// holds every Account's Secret and every waiting request: while a cluster's people join, that
+	// is a cost per reconcile that grows with the cluster.
+	SecretAccountRequest = "secret.accountRequest"
 )
 
 // NormalizeEmail is the one comparison form of an address: lower-cased. Plus-aliases are kept:
@@ -149,6 +155,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 			}
 			return nil
 		}},
+		{&corev1.Secret{}, SecretAccountRequest, AccountRequestKeys},
 		{&corev1.Secret{}, SecretTokenID, func(o client.Object) []string {
 			if id := o.GetLabels()[membershipv1alpha1.TokenIDLabel]; id != "" && o.GetLabels()[membershipv1alpha1.TokenForLabel] != "" {
 				return []string{id}
@@ -159,6 +166,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, tokenKey []byte) error {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.extract); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// AccountRequestKeys are the SecretAccountRequest keys of a Secret: the name of the Account it
+// is a request for, when it is an account request.
+func AccountRequestKeys(o client.Object) []string {
+	labels := o.GetLabels()
+	if _, isRequest := labels[membershipv1alpha1.AccountRequestLabel]; isRequest && labels[membershipv1alpha1.AccountLabel] != "" {
+		return []string{labels[membershipv1alpha1.AccountLabel]}
 	}
 	return nil
 }

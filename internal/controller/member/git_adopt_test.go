@@ -18,6 +18,7 @@ import (
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	accounts "github.com/storeops/member-operator/internal/account"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/internal/index"
 )
 
 // A joined Member that names a password Secret asks the person's Account to take the source's
@@ -45,7 +46,8 @@ func TestAGitPasswordRequestAlwaysCarriesTheSourcesPassword(t *testing.T) {
 	scheme := runtime.NewScheme()
 	g.Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	g.Expect(membershipv1alpha1.AddToScheme(scheme)).To(Succeed())
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(source, member.DeepCopy()).Build()
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(source, member.DeepCopy()).
+		WithIndex(&corev1.Secret{}, index.SecretAccountRequest, index.AccountRequestKeys).Build()
 	r := &Reconciler{Client: c, APIReader: c, Scheme: scheme, AccountNamespace: accountNamespace, BcryptCost: credentials.MinBcryptCost}
 
 	requests := func() []corev1.Secret {

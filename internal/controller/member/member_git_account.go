@@ -152,7 +152,12 @@ func (r *Reconciler) askGitAccount(ctx context.Context, member *membershipv1alph
 // the order they were made. They are read where the Accounts' own Secrets are (a namespace
 // shard's cache holds neither: index.ShardCacheOptions).
 func (r *Reconciler) gitRequests(ctx context.Context, member *membershipv1alpha1.Member) ([]corev1.Secret, error) {
-	pending, err := accounts.Pending(ctx, r.accountSecrets(), r.AccountNamespace, membershipv1alpha1.AccountName(member.Spec.Email))
+	name := membershipv1alpha1.AccountName(member.Spec.Email)
+	read := accounts.Pending
+	if r.AccountSecrets != nil {
+		read = accounts.PendingLive // a namespace shard's cache leaves them out
+	}
+	pending, err := read(ctx, r.accountSecrets(), r.AccountNamespace, name)
 	if err != nil {
 		return nil, err
 	}
