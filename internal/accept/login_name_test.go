@@ -19,9 +19,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	accounts "github.com/storeops/member-operator/internal/account"
+	"github.com/storeops/member-operator/internal/config"
 	"github.com/storeops/member-operator/internal/selfservice"
 	"github.com/storeops/member-operator/test/testenv"
 )
@@ -35,6 +37,27 @@ func loginNameOf(ns, member string) func() string {
 		}
 		return string(secret.Data[membershipv1alpha1.CredentialLoginName])
 	}
+}
+
+// accountWorkers is how many Accounts the suite's operator reconciles at once, as
+// controller-runtime reports it (controller_runtime_max_concurrent_reconciles).
+func accountWorkers() float64 {
+	GinkgoHelper()
+	families, err := ctrlmetrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_max_concurrent_reconciles" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == "account" {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // claimsOf lists the login-name claims in the operator's namespace, by name claimed, each with
@@ -119,7 +142,9 @@ var _ = Describe("login names", func() {
 		Expect(accountOf(bob)(Default).Spec.LoginName).To(BeEmpty())
 		Expect(claimsOf(Default)).To(HaveKeyWithValue("ann.lima", accountOf(ann)(Default).Name))
 
-		By("two people asking for one name at the same instant, past the server's check: exactly one gets it")
+		By("two people asking for one name at the same instant, past the server's check: exactly one gets it, " +
+			"with the Account controller reconciling both Accounts at once (--account-concurrency)")
+		Expect(accountWorkers()).To(BeNumerically("==", config.DefaultAccountConcurrency))
 		var wg sync.WaitGroup
 		for _, email := range []string{bob, cat} {
 			wg.Go(func() {

@@ -71,6 +71,7 @@ func (o *Options) Complete(getenv func(string) string) error {
 		{"--store-concurrency", o.StoreConcurrency},
 		{"--member-concurrency", o.MemberConcurrency},
 		{"--invitation-concurrency", o.InvitationConcurrency},
+		{"--account-concurrency", o.AccountConcurrency},
 	} {
 		if c.value < 1 || c.value > MaxConcurrency {
 			errs = append(errs, fmt.Errorf("%s %d must be between 1 and %d", c.flag, c.value, MaxConcurrency))

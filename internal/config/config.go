@@ -52,10 +52,12 @@ const (
 	DefaultKubeAPIQPS   = 200
 	DefaultKubeAPIBurst = 400
 	// Default concurrent reconciles per controller. Members are CPU-bound (bcrypt), Invitations
-	// wait on the SMTP server, Stores do little.
+	// wait on the SMTP server, Stores do little, Accounts wait on the API server (a handful of
+	// writes each, in order).
 	DefaultStoreConcurrency      = 2
 	DefaultMemberConcurrency     = 4
 	DefaultInvitationConcurrency = 8
+	DefaultAccountConcurrency    = 4
 	// MaxConcurrency bounds the concurrency flags.
 	MaxConcurrency = 64
 	// DefaultLeaderElectionID is the Lease config/default's manager elects its leader with.
@@ -89,6 +91,7 @@ type Options struct {
 	StoreConcurrency      int
 	MemberConcurrency     int
 	InvitationConcurrency int
+	AccountConcurrency    int
 	// EnableWebhooks serves the validating admission webhooks; WebhookPort is where.
 	EnableWebhooks  bool
 	WebhookPort     int
@@ -194,6 +197,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			"the manager may use, or a few more.")
 	fs.IntVar(&o.InvitationConcurrency, "invitation-concurrency", DefaultInvitationConcurrency,
 		"How many Invitations are reconciled at once; each send waits on the SMTP server.")
+	fs.IntVar(&o.AccountConcurrency, "account-concurrency", DefaultAccountConcurrency,
+		"How many Accounts are reconciled at once (where the Account controller runs); each waits on the API server "+
+			"for a few writes in a row, so a Git onboarding of many people goes as fast as these overlap.")
 	fs.BoolVar(&o.EnableWebhooks, "enable-webhooks", true,
 		"Serve the validating admission webhooks for Members and Invitations (the controllers re-check everything "+
 			"they refuse, so running without them is safe, only later to report).")

@@ -56,7 +56,7 @@ func TestDefaults(t *testing.T) {
 	g.Expect(o.PprofAddr).To(Equal("0"), "pprof is off unless asked for")
 	g.Expect(o.KubeAPIQPS).To(BeNumerically("==", 200))
 	g.Expect(o.KubeAPIBurst).To(Equal(400))
-	g.Expect([]int{o.StoreConcurrency, o.MemberConcurrency, o.InvitationConcurrency}).To(Equal([]int{2, 4, 8}))
+	g.Expect([]int{o.StoreConcurrency, o.MemberConcurrency, o.InvitationConcurrency, o.AccountConcurrency}).To(Equal([]int{2, 4, 8, 4}))
 }
 
 func TestTokenKeySecretNamespace(t *testing.T) {
@@ -129,6 +129,7 @@ func TestInvalidSettingsNameTheFlagAndHideThePassword(t *testing.T) {
 		{"member concurrency zero", append(minimal, "--member-concurrency=0"), "--member-concurrency 0 must be between 1 and 64"},
 		{"invitation concurrency too high", append(minimal, "--invitation-concurrency=65"), "--invitation-concurrency 65 must be between 1 and 64"},
 		{"store concurrency negative", append(minimal, "--store-concurrency=-1"), "--store-concurrency -1 must be between 1 and 64"},
+		{"account concurrency zero", append(minimal, "--account-concurrency=0"), "--account-concurrency 0 must be between 1 and 64"},
 		{"bad token key namespace", append(minimal, "--token-key-secret=a/b/c"), "--token-key-secret \"a/b/c\": the name"},
 		{"accept-only serving nothing", append(minimal, "--accept-only", "--accept-bind-address=0"), "--accept-bind-address must not be 0"},
 		{"accept-only with leader election", append(minimal, "--accept-only", "--leader-elect"), "drop --leader-elect"},

@@ -205,7 +205,7 @@ func controllers(ctx context.Context, mgr ctrl.Manager, opts *config.Options, pa
 			Client: c, APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 			Recorder: recorder.For("membership.storeops.io/account-controller"),
 			Clock:    parts.Clock, Random: parts.Random,
-			Namespace: opts.AccountNamespace,
+			Namespace: opts.AccountNamespace, MaxConcurrentReconciles: opts.AccountConcurrency,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("creating the Account controller: %w", err)
 		}
