@@ -19,7 +19,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	accounts "github.com/storeops/member-operator/internal/account"
@@ -43,21 +42,7 @@ func loginNameOf(ns, member string) func() string {
 // controller-runtime reports it (controller_runtime_max_concurrent_reconciles).
 func accountWorkers() float64 {
 	GinkgoHelper()
-	families, err := ctrlmetrics.Registry.Gather()
-	Expect(err).NotTo(HaveOccurred())
-	for _, f := range families {
-		if f.GetName() != "controller_runtime_max_concurrent_reconciles" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" && l.GetValue() == "account" {
-					return m.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return operatorMetrics().Sum("controller_runtime_max_concurrent_reconciles", `controller="account"`)
 }
 
 // claimsOf lists the login-name claims in the operator's namespace, by name claimed, each with

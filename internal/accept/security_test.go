@@ -21,12 +21,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	membershipv1alpha1 "github.com/storeops/member-operator/api/v1alpha1"
 	"github.com/storeops/member-operator/internal/accept"
 	"github.com/storeops/member-operator/internal/credentials"
+	"github.com/storeops/member-operator/test/devenv"
 	"github.com/storeops/member-operator/test/mailcatcher"
+	"github.com/storeops/member-operator/test/testenv"
 )
 
 // The attacks of the security review, made as the attacker would make them: over HTTP against
@@ -68,21 +69,19 @@ func getFrom(base, path, sourceIP, forwardedFor string) int {
 	return resp.StatusCode
 }
 
-// counter reads a counter of the controller-runtime registry (the operator's metrics).
+// counter reads a counter of the controller-runtime registry (the operator's metrics), summed
+// over its series.
 func counter(name string) float64 {
 	GinkgoHelper()
-	families, err := ctrlmetrics.Registry.Gather()
+	return operatorMetrics().Sum(name)
+}
+
+// operatorMetrics reads the suite's operator's metrics (testenv.OperatorMetrics).
+func operatorMetrics() devenv.Metrics {
+	GinkgoHelper()
+	m, err := testenv.OperatorMetrics()
 	Expect(err).NotTo(HaveOccurred())
-	for _, f := range families {
-		if f.GetName() == name {
-			total := 0.0
-			for _, m := range f.GetMetric() {
-				total += m.GetCounter().GetValue()
-			}
-			return total
-		}
-	}
-	return 0
+	return m
 }
 
 // soloMember makes an Active Member with a generated password in a Store whose name is unique in

@@ -153,11 +153,13 @@ func (r *Reconciler) askGitAccount(ctx context.Context, member *membershipv1alph
 // shard's cache holds neither: index.ShardCacheOptions).
 func (r *Reconciler) gitRequests(ctx context.Context, member *membershipv1alpha1.Member) ([]corev1.Secret, error) {
 	name := membershipv1alpha1.AccountName(member.Spec.Email)
-	read := accounts.Pending
+	var pending []corev1.Secret
+	var err error
 	if r.AccountSecrets != nil {
-		read = accounts.PendingLive // a namespace shard's cache leaves them out
+		pending, err = accounts.PendingLive(ctx, r.AccountSecrets, r.AccountNamespace, name) // a namespace shard
+	} else {
+		pending, err = accounts.Pending(ctx, r.Client, r.AccountNamespace, name)
 	}
-	pending, err := read(ctx, r.accountSecrets(), r.AccountNamespace, name)
 	if err != nil {
 		return nil, err
 	}
