@@ -17,6 +17,17 @@
 // between the record and the act leaves the record, so the next reconcile knows the act may
 // have happened; each kind says what it then does (the invitation email goes again with the
 // same Message-ID and link: at most one duplicate, which mail systems drop).
+//
+// # The final write
+//
+// The status written at the end is a merge patch against the status read, so it carries only
+// the fields the steps changed. Read from a cache that has not yet seen this controller's own
+// previous write, that patch would leave the previous write's other fields in place: a Member
+// Disabled that still names the credential Secret it just deleted. So the final write, too, is
+// made onto the version read (a stale read gets a conflict and the reconcile runs again from
+// fresh data) unless a record was written in the same reconcile: the record was made onto the
+// latest version and this controller is the one writer of the status, so the status it patches
+// against is the API server's, and what the steps did after the record must land.
 package skeleton
 
 import (
@@ -105,6 +116,8 @@ type Status[T Object] struct {
 	// whose conditions' transition times a settled condition keeps.
 	base      T
 	abandoned bool
+	// recorded: a record was written in this reconcile, so base's status is the API server's.
+	recorded bool
 }
 
 // Changed reports whether obj's status differs from the last version written.
@@ -128,6 +141,7 @@ func (s *Status[T]) Record(ctx context.Context, obj T) error {
 		return err
 	}
 	s.base = copyOf(obj)
+	s.recorded = true
 	return nil
 }
 
@@ -140,7 +154,15 @@ func (s *Status[T]) flush(ctx context.Context, obj T) error {
 	if s.abandoned || !s.Changed(obj) {
 		return nil
 	}
-	if err := s.client.Status().Patch(ctx, obj, client.MergeFrom(s.base)); err != nil {
+	patch := client.MergeFrom(s.base)
+	if !s.recorded {
+		// Onto the latest version this reconcile knows of: obj's, which a step's own write of
+		// the object (a Member's reset claim) moved on from the version read.
+		lockedBase := copyOf(s.base)
+		lockedBase.SetResourceVersion(obj.GetResourceVersion())
+		patch = client.MergeFromWithOptions(lockedBase, client.MergeFromWithOptimisticLock{})
+	}
+	if err := s.client.Status().Patch(ctx, obj, patch); err != nil {
 		return err
 	}
 	s.base = copyOf(obj)

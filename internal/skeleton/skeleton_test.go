@@ -199,3 +199,62 @@ func TestSettleWritesTheKstatusConditionsOfTheProgress(t *testing.T) {
 	g.Expect(meta.FindStatusCondition(got.Status.Conditions, membershipv1alpha1.ConditionReady)).To(
 		HaveField("Reason", "Empty"))
 }
+
+// The final write from a stale read: a cache that has not yet seen the controller's own previous
+// write (here, status.ownerMember set and the members counted) hands the steps an older version.
+// A merge patch from it would carry only what differs from that older status and leave the rest
+// of the newer write in place: a mix no reconcile decided. The write is made onto the version
+// read instead, refused, and the reconcile runs again from fresh data.
+func TestTheFinalWriteFromAStaleReadIsRefused(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	key := client.ObjectKey{Namespace: "ns", Name: "shop"}
+	scheme := runtime.NewScheme()
+	g.Expect(membershipv1alpha1.AddToScheme(scheme)).To(Succeed())
+	initial := store()
+	initial.Finalizers = []string{finalizer}
+	var stale *membershipv1alpha1.Store // what a lagging cache returns; nil: the API server's
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(initial).
+		WithStatusSubresource(&membershipv1alpha1.Store{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+				if s, ok := obj.(*membershipv1alpha1.Store); ok && stale != nil {
+					stale.DeepCopyInto(s)
+					return nil
+				}
+				return c.Get(ctx, key, obj, opts...)
+			},
+		}).Build()
+	var read membershipv1alpha1.Store
+	g.Expect(c.Get(ctx, key, &read)).To(Succeed())
+
+	// The previous reconcile's write, which the cache has not delivered yet.
+	newer := read.DeepCopy()
+	newer.Status.OwnerMember, newer.Status.Members = "alice", 1
+	g.Expect(c.Status().Update(ctx, newer)).To(Succeed())
+	stale = &read
+
+	// The steps decide from the older version: no owner (ownerMember stays empty), two members.
+	result, err := kind(c, func(_ context.Context, s *membershipv1alpha1.Store, _ *Status[*membershipv1alpha1.Store]) (ctrl.Result, error) {
+		s.Status.Members = 2
+		return ctrl.Result{}, nil
+	}).Reconcile(ctx, key, &membershipv1alpha1.Store{})
+	g.Expect(err).NotTo(HaveOccurred(), "a lost race is no failure")
+	g.Expect(result.RequeueAfter).To(Equal(progress.ConflictRetry), "it runs again from fresh data")
+
+	stale = nil
+	var got membershipv1alpha1.Store
+	g.Expect(c.Get(ctx, key, &got)).To(Succeed())
+	g.Expect(got.Status.OwnerMember).To(Equal("alice"))
+	g.Expect(got.Status.Members).To(BeEquivalentTo(1), "nothing of the stale reconcile's status is written")
+
+	// From fresh data, the same steps write their whole decision.
+	_, err = kind(c, func(_ context.Context, s *membershipv1alpha1.Store, _ *Status[*membershipv1alpha1.Store]) (ctrl.Result, error) {
+		s.Status.OwnerMember, s.Status.Members = "", 2
+		return ctrl.Result{}, nil
+	}).Reconcile(ctx, key, &membershipv1alpha1.Store{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Get(ctx, key, &got)).To(Succeed())
+	g.Expect(got.Status.OwnerMember).To(BeEmpty())
+	g.Expect(got.Status.Members).To(BeEquivalentTo(2))
+}
