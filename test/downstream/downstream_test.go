@@ -150,7 +150,7 @@ func TestAnAdminApplicationSignsAPersonAndAnIntegrationInThroughTheLoginLibrary(
 	// cache, which may see the status a moment later (as for a person who signs in that fast).
 	g.Eventually(func() error {
 		return chooseLoginName(ctx, env.AcceptURL, "lena@example.com", lenaPassword, "lena.k")
-	}).WithTimeout(30*time.Second).WithPolling(250*time.Millisecond).Should(Succeed())
+	}).WithTimeout(30 * time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
 	g.Eventually(func() error {
 		id, err = signIn("LENA.K", lenaPassword, "")
 		return err
