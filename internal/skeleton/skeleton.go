@@ -157,10 +157,10 @@ func (s *Status[T]) flush(ctx context.Context, obj T) error {
 	patch := client.MergeFrom(s.base)
 	if !s.recorded {
 		// Onto the latest version this reconcile knows of: obj's, which a step's own write of
-		// the object (a Member's reset claim) moved on from the version read.
-		lockedBase := copyOf(s.base)
-		lockedBase.SetResourceVersion(obj.GetResourceVersion())
-		patch = client.MergeFromWithOptions(lockedBase, client.MergeFromWithOptimisticLock{})
+		// the object (a Member's reset claim) moved on from the version read. The lock reads
+		// the version from the base, which is replaced by obj's copy once written.
+		s.base.SetResourceVersion(obj.GetResourceVersion())
+		patch = client.MergeFromWithOptions(s.base, client.MergeFromWithOptimisticLock{})
 	}
 	if err := s.client.Status().Patch(ctx, obj, patch); err != nil {
 		return err
